@@ -1,0 +1,590 @@
+package engine
+
+import (
+	"os"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/asynclab/asynclab/engine/sys"
+	"github.com/asynclab/asynclab/engine/trace"
+)
+
+// epollBackend is a readiness loop that emulates completions: an op tries
+// its non-blocking call, and on EAGAIN it arms readiness for its fd and
+// tries again when epoll says the fd is ready. Every attempt, wakeup and
+// epoll_ctl is traced, so "five wakeups for five packets" shows by itself.
+type epollBackend struct {
+	l       *Loop
+	epfd    int
+	wakefd  int
+	events  []unix.EpollEvent
+	fds     map[int]*fdState
+	pending []*Op // queued this turn, tried at the next wait
+	last    *Op   // the op queued most recently, for links
+	drains  []*Op // ops held by Drain until the ops before them complete
+	wakebuf [8]byte
+}
+
+// fdState is what the epoll backend tracks for one descriptor.
+type fdState struct {
+	fd         int
+	readers    []*Op // ops waiting for EPOLLIN, oldest first
+	writers    []*Op // ops waiting for EPOLLOUT
+	rw, ww     *Watch
+	registered uint32 // the mask epoll has now; 0 if not added
+	file       bool   // epoll_ctl said EPERM: a regular file, always ready
+}
+
+var _ backend = (*epollBackend)(nil)
+
+func newEpollBackend(l *Loop) (*epollBackend, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, os.NewSyscallError("eventfd", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
+		unix.Close(epfd)
+		unix.Close(wakefd)
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	return &epollBackend{l: l, epfd: epfd, wakefd: wakefd, events: make([]unix.EpollEvent, 256),
+		fds: make(map[int]*fdState)}, nil
+}
+
+func (b *epollBackend) close() error {
+	err1 := unix.Close(b.wakefd)
+	err2 := unix.Close(b.epfd)
+	if err1 != nil {
+		return os.NewSyscallError("close", err1)
+	}
+	if err2 != nil {
+		return os.NewSyscallError("close", err2)
+	}
+	return nil
+}
+
+func (b *epollBackend) wake() {
+	var one = [8]byte{1}
+	unix.Write(b.wakefd, one[:])
+}
+
+func (b *epollBackend) queue(op *Op) {
+	if prev := b.last; prev != nil && prev.order&(Link|HardLink) != 0 && prev.State() != OpDone && !prev.l.closed.Load() {
+		prev.next = op
+		op.held = true
+	} else if prev != nil && prev.order&(Link|HardLink) != 0 && prev.State() == OpDone && prev.res < 0 && prev.order&HardLink == 0 {
+		// The head already failed: the chain is cancelled.
+		op.held = true
+		b.pending = append(b.pending, op)
+		op.res = -int32(unix.ECANCELED)
+		b.last = op
+		return
+	}
+	b.last = op
+	if op.kind == OpLinkTimeout {
+		return // armed with the op it bounds, when that op starts
+	}
+	if op.order&Drain != 0 {
+		op.held = true
+		b.drains = append(b.drains, op)
+		return
+	}
+	if !op.held {
+		b.pending = append(b.pending, op)
+	}
+}
+
+func (b *epollBackend) cancel(op *Op) {
+	// The loop is single-threaded here, so the op cannot complete while we
+	// look at it: if it is still waiting, the cancel wins.
+	if op.state.Load() == uint32(OpDone) {
+		return
+	}
+	if st := b.fds[op.fd]; st != nil {
+		st.readers = removeOp(st.readers, op)
+		st.writers = removeOp(st.writers, op)
+		b.update(st)
+	}
+	b.pending = removeOp(b.pending, op)
+	b.finish(op, -int32(unix.ECANCELED))
+}
+
+func removeOp(ops []*Op, op *Op) []*Op {
+	for i, o := range ops {
+		if o == op {
+			return append(ops[:i], ops[i+1:]...)
+		}
+	}
+	return ops
+}
+
+func (b *epollBackend) wait(timeout time.Duration) error {
+	b.flush()
+	msec := -1
+	if timeout >= 0 {
+		msec = int((timeout + time.Millisecond - 1) / time.Millisecond)
+	}
+	if len(b.pending) > 0 {
+		msec = 0
+	}
+	l := b.l
+	l.counter(l.names.inflight, int64(l.inflight.len()))
+	var n int
+	for {
+		start := l.rec.Now()
+		var err error
+		n, err = unix.EpollWait(b.epfd, b.events, msec)
+		end := l.rec.Now()
+		if err == unix.EINTR {
+			continue
+		}
+		l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: start, Dur: end - start,
+			Name: l.names.epollWait, Fd: int32(b.epfd), Res: int64(n), Arg0: int64(msec)})
+		if err != nil {
+			return os.NewSyscallError("epoll_wait", err)
+		}
+		break
+	}
+	if n == 0 {
+		return nil
+	}
+	l.rec.Emit(trace.Event{Kind: trace.KindWakeup, Time: l.rec.Now(), Name: l.names.epollWait,
+		Fd: int32(b.epfd), Res: int64(n)})
+	for _, ev := range b.events[:n] {
+		fd := int(ev.Fd)
+		if fd == b.wakefd {
+			unix.Read(b.wakefd, b.wakebuf[:])
+			l.drainPosted()
+			continue
+		}
+		if st := b.fds[fd]; st != nil {
+			b.dispatch(st, ev.Events)
+		}
+	}
+	return nil
+}
+
+// flush tries every op queued this turn.
+func (b *epollBackend) flush() {
+	for len(b.pending) > 0 {
+		ops := b.pending
+		b.pending = nil
+		for _, op := range ops {
+			b.start(op)
+		}
+	}
+}
+
+// start makes an op's first attempt. Ops that would block are parked on
+// their fd until epoll reports it ready.
+func (b *epollBackend) start(op *Op) {
+	l := b.l
+	if !op.state.CompareAndSwap(uint32(OpQueued), uint32(OpSubmitted)) {
+		if op.State() == OpCancelling {
+			op.state.Store(uint32(OpSubmitted))
+		} else {
+			return
+		}
+	}
+	l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: l.rec.Now(), Op: op.id, Fd: int32(op.fd),
+		Name: op.name, Arg0: int64(op.order), Arg1: int64(len(op.buf))})
+	if op.res < 0 && op.held { // a chain head failed before this op started
+		b.finish(op, op.res)
+		return
+	}
+	if lt := op.next; lt != nil && lt.kind == OpLinkTimeout {
+		b.armLinkTimeout(op, lt)
+	}
+	switch op.kind {
+	case OpNop:
+		b.finish(op, 0)
+	case OpTimeout:
+		d := time.Duration(op.ts[0])*time.Second + time.Duration(op.ts[1])
+		l.AfterFunc("TIMEOUT", d, func() {
+			if op.State() != OpDone {
+				b.finish(op, -int32(unix.ETIME))
+			}
+		})
+	case OpFsync:
+		t := l.rec.Now()
+		err := unix.Fsync(op.fd)
+		b.traceSys("fsync", t, op.fd, 0, err)
+		b.finish(op, errnoRes(0, err))
+	case OpClose:
+		t := l.rec.Now()
+		err := unix.Close(op.fd)
+		b.traceSys("close", t, op.fd, 0, err)
+		b.finish(op, errnoRes(0, err))
+	case OpConnect:
+		b.tryConnect(op)
+	default:
+		b.attempt(op)
+	}
+}
+
+// attempt runs op's call once. On EAGAIN it parks the op on its fd.
+func (b *epollBackend) attempt(op *Op) {
+	res, again := b.try(op)
+	if !again {
+		b.finish(op, res)
+		return
+	}
+	st := b.state(op.fd)
+	if op.kind == OpWrite || op.kind == OpSend {
+		st.writers = append(st.writers, op)
+	} else {
+		st.readers = append(st.readers, op)
+	}
+	b.update(st)
+}
+
+// try performs op's non-blocking system call. It reports again when the
+// call would block, and otherwise the op's result.
+func (b *epollBackend) try(op *Op) (res int32, again bool) {
+	l := b.l
+	t := l.rec.Now()
+	switch op.kind {
+	case OpRead, OpWrite:
+		var n int
+		var err error
+		var name string
+		switch {
+		case op.kind == OpRead && op.off >= 0:
+			n, err = unix.Pread(op.fd, op.buf, op.off)
+			name = "pread"
+		case op.kind == OpRead:
+			n, err = unix.Read(op.fd, op.buf)
+			name = "read"
+		case op.off >= 0:
+			n, err = unix.Pwrite(op.fd, op.buf, op.off)
+			name = "pwrite"
+		default:
+			n, err = unix.Write(op.fd, op.buf)
+			name = "write"
+		}
+		b.traceSys(name, t, op.fd, n, err)
+		if err == unix.EAGAIN {
+			return 0, true
+		}
+		return errnoRes(n, err), false
+	case OpRecv:
+		waitAll := op.flags&unix.MSG_WAITALL != 0
+		flags := int(op.flags&^unix.MSG_WAITALL) | unix.MSG_DONTWAIT
+		n, _, err := unix.Recvfrom(op.fd, op.buf[op.got:], flags)
+		b.traceSys("recvfrom", t, op.fd, n, err)
+		if err == unix.EAGAIN {
+			return 0, true
+		}
+		if err != nil {
+			if op.got > 0 {
+				return int32(op.got), false
+			}
+			return errnoRes(n, err), false
+		}
+		op.got += n
+		if waitAll && n > 0 && op.got < len(op.buf) {
+			return b.try(op) // keep reading until EAGAIN or full
+		}
+		return int32(op.got), false
+	case OpSend:
+		err := unix.Sendto(op.fd, op.buf, int(op.flags)|unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, nil)
+		n := len(op.buf)
+		if err != nil {
+			n = 0
+		}
+		b.traceSys("sendto", t, op.fd, n, err)
+		if err == unix.EAGAIN {
+			return 0, true
+		}
+		return errnoRes(n, err), false
+	case OpAccept:
+		nfd, sa, err := unix.Accept4(op.fd, int(op.flags))
+		b.traceSys("accept4", t, op.fd, nfd, err)
+		if err == unix.EAGAIN {
+			return 0, true
+		}
+		if err == nil {
+			op.salen = 0
+			if raw, rerr := sys.RawSockaddr(sa); rerr == nil {
+				op.salen = uint32(copy(op.sa[:], raw))
+			}
+		}
+		return errnoRes(nfd, err), false
+	case OpPollAdd:
+		// Readiness itself is the result; there is no call to try.
+		return 0, true
+	case OpConnect:
+		// Writable after EINPROGRESS: the handshake is over; SO_ERROR says how.
+		v, err := unix.GetsockoptInt(op.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		b.traceSysArg("getsockopt", t, op.fd, v, err, unix.SO_ERROR)
+		if err != nil {
+			return errnoRes(0, err), false
+		}
+		return -int32(v), false
+	}
+	return -int32(unix.EINVAL), false
+}
+
+func uintptrOf(p []byte) uintptr { return uintptr(unsafe.Pointer(&p[0])) }
+
+func (b *epollBackend) tryConnect(op *Op) {
+	l := b.l
+	t := l.rec.Now()
+	_, _, errno := unix.Syscall(unix.SYS_CONNECT, uintptr(op.fd), uintptrOf(op.sa[:]), uintptr(op.salen))
+	var err error
+	if errno != 0 {
+		err = errno
+	}
+	b.traceSys("connect", t, op.fd, 0, err)
+	if err != unix.EINPROGRESS {
+		b.finish(op, errnoRes(0, err))
+		return
+	}
+	st := b.state(op.fd)
+	st.writers = append(st.writers, op)
+	b.update(st)
+}
+
+// dispatch handles one epoll event for a descriptor.
+func (b *epollBackend) dispatch(st *fdState, mask uint32) {
+	l := b.l
+	if mask&(unix.EPOLLIN|unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
+		l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: l.rec.Now(), Name: l.names.readable,
+			Fd: int32(st.fd), Arg0: int64(mask)})
+		if st.rw != nil {
+			st.rw.fire(mask)
+		}
+		st.readers = b.serve(st.readers, mask)
+	}
+	if mask&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+		l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: l.rec.Now(), Name: l.names.writable,
+			Fd: int32(st.fd), Arg0: int64(mask)})
+		if st.ww != nil {
+			st.ww.fire(mask)
+		}
+		st.writers = b.serve(st.writers, mask)
+	}
+	b.update(st)
+}
+
+// serve retries the parked ops of one direction, oldest first, until one
+// would block again.
+func (b *epollBackend) serve(ops []*Op, mask uint32) []*Op {
+	for len(ops) > 0 {
+		op := ops[0]
+		var res int32
+		var again bool
+		if op.kind == OpPollAdd {
+			res = int32(mask & (op.flags | unix.EPOLLERR | unix.EPOLLHUP))
+			again = res == 0
+		} else {
+			res, again = b.try(op)
+		}
+		if again {
+			break
+		}
+		ops = ops[1:]
+		b.finish(op, res)
+	}
+	return ops
+}
+
+func (b *epollBackend) state(fd int) *fdState {
+	st := b.fds[fd]
+	if st == nil {
+		st = &fdState{fd: fd}
+		b.fds[fd] = st
+	}
+	return st
+}
+
+// update makes epoll's interest match what the fd's ops and watches need.
+func (b *epollBackend) update(st *fdState) {
+	var want uint32
+	if len(st.readers) > 0 || (st.rw != nil && st.rw.active) {
+		want |= unix.EPOLLIN | unix.EPOLLRDHUP
+	}
+	if len(st.writers) > 0 || (st.ww != nil && st.ww.active) {
+		want |= unix.EPOLLOUT
+	}
+	switch b.l.cfg.Trigger {
+	case EdgeTriggered:
+		if want != 0 {
+			want = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET
+		}
+		if st.registered != 0 && want != 0 {
+			return // registered once for both directions; edges keep coming
+		}
+	case OneShot:
+		if want != 0 {
+			want |= unix.EPOLLONESHOT
+		}
+	}
+	if want == st.registered && b.l.cfg.Trigger != OneShot {
+		return
+	}
+	op := unix.EPOLL_CTL_MOD
+	switch {
+	case want == 0 && st.registered == 0:
+		delete(b.fds, st.fd)
+		return
+	case want == 0:
+		op = unix.EPOLL_CTL_DEL
+	case st.registered == 0:
+		op = unix.EPOLL_CTL_ADD
+	}
+	ev := unix.EpollEvent{Events: want, Fd: int32(st.fd)}
+	t := b.l.rec.Now()
+	err := unix.EpollCtl(b.epfd, op, st.fd, &ev)
+	b.l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: t, Dur: b.l.rec.Now() - t, Name: b.l.names.epollCtl,
+		Fd: int32(st.fd), Res: int64(errnoRes(0, err)), Arg0: int64(op), Arg1: int64(want)})
+	if err == unix.EPERM {
+		// Regular files cannot be polled: they are always "ready", which is
+		// why a disk needs a readiness adapter. Serve the ops directly.
+		st.file = true
+		st.registered = 0
+		b.serveFile(st)
+		return
+	}
+	if err != nil {
+		b.failAll(st, errnoRes(0, err))
+		return
+	}
+	st.registered = want
+	if want == 0 {
+		st.registered = 0
+		delete(b.fds, st.fd)
+	}
+}
+
+func (b *epollBackend) serveFile(st *fdState) {
+	readers, writers := st.readers, st.writers
+	st.readers, st.writers = nil, nil
+	for _, op := range append(readers, writers...) {
+		res, _ := b.try(op)
+		b.finish(op, res)
+	}
+	delete(b.fds, st.fd)
+}
+
+func (b *epollBackend) failAll(st *fdState, res int32) {
+	for _, op := range append(st.readers, st.writers...) {
+		b.finish(op, res)
+	}
+	st.readers, st.writers = nil, nil
+	delete(b.fds, st.fd)
+}
+
+func (b *epollBackend) watch(w *Watch) error {
+	st := b.state(w.fd)
+	if w.events == epollIn {
+		st.rw = w
+	} else {
+		st.ww = w
+	}
+	b.update(st)
+	if st.file {
+		w.fire(w.events)
+	}
+	return nil
+}
+
+func (b *epollBackend) unwatch(w *Watch) error {
+	st := b.fds[w.fd]
+	if st == nil {
+		return nil
+	}
+	if st.rw == w {
+		st.rw = nil
+	}
+	if st.ww == w {
+		st.ww = nil
+	}
+	b.update(st)
+	return nil
+}
+
+func (b *epollBackend) rearm(w *Watch) {
+	if b.l.cfg.Trigger != OneShot {
+		return
+	}
+	if st := b.fds[w.fd]; st != nil {
+		st.registered = 0 // EPOLLONESHOT disarmed it; MOD re-arms
+		b.update(st)
+	}
+}
+
+// finish completes op and moves its chain along.
+func (b *epollBackend) finish(op *Op, res int32) {
+	l := b.l
+	next := op.next
+	l.completeOp(op, res, 0)
+	if next != nil {
+		next.held = false
+		switch {
+		case next.kind == OpLinkTimeout:
+			// The bounded op finished first: its timeout is cancelled.
+			if next.State() != OpDone {
+				next.state.Store(uint32(OpSubmitted))
+				b.finish(next, -int32(unix.ECANCELED))
+			}
+		case res >= 0 || op.order&HardLink != 0:
+			b.pending = append(b.pending, next)
+		default:
+			next.res = -int32(unix.ECANCELED)
+			next.held = true
+			b.pending = append(b.pending, next)
+		}
+	}
+	if len(b.drains) > 0 && l.inflight.len() == len(b.drains) {
+		d := b.drains[0]
+		b.drains = b.drains[1:]
+		d.held = false
+		b.pending = append(b.pending, d)
+	}
+}
+
+// armLinkTimeout bounds op with the LINK_TIMEOUT queued after it.
+func (b *epollBackend) armLinkTimeout(op, lt *Op) {
+	lt.state.Store(uint32(OpSubmitted))
+	b.l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: b.l.rec.Now(), Op: lt.id, Fd: -1, Name: lt.name})
+	d := time.Duration(lt.ts[0])*time.Second + time.Duration(lt.ts[1])
+	b.l.AfterFunc("LINK_TIMEOUT", d, func() {
+		if lt.State() == OpDone || op.State() == OpDone {
+			return
+		}
+		op.next = nil
+		b.cancel(op)
+		b.finish(lt, -int32(unix.ETIME))
+	})
+}
+
+// traceSys records a system call the backend made for an op.
+func (b *epollBackend) traceSys(name string, start int64, fd, n int, err error) {
+	b.traceSysArg(name, start, fd, n, err, 0)
+}
+
+func (b *epollBackend) traceSysArg(name string, start int64, fd, n int, err error, arg int64) {
+	l := b.l
+	l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: start, Dur: l.rec.Now() - start,
+		Name: l.rec.Intern(name), Fd: int32(fd), Res: int64(errnoRes(n, err)), Arg0: arg})
+}
+
+// errnoRes folds a result and an error into io_uring's convention.
+func errnoRes(n int, err error) int32 {
+	if err == nil {
+		return int32(n)
+	}
+	if e, ok := err.(unix.Errno); ok {
+		return -int32(e)
+	}
+	return -int32(unix.EIO)
+}

@@ -1,0 +1,331 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/engine/uring"
+)
+
+// uringBackend submits ops as SQEs and completes them from CQEs. Ops
+// created during one turn of the loop are written to the SQ together and
+// submitted with one io_uring_enter, which is also the call that waits.
+type uringBackend struct {
+	l       *Loop
+	ring    *uring.Ring
+	wakefd  int
+	wakeOp  *Op
+	wakebuf [8]byte
+	pending []*Op
+	cqes    []uring.CQE
+}
+
+var _ backend = (*uringBackend)(nil)
+
+func newUringBackend(l *Loop) (*uringBackend, error) {
+	st := uring.Check()
+	if !st.Available {
+		return nil, fmt.Errorf("io_uring unavailable: %s", st.Reason)
+	}
+	ring, err := uring.Setup(uring.Options{Entries: l.cfg.Entries})
+	if err != nil {
+		return nil, fmt.Errorf("io_uring setup: %w", err)
+	}
+	if ring.Features()&uring.FeatExtArg == 0 {
+		ring.Close()
+		return nil, fmt.Errorf("io_uring: kernel lacks IORING_FEAT_EXT_ARG (5.11)")
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
+	if err != nil {
+		ring.Close()
+		return nil, os.NewSyscallError("eventfd", err)
+	}
+	b := &uringBackend{l: l, ring: ring, wakefd: wakefd, cqes: make([]uring.CQE, 256)}
+	l.be = b
+	b.armWake()
+	return b, nil
+}
+
+// armWake keeps a READ on the wake eventfd in the ring, so that Post can
+// interrupt a blocked io_uring_enter.
+func (b *uringBackend) armWake() {
+	op := &Op{l: b.l, kind: OpRead, name: b.l.names.wake, fd: b.wakefd, buf: b.wakebuf[:], off: -1}
+	op.complete = func() {}
+	b.wakeOp = op
+	b.l.startOp(op)
+}
+
+func (b *uringBackend) close() error {
+	unix.Close(b.wakefd)
+	return b.ring.Close()
+}
+
+func (b *uringBackend) wake() {
+	var one = [8]byte{1}
+	unix.Write(b.wakefd, one[:])
+}
+
+func (b *uringBackend) queue(op *Op) { b.pending = append(b.pending, op) }
+
+func (b *uringBackend) cancel(op *Op) {
+	c := &Op{l: b.l, kind: OpAsyncCancel, name: b.l.names.op(OpAsyncCancel), fd: -1, target: op.id}
+	c.complete = func() {}
+	b.l.startOp(c)
+}
+
+func (b *uringBackend) watch(w *Watch) error {
+	b.armPoll(w)
+	return nil
+}
+
+// armPoll arms a one-shot POLL_ADD for w. Arming again after every callback
+// gives level-triggered behaviour: poll checks readiness when armed.
+func (b *uringBackend) armPoll(w *Watch) {
+	op := &Op{l: b.l, kind: OpPollAdd, name: b.l.names.op(OpPollAdd), fd: w.fd, flags: w.events}
+	op.complete = func() {}
+	op.cb = func(op *Op) {}
+	w.poll = op
+	b.l.startOp(op)
+	op.complete = func() {
+		if w.poll == op {
+			w.poll = nil
+		}
+		if op.res >= 0 {
+			w.fire(uint32(op.res))
+		} else if op.res != -int32(unix.ECANCELED) && w.active {
+			w.fire(unix.EPOLLERR)
+		}
+	}
+}
+
+func (b *uringBackend) unwatch(w *Watch) error {
+	if w.poll != nil {
+		w.poll.Cancel()
+		w.poll = nil
+	}
+	return nil
+}
+
+func (b *uringBackend) rearm(w *Watch) {
+	if w.active && w.poll == nil {
+		b.armPoll(w)
+	}
+}
+
+// flush writes every queued op into the SQ. When the SQ is full it submits
+// what it has and continues, so no op is lost when a turn queues more ops
+// than the ring holds.
+func (b *uringBackend) flush() error {
+	for i, op := range b.pending {
+		sqe := b.ring.GetSQE()
+		if sqe == nil {
+			if err := b.enter(b.ring.SQPending(), 0, 0); err != nil {
+				b.pending = b.pending[i:]
+				return err
+			}
+			sqe = b.ring.GetSQE()
+			if sqe == nil {
+				b.pending = b.pending[i:]
+				return fmt.Errorf("io_uring: SQ still full after submit")
+			}
+		}
+		b.prep(sqe, op)
+	}
+	clear(b.pending)
+	b.pending = b.pending[:0]
+	return nil
+}
+
+func (b *uringBackend) prep(sqe *uring.SQE, op *Op) {
+	l := b.l
+	switch op.kind {
+	case OpNop:
+		sqe.PrepNop()
+	case OpRead:
+		sqe.PrepRead(op.fd, bufAddr(op.buf), uint32(len(op.buf)), uint64(op.off))
+	case OpWrite:
+		sqe.PrepWrite(op.fd, bufAddr(op.buf), uint32(len(op.buf)), uint64(op.off))
+	case OpRecv:
+		sqe.PrepRecv(op.fd, bufAddr(op.buf), uint32(len(op.buf)), op.flags)
+	case OpSend:
+		sqe.PrepSend(op.fd, bufAddr(op.buf), uint32(len(op.buf)), op.flags|unix.MSG_NOSIGNAL)
+	case OpConnect:
+		sqe.PrepConnect(op.fd, uintptr(unsafe.Pointer(&op.sa[0])), op.salen)
+	case OpAccept:
+		sqe.PrepAccept(op.fd, uintptr(unsafe.Pointer(&op.sa[0])), uintptr(unsafe.Pointer(&op.salen)), op.flags)
+	case OpPollAdd:
+		sqe.PrepPollAdd(op.fd, op.flags)
+	case OpTimeout:
+		sqe.PrepTimeout((*uring.Timespec)(unsafe.Pointer(&op.ts)), 0, 0)
+	case OpLinkTimeout:
+		sqe.PrepLinkTimeout((*uring.Timespec)(unsafe.Pointer(&op.ts)), 0)
+	case OpAsyncCancel:
+		sqe.PrepCancel(op.target, 0)
+	case OpFsync:
+		sqe.PrepFsync(op.fd, 0)
+	case OpClose:
+		sqe.PrepClose(op.fd)
+	}
+	if op.order&Link != 0 {
+		sqe.Flags |= uring.SQEIOLink
+	}
+	if op.order&HardLink != 0 {
+		sqe.Flags |= uring.SQEIOHardlink
+	}
+	if op.order&Drain != 0 {
+		sqe.Flags |= uring.SQEIODrain
+	}
+	if op.order&Async != 0 {
+		sqe.Flags |= uring.SQEAsync
+	}
+	sqe.UserData = op.id
+	op.state.CompareAndSwap(uint32(OpQueued), uint32(OpSubmitted))
+	l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: l.rec.Now(), Op: op.id, Fd: int32(op.fd),
+		Name: op.name, Arg0: int64(sqe.Flags), Arg1: int64(len(op.buf))})
+}
+
+func bufAddr(p []byte) uintptr {
+	if len(p) == 0 {
+		return 0
+	}
+	return uintptr(unsafe.Pointer(&p[0]))
+}
+
+func (b *uringBackend) wait(timeout time.Duration) error {
+	l := b.l
+	if err := b.flush(); err != nil {
+		return err
+	}
+	l.counter(l.names.sqPending, int64(b.ring.SQPending()))
+	l.counter(l.names.inflight, int64(l.inflight.len()))
+	if err := b.waitEnter(timeout); err != nil {
+		return err
+	}
+	return b.reap()
+}
+
+// waitEnter submits the SQ and waits for at least one CQE, or until timeout
+// (-1: forever; 0: do not wait). Even a wait of 0 enters with GETEVENTS:
+// with COOP_TASKRUN, completions are only posted when the task enters.
+func (b *uringBackend) waitEnter(timeout time.Duration) error {
+	l := b.l
+	toSubmit := b.ring.SQPending()
+	var min uint32 = 1
+	if timeout == 0 || b.ring.CQReady() > 0 {
+		min = 0
+	}
+	start := l.rec.Now()
+	var n int
+	var err error
+	switch {
+	case min == 0:
+		n, err = b.ring.SubmitAndWait(0)
+	case timeout > 0:
+		n, err = b.ring.SubmitAndWaitTimeout(1, timeout)
+	default:
+		n, err = b.ring.SubmitAndWait(1)
+	}
+	b.traceEnter(start, toSubmit, min, n, err)
+	if errors.Is(err, unix.EBUSY) || errors.Is(err, unix.EAGAIN) {
+		// The CQ is full or the kernel is short of request memory: reaping
+		// makes room, so let the loop come round.
+		return nil
+	}
+	return err
+}
+
+// enter is a traced io_uring_enter that submits nothing new.
+func (b *uringBackend) enter(toSubmit, minComplete, flags uint32) error {
+	start := b.l.rec.Now()
+	var n int
+	var err error
+	if toSubmit > 0 {
+		n, err = b.ring.Submit()
+	} else {
+		n, err = b.ring.Enter(0, minComplete, flags)
+	}
+	b.traceEnter(start, toSubmit, minComplete, n, err)
+	if errors.Is(err, unix.EBUSY) || errors.Is(err, unix.EAGAIN) {
+		return nil
+	}
+	return err
+}
+
+func (b *uringBackend) traceEnter(start int64, toSubmit, minComplete uint32, n int, err error) {
+	l := b.l
+	res := int64(n)
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		res = -int64(errno)
+	}
+	l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: start, Dur: l.rec.Now() - start, Name: l.names.uringEnter,
+		Fd: int32(b.ring.Fd()), Res: res, Arg0: int64(toSubmit), Arg1: int64(minComplete)})
+}
+
+// reap turns every ready CQE into a completion.
+func (b *uringBackend) reap() error {
+	l := b.l
+	total := 0
+	for {
+		n := b.ring.Reap(b.cqes)
+		if n == 0 {
+			if b.ring.Overflowed() {
+				// CQEs the kernel could not post are buffered (NODROP);
+				// an enter with GETEVENTS flushes them into the CQ.
+				if err := b.enter(0, 0, uring.EnterGetEvents); err != nil {
+					return err
+				}
+				if b.ring.CQReady() > 0 {
+					continue
+				}
+			}
+			break
+		}
+		if total == 0 {
+			l.counter(l.names.cqReady, int64(n)+int64(b.ring.CQReady()))
+		}
+		total += n
+		for _, c := range b.cqes[:n] {
+			b.complete(c)
+		}
+	}
+	if total > 0 {
+		l.rec.Emit(trace.Event{Kind: trace.KindWakeup, Time: l.rec.Now(), Name: l.names.uringEnter,
+			Fd: int32(b.ring.Fd()), Res: int64(total)})
+	}
+	return nil
+}
+
+func (b *uringBackend) complete(c uring.CQE) {
+	l := b.l
+	op := l.inflight.get(c.UserData)
+	if op == nil {
+		l.rec.Emit(trace.Event{Kind: trace.KindMark, Time: l.rec.Now(), Op: c.UserData, Res: int64(c.Res),
+			Fd: -1, Name: l.rec.Intern("stale CQE for a reused slot (ignored)")})
+		return
+	}
+	switch {
+	case op == b.wakeOp:
+		l.inflight.remove(op.id)
+		op.state.Store(uint32(OpDone))
+		l.drainPosted()
+		if !l.closed.Load() {
+			b.armWake()
+		}
+	case op.kind == OpAsyncCancel:
+		// The cancel's own CQE is only an annotation: the target's CQE
+		// decides the target's outcome.
+		l.inflight.remove(op.id)
+		op.state.Store(uint32(OpDone))
+		l.rec.Emit(trace.Event{Kind: trace.KindCancel, Time: l.rec.Now(), Op: op.target, Res: int64(c.Res),
+			Fd: -1, Name: op.name})
+	default:
+		l.completeOp(op, c.Res, c.Flags)
+	}
+}

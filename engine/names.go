@@ -1,0 +1,31 @@
+package engine
+
+import "github.com/asynclab/asynclab/engine/trace"
+
+// loopNames holds the names the loop records on hot paths, interned once.
+type loopNames struct {
+	runq, inflight, sqPending, cqReady        trace.NameID
+	epollWait, epollCtl, uringEnter, eventfd trace.NameID
+	wake, cancel, writable, readable         trace.NameID
+	ops                                      [256]trace.NameID
+}
+
+func (n *loopNames) intern(r *trace.Recorder) {
+	n.runq = r.Intern("runq")
+	n.inflight = r.Intern("inflight")
+	n.sqPending = r.Intern("sq_pending")
+	n.cqReady = r.Intern("cq_ready")
+	n.epollWait = r.Intern("epoll_wait")
+	n.epollCtl = r.Intern("epoll_ctl")
+	n.uringEnter = r.Intern("io_uring_enter")
+	n.eventfd = r.Intern("eventfd_read")
+	n.wake = r.Intern("wake")
+	n.cancel = r.Intern("cancel")
+	n.writable = r.Intern("writable")
+	n.readable = r.Intern("readable")
+	for k, s := range opNames {
+		n.ops[k] = r.Intern(s)
+	}
+}
+
+func (n *loopNames) op(k OpKind) trace.NameID { return n.ops[k] }

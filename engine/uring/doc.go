@@ -1,0 +1,22 @@
+// Package uring is a raw io_uring ring written on golang.org/x/sys/unix
+// system calls, with no cgo and no other library. It is the io_uring
+// backend's lowest layer: ring setup, the mmaps of the SQ ring, the CQ ring
+// and the SQE array, io_uring_enter, the opcode probe, and helpers that fill
+// SQEs the way liburing does.
+//
+// A [Ring] is not safe for concurrent use. It belongs to one goroutine that
+// has called runtime.LockOSThread before [Setup]: completion task_work runs
+// on the submitting OS thread, and a ring set up with [SetupSingleIssuer]
+// (the default) fails io_uring_enter from any other thread with EEXIST.
+//
+// The ring never owns the memory an operation points at. Buffers, iovecs,
+// sockaddrs and timespecs passed to the Prep helpers as addresses must stay
+// alive and unmoved until that operation's own CQE has been reaped; keeping
+// them so is the caller's job (an in-flight table, runtime.Pinner, or an
+// off-heap arena).
+//
+// [Check] reports whether io_uring is usable on this host and, when it is
+// not, why: a sysctl, a seccomp filter or an old kernel. On systems other
+// than Linux only the portable parts (opcodes, SQE and CQE layouts, [Check])
+// exist.
+package uring
