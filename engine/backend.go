@@ -12,6 +12,10 @@ type backend interface {
 	// cancel asks for op to be cancelled. The op's own completion still
 	// decides the outcome.
 	cancel(op *Op)
+	// flush hands what was queued this turn to the kernel, as far as it
+	// can without waiting. It may complete ops or arm timers, so the loop
+	// calls it before it decides how long to wait.
+	flush() error
 	// wait submits what is queued, then blocks for at most timeout (-1:
 	// forever, 0: poll) and turns what happened into completions and
 	// callbacks on the loop's queue.

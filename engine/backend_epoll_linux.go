@@ -127,12 +127,12 @@ func removeOp(ops []*Op, op *Op) []*Op {
 }
 
 func (b *epollBackend) wait(timeout time.Duration) error {
-	b.flush()
 	msec := -1
 	if timeout >= 0 {
 		msec = int((timeout + time.Millisecond - 1) / time.Millisecond)
 	}
-	if len(b.pending) > 0 {
+	if len(b.pending) > 0 || b.l.queue.len() > 0 {
+		// Ops that finished while being tried have callbacks waiting.
 		msec = 0
 	}
 	l := b.l
@@ -173,7 +173,7 @@ func (b *epollBackend) wait(timeout time.Duration) error {
 }
 
 // flush tries every op queued this turn.
-func (b *epollBackend) flush() {
+func (b *epollBackend) flush() error {
 	for len(b.pending) > 0 {
 		ops := b.pending
 		b.pending = nil
@@ -181,6 +181,7 @@ func (b *epollBackend) flush() {
 			b.start(op)
 		}
 	}
+	return nil
 }
 
 // start makes an op's first attempt. Ops that would block are parked on

@@ -122,24 +122,54 @@ func (b *uringBackend) rearm(w *Watch) {
 // what it has and continues, so no op is lost when a turn queues more ops
 // than the ring holds.
 func (b *uringBackend) flush() error {
-	for i, op := range b.pending {
-		sqe := b.ring.GetSQE()
-		if sqe == nil {
-			if err := b.enter(b.ring.SQPending(), 0, 0); err != nil {
-				b.pending = b.pending[i:]
+	for len(b.pending) > 0 {
+		ops := b.pending
+		b.pending = nil
+		for i, op := range ops {
+			if op.order&Drain != 0 {
+				// A drained op waits for every earlier SQE, and the wake
+				// READ never completes by itself: retire it first and arm
+				// a new one after the drained op.
+				b.retireWake()
+			}
+			if err := b.push(op); err != nil {
+				b.pending = append(ops[i:], b.pending...)
 				return err
 			}
-			sqe = b.ring.GetSQE()
-			if sqe == nil {
-				b.pending = b.pending[i:]
-				return fmt.Errorf("io_uring: SQ still full after submit")
+			if op.order&Drain != 0 {
+				b.armWake()
 			}
 		}
-		b.prep(sqe, op)
 	}
-	clear(b.pending)
-	b.pending = b.pending[:0]
 	return nil
+}
+
+// push writes op into the next SQE, submitting first if the SQ is full.
+func (b *uringBackend) push(op *Op) error {
+	sqe := b.ring.GetSQE()
+	if sqe == nil {
+		if err := b.enter(b.ring.SQPending(), 0, 0); err != nil {
+			return err
+		}
+		if sqe = b.ring.GetSQE(); sqe == nil {
+			return fmt.Errorf("io_uring: SQ still full after submit")
+		}
+	}
+	b.prep(sqe, op)
+	return nil
+}
+
+// retireWake cancels the armed wake READ. Posts made meanwhile are not
+// lost: the eventfd counts them until the next wake READ reads it.
+func (b *uringBackend) retireWake() {
+	old := b.wakeOp
+	if old == nil || old.State() == OpDone {
+		return
+	}
+	b.wakeOp = nil
+	c := &Op{l: b.l, kind: OpAsyncCancel, name: b.l.names.op(OpAsyncCancel), fd: -1, target: old.id}
+	c.id = b.l.inflight.add(c)
+	b.push(c)
 }
 
 func (b *uringBackend) prep(sqe *uring.SQE, op *Op) {
@@ -199,11 +229,15 @@ func bufAddr(p []byte) uintptr {
 
 func (b *uringBackend) wait(timeout time.Duration) error {
 	l := b.l
-	if err := b.flush(); err != nil {
+	if err := b.flush(); err != nil { // ops queued by callbacks that ran after the loop's flush
 		return err
 	}
 	l.counter(l.names.sqPending, int64(b.ring.SQPending()))
-	l.counter(l.names.inflight, int64(l.inflight.len()))
+	inflight := l.inflight.len()
+	if b.wakeOp != nil {
+		inflight-- // the wake READ is the loop's own, not the handler's
+	}
+	l.counter(l.names.inflight, int64(inflight))
 	if err := b.waitEnter(timeout); err != nil {
 		return err
 	}
@@ -311,11 +345,14 @@ func (b *uringBackend) complete(c uring.CQE) {
 		return
 	}
 	switch {
-	case op == b.wakeOp:
+	case op.name == l.names.wake:
 		l.inflight.remove(op.id)
 		op.state.Store(uint32(OpDone))
+		if c.Res == -int32(unix.ECANCELED) {
+			return // retired around a drained op; another one is armed
+		}
 		l.drainPosted()
-		if !l.closed.Load() {
+		if !l.closed.Load() && b.wakeOp == op {
 			b.armWake()
 		}
 	case op.kind == OpAsyncCancel:

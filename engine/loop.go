@@ -199,6 +199,9 @@ func (l *Loop) Run(ctx context.Context, name string, start func()) (err error) {
 			}
 			return nil
 		}
+		if err := l.be.flush(); err != nil {
+			return fmt.Errorf("loop %d: %w", l.cfg.ID, err)
+		}
 		timeout := time.Duration(-1)
 		if l.queue.len() > 0 {
 			timeout = 0

@@ -20,12 +20,17 @@ var backends = []engine.Kind{engine.Epoll, engine.Uring}
 // kernel really lacks io_uring, and says why.
 func newLoop(t testing.TB, kind engine.Kind) *engine.Loop {
 	t.Helper()
+	return newLoopRec(t, kind, nil)
+}
+
+func newLoopRec(t testing.TB, kind engine.Kind, rec *trace.Recorder) *engine.Loop {
+	t.Helper()
 	if kind == engine.Uring {
 		if st := uring.Check(); !st.Available {
 			t.Skipf("io_uring unavailable on this kernel: %s", st.Reason)
 		}
 	}
-	return engine.New(engine.Config{Backend: kind})
+	return engine.New(engine.Config{Backend: kind, Recorder: rec})
 }
 
 // run runs start on l and fails the test if the run does not end cleanly

@@ -28,7 +28,7 @@ const (
 )
 
 // opNames holds the kernel's name for every opcode up to
-// IORING_OP_WRITEV_FIXED (Linux 6.15), so that a probe of a newer kernel
+// IORING_OP_PIPE (Linux 6.16), so that a probe of a newer kernel
 // still prints readable names.
 var opNames = [...]string{
 	"NOP", "READV", "WRITEV", "FSYNC", "READ_FIXED", "WRITE_FIXED",
@@ -42,7 +42,7 @@ var opNames = [...]string{
 	"URING_CMD", "SEND_ZC", "SENDMSG_ZC", "READ_MULTISHOT", "WAITID",
 	"FUTEX_WAIT", "FUTEX_WAKE", "FUTEX_WAITV", "FIXED_FD_INSTALL",
 	"FTRUNCATE", "BIND", "LISTEN", "RECV_ZC", "EPOLL_WAIT", "READV_FIXED",
-	"WRITEV_FIXED",
+	"WRITEV_FIXED", "PIPE",
 }
 
 // String returns the kernel's name for o without the IORING_OP_ prefix,

@@ -11,9 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DefaultEntries is the SQ size Setup asks for when Options.Entries is 0.
-const DefaultEntries = 256
-
 // mmap offsets of the three ring regions (IORING_OFF_*).
 const (
 	offSQRing = 0
@@ -21,8 +18,12 @@ const (
 	offSQEs   = 0x10000000
 )
 
-// registerProbe is IORING_REGISTER_PROBE.
-const registerProbe = 8
+// io_uring_register opcodes (IORING_REGISTER_*).
+const (
+	registerProbe     = 8
+	registerIOWQAff   = 17
+	unregisterIOWQAff = 18
+)
 
 // errClosed is returned by calls on a closed Ring.
 var errClosed = fmt.Errorf("uring: %w", os.ErrClosed)
@@ -59,14 +60,6 @@ type getEventsArg struct {
 	SigmaskSz   uint32
 	MinWaitUsec uint32
 	TS          uint64
-}
-
-// Options configures Setup. The zero value asks for DefaultEntries SQEs.
-type Options struct {
-	Entries      uint32 // SQ entries, rounded up by the kernel to a power of two; default 256
-	CQEntries    uint32 // 0 = kernel default (2*Entries); otherwise sets SetupCQSize
-	Flags        uint32 // extra setup flags; 0 means SetupSingleIssuer|SetupCoopTaskrun when the kernel has them
-	SQThreadIdle uint32 // with SetupSQPoll: milliseconds the poll thread spins before sleeping
 }
 
 // Ring is one io_uring instance: its fd and the three shared mappings.
@@ -501,20 +494,9 @@ type probeBuf struct {
 // 5.6). On older kernels the error wraps EINVAL. Call it from the ring's
 // thread: SetupSingleIssuer rings refuse registration from others.
 func (r *Ring) Probe() (*Probe, error) {
-	if r.fd < 0 {
-		return nil, errClosed
-	}
 	var buf probeBuf
-	for {
-		_, _, errno := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), registerProbe,
-			uintptr(unsafe.Pointer(&buf)), uintptr(len(buf.Ops)), 0, 0)
-		if errno == unix.EINTR {
-			continue
-		}
-		if errno != 0 {
-			return nil, os.NewSyscallError("io_uring_register", errno)
-		}
-		break
+	if _, err := r.register(registerProbe, unsafe.Pointer(&buf), uint32(len(buf.Ops))); err != nil {
+		return nil, err
 	}
 	p := &Probe{lastOp: Opcode(buf.LastOp)}
 	for _, op := range buf.Ops[:buf.OpsLen] {
@@ -523,4 +505,37 @@ func (r *Ring) Probe() (*Probe, error) {
 		}
 	}
 	return p, nil
+}
+
+// register is io_uring_register, retried on EINTR.
+func (r *Ring) register(op uint32, arg unsafe.Pointer, nrArgs uint32) (int, error) {
+	if r.fd < 0 {
+		return 0, errClosed
+	}
+	for {
+		n, _, errno := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), uintptr(op),
+			uintptr(arg), uintptr(nrArgs), 0, 0)
+		switch errno {
+		case 0:
+			return int(n), nil
+		case unix.EINTR:
+			continue
+		default:
+			return 0, os.NewSyscallError("io_uring_register", errno)
+		}
+	}
+}
+
+// RegisterIOWQAffinity restricts the ring's io-wq worker threads to the
+// CPUs in set (IORING_REGISTER_IOWQ_AFF, 5.14). io-wq belongs to the
+// submitting thread, so this affects every ring that thread uses.
+func (r *Ring) RegisterIOWQAffinity(set *unix.CPUSet) error {
+	_, err := r.register(registerIOWQAff, unsafe.Pointer(set), uint32(unsafe.Sizeof(*set)))
+	return err
+}
+
+// UnregisterIOWQAffinity lets io-wq workers run on any CPU again.
+func (r *Ring) UnregisterIOWQAffinity() error {
+	_, err := r.register(unregisterIOWQAff, nil, 0)
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -60,9 +61,18 @@ func waitCQEs(t testing.TB, r *Ring, n int) []CQE {
 	deadline := time.Now().Add(10 * time.Second)
 	out := make([]CQE, 0, n)
 	buf := make([]CQE, n)
-	if _, err := r.SubmitAndWaitTimeout(uint32(n), time.Until(deadline)); err != nil {
-		t.Fatalf("SubmitAndWaitTimeout(%d) = %v", n, err)
+	wait := func(nr int) {
+		var err error
+		if r.Features()&FeatExtArg != 0 {
+			_, err = r.SubmitAndWaitTimeout(uint32(nr), time.Until(deadline))
+		} else {
+			_, err = r.SubmitAndWait(uint32(nr))
+		}
+		if err != nil {
+			t.Fatalf("waiting for %d CQEs: %v", nr, err)
+		}
 	}
+	wait(n)
 	for {
 		k := r.Reap(buf[:n-len(out)])
 		out = append(out, buf[:k]...)
@@ -72,9 +82,7 @@ func waitCQEs(t testing.TB, r *Ring, n int) []CQE {
 		if time.Now().After(deadline) {
 			t.Fatalf("got %d CQEs %+v, want %d", len(out), out, n)
 		}
-		if _, err := r.SubmitAndWaitTimeout(uint32(n-len(out)), time.Until(deadline)); err != nil {
-			t.Fatalf("SubmitAndWaitTimeout = %v", err)
-		}
+		wait(n - len(out))
 	}
 }
 
@@ -219,7 +227,7 @@ func TestProbe(t *testing.T) {
 
 func TestNOPBatches(t *testing.T) {
 	for _, n := range []int{1, 8, 64, 256} {
-		t.Run("", func(t *testing.T) {
+		t.Run("batch="+strconv.Itoa(n), func(t *testing.T) {
 			r := newRing(t, Options{Entries: 256})
 			want := make([]uint64, n)
 			for i := range n {
@@ -543,7 +551,9 @@ func TestAccept(t *testing.T) {
 }
 
 // TestWriteOrdering shows that completions are unordered and that only
-// links and drains order operations: two 4-byte writes to offset 0.
+// links and drains order operations: two 4-byte writes to offset 0 of a
+// fresh file per trial. Without ordering, A (forced to io-wq) races B (tried
+// inline first), so B lands first in some trials (see writeOrderTrial).
 func TestWriteOrdering(t *testing.T) {
 	const trials = 200
 	tests := []struct {
@@ -558,35 +568,12 @@ func TestWriteOrdering(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRing(t, Options{Entries: 8})
-			f, err := os.CreateTemp(t.TempDir(), "order")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			fd := int(f.Fd())
+			dir := t.TempDir()
 			a, b := []byte("AAAA"), []byte("BBBB")
 			pa, pb := pinBytes(t, a), pinBytes(t, b)
-			content := make([]byte, 4)
 			outcomes := map[string]int{}
 			for trial := range trials {
-				s := mustSQE(t, r)
-				s.PrepWrite(fd, pa, 4, 0)
-				s.Flags = tt.aFlags
-				s.UserData = 'A'
-				s = mustSQE(t, r)
-				s.PrepWrite(fd, pb, 4, 0)
-				s.Flags = tt.bFlags
-				s.UserData = 'B'
-				cqes := waitCQEs(t, r, 2)
-				for _, c := range cqes {
-					if c.Res != 4 {
-						t.Fatalf("trial %d: WRITE %c res = %d, want 4", trial, c.UserData, c.Res)
-					}
-				}
-				if _, err := unix.Pread(fd, content, 0); err != nil {
-					t.Fatal(err)
-				}
-				outcome := string([]byte{byte(cqes[0].UserData), byte(cqes[1].UserData)}) + " " + string(content)
+				outcome := writeOrderTrial(t, r, dir, pa, pb, tt.aFlags, tt.bFlags)
 				outcomes[outcome]++
 				if tt.ordered && outcome != "AB BBBB" {
 					t.Fatalf("trial %d: completion order and file = %q, want \"AB BBBB\"", trial, outcome)
@@ -601,6 +588,47 @@ func TestWriteOrdering(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeOrderTrial writes "AAAA" (at pa) and then "BBBB" (at pb) to offset 0
+// of a new file in one submission and returns the CQE order and the final
+// contents, such as "BA AAAA".
+//
+// Without ordering flags this is a race. B is tried inline first and goes
+// to io-wq on EAGAIN (for example when A's worker already holds the inode
+// lock); A goes straight to io-wq. On Linux 6.18/ext4, reusing one file for
+// all trials gave B-first in anywhere from 0 to 97% of trials depending on
+// the run; a new file per trial made it happen in the first trial or two
+// almost every run. CQE order is not execution order either: "BA BBBB"
+// also occurs, when A wrote first but its CQE, posted from io-wq through
+// task_work, arrived after B's inline one.
+func writeOrderTrial(t *testing.T, r *Ring, dir string, pa, pb uintptr, aFlags, bFlags uint8) string {
+	t.Helper()
+	f, err := os.CreateTemp(dir, "order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	s := mustSQE(t, r)
+	s.PrepWrite(fd, pa, 4, 0)
+	s.Flags = aFlags
+	s.UserData = 'A'
+	s = mustSQE(t, r)
+	s.PrepWrite(fd, pb, 4, 0)
+	s.Flags = bFlags
+	s.UserData = 'B'
+	cqes := waitCQEs(t, r, 2)
+	for _, c := range cqes {
+		if c.Res != 4 {
+			t.Fatalf("WRITE %c res = %d, want 4", c.UserData, c.Res)
+		}
+	}
+	content := make([]byte, 4)
+	if _, err := unix.Pread(fd, content, 0); err != nil {
+		t.Fatal(err)
+	}
+	return string([]byte{byte(cqes[0].UserData), byte(cqes[1].UserData)}) + " " + string(content)
 }
 
 // TestLinkFailingHead shows that a failing link head cancels the rest of
@@ -837,5 +865,19 @@ func TestSubmitAndWaitTimeout(t *testing.T) {
 	}
 	if r.CQReady() != 0 {
 		t.Errorf("CQReady() = %d, want 0", r.CQReady())
+	}
+}
+
+func TestIOWQAffinity(t *testing.T) {
+	r := newRing(t, Options{Entries: 8})
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RegisterIOWQAffinity(&set); err != nil {
+		t.Errorf("RegisterIOWQAffinity(%d CPUs) = %v", set.Count(), err)
+	}
+	if err := r.UnregisterIOWQAffinity(); err != nil {
+		t.Errorf("UnregisterIOWQAffinity() = %v", err)
 	}
 }

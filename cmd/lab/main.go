@@ -1,0 +1,98 @@
+// Command lab is the asynclab binary: it runs the demo and exercises in a
+// terminal, benchmarks the engine, and reports what the host supports.
+//
+//	lab run demo [--backend epoll|uring|both]
+//	lab doctor
+//	lab bench engine
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain(os.Stdout, os.Stderr)
+	err := m.ParseFlags(ctx, os.Args[1:])
+	if err == nil {
+		err = m.Run(ctx)
+	}
+	m.Close()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "lab:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  lab run demo [--backend epoll|uring|both]   run the demo and print a text timeline
+  lab doctor                                  report what this host supports
+  lab bench engine [--duration 2s]            benchmark the engine and print a table
+`
+
+var errUsage = errors.New("lab: bad usage")
+
+// Main is the program: the command parsed from the arguments, and where it
+// writes. End-to-end tests drive it directly.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Logger         *slog.Logger
+
+	cmd command
+}
+
+// command is one subcommand, ready to run.
+type command interface {
+	run(ctx context.Context, m *Main) error
+}
+
+// NewMain returns a Main that writes to stdout and stderr.
+func NewMain(stdout, stderr io.Writer) *Main {
+	return &Main{Stdout: stdout, Stderr: stderr,
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+}
+
+// ParseFlags picks the subcommand and parses its flags.
+func (m *Main) ParseFlags(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: no command", errUsage)
+	}
+	var err error
+	switch args[0] {
+	case "run":
+		m.cmd, err = parseRun(args[1:])
+	case "doctor":
+		m.cmd = doctorCmd{}
+	case "bench":
+		m.cmd, err = parseBench(args[1:])
+	case "help", "-h", "--help":
+		fmt.Fprint(m.Stdout, usage)
+		return flag.ErrHelp
+	default:
+		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+	}
+	return err
+}
+
+// Run runs the parsed command.
+func (m *Main) Run(ctx context.Context) error { return m.cmd.run(ctx, m) }
+
+// Close releases what Run opened. The terminal commands hold nothing open
+// after Run returns.
+func (m *Main) Close() error { return nil }
