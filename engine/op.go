@@ -109,6 +109,8 @@ type Op struct {
 	target uint64   // ASYNC_CANCEL's target op
 
 	cb       func(*Op)
+	thens    []func(int, error)
+	finished bool // the completion callback has run
 	fut      *Future[int]
 	complete func() // run on the loop after completion; nil if nobody listens
 
@@ -152,10 +154,18 @@ func (op *Op) Sockaddr() sys.Sockaddr {
 	return sys.ParseSockaddr(op.sa[:op.salen])
 }
 
-// Then runs fn on the loop once the op completes.
+// Then runs fn on the loop once the op completes. It runs inside the op's
+// own completion callback, so one completion is one handler in the trace.
 func (op *Op) Then(fn func(n int, err error)) *Op {
 	op.l.mustOnLoop("Op.Then")
-	op.Future().Then(fn)
+	if op.finished || (op.State() == OpDone && op.complete == nil) {
+		// Its completion callback has run, or nobody was listening when it
+		// completed: run fn as its own callback.
+		op.l.queueTask(task{name: op.name, ready: op.l.rec.Now(), op: op.id, fn: func() { fn(op.Result()) }})
+		return op
+	}
+	op.thens = append(op.thens, fn)
+	op.complete = op.finish
 	return op
 }
 
@@ -215,12 +225,16 @@ func (op *Op) cancel() {
 // finish runs on the loop, as a callback named after the op, once the op's
 // own completion arrived.
 func (op *Op) finish() {
-	if op.fut != nil {
-		n, err := op.Result()
-		op.fut.Resolve(n, err)
+	op.finished = true
+	n, err := op.Result()
+	for _, fn := range op.thens {
+		fn(n, err)
 	}
 	if op.cb != nil {
 		op.cb(op)
+	}
+	if op.fut != nil {
+		op.fut.Resolve(n, err)
 	}
 }
 
@@ -241,7 +255,7 @@ func (op *Op) Resubmit() {
 		panic("engine: Resubmit of an op that is not done")
 	}
 	op.res, op.cqeFlags, op.got, op.started, op.next, op.held = 0, 0, 0, false, nil, false
-	op.fut = nil
+	op.fut, op.thens, op.finished = nil, nil, false
 	op.l.startOp(op)
 }
 

@@ -40,7 +40,8 @@ const (
 //     [Recorder.Snapshot] (and [Stream] does this for you);
 //   - any goroutine may call [Recorder.Intern], [Recorder.Name],
 //     [Recorder.EmitForeign], [Recorder.Now], [Recorder.Dropped],
-//     [Recorder.Enabled] and [Recorder.SetEnabled].
+//     [Recorder.Enabled], [Recorder.SetEnabled], [Recorder.ForLoop],
+//     [Recorder.Loop] and [Recorder.Cap].
 //
 // Sequence numbers: Emit gives every event it accepts while enabled the next
 // per-loop number, starting at 1, whether the event is stored or dropped. A
@@ -72,7 +73,7 @@ type Recorder struct {
 	fqueue   []Event // guarded by fmu
 	flost    uint64  // foreign events dropped since the last Flush; guarded by fmu
 
-	names nameTable
+	names *nameTable // shared by the recorders of one run; see ForLoop
 }
 
 // NewRecorder returns an enabled recorder for loop whose ring holds size
@@ -80,6 +81,17 @@ type Recorder struct {
 // measured from start, which should come from [time.Now] so that it carries
 // the monotonic clock.
 func NewRecorder(loop uint16, size int, start time.Time) *Recorder {
+	return newRecorder(loop, size, start, newNameTable())
+}
+
+// ForLoop returns a recorder for another loop of the same run: it shares
+// r's start time and name table, so the events of both can go into one
+// stream (see [StreamAll]) and one [Trace]. size is as for [NewRecorder].
+func (r *Recorder) ForLoop(loop uint16, size int) *Recorder {
+	return newRecorder(loop, size, r.start, r.names)
+}
+
+func newRecorder(loop uint16, size int, start time.Time, names *nameTable) *Recorder {
 	if size <= 0 {
 		size = defaultRingSize
 	}
@@ -94,9 +106,9 @@ func NewRecorder(loop uint16, size int, start time.Time) *Recorder {
 		mask:   uint64(n - 1),
 		fbuf:   make([]Event, 0, foreignCap),
 		fqueue: make([]Event, 0, foreignCap),
+		names:  names,
 	}
 	r.enabled.Store(true)
-	r.names.init()
 	return r
 }
 
@@ -283,11 +295,11 @@ type nameTable struct {
 	misses int
 }
 
-func (t *nameTable) init() {
+func newNameTable() *nameTable {
+	t := &nameTable{list: []string{""}, dirty: map[string]NameID{}}
 	m := map[string]NameID{"": 0}
 	t.read.Store(&m)
-	t.list = []string{""}
-	t.dirty = map[string]NameID{}
+	return t
 }
 
 func (t *nameTable) slowIntern(s string) NameID {

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -169,6 +170,12 @@ func TestRecorderConcurrent(t *testing.T) {
 			r.Emit(Event{Kind: KindMark, Arg0: int64(i), Arg1: int64(i) * 3, Time: int64(i)})
 			if i%1000 == 0 {
 				r.Flush()
+			}
+			// In the first half, wait for the reader whenever the ring is
+			// half full, so most events are stored; in the second half run
+			// free, so the ring fills and drops.
+			for i < n/2 && r.head.Load()-r.tail.Load() > 128 {
+				runtime.Gosched()
 			}
 		}
 	}()

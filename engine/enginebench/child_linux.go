@@ -1,0 +1,237 @@
+package enginebench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ServeChild makes the process an echo server child when [ChildEnv] is
+// set: it serves the named server (a built-in one or one of extra) and
+// exits when its standard input closes, so it never returns. It returns
+// false at once when the variable is not set. A main that calls [Run] must
+// call ServeChild first, before doing anything else.
+//
+// The child answers each "m" line on standard input with a line
+// "m <cpu-ns> <events> <dropped>": its own CPU time so far (utime+stime
+// from getrusage) and what its recorder reported.
+func ServeChild(extra ...Server) bool {
+	v, ok := os.LookupEnv(ChildEnv)
+	if !ok {
+		return false
+	}
+	if err := serveChild(v, extra); err != nil {
+		fmt.Fprintf(os.Stderr, "enginebench server child %q: %v\n", v, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+	return true
+}
+
+func serveChild(spec string, extra []Server) error {
+	parts := strings.Split(spec, ":")
+	if len(parts) != 3 {
+		return fmt.Errorf("%s=%q, want name:port:msgsize", ChildEnv, spec)
+	}
+	port, err1 := strconv.Atoi(parts[1])
+	size, err2 := strconv.Atoi(parts[2])
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("%s=%q: %w", ChildEnv, spec, err)
+	}
+	srv, ok := findServer(parts[0], extra)
+	if !ok {
+		return fmt.Errorf("no echo server named %q", parts[0])
+	}
+	cfg := ServeConfig{Port: port, MsgSize: size, Stats: new(ServerStats)}
+	stopProfile := func() {}
+	if path := os.Getenv(ProfileEnv); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		stopProfile = func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}
+	}
+	go answerMarks(os.Stdin, os.Stdout, cfg.Stats, stopProfile)
+	err := srv.Serve(context.Background(), cfg)
+	stopProfile()
+	return err
+}
+
+func findServer(name string, extra []Server) (Server, bool) {
+	for _, s := range append(Servers(), extra...) {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Server{}, false
+}
+
+// answerMarks serves the parent's CPU-time requests and ends the process
+// when the parent closes the pipe.
+func answerMarks(in io.Reader, out io.Writer, st *ServerStats, atExit func()) {
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		if sc.Text() != "m" {
+			continue
+		}
+		fmt.Fprintf(out, "m %d %d %d\n", selfCPU(), st.Events.Load(), st.Dropped.Load())
+	}
+	atExit()
+	os.Exit(0)
+}
+
+// selfCPU returns the process's user plus system time in nanoseconds.
+func selfCPU() int64 {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return -1
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// child is a running server child.
+type child struct {
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *bufio.Reader
+	done bool
+}
+
+// mark is one answer to "m".
+type mark struct {
+	cpu     int64
+	events  uint64
+	dropped uint64
+}
+
+// startChild starts this binary again as the server child for srv,
+// pinned to cpu (when cpu >= 0) with GOMAXPROCS=1, writing a CPU profile
+// into profileDir if that is set.
+func startChild(srv string, port, msgSize, cpu int, profileDir string) (*child, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own binary: %w", err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s:%d:%d", ChildEnv, srv, port, msgSize), "GOMAXPROCS=1")
+	if profileDir != "" {
+		cmd.Env = append(cmd.Env, ProfileEnv+"="+filepath.Join(profileDir, srv+".pprof"))
+	}
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	// The fork happens on this locked, pinned thread, so every thread of
+	// the child inherits the pinning from its first instruction.
+	err = onCPU(cpu, cmd.Start)
+	if err != nil {
+		return nil, fmt.Errorf("start server child %s: %w", srv, err)
+	}
+	return &child{cmd: cmd, in: in, out: bufio.NewReader(out)}, nil
+}
+
+// mark asks the child for its CPU time and trace counts.
+func (c *child) mark() (mark, error) {
+	if _, err := io.WriteString(c.in, "m\n"); err != nil {
+		return mark{}, fmt.Errorf("ask server child: %w", err)
+	}
+	line, err := c.out.ReadString('\n')
+	if err != nil {
+		return mark{}, fmt.Errorf("read server child: %w", err)
+	}
+	var m mark
+	if _, err := fmt.Sscanf(line, "m %d %d %d\n", &m.cpu, &m.events, &m.dropped); err != nil {
+		return mark{}, fmt.Errorf("server child said %q: %w", line, err)
+	}
+	return m, nil
+}
+
+// stop closes the child's standard input, which makes it exit, and
+// returns its whole CPU time (utime+stime) from wait4's rusage.
+func (c *child) stop() (cpu int64, err error) {
+	if c.done {
+		return 0, errors.New("server child already stopped")
+	}
+	c.done = true
+	c.in.Close()
+	timer := time.AfterFunc(10*time.Second, func() { c.cmd.Process.Kill() })
+	defer timer.Stop()
+	if err := c.cmd.Wait(); err != nil {
+		return 0, fmt.Errorf("server child: %w", err)
+	}
+	ru, ok := c.cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, errors.New("no rusage for server child")
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano(), nil
+}
+
+// kill ends a child that is still running.
+func (c *child) kill() {
+	if !c.done {
+		c.done = true
+		c.cmd.Process.Kill()
+		c.cmd.Wait()
+	}
+}
+
+// onCPU runs fn on a locked OS thread pinned to cpu, then restores the
+// thread's affinity. A cpu below zero means no pinning.
+func onCPU(cpu int, fn func() error) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if cpu < 0 {
+		return fn()
+	}
+	var old, set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		return fmt.Errorf("sched_getaffinity: %w", err)
+	}
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("sched_setaffinity cpu %d: %w", cpu, err)
+	}
+	defer unix.SchedSetaffinity(0, &old)
+	return fn()
+}
+
+// freePort returns a TCP port on 127.0.0.1 that nothing listens on now.
+func freePort() (int, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		return 0, err
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return 0, err
+	}
+	return sa.(*unix.SockaddrInet4).Port, nil
+}

@@ -1,0 +1,356 @@
+package trace
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Finding is one problem found in a trace, by [Analyze] or live by the
+// engine (a KindLint event).
+type Finding struct {
+	Code    LintCode
+	Seq     uint64 // the event the finding is about (a handler's Begin, a syscall, a write)
+	Time    int64  // when the problem began, in ns since the run started
+	Loop    uint16
+	Op      uint64 // the op, future or timer involved, if any
+	Subject string // the handler at fault, or the one that waited
+	Blocker string // what blocked: the longest handler ahead, or the blocking call
+	Wait    int64  // how long, in ns: the wait, the handler's run or the call
+	Message string // a sentence for the student
+}
+
+// LintOptions sets the thresholds of [Analyze]. A zero field takes its
+// default.
+type LintOptions struct {
+	LongHandler  time.Duration // a handler runs longer than this; default 10ms
+	HeadOfLine   time.Duration // a ready handler waits longer than this; default 10ms
+	BlockingCall time.Duration // a blocking call inside a handler takes longer than this; default 1ms
+}
+
+func (o LintOptions) withDefaults() LintOptions {
+	if o.LongHandler <= 0 {
+		o.LongHandler = 10 * time.Millisecond
+	}
+	if o.HeadOfLine <= 0 {
+		o.HeadOfLine = 10 * time.Millisecond
+	}
+	if o.BlockingCall <= 0 {
+		o.BlockingCall = time.Millisecond
+	}
+	return o
+}
+
+// Linux values the pending-connect lint reads.
+const (
+	errInProgress = 115    // EINPROGRESS
+	epollOut      = 0x4    // EPOLLOUT, in a POLL_ADD completion's result
+	sqeIOLink     = 1 << 2 // IOSQE_IO_LINK, in a submit's Arg0
+)
+
+// blockingCalls are system calls that can put the loop thread to sleep.
+// epoll_wait and io_uring_enter are left out on purpose: waiting there is
+// the loop's job.
+var blockingCalls = map[string]bool{
+	"read": true, "readv": true, "pread": true, "pread64": true, "preadv": true,
+	"write": true, "writev": true, "pwrite": true, "pwrite64": true, "pwritev": true,
+	"recv": true, "recvfrom": true, "recvmsg": true,
+	"send": true, "sendto": true, "sendmsg": true,
+	"connect": true, "accept": true, "accept4": true,
+	"fsync": true, "fdatasync": true, "sync_file_range": true,
+	"nanosleep": true, "clock_nanosleep": true, "poll": true, "ppoll": true,
+	"select": true, "pselect6": true, "wait4": true, "flock": true,
+}
+
+// Writes that use a connected socket, as syscalls and as io_uring opcodes.
+var (
+	writeCalls = map[string]bool{"write": true, "writev": true, "send": true, "sendto": true, "sendmsg": true}
+	writeOps   = map[string]bool{"WRITE": true, "WRITEV": true, "WRITE_FIXED": true, "SEND": true,
+		"SENDMSG": true, "SEND_ZC": true, "SENDMSG_ZC": true}
+)
+
+// holScanLimit bounds how many earlier handlers are searched for the one a
+// waiting handler queued behind.
+const holScanLimit = 4096
+
+// Analyze computes lints from t and returns them in time order (ties in
+// loop, sequence and code order):
+//
+//   - LintLongHandler: a handler ran (Begin to End on one loop) longer than
+//     opt.LongHandler. A handler still running when the trace ends counts up
+//     to the trace's last timestamp. Live long-handler lints from the
+//     engine's watchdog that fall inside such a handler are folded into
+//     this finding.
+//   - LintHeadOfLine: a handler began more than opt.HeadOfLine after it
+//     became ready (Arg0 of its Begin) because other handlers ran on that
+//     loop meanwhile. Blocker is the longest of them; Wait is the delay.
+//   - LintBlockingCall: a syscall that can block ([blockingCalls]) took
+//     longer than opt.BlockingCall inside a handler.
+//   - LintPendingConnect: a write was made on an fd whose connect is still
+//     in progress. In progress means a "connect" syscall returned
+//     -EINPROGRESS, or a CONNECT op was submitted and has not completed. The
+//     fd stops being pending when a KindComplete named "writable" (the
+//     engine's EPOLLOUT readiness) arrives for it, a POLL_ADD op on it
+//     completes with EPOLLOUT set in Res, its CONNECT op completes, another
+//     connect is made or the fd is closed. A write is a write, writev, send,
+//     sendto or sendmsg syscall, or a WRITE/WRITEV/SEND/SENDMSG-style submit;
+//     a submit right behind a CONNECT linked with IOSQE_IO_LINK is ordered
+//     by the kernel and does not count. A getsockopt(SO_ERROR) made before
+//     the fd is writable does not end the pending state: it reports 0 while
+//     the handshake is still under way. Each connect attempt is reported
+//     once.
+//   - Every other KindLint event (deadlock, off-loop, ...) the engine
+//     emitted live becomes a finding as is: Message is its name, Subject
+//     the handler running at the time.
+func Analyze(t *Trace, opt LintOptions) []Finding {
+	opt = opt.withDefaults()
+	a := &analyzer{t: t, opt: opt, loops: map[uint16]*lintLoop{}}
+	for i := range t.Events {
+		a.event(&t.Events[i])
+	}
+	a.finish()
+	slices.SortStableFunc(a.out, func(x, y Finding) int {
+		return cmp.Or(cmp.Compare(x.Time, y.Time), cmp.Compare(x.Loop, y.Loop),
+			cmp.Compare(x.Seq, y.Seq), cmp.Compare(x.Code, y.Code))
+	})
+	return a.out
+}
+
+type analyzer struct {
+	t     *Trace
+	opt   LintOptions
+	loops map[uint16]*lintLoop
+	out   []Finding
+	end   int64 // latest Time+Dur seen
+
+	live []Finding  // live long-handler lints, kept unless a computed one covers them
+	long []longSpan // computed long handlers, to fold live lints into
+}
+
+type longSpan struct {
+	loop       uint16
+	start, end int64
+}
+
+type lintSpan struct {
+	name              string
+	seq               uint64
+	op                uint64
+	ready, start, end int64
+}
+
+type connectState struct {
+	seq      uint64
+	op       uint64 // the CONNECT op, when connect was submitted to the ring
+	linked   bool   // the CONNECT op was linked to the next submit
+	reported bool
+}
+
+type lintLoop struct {
+	stack []lintSpan // handlers running, innermost last
+	done  []lintSpan // finished handlers in end order
+	conns map[int32]*connectState
+	ops   map[uint64]opInfo // submitted ops
+}
+
+type opInfo struct {
+	fd   int32
+	name string
+}
+
+func (a *analyzer) loop(id uint16) *lintLoop {
+	l := a.loops[id]
+	if l == nil {
+		l = &lintLoop{conns: map[int32]*connectState{}, ops: map[uint64]opInfo{}}
+		a.loops[id] = l
+	}
+	return l
+}
+
+func (l *lintLoop) current() string {
+	if len(l.stack) == 0 {
+		return ""
+	}
+	return l.stack[len(l.stack)-1].name
+}
+
+func (a *analyzer) event(e *Event) {
+	a.end = max(a.end, eventEnd(e))
+	l := a.loop(e.Loop)
+	name := a.t.Name(e.Name)
+	switch e.Kind {
+	case KindHandler:
+		switch e.Phase {
+		case PhaseBegin:
+			s := lintSpan{name: name, seq: e.Seq, op: e.Op, ready: e.Arg0, start: e.Time}
+			a.headOfLine(l, e, s)
+			l.stack = append(l.stack, s)
+		case PhaseEnd:
+			if len(l.stack) == 0 {
+				return
+			}
+			s := l.stack[len(l.stack)-1]
+			l.stack = l.stack[:len(l.stack)-1]
+			s.end = e.Time
+			l.done = append(l.done, s)
+			a.longHandler(e.Loop, s, false)
+		}
+	case KindSyscall:
+		a.syscall(l, e, name)
+	case KindSubmit:
+		a.submit(l, e, name)
+	case KindComplete:
+		a.complete(l, e, name)
+	case KindLint:
+		f := Finding{Code: LintCode(e.Arg0), Seq: e.Seq, Time: e.Time, Loop: e.Loop, Op: e.Op,
+			Subject: l.current(), Message: name}
+		if f.Code == LintLongHandler {
+			a.live = append(a.live, f)
+			return
+		}
+		a.out = append(a.out, f)
+	}
+}
+
+func (a *analyzer) headOfLine(l *lintLoop, e *Event, s lintSpan) {
+	wait := s.start - s.ready
+	if s.ready < 0 || wait <= int64(a.opt.HeadOfLine) {
+		return
+	}
+	var blocker *lintSpan
+	for i, n := len(l.done)-1, 0; i >= 0 && n < holScanLimit; i, n = i-1, n+1 {
+		d := &l.done[i]
+		if d.end <= s.ready {
+			break
+		}
+		if d.start < s.start && (blocker == nil || d.end-d.start > blocker.end-blocker.start) {
+			blocker = d
+		}
+	}
+	if blocker == nil {
+		return // nothing ran meanwhile: the loop was idle or blocked elsewhere
+	}
+	a.out = append(a.out, Finding{
+		Code: LintHeadOfLine, Seq: e.Seq, Time: s.start, Loop: e.Loop, Op: s.op,
+		Subject: s.name, Blocker: blocker.name, Wait: wait,
+		Message: fmt.Sprintf("%q waited %s behind %q (%s)", s.name, fmtDur(wait), blocker.name,
+			fmtDur(blocker.end-blocker.start)),
+	})
+}
+
+func (a *analyzer) longHandler(loop uint16, s lintSpan, unfinished bool) {
+	d := s.end - s.start
+	if d <= int64(a.opt.LongHandler) {
+		return
+	}
+	msg := fmt.Sprintf("%q ran for %s on loop %d; no other handler could run meanwhile (limit %s)",
+		s.name, fmtDur(d), loop, fmtDur(int64(a.opt.LongHandler)))
+	if unfinished {
+		msg = fmt.Sprintf("%q was still running %s after it began when the trace ended; no other handler could run meanwhile (limit %s)",
+			s.name, fmtDur(d), fmtDur(int64(a.opt.LongHandler)))
+	}
+	a.long = append(a.long, longSpan{loop: loop, start: s.start, end: s.end})
+	a.out = append(a.out, Finding{Code: LintLongHandler, Seq: s.seq, Time: s.start, Loop: loop, Op: s.op,
+		Subject: s.name, Wait: d, Message: msg})
+}
+
+func (a *analyzer) syscall(l *lintLoop, e *Event, name string) {
+	if blockingCalls[name] && e.Dur > int64(a.opt.BlockingCall) && len(l.stack) > 0 {
+		h := l.current()
+		a.out = append(a.out, Finding{Code: LintBlockingCall, Seq: e.Seq, Time: e.Time, Loop: e.Loop, Op: e.Op,
+			Subject: h, Blocker: name, Wait: e.Dur,
+			Message: fmt.Sprintf("%q blocked loop %d for %s in %s(fd %d); use a non-blocking fd and wait for readiness, or submit an op",
+				h, e.Loop, fmtDur(e.Dur), name, e.Fd)})
+	}
+	switch {
+	case name == "connect":
+		if e.Res == -errInProgress {
+			l.conns[e.Fd] = &connectState{seq: e.Seq}
+		} else {
+			delete(l.conns, e.Fd)
+		}
+	case name == "close":
+		delete(l.conns, e.Fd)
+	case writeCalls[name]:
+		a.pendingWrite(l, e, name, false)
+	}
+}
+
+func (a *analyzer) submit(l *lintLoop, e *Event, name string) {
+	if e.Op != 0 {
+		l.ops[e.Op] = opInfo{fd: e.Fd, name: name}
+	}
+	switch {
+	case name == "CONNECT":
+		l.conns[e.Fd] = &connectState{seq: e.Seq, op: e.Op, linked: e.Arg0&sqeIOLink != 0}
+		return
+	case name == "CLOSE":
+		delete(l.conns, e.Fd)
+	case writeOps[name]:
+		a.pendingWrite(l, e, name, true)
+	}
+	// Only the submit right behind a linked CONNECT is ordered after it.
+	if c := l.conns[e.Fd]; c != nil {
+		c.linked = false
+	}
+}
+
+func (a *analyzer) complete(l *lintLoop, e *Event, name string) {
+	fd, opName := e.Fd, name
+	if info, ok := l.ops[e.Op]; ok && e.Op != 0 {
+		fd, opName = info.fd, info.name
+		if e.Arg0&cqeFMore == 0 {
+			delete(l.ops, e.Op)
+		}
+	}
+	c := l.conns[fd]
+	if c == nil {
+		return
+	}
+	switch {
+	case name == "writable",
+		opName == "POLL_ADD" && e.Res >= 0 && e.Res&epollOut != 0,
+		opName == "CONNECT" && e.Op == c.op:
+		delete(l.conns, fd)
+	}
+}
+
+func (a *analyzer) pendingWrite(l *lintLoop, e *Event, name string, submitted bool) {
+	c := l.conns[e.Fd]
+	if c == nil || c.reported || (submitted && c.linked) {
+		return
+	}
+	c.reported = true
+	subject := l.current()
+	if subject == "" {
+		subject = fmt.Sprintf("fd %d", e.Fd)
+	}
+	a.out = append(a.out, Finding{Code: LintPendingConnect, Seq: e.Seq, Time: e.Time, Loop: e.Loop, Op: e.Op,
+		Subject: subject, Blocker: "connect",
+		Message: fmt.Sprintf("%s on fd %d while its connect is still in progress (EINPROGRESS); wait until the fd is writable, then check SO_ERROR",
+			name, e.Fd)})
+}
+
+func (a *analyzer) finish() {
+	ids := make([]uint16, 0, len(a.loops))
+	for id := range a.loops {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		l := a.loops[id]
+		for _, s := range l.stack {
+			s.end = a.end
+			a.longHandler(id, s, true)
+		}
+	}
+	for _, f := range a.live {
+		covered := slices.ContainsFunc(a.long, func(s longSpan) bool {
+			return s.loop == f.Loop && s.start <= f.Time && f.Time <= s.end
+		})
+		if !covered {
+			a.out = append(a.out, f)
+		}
+	}
+}

@@ -1,0 +1,247 @@
+package trace
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestAnalyze(t *testing.T) {
+	ignoreMessage := cmpopts.IgnoreFields(Finding{}, "Message")
+	for _, tt := range []struct {
+		name  string
+		trace *Trace
+		opt   LintOptions
+		want  []Finding
+	}{
+		{
+			name:  "seed head-of-line burst",
+			trace: seedHeadOfLine().trace(),
+			want: []Finding{
+				{Code: LintLongHandler, Seq: 1, Time: 0, Subject: "req-80ms", Wait: ms(80)},
+				{Code: LintLongHandler, Seq: 3, Time: ms(80), Subject: "req-40ms", Wait: ms(40)},
+				{Code: LintHeadOfLine, Seq: 3, Time: ms(80), Subject: "req-40ms", Blocker: "req-80ms", Wait: ms(80)},
+				{Code: LintLongHandler, Seq: 5, Time: ms(120), Subject: "req-20ms", Wait: ms(20)},
+				{Code: LintHeadOfLine, Seq: 5, Time: ms(120), Subject: "req-20ms", Blocker: "req-80ms", Wait: ms(120)},
+				{Code: LintHeadOfLine, Seq: 7, Time: ms(140), Subject: "req-10ms", Blocker: "req-80ms", Wait: ms(140)},
+			},
+		},
+		{
+			name: "blocker is the longest handler in the window",
+			trace: newTraceBuilder().
+				handler(0, 0, 0, ms(5), "before-ready").
+				handler(0, ms(5), ms(5), ms(10), "short").
+				handler(0, ms(6), ms(10), ms(18), "long").
+				handler(0, ms(18), ms(18), ms(20), "short2").
+				handler(0, ms(6), ms(20), ms(21), "waiter").trace(),
+			opt: LintOptions{HeadOfLine: 10 * time.Millisecond},
+			want: []Finding{
+				{Code: LintHeadOfLine, Seq: 9, Time: ms(20), Subject: "waiter", Blocker: "long", Wait: ms(14)},
+			},
+		},
+		{
+			name: "idle loop is not head-of-line",
+			trace: newTraceBuilder().
+				handler(0, 0, ms(50), ms(51), "late").trace(),
+		},
+		{
+			name: "wait under the threshold",
+			trace: newTraceBuilder().
+				handler(0, 0, 0, ms(9), "a").
+				handler(0, 0, ms(9), ms(10), "b").trace(),
+		},
+		{
+			name: "other loops do not block",
+			trace: newTraceBuilder().
+				handler(1, 0, 0, ms(5), "other-loop").
+				handler(0, 0, ms(20), ms(21), "idle-wait").trace(),
+		},
+		{
+			name: "long handler with a custom threshold",
+			trace: newTraceBuilder().
+				handler(2, 0, ms(1), ms(6), "slow").trace(),
+			opt:  LintOptions{LongHandler: time.Millisecond},
+			want: []Finding{{Code: LintLongHandler, Seq: 1, Time: ms(1), Loop: 2, Subject: "slow", Wait: ms(5)}},
+		},
+		{
+			name: "handler still running at the end",
+			trace: newTraceBuilder().
+				begin(0, 0, 0, "stuck").
+				add(Event{Kind: KindMark, Time: ms(30), Fd: -1}, "tick").trace(),
+			want: []Finding{{Code: LintLongHandler, Seq: 1, Time: 0, Subject: "stuck", Wait: ms(30)}},
+		},
+		{
+			name: "live long-handler lint folds into the computed one",
+			trace: newTraceBuilder().
+				begin(0, 0, 0, "slow").
+				lint(0, ms(20), LintLongHandler, "handler slow held the loop for 20ms").
+				end(0, ms(50), ms(50), "slow").
+				handler(0, ms(50), ms(50), ms(52), "quick").
+				lint(0, ms(60), LintLongHandler, "handler quick held the loop for 2ms").trace(),
+			want: []Finding{
+				{Code: LintLongHandler, Seq: 1, Time: 0, Subject: "slow", Wait: ms(50)},
+				{Code: LintLongHandler, Seq: 6, Time: ms(60)},
+			},
+		},
+		{
+			name: "deadlock passes through",
+			trace: newTraceBuilder().
+				begin(0, 0, 0, "on-read").
+				lint(0, us(5), LintDeadlock, `blocking wait on future "body" inside handler "on-read" on loop 0`).
+				end(0, us(6), us(6), "on-read").trace(),
+			want: []Finding{{Code: LintDeadlock, Seq: 2, Time: us(5), Subject: "on-read"}},
+		},
+		{
+			name: "off-loop passes through outside handlers",
+			trace: newTraceBuilder().
+				lint(3, us(5), LintOffLoop, "Submit called off the loop thread").trace(),
+			want: []Finding{{Code: LintOffLoop, Seq: 1, Time: us(5), Loop: 3}},
+		},
+		{
+			name: "blocking calls inside a handler",
+			trace: newTraceBuilder().
+				syscall(0, 0, ms(5), "read", 3, 10). // outside any handler
+				begin(0, ms(10), ms(10), "h").
+				syscall(0, ms(10), ms(5), "read", 3, 10).
+				syscall(0, ms(15), ms(50), "epoll_wait", 4, 1).
+				syscall(0, ms(65), ms(50), "io_uring_enter", 4, 1).
+				syscall(0, ms(115), us(500), "write", 3, 10).
+				syscall(0, ms(116), ms(2), "fsync", 5, 0).
+				syscall(0, ms(118), ms(2), "getpid", -1, 1).
+				end(0, ms(120), ms(110), "h").trace(),
+			opt: LintOptions{LongHandler: time.Second},
+			want: []Finding{
+				{Code: LintBlockingCall, Seq: 3, Time: ms(10), Subject: "h", Blocker: "read", Wait: ms(5)},
+				{Code: LintBlockingCall, Seq: 7, Time: ms(116), Subject: "h", Blocker: "fsync", Wait: ms(2)},
+			},
+		},
+		{
+			name: "write before the connect completes (epoll)",
+			trace: newTraceBuilder().
+				begin(0, 0, 0, "dial").
+				syscall(0, us(1), us(1), "connect", 7, -115).
+				syscall(0, us(3), us(1), "write", 7, -11).
+				syscall(0, us(5), us(1), "send", 7, -11).
+				end(0, us(6), us(6), "dial").trace(),
+			want: []Finding{{Code: LintPendingConnect, Seq: 3, Time: us(3), Subject: "dial", Blocker: "connect"}},
+		},
+		{
+			name: "write after writable",
+			trace: newTraceBuilder().
+				syscall(0, us(1), us(1), "connect", 7, -115).
+				complete(0, us(50), 0, "writable", 7, 4).
+				syscall(0, us(51), us(1), "getsockopt", 7, 0).
+				syscall(0, us(53), us(1), "write", 7, 5).trace(),
+		},
+		{
+			name: "getsockopt before writable does not settle the connect",
+			trace: newTraceBuilder().
+				syscall(0, us(1), us(1), "connect", 7, -115).
+				syscall(0, us(2), us(1), "getsockopt", 7, 0).
+				syscall(0, us(3), us(1), "sendto", 7, 5).trace(),
+			want: []Finding{{Code: LintPendingConnect, Seq: 3, Time: us(3), Subject: "fd 7", Blocker: "connect"}},
+		},
+		{
+			name: "writable for another fd",
+			trace: newTraceBuilder().
+				syscall(0, us(1), us(1), "connect", 7, -115).
+				complete(0, us(2), 0, "writable", 8, 4).
+				syscall(0, us(3), us(1), "writev", 7, 5).trace(),
+			want: []Finding{{Code: LintPendingConnect, Seq: 3, Time: us(3), Subject: "fd 7", Blocker: "connect"}},
+		},
+		{
+			name: "connect that succeeds at once, and a closed fd",
+			trace: newTraceBuilder().
+				syscall(0, us(1), us(1), "connect", 7, 0).
+				syscall(0, us(2), us(1), "write", 7, 5).
+				syscall(0, us(3), us(1), "connect", 8, -115).
+				syscall(0, us(4), us(1), "close", 8, 0).
+				syscall(0, us(5), us(1), "write", 8, -9).trace(),
+		},
+		{
+			name: "write submitted before the CONNECT op completes (io_uring)",
+			trace: newTraceBuilder().
+				submit(0, us(1), 1, "CONNECT", 7, 0).
+				submit(0, us(2), 2, "WRITE", 7, 0).trace(),
+			want: []Finding{{Code: LintPendingConnect, Seq: 2, Time: us(2), Op: 2, Subject: "fd 7", Blocker: "connect"}},
+		},
+		{
+			name: "write linked behind CONNECT",
+			trace: newTraceBuilder().
+				submit(0, us(1), 1, "CONNECT", 7, sqeIOLink).
+				submit(0, us(2), 2, "SEND", 7, 0).trace(),
+		},
+		{
+			name: "write after CONNECT completes",
+			trace: newTraceBuilder().
+				submit(0, us(1), 1, "CONNECT", 7, 0).
+				complete(0, us(9), 1, "CONNECT", 7, 0).
+				submit(0, us(10), 2, "SEND", 7, 0).trace(),
+		},
+		{
+			name: "POLL_ADD with EPOLLOUT settles the connect",
+			trace: newTraceBuilder().
+				syscall(0, us(1), us(1), "connect", 7, -115).
+				submit(0, us(2), 5, "POLL_ADD", 7, 0).
+				complete(0, us(9), 5, "POLL_ADD", -1, epollOut).
+				submit(0, us(10), 6, "WRITE", 7, 0).trace(),
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Analyze(tt.trace, tt.opt)
+			if diff := cmp.Diff(tt.want, got, ignoreMessage, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Analyze(%s) (-want +got):\n%s", tt.name, diff)
+			}
+			for _, f := range got {
+				if f.Message == "" {
+					t.Errorf("Analyze(%s): finding %v has no message", tt.name, f.Code)
+				}
+			}
+		})
+	}
+}
+
+func TestAnalyzeMessages(t *testing.T) {
+	got := Analyze(seedHeadOfLine().trace(), LintOptions{})
+	var hol *Finding
+	for i := range got {
+		if got[i].Code == LintHeadOfLine && got[i].Subject == "req-10ms" {
+			hol = &got[i]
+		}
+	}
+	if hol == nil {
+		t.Fatalf("Analyze(seed) = %v, want a head-of-line finding for req-10ms", got)
+	}
+	if want := `"req-10ms" waited 140ms behind "req-80ms" (80ms)`; hol.Message != want {
+		t.Errorf("head-of-line message = %q, want %q", hol.Message, want)
+	}
+
+	tr := newTraceBuilder().
+		begin(0, 0, 0, "on-read").
+		lint(0, us(5), LintDeadlock, `blocking wait on future "body"`).trace()
+	for _, f := range Analyze(tr, LintOptions{}) {
+		if f.Code == LintDeadlock && f.Message != `blocking wait on future "body"` {
+			t.Errorf("deadlock message = %q, want the lint's own text", f.Message)
+		}
+	}
+
+	tr = newTraceBuilder().syscall(0, 0, 0, "connect", 7, -115).syscall(0, 1, 0, "write", 7, 1).trace()
+	f := Analyze(tr, LintOptions{})
+	if len(f) != 1 || !strings.Contains(f[0].Message, "fd 7") || !strings.Contains(f[0].Message, "writable") {
+		t.Errorf("pending-connect findings = %+v, want one naming fd 7 and writability", f)
+	}
+}
+
+func TestAnalyzeTimeOrder(t *testing.T) {
+	// Loop 1's events come later in the stream but earlier in time.
+	tr := newTraceBuilder().
+		handler(0, 0, ms(100), ms(150), "late").
+		handler(1, 0, 0, ms(30), "early").trace()
+	got := Analyze(tr, LintOptions{})
+	if len(got) != 2 || got[0].Subject != "early" || got[1].Subject != "late" {
+		t.Errorf("Analyze order = %+v, want early then late", got)
+	}
+}
