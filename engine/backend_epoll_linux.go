@@ -34,6 +34,7 @@ type fdState struct {
 	writers    []*Op // ops waiting for EPOLLOUT
 	rw, ww     *Watch
 	registered uint32 // the mask epoll has now; 0 if not added
+	disarmed   bool   // one-shot: an event fired, so epoll holds the fd disarmed
 	file       bool   // epoll_ctl said EPERM: a regular file, always ready
 }
 
@@ -357,6 +358,9 @@ func (b *epollBackend) tryConnect(op *Op) {
 // dispatch handles one epoll event for a descriptor.
 func (b *epollBackend) dispatch(st *fdState, mask uint32) {
 	l := b.l
+	if l.cfg.Trigger == OneShot {
+		st.disarmed = true
+	}
 	if mask&(unix.EPOLLIN|unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
 		l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: l.rec.Now(), Name: l.names.readable,
 			Fd: int32(st.fd), Arg0: int64(mask)})
@@ -409,11 +413,14 @@ func (b *epollBackend) state(fd int) *fdState {
 
 // update makes epoll's interest match what the fd's ops and watches need.
 func (b *epollBackend) update(st *fdState) {
+	oneShot := b.l.cfg.Trigger == OneShot
+	// A one-shot watch is re-armed only after its callback ran (rearm).
+	listening := func(w *Watch) bool { return w != nil && w.active && !(oneShot && w.queued) }
 	var want uint32
-	if len(st.readers) > 0 || (st.rw != nil && st.rw.active) {
+	if len(st.readers) > 0 || listening(st.rw) {
 		want |= unix.EPOLLIN | unix.EPOLLRDHUP
 	}
-	if len(st.writers) > 0 || (st.ww != nil && st.ww.active) {
+	if len(st.writers) > 0 || listening(st.ww) {
 		want |= unix.EPOLLOUT
 	}
 	switch b.l.cfg.Trigger {
@@ -428,9 +435,16 @@ func (b *epollBackend) update(st *fdState) {
 		if want != 0 {
 			want |= unix.EPOLLONESHOT
 		}
-	}
-	if want == st.registered && b.l.cfg.Trigger != OneShot {
-		return
+		if want == st.registered && !st.disarmed {
+			return
+		}
+		if want == 0 && st.disarmed && st.registered != 0 {
+			return // disarmed already; keep the registration for a later MOD
+		}
+	default:
+		if want == st.registered {
+			return
+		}
 	}
 	op := unix.EPOLL_CTL_MOD
 	switch {
@@ -459,9 +473,8 @@ func (b *epollBackend) update(st *fdState) {
 		b.failAll(st, errnoRes(0, err))
 		return
 	}
-	st.registered = want
+	st.registered, st.disarmed = want, false
 	if want == 0 {
-		st.registered = 0
 		delete(b.fds, st.fd)
 	}
 }
@@ -518,8 +531,7 @@ func (b *epollBackend) rearm(w *Watch) {
 		return
 	}
 	if st := b.fds[w.fd]; st != nil {
-		st.registered = 0 // EPOLLONESHOT disarmed it; MOD re-arms
-		b.update(st)
+		b.update(st) // EPOLLONESHOT disarmed the fd; MOD re-arms it
 	}
 }
 
