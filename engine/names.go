@@ -4,7 +4,7 @@ import "github.com/asynclab/asynclab/engine/trace"
 
 // loopNames holds the names the loop records on hot paths, interned once.
 type loopNames struct {
-	runq, inflight, sqPending, cqReady        trace.NameID
+	runq, inflight, sqPending, cqReady       trace.NameID
 	epollWait, epollCtl, uringEnter, eventfd trace.NameID
 	wake, cancel, writable, readable         trace.NameID
 	ops                                      [256]trace.NameID

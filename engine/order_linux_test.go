@@ -83,7 +83,7 @@ func TestChains(t *testing.T) {
 					}
 				}
 				l.Read(p[0], make([]byte, 4), -1).Order(engine.Link).Then(func(_ int, err error) { readErr = err; finish() })
-				l.LinkTimeout(10*time.Millisecond).Then(func(_ int, err error) { timeoutErr = err; finish() })
+				l.LinkTimeout(10 * time.Millisecond).Then(func(_ int, err error) { timeoutErr = err; finish() })
 			})
 			if !errors.Is(readErr, sys.ECANCELED) || !errors.Is(timeoutErr, sys.ETIME) {
 				t.Errorf("read, link timeout = %v, %v; want ECANCELED, ETIME", readErr, timeoutErr)

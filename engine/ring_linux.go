@@ -166,5 +166,3 @@ func (r *Ring) Close() error {
 	}
 	return r.r.Close()
 }
-
-

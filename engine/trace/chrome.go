@@ -64,7 +64,8 @@ type opRun struct {
 //     still running when the trace ends lasts to the end of the trace;
 //   - a syscall is an X slice on tid 2 starting at its Time, lasting Dur;
 //   - a submit is a zero-length X slice on tid 1 (inside the handler that
-//     submitted), and the op is an async nestable "b"/"e" slice from submit
+//     submitted, if the backend submits at once rather than in a batch after
+//     the handlers), and the op is an async nestable "b"/"e" slice from submit
 //     to completion, keyed by op id (cat "io", name = opcode, args fd, res,
 //     flags). A completion with IORING_CQE_F_MORE is an async instant inside
 //     the slice; an op still in flight at the end is closed there;
