@@ -197,7 +197,7 @@ func (b *epollBackend) start(op *Op) {
 		}
 	}
 	l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: l.rec.Now(), Op: op.id, Fd: int32(op.fd),
-		Name: op.name, Arg0: int64(op.order), Arg1: int64(len(op.buf))})
+		Name: op.name, Arg0: int64(op.order.sqeFlags()), Arg1: int64(len(op.buf))})
 	if op.res < 0 && op.held { // a chain head failed before this op started
 		b.finish(op, op.res)
 		return

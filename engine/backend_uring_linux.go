@@ -202,18 +202,7 @@ func (b *uringBackend) prep(sqe *uring.SQE, op *Op) {
 	case OpClose:
 		sqe.PrepClose(op.fd)
 	}
-	if op.order&Link != 0 {
-		sqe.Flags |= uring.SQEIOLink
-	}
-	if op.order&HardLink != 0 {
-		sqe.Flags |= uring.SQEIOHardlink
-	}
-	if op.order&Drain != 0 {
-		sqe.Flags |= uring.SQEIODrain
-	}
-	if op.order&Async != 0 {
-		sqe.Flags |= uring.SQEAsync
-	}
+	sqe.Flags |= op.order.sqeFlags()
 	sqe.UserData = op.id
 	op.state.CompareAndSwap(uint32(OpQueued), uint32(OpSubmitted))
 	l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: l.rec.Now(), Op: op.id, Fd: int32(op.fd),

@@ -83,6 +83,25 @@ const (
 	Async                      // io_uring: punt straight to an io-wq worker
 )
 
+// sqeFlags returns the io_uring SQE flags that express o. Both backends
+// record these in a submit event's Arg0, so the trace reads the same.
+func (o Order) sqeFlags() uint8 {
+	var f uint8
+	if o&Link != 0 {
+		f |= 4 // IOSQE_IO_LINK
+	}
+	if o&HardLink != 0 {
+		f |= 8 // IOSQE_IO_HARDLINK
+	}
+	if o&Drain != 0 {
+		f |= 2 // IOSQE_IO_DRAIN
+	}
+	if o&Async != 0 {
+		f |= 16 // IOSQE_ASYNC
+	}
+	return f
+}
+
 // Op is one asynchronous operation on a loop: a read, a receive, a connect,
 // a timeout. Every buffer, socket address and timespec it hands to the
 // kernel is referenced by the op, and the op by the loop's in-flight table,

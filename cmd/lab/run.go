@@ -78,6 +78,12 @@ func writeRun(w io.Writer, res *demo.Result) {
 	if res.Fallback != "" {
 		fmt.Fprintf(w, "   io_uring was asked for but is not usable here, so this ran on epoll: %s\n", res.Fallback)
 	}
-	trace.WriteText(w, res.Trace, trace.TextOptions{})
+	trace.WriteText(w, res.Trace, trace.TextOptions{Kinds: timelineKinds})
 	fmt.Fprintf(w, "   received %d bytes\n\n", res.Received)
 }
+
+// timelineKinds are the kinds the terminal timeline shows. Counters are
+// left out: they are sampled every turn and drown the story in a terminal
+// (the web timeline draws them as lanes).
+var timelineKinds = []trace.Kind{trace.KindSyscall, trace.KindWakeup, trace.KindSubmit, trace.KindComplete,
+	trace.KindHandler, trace.KindFuture, trace.KindTimer, trace.KindLint, trace.KindMark, trace.KindCancel}

@@ -199,6 +199,7 @@ func errnoString(res int64) string {
 // Summary counts what a trace holds.
 type Summary struct {
 	Wakeups, Syscalls, Submits, Completions, Handlers, Lints int
+	Readiness                                                int // readiness notices (a completion event with no op)
 	Dropped                                                  uint64
 	Span                                                     int64 // ns from the first event to the end of the last
 }
@@ -221,7 +222,11 @@ func Summarize(t *Trace) Summary {
 		case KindSubmit:
 			s.Submits++
 		case KindComplete:
-			s.Completions++
+			if e.Op == 0 {
+				s.Readiness++ // "fd is readable": not an op's completion
+			} else {
+				s.Completions++
+			}
 		case KindHandler:
 			if e.Phase == PhaseBegin {
 				s.Handlers++
@@ -245,16 +250,21 @@ func (s Summary) String() string {
 		}
 		return strconv.Itoa(n) + " " + many
 	}
-	return strings.Join([]string{
+	parts := []string{
 		plural(s.Wakeups, "wakeup", "wakeups"),
 		plural(s.Syscalls, "syscall", "syscalls"),
 		plural(s.Submits, "submit", "submits"),
 		plural(s.Completions, "completion", "completions"),
+	}
+	if s.Readiness > 0 {
+		parts = append(parts, plural(s.Readiness, "readiness notice", "readiness notices"))
+	}
+	return strings.Join(append(parts,
 		plural(s.Handlers, "handler", "handlers"),
 		plural(s.Lints, "lint", "lints"),
-		strconv.FormatUint(s.Dropped, 10) + " dropped",
-		"over " + fmtDur(s.Span),
-	}, ", ")
+		strconv.FormatUint(s.Dropped, 10)+" dropped",
+		"over "+fmtDur(s.Span),
+	), ", ")
 }
 
 // eventEnd returns when e ended. An event spans [Time, Time+Dur], except
