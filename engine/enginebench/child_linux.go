@@ -26,8 +26,10 @@ import (
 // call ServeChild first, before doing anything else.
 //
 // The child answers each "m" line on standard input with a line
-// "m <cpu-ns> <events> <dropped>": its own CPU time so far (utime+stime
-// from getrusage) and what its recorder reported.
+// "m <cpu-ns> <events> <dropped>" on file descriptor 3: its own CPU time so
+// far (utime+stime from getrusage) and what its recorder reported. Its
+// standard output goes to the parent's standard error, so that whatever a
+// server library prints cannot garble the answers.
 func ServeChild(extra ...Server) bool {
 	v, ok := os.LookupEnv(ChildEnv)
 	if !ok {
@@ -70,7 +72,11 @@ func serveChild(spec string, extra []Server) error {
 			f.Close()
 		}
 	}
-	go answerMarks(os.Stdin, os.Stdout, cfg.Stats, stopProfile)
+	marks := os.NewFile(3, "marks")
+	if marks == nil {
+		return errors.New("no mark pipe on fd 3")
+	}
+	go answerMarks(os.Stdin, marks, cfg.Stats, stopProfile)
 	err := srv.Serve(context.Background(), cfg)
 	stopProfile()
 	return err
@@ -112,6 +118,7 @@ func selfCPU() int64 {
 type child struct {
 	cmd  *exec.Cmd
 	in   io.WriteCloser
+	outf *os.File
 	out  *bufio.Reader
 	done bool
 }
@@ -124,34 +131,40 @@ type mark struct {
 }
 
 // startChild starts this binary again as the server child for srv,
-// pinned to cpu (when cpu >= 0) with GOMAXPROCS=1, writing a CPU profile
-// into profileDir if that is set.
-func startChild(srv string, port, msgSize, cpu int, profileDir string) (*child, error) {
+// pinned to cpu (when cpu >= 0) with GOMAXPROCS=srv.Procs, writing a CPU
+// profile into profileDir if that is set.
+func startChild(srv Server, port, msgSize, cpu int, profileDir string) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own binary: %w", err)
 	}
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s:%d:%d", ChildEnv, srv, port, msgSize), "GOMAXPROCS=1")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s:%d:%d", ChildEnv, srv.Name, port, msgSize),
+		fmt.Sprintf("GOMAXPROCS=%d", max(srv.Procs, 1)))
 	if profileDir != "" {
-		cmd.Env = append(cmd.Env, ProfileEnv+"="+filepath.Join(profileDir, srv+".pprof"))
+		cmd.Env = append(cmd.Env, ProfileEnv+"="+filepath.Join(profileDir, srv.Name+".pprof"))
 	}
+	cmd.Stdout = os.Stderr
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
 	}
-	out, err := cmd.StdoutPipe()
+	out, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
+	cmd.ExtraFiles = []*os.File{w} // fd 3 in the child
 	// The fork happens on this locked, pinned thread, so every thread of
 	// the child inherits the pinning from its first instruction.
 	err = onCPU(cpu, cmd.Start)
+	w.Close()
 	if err != nil {
-		return nil, fmt.Errorf("start server child %s: %w", srv, err)
+		out.Close()
+		in.Close()
+		return nil, fmt.Errorf("start server child %s: %w", srv.Name, err)
 	}
-	return &child{cmd: cmd, in: in, out: bufio.NewReader(out)}, nil
+	return &child{cmd: cmd, in: in, outf: out, out: bufio.NewReader(out)}, nil
 }
 
 // mark asks the child for its CPU time and trace counts.
@@ -178,6 +191,7 @@ func (c *child) stop() (cpu int64, err error) {
 	}
 	c.done = true
 	c.in.Close()
+	defer c.outf.Close()
 	timer := time.AfterFunc(10*time.Second, func() { c.cmd.Process.Kill() })
 	defer timer.Stop()
 	if err := c.cmd.Wait(); err != nil {
@@ -196,6 +210,7 @@ func (c *child) kill() {
 		c.done = true
 		c.cmd.Process.Kill()
 		c.cmd.Wait()
+		c.outf.Close()
 	}
 }
 

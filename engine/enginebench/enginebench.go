@@ -128,8 +128,10 @@ type Server struct {
 	Name string
 	// Serve runs in the child. It listens on 127.0.0.1:cfg.Port and echoes
 	// every byte back until the process exits; it should return only on
-	// error. The child has GOMAXPROCS=1 and is pinned to one CPU.
+	// error. The child is pinned to one CPU.
 	Serve func(ctx context.Context, cfg ServeConfig) error
+	// Procs is the child's GOMAXPROCS; default 1.
+	Procs int
 }
 
 // ServeConfig is what a [Server] gets in the child.

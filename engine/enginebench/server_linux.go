@@ -29,12 +29,22 @@ func Servers() []Server {
 // LoopServer returns an echo server written on our loop with the op API:
 // an Accept that resubmits itself, and per connection a Recv of exactly one
 // message (MSG_WAITALL), a Send of it, and the Recv again, all reused with
-// OnDone and Resubmit so that an echo allocates nothing. With traced the
-// recorder stays on and a goroutine drains it.
+// OnDone and Resubmit so that an echo allocates nothing.
+//
+// With traced the recorder stays on and a goroutine drains it every
+// millisecond, as the lab's trace streamer does. That goroutine gets a P of
+// its own (GOMAXPROCS=2, still on the one pinned CPU): with a single P it
+// would run only when the runtime preempts the loop, about every 10 ms,
+// the 64 Ki-event ring would overflow, and dropped events would make
+// tracing look cheaper than it is.
 func LoopServer(name string, backend engine.Kind, traced bool) Server {
-	return Server{Name: name, Serve: func(ctx context.Context, cfg ServeConfig) error {
+	s := Server{Name: name, Procs: 1, Serve: func(ctx context.Context, cfg ServeConfig) error {
 		return serveLoop(ctx, backend, traced, cfg)
 	}}
+	if traced {
+		s.Procs = 2
+	}
+	return s
 }
 
 // Listen returns a non-blocking TCP listener on 127.0.0.1:port with
