@@ -22,6 +22,7 @@ type epollBackend struct {
 	events  []unix.EpollEvent
 	fds     map[int]*fdState
 	pending []*Op // queued this turn, tried at the next wait
+	spare   []*Op // the other pending buffer, reused turn after turn
 	last    *Op   // the op queued most recently, for links
 	drains  []*Op // ops held by Drain until the ops before them complete
 	wakebuf [8]byte
@@ -137,13 +138,13 @@ func (b *epollBackend) wait(timeout time.Duration) error {
 		msec = 0
 	}
 	l := b.l
-	l.counter(l.names.inflight, int64(l.inflight.len()))
+	l.counter(counterInflight, l.names.inflight, int64(l.inflight.len()))
 	var n int
 	for {
-		start := l.rec.Now()
+		start := l.stamp()
 		var err error
 		n, err = unix.EpollWait(b.epfd, b.events, msec)
-		end := l.rec.Now()
+		end := l.stamp()
 		if err == unix.EINTR {
 			continue
 		}
@@ -157,7 +158,7 @@ func (b *epollBackend) wait(timeout time.Duration) error {
 	if n == 0 {
 		return nil
 	}
-	l.rec.Emit(trace.Event{Kind: trace.KindWakeup, Time: l.rec.Now(), Name: l.names.epollWait,
+	l.rec.Emit(trace.Event{Kind: trace.KindWakeup, Time: l.stamp(), Name: l.names.epollWait,
 		Fd: int32(b.epfd), Res: int64(n)})
 	for _, ev := range b.events[:n] {
 		fd := int(ev.Fd)
@@ -177,10 +178,12 @@ func (b *epollBackend) wait(timeout time.Duration) error {
 func (b *epollBackend) flush() error {
 	for len(b.pending) > 0 {
 		ops := b.pending
-		b.pending = nil
+		b.pending, b.spare = b.spare[:0], nil
 		for _, op := range ops {
 			b.start(op)
 		}
+		clear(ops)
+		b.spare = ops[:0]
 	}
 	return nil
 }
@@ -196,7 +199,7 @@ func (b *epollBackend) start(op *Op) {
 			return
 		}
 	}
-	l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: l.rec.Now(), Op: op.id, Fd: int32(op.fd),
+	l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: l.stamp(), Op: op.id, Fd: int32(op.fd),
 		Name: op.name, Arg0: int64(op.order.sqeFlags()), Arg1: int64(len(op.buf))})
 	if op.res < 0 && op.held { // a chain head failed before this op started
 		b.finish(op, op.res)
@@ -216,12 +219,12 @@ func (b *epollBackend) start(op *Op) {
 			}
 		})
 	case OpFsync:
-		t := l.rec.Now()
+		t := l.stamp()
 		err := unix.Fsync(op.fd)
 		b.traceSys("fsync", t, op.fd, 0, err)
 		b.finish(op, errnoRes(0, err))
 	case OpClose:
-		t := l.rec.Now()
+		t := l.stamp()
 		err := unix.Close(op.fd)
 		b.traceSys("close", t, op.fd, 0, err)
 		b.finish(op, errnoRes(0, err))
@@ -252,7 +255,7 @@ func (b *epollBackend) attempt(op *Op) {
 // call would block, and otherwise the op's result.
 func (b *epollBackend) try(op *Op) (res int32, again bool) {
 	l := b.l
-	t := l.rec.Now()
+	t := l.stamp()
 	switch op.kind {
 	case OpRead, OpWrite:
 		var n int
@@ -339,7 +342,7 @@ func uintptrOf(p []byte) uintptr { return uintptr(unsafe.Pointer(&p[0])) }
 
 func (b *epollBackend) tryConnect(op *Op) {
 	l := b.l
-	t := l.rec.Now()
+	t := l.stamp()
 	_, _, errno := unix.Syscall(unix.SYS_CONNECT, uintptr(op.fd), uintptrOf(op.sa[:]), uintptr(op.salen))
 	var err error
 	if errno != 0 {
@@ -362,7 +365,7 @@ func (b *epollBackend) dispatch(st *fdState, mask uint32) {
 		st.disarmed = true
 	}
 	if mask&(unix.EPOLLIN|unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
-		l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: l.rec.Now(), Name: l.names.readable,
+		l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: l.stamp(), Name: l.names.readable,
 			Fd: int32(st.fd), Arg0: int64(mask)})
 		if st.rw != nil {
 			st.rw.fire(mask)
@@ -370,7 +373,7 @@ func (b *epollBackend) dispatch(st *fdState, mask uint32) {
 		st.readers = b.serve(st.readers, mask)
 	}
 	if mask&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
-		l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: l.rec.Now(), Name: l.names.writable,
+		l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: l.stamp(), Name: l.names.writable,
 			Fd: int32(st.fd), Arg0: int64(mask)})
 		if st.ww != nil {
 			st.ww.fire(mask)
@@ -457,9 +460,9 @@ func (b *epollBackend) update(st *fdState) {
 		op = unix.EPOLL_CTL_ADD
 	}
 	ev := unix.EpollEvent{Events: want, Fd: int32(st.fd)}
-	t := b.l.rec.Now()
+	t := b.l.stamp()
 	err := unix.EpollCtl(b.epfd, op, st.fd, &ev)
-	b.l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: t, Dur: b.l.rec.Now() - t, Name: b.l.names.epollCtl,
+	b.l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: t, Dur: b.l.stamp() - t, Name: b.l.names.epollCtl,
 		Fd: int32(st.fd), Res: int64(errnoRes(0, err)), Arg0: int64(op), Arg1: int64(want)})
 	if err == unix.EPERM {
 		// Regular files cannot be polled: they are always "ready", which is
@@ -568,7 +571,7 @@ func (b *epollBackend) finish(op *Op, res int32) {
 // armLinkTimeout bounds op with the LINK_TIMEOUT queued after it.
 func (b *epollBackend) armLinkTimeout(op, lt *Op) {
 	lt.state.Store(uint32(OpSubmitted))
-	b.l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: b.l.rec.Now(), Op: lt.id, Fd: -1, Name: lt.name})
+	b.l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: b.l.stamp(), Op: lt.id, Fd: -1, Name: lt.name})
 	d := time.Duration(lt.ts[0])*time.Second + time.Duration(lt.ts[1])
 	b.l.AfterFunc("LINK_TIMEOUT", d, func() {
 		if lt.State() == OpDone || op.State() == OpDone {
@@ -587,8 +590,11 @@ func (b *epollBackend) traceSys(name string, start int64, fd, n int, err error) 
 
 func (b *epollBackend) traceSysArg(name string, start int64, fd, n int, err error, arg int64) {
 	l := b.l
+	if !l.rec.Enabled() {
+		return
+	}
 	l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: start, Dur: l.rec.Now() - start,
-		Name: l.rec.Intern(name), Fd: int32(fd), Res: int64(errnoRes(n, err)), Arg0: arg})
+		Name: l.names.sys(l.rec, name), Fd: int32(fd), Res: int64(errnoRes(n, err)), Arg0: arg})
 }
 
 // errnoRes folds a result and an error into io_uring's convention.

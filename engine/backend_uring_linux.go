@@ -24,6 +24,7 @@ type uringBackend struct {
 	wakebuf [8]byte
 	pending []*Op
 	cqes    []uring.CQE
+	busy    bool // the last reap found completions
 }
 
 var _ backend = (*uringBackend)(nil)
@@ -205,7 +206,7 @@ func (b *uringBackend) prep(sqe *uring.SQE, op *Op) {
 	sqe.Flags |= op.order.sqeFlags()
 	sqe.UserData = op.id
 	op.state.CompareAndSwap(uint32(OpQueued), uint32(OpSubmitted))
-	l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: l.rec.Now(), Op: op.id, Fd: int32(op.fd),
+	l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: l.stamp(), Op: op.id, Fd: int32(op.fd),
 		Name: op.name, Arg0: int64(sqe.Flags), Arg1: int64(len(op.buf))})
 }
 
@@ -221,12 +222,12 @@ func (b *uringBackend) wait(timeout time.Duration) error {
 	if err := b.flush(); err != nil { // ops queued by callbacks that ran after the loop's flush
 		return err
 	}
-	l.counter(l.names.sqPending, int64(b.ring.SQPending()))
+	l.counter(counterSQPending, l.names.sqPending, int64(b.ring.SQPending()))
 	inflight := l.inflight.len()
 	if b.wakeOp != nil {
 		inflight-- // the wake READ is the loop's own, not the handler's
 	}
-	l.counter(l.names.inflight, int64(inflight))
+	l.counter(counterInflight, l.names.inflight, int64(inflight))
 	if err := b.waitEnter(timeout); err != nil {
 		return err
 	}
@@ -243,7 +244,22 @@ func (b *uringBackend) waitEnter(timeout time.Duration) error {
 	if timeout == 0 || b.ring.CQReady() > 0 {
 		min = 0
 	}
-	start := l.rec.Now()
+	if min == 1 && b.busy {
+		// The last turn had completions: under load the next ones are
+		// usually already there. Look once without sleeping, as gnet's
+		// loop does, and block only if nothing came.
+		start := l.stamp()
+		n, err := b.ring.SubmitAndWait(0)
+		b.traceEnter(start, toSubmit, 0, n, err)
+		if err != nil && !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.EAGAIN) {
+			return err
+		}
+		toSubmit = b.ring.SQPending()
+		if b.ring.CQReady() > 0 {
+			return nil
+		}
+	}
+	start := l.stamp()
 	var n int
 	var err error
 	switch {
@@ -265,7 +281,7 @@ func (b *uringBackend) waitEnter(timeout time.Duration) error {
 
 // enter is a traced io_uring_enter that submits nothing new.
 func (b *uringBackend) enter(toSubmit, minComplete, flags uint32) error {
-	start := b.l.rec.Now()
+	start := b.l.stamp()
 	var n int
 	var err error
 	if toSubmit > 0 {
@@ -287,7 +303,7 @@ func (b *uringBackend) traceEnter(start int64, toSubmit, minComplete uint32, n i
 	if errors.As(err, &errno) {
 		res = -int64(errno)
 	}
-	l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: start, Dur: l.rec.Now() - start, Name: l.names.uringEnter,
+	l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: start, Dur: l.stamp() - start, Name: l.names.uringEnter,
 		Fd: int32(b.ring.Fd()), Res: res, Arg0: int64(toSubmit), Arg1: int64(minComplete)})
 }
 
@@ -311,15 +327,16 @@ func (b *uringBackend) reap() error {
 			break
 		}
 		if total == 0 {
-			l.counter(l.names.cqReady, int64(n)+int64(b.ring.CQReady()))
+			l.counter(counterCQReady, l.names.cqReady, int64(n)+int64(b.ring.CQReady()))
 		}
 		total += n
 		for _, c := range b.cqes[:n] {
 			b.complete(c)
 		}
 	}
+	b.busy = total > 0
 	if total > 0 {
-		l.rec.Emit(trace.Event{Kind: trace.KindWakeup, Time: l.rec.Now(), Name: l.names.uringEnter,
+		l.rec.Emit(trace.Event{Kind: trace.KindWakeup, Time: l.stamp(), Name: l.names.uringEnter,
 			Fd: int32(b.ring.Fd()), Res: int64(total)})
 	}
 	return nil
@@ -329,7 +346,7 @@ func (b *uringBackend) complete(c uring.CQE) {
 	l := b.l
 	op := l.inflight.get(c.UserData)
 	if op == nil {
-		l.rec.Emit(trace.Event{Kind: trace.KindMark, Time: l.rec.Now(), Op: c.UserData, Res: int64(c.Res),
+		l.rec.Emit(trace.Event{Kind: trace.KindMark, Time: l.stamp(), Op: c.UserData, Res: int64(c.Res),
 			Fd: -1, Name: l.rec.Intern("stale CQE for a reused slot (ignored)")})
 		return
 	}
@@ -349,7 +366,7 @@ func (b *uringBackend) complete(c uring.CQE) {
 		// decides the target's outcome.
 		l.inflight.remove(op.id)
 		op.state.Store(uint32(OpDone))
-		l.rec.Emit(trace.Event{Kind: trace.KindCancel, Time: l.rec.Now(), Op: op.target, Res: int64(c.Res),
+		l.rec.Emit(trace.Event{Kind: trace.KindCancel, Time: l.stamp(), Op: op.target, Res: int64(c.Res),
 			Fd: -1, Name: op.name})
 	default:
 		l.completeOp(op, c.Res, c.Flags)

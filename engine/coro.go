@@ -39,7 +39,7 @@ func (l *Loop) Async(name string, body func(co *Co)) *Future[struct{}] {
 		co.yield = yield
 		body(co)
 	})
-	l.queueTask(task{name: co.name, ready: l.rec.Now(), fn: co.step})
+	l.queueTask(task{name: co.name, ready: l.stamp(), fn: co.step})
 	return co.done
 }
 
@@ -78,7 +78,7 @@ func (co *Co) Sleep(d time.Duration) {
 // run first. Long computations call it between slices.
 func (co *Co) Yield() {
 	f := NewFuture[struct{}](co.l, "yield")
-	co.l.queueTask(task{name: co.name, ready: co.l.rec.Now(), fn: func() { f.Resolve(struct{}{}, nil) }})
+	co.l.queueTask(task{name: co.name, ready: co.l.stamp(), fn: func() { f.Resolve(struct{}{}, nil) }})
 	Await(co, f)
 }
 

@@ -39,7 +39,7 @@ type Future[T any] struct {
 func NewFuture[T any](l *Loop, name string) *Future[T] {
 	l.mustOnLoop("NewFuture")
 	f := &Future[T]{l: l, id: l.newID(), name: l.rec.Intern(name), then: l.rec.Intern("then " + name)}
-	l.rec.Emit(trace.Event{Kind: trace.KindFuture, Phase: trace.PhaseCreate, Time: l.rec.Now(),
+	l.rec.Emit(trace.Event{Kind: trace.KindFuture, Phase: trace.PhaseCreate, Time: l.stamp(),
 		Op: f.id, Name: f.name, Fd: -1})
 	return f
 }
@@ -56,7 +56,7 @@ func (f *Future[T]) ID() uint64 { return f.id }
 // the loop.
 func (f *Future[T]) Resolve(v T, err error) {
 	if !f.l.OnLoop() && f.l.tid.Load() != 0 {
-		f.l.rec.EmitForeign(trace.Event{Kind: trace.KindLint, Time: f.l.rec.Now(),
+		f.l.rec.EmitForeign(trace.Event{Kind: trace.KindLint, Time: f.l.stamp(),
 			Arg0: int64(trace.LintOffLoop), Op: f.id, Fd: -1,
 			Name: f.l.rec.Intern(fmt.Sprintf("future %q resolved off the loop thread; post the result back with Loop.Post", f.Name()))})
 		f.l.Post("resolve "+f.Name(), func() { f.Resolve(v, err) })
@@ -70,7 +70,7 @@ func (f *Future[T]) Resolve(v T, err error) {
 	if err != nil {
 		res = -1
 	}
-	f.l.rec.Emit(trace.Event{Kind: trace.KindFuture, Phase: trace.PhaseResolve, Time: f.l.rec.Now(),
+	f.l.rec.Emit(trace.Event{Kind: trace.KindFuture, Phase: trace.PhaseResolve, Time: f.l.stamp(),
 		Op: f.id, Name: f.name, Res: res, Fd: -1})
 	for _, c := range f.conts {
 		f.queueCont(c.name, c.fn)
@@ -91,7 +91,7 @@ type cont[T any] struct {
 }
 
 func (f *Future[T]) queueCont(name trace.NameID, c func(T, error)) {
-	f.l.queueTask(task{name: name, ready: f.l.rec.Now(), op: f.id, fn: func() { c(f.val, f.err) }})
+	f.l.queueTask(task{name: name, ready: f.l.stamp(), op: f.id, fn: func() { c(f.val, f.err) }})
 }
 
 // Then runs fn on the loop, as its own callback, once the future resolves.
@@ -141,7 +141,7 @@ func (f *Future[T]) Value() (T, error) { return f.val, f.err }
 // and ends the run with a [DeadlockError] naming the handler and the future.
 func (f *Future[T]) Wait() (T, error) {
 	if f.l.OnLoop() {
-		f.l.rec.Emit(trace.Event{Kind: trace.KindFuture, Phase: trace.PhaseWait, Time: f.l.rec.Now(),
+		f.l.rec.Emit(trace.Event{Kind: trace.KindFuture, Phase: trace.PhaseWait, Time: f.l.stamp(),
 			Op: f.id, Name: f.name, Fd: -1})
 		if f.done {
 			return f.val, f.err
@@ -164,7 +164,7 @@ func (f *Future[T]) Wait() (T, error) {
 
 func (f *Future[T]) deadlock(how string) {
 	err := &DeadlockError{Handler: f.l.currentHandler(), Future: f.Name(), How: how}
-	f.l.rec.Emit(trace.Event{Kind: trace.KindLint, Time: f.l.rec.Now(), Arg0: int64(trace.LintDeadlock),
+	f.l.rec.Emit(trace.Event{Kind: trace.KindLint, Time: f.l.stamp(), Arg0: int64(trace.LintDeadlock),
 		Op: f.id, Name: f.l.rec.Intern(err.Error()), Fd: -1})
 	panic(err)
 }

@@ -8,6 +8,18 @@ type loopNames struct {
 	epollWait, epollCtl, uringEnter, eventfd trace.NameID
 	wake, cancel, writable, readable         trace.NameID
 	ops                                      [256]trace.NameID
+	syscalls                                 map[string]trace.NameID
+}
+
+// sys returns the id of a system call's name, interning it the first time.
+// Only the loop's thread calls it.
+func (n *loopNames) sys(r *trace.Recorder, name string) trace.NameID {
+	id, ok := n.syscalls[name]
+	if !ok {
+		id = r.Intern(name)
+		n.syscalls[name] = id
+	}
+	return id
 }
 
 func (n *loopNames) intern(r *trace.Recorder) {
@@ -23,6 +35,7 @@ func (n *loopNames) intern(r *trace.Recorder) {
 	n.cancel = r.Intern("cancel")
 	n.writable = r.Intern("writable")
 	n.readable = r.Intern("readable")
+	n.syscalls = make(map[string]trace.NameID)
 	for k, s := range opNames {
 		n.ops[k] = r.Intern(s)
 	}

@@ -180,7 +180,7 @@ func (op *Op) Then(fn func(n int, err error)) *Op {
 	if op.finished || (op.State() == OpDone && op.complete == nil) {
 		// Its completion callback has run, or nobody was listening when it
 		// completed: run fn as its own callback.
-		op.l.queueTask(task{name: op.name, ready: op.l.rec.Now(), op: op.id, fn: func() { fn(op.Result()) }})
+		op.l.queueTask(task{name: op.name, ready: op.l.stamp(), op: op.id, fn: func() { fn(op.Result()) }})
 		return op
 	}
 	op.thens = append(op.thens, fn)
@@ -274,6 +274,9 @@ func (op *Op) Resubmit() {
 		panic("engine: Resubmit of an op that is not done")
 	}
 	op.res, op.cqeFlags, op.got, op.started, op.next, op.held = 0, 0, 0, false, nil, false
+	if op.kind == OpAccept {
+		op.salen = uint32(len(op.sa)) // the kernel wrote the last peer's length here
+	}
 	op.fut, op.thens, op.finished = nil, nil, false
 	op.l.startOp(op)
 }
@@ -292,7 +295,7 @@ func (l *Loop) completeOp(op *Op, res int32, cqeFlags uint32) {
 		if s == uint32(OpDone) {
 			// A second completion for one op would break "exactly one
 			// outcome"; record it loudly instead of acting on it.
-			l.rec.Emit(trace.Event{Kind: trace.KindMark, Time: l.rec.Now(), Op: op.id, Fd: int32(op.fd),
+			l.rec.Emit(trace.Event{Kind: trace.KindMark, Time: l.stamp(), Op: op.id, Fd: int32(op.fd),
 				Name: l.rec.Intern("BUG: second completion for one op")})
 			return
 		}
@@ -302,10 +305,10 @@ func (l *Loop) completeOp(op *Op, res int32, cqeFlags uint32) {
 	}
 	op.res, op.cqeFlags = res, cqeFlags
 	l.inflight.remove(op.id)
-	l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: l.rec.Now(), Op: op.id, Fd: int32(op.fd),
+	l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: l.stamp(), Op: op.id, Fd: int32(op.fd),
 		Name: op.name, Res: int64(res), Arg0: int64(cqeFlags)})
 	if op.complete != nil {
-		l.queueTask(task{name: op.name, ready: l.rec.Now(), op: op.id, fn: op.complete})
+		l.queueTask(task{name: op.name, ready: l.stamp(), op: op.id, fn: op.complete})
 	}
 }
 

@@ -64,7 +64,7 @@ func (r *Ring) sqe(kind OpKind, fd int, userData uint64, buf []byte) (*uring.SQE
 		r.keep[userData] = buf
 	}
 	l := r.l
-	l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: l.rec.Now(), Op: userData, Fd: int32(fd),
+	l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: l.stamp(), Op: userData, Fd: int32(fd),
 		Name: l.names.op(kind), Arg1: int64(len(buf))})
 	return sqe, nil
 }
@@ -115,7 +115,7 @@ func (r *Ring) SubmitAndWait(n int) (int, error) { return r.enter(n) }
 func (r *Ring) enter(wait int) (int, error) {
 	l := r.l
 	toSubmit := r.r.SQPending()
-	start := l.rec.Now()
+	start := l.stamp()
 	var n int
 	var err error
 	if wait > 0 {
@@ -127,10 +127,10 @@ func (r *Ring) enter(wait int) (int, error) {
 	if err != nil {
 		res = -1
 	}
-	l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: start, Dur: l.rec.Now() - start, Name: l.names.uringEnter,
+	l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: start, Dur: l.stamp() - start, Name: l.names.uringEnter,
 		Fd: int32(r.r.Fd()), Res: res, Arg0: int64(toSubmit), Arg1: int64(wait)})
-	l.counter(l.names.sqPending, int64(r.r.SQPending()))
-	l.counter(l.names.cqReady, int64(r.r.CQReady()))
+	l.counter(counterSQPending, l.names.sqPending, int64(r.r.SQPending()))
+	l.counter(counterCQReady, l.names.cqReady, int64(r.r.CQReady()))
 	return n, err
 }
 
@@ -143,7 +143,7 @@ func (r *Ring) Reap(dst []CQE) int {
 		max = len(r.cqes)
 	}
 	n := r.r.Reap(r.cqes[:max])
-	now := l.rec.Now()
+	now := l.stamp()
 	for i, c := range r.cqes[:n] {
 		dst[i] = CQE{UserData: c.UserData, Res: c.Res, Flags: c.Flags}
 		delete(r.keep, c.UserData)

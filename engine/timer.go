@@ -35,7 +35,7 @@ func (t *Timer) Stop() bool {
 		return false
 	}
 	heap.Remove(&t.l.timers, t.index)
-	t.l.rec.Emit(trace.Event{Kind: trace.KindTimer, Phase: trace.PhaseCancel, Time: t.l.rec.Now(),
+	t.l.rec.Emit(trace.Event{Kind: trace.KindTimer, Phase: trace.PhaseCancel, Time: t.l.stamp(),
 		Op: t.id, Name: t.name, Fd: -1})
 	return true
 }

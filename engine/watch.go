@@ -55,7 +55,7 @@ func (w *Watch) fire(events uint32) {
 		return
 	}
 	w.queued = true
-	w.l.queueTask(task{name: w.name, ready: w.l.rec.Now(), fn: func() {
+	w.l.queueTask(task{name: w.name, ready: w.l.stamp(), fn: func() {
 		w.queued = false
 		if w.active {
 			w.fn(events)
