@@ -16,9 +16,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/asynclab/asynclab/engine/enginebench"
 )
 
 func main() {
+	// `lab bench` runs its echo servers as children of this same binary.
+	if enginebench.ServeChild() {
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := NewMain(os.Stdout, os.Stderr)

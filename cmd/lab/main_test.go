@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// runLab runs the real program with args and returns what it printed.
+func runLab(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	m := NewMain(&out, &errOut)
+	err := m.ParseFlags(context.Background(), args)
+	if err == nil {
+		err = m.Run(context.Background())
+	}
+	m.Close()
+	return out.String(), err
+}
+
+func TestRunDemo(t *testing.T) {
+	out, err := runLab(t, "run", "demo", "--backend", "both")
+	if err != nil {
+		t.Fatalf("lab run demo: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	for _, want := range []string{"summary:", "epoll: 5 wakeups", "uring: 1 wakeup", "1 completion"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("last line %q lacks %q", last, want)
+		}
+	}
+	if !strings.Contains(out, "recvfrom") && !strings.Contains(out, "read  fd=") {
+		t.Errorf("the epoll timeline shows no reads:\n%s", out)
+	}
+	if n := strings.Count(out, "res=-EAGAIN"); n != 4 {
+		t.Errorf("epoll timeline has %d EAGAIN reads, want 4 (one after each of the first four packets)", n)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"no command", nil},
+		{"unknown command", []string{"fly"}},
+		{"run without exercise", []string{"run"}},
+		{"bad backend", []string{"run", "demo", "--backend", "kqueue"}},
+		{"bench without suite", []string{"bench"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := runLab(t, tt.args...)
+			if !errors.Is(err, errUsage) {
+				t.Errorf("lab %v = %v, want a usage error", tt.args, err)
+			}
+		})
+	}
+	if _, err := runLab(t, "run", "nosuch"); err == nil || !strings.Contains(err.Error(), "unknown exercise") {
+		t.Errorf("lab run nosuch = %v, want unknown exercise", err)
+	}
+}
+
+func TestDoctor(t *testing.T) {
+	out, err := runLab(t, "doctor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "io_uring") {
+		t.Errorf("doctor output lacks io_uring:\n%s", out)
+	}
+}
