@@ -305,10 +305,11 @@ func (l *Loop) completeOp(op *Op, res int32, cqeFlags uint32) {
 	}
 	op.res, op.cqeFlags = res, cqeFlags
 	l.inflight.remove(op.id)
-	l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: l.stamp(), Op: op.id, Fd: int32(op.fd),
+	now := l.stamp()
+	l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: now, Op: op.id, Fd: int32(op.fd),
 		Name: op.name, Res: int64(res), Arg0: int64(cqeFlags)})
 	if op.complete != nil {
-		l.queueTask(task{name: op.name, ready: l.stamp(), op: op.id, fn: op.complete})
+		l.queueTask(task{name: op.name, ready: now, op: op.id, fn: op.complete})
 	}
 }
 
