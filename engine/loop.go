@@ -350,6 +350,7 @@ func (l *Loop) runTask(t task, start int64) (end int64) {
 		l.current = task{}
 	}()
 	t.fn()
+	return end // set by the deferred function
 }
 
 func (l *Loop) panicError(t task, v any) error {
