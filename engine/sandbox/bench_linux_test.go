@@ -1,0 +1,88 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// BenchmarkOverhead measures, in the same run, a trivial static program
+// started plainly and in the sandbox, b.N times each, interleaved, and
+// reports the medians and their ratio:
+//
+//	go test -run '^$' -bench Overhead -benchtime 20x ./engine/sandbox/
+func BenchmarkOverhead(b *testing.B) {
+	prog := program(b, "control/true")
+	spec := boxSpec(b, "control/true", DefaultLimits())
+	var plain, boxed []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if err := exec.Command(prog).Run(); err != nil {
+			b.Fatal(err)
+		}
+		plain = append(plain, time.Since(t0))
+		t0 = time.Now()
+		res, err := Run(context.Background(), spec)
+		if err != nil || res.Verdict != VerdictOK {
+			b.Fatalf("Run() = %+v, %v", res, err)
+		}
+		boxed = append(boxed, time.Since(t0))
+	}
+	mp, mb := median(plain), median(boxed)
+	b.ReportMetric(float64(mp.Microseconds()), "plain-µs")
+	b.ReportMetric(float64(mb.Microseconds()), "sandbox-µs")
+	b.ReportMetric(float64(mb)/float64(mp), "ratio")
+	b.Logf("median of %d: plain exec %v, sandbox %v, ratio %.1f", len(plain), mp, mb, float64(mb)/float64(mp))
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// BenchmarkConcurrent starts N sandboxed runs of a one-second, CPU-light
+// program at once and reports how long the batch took and how many runs
+// did not end ok:
+//
+//	go test -run '^$' -bench Concurrent -benchtime 1x ./engine/sandbox/
+func BenchmarkConcurrent(b *testing.B) {
+	spec := boxSpec(b, "control/light", DefaultLimits())
+	for _, n := range []int{4, 8, 16, 32} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				var wg sync.WaitGroup
+				var mu sync.Mutex
+				failures := 0
+				var slowest time.Duration
+				t0 := time.Now()
+				for range n {
+					wg.Go(func() {
+						res, err := Run(context.Background(), spec)
+						mu.Lock()
+						defer mu.Unlock()
+						if err != nil || res.Verdict != VerdictOK {
+							failures++
+							if err == nil {
+								err = fmt.Errorf("%s: %s", res.Verdict, res.Reason)
+							}
+							b.Logf("run failed: %v", err)
+							return
+						}
+						slowest = max(slowest, res.Wall)
+					})
+				}
+				wg.Wait()
+				wall := time.Since(t0)
+				b.ReportMetric(wall.Seconds(), "batch-s")
+				b.ReportMetric(slowest.Seconds(), "slowest-run-s")
+				b.ReportMetric(float64(failures), "failures")
+				b.Logf("N=%d: batch %v, slowest program wall %v, failures %d", n, wall.Round(time.Millisecond), slowest.Round(time.Millisecond), failures)
+			}
+		})
+	}
+}

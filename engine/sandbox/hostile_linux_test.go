@@ -1,0 +1,526 @@
+package sandbox
+
+// The hostile suite: each test runs a real attack on the real kernel
+// under tight limits and checks the specific verdict, what the attack
+// could do, and (through run) that the host is left as it was.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestForkBomb(t *testing.T) {
+	res := run(t, boxSpec(t, "hostile/forkbomb", tight()))
+	wantVerdict(t, res, VerdictTimeLimit)
+	got := lines(res.Stdout)
+	found := false
+	for k, v := range got {
+		if strings.HasPrefix(k, "fork refused after") {
+			found = true
+			if v[0] != "EAGAIN" {
+				t.Errorf("%s = %q, want EAGAIN (the pids limit)", k, v)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the bomb never saw a fork refused")
+	}
+}
+
+func TestThreadBomb(t *testing.T) {
+	res := run(t, boxSpec(t, "hostile/threadbomb", tight()))
+	wantVerdict(t, res, VerdictRuntimeError)
+	if !bytes.Contains(res.Stderr, []byte("failed to create new OS thread")) {
+		t.Errorf("stderr lacks the runtime's thread failure")
+	}
+}
+
+func TestMemoryBombs(t *testing.T) {
+	for _, name := range []string{"hostile/heapbomb", "hostile/mmapbomb"} {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			lim := tight()
+			lim.Memory = 64 << 20
+			res := run(t, boxSpec(t, name, lim))
+			wantVerdict(t, res, VerdictMemoryLimit)
+			if res.Signal != "SIGKILL" {
+				t.Errorf("Signal = %q, want SIGKILL from the OOM killer", res.Signal)
+			}
+			if res.PeakMemory > lim.Memory {
+				t.Errorf("PeakMemory = %d, above the %d limit", res.PeakMemory, lim.Memory)
+			}
+			if bytes.Contains(res.Stdout, []byte("touched it all")) {
+				t.Errorf("the bomb touched 16 GiB under a 64 MiB limit")
+			}
+		})
+	}
+}
+
+func TestFillTmpfs(t *testing.T) {
+	res := run(t, boxSpec(t, "hostile/tmpfsfill", tight()))
+	wantVerdict(t, res, VerdictOK)
+	got := lines(res.Stdout)
+	wantLines(t, got, map[string]string{"fill": "ENOSPC", "root": "EROFS", "box": "EROFS", "dev": "EROFS"})
+	if n, _ := strconv.ParseInt(firstOf(got["filled"]), 10, 64); n > tight().Tmpfs || n < tight().Tmpfs/2 {
+		t.Errorf("filled %d bytes, want about Tmpfs = %d", n, tight().Tmpfs)
+	}
+}
+
+// A tmpfs larger than the memory limit: its pages are the box's memory.
+func TestFillTmpfsBeyondMemory(t *testing.T) {
+	lim := tight()
+	lim.Memory, lim.Tmpfs = 48<<20, 1<<30
+	res := run(t, boxSpec(t, "hostile/tmpfsfill", lim))
+	wantVerdict(t, res, VerdictMemoryLimit)
+}
+
+func TestHugeFiles(t *testing.T) {
+	res := run(t, boxSpec(t, "hostile/hugefile", tight()))
+	wantVerdict(t, res, VerdictOK)
+	wantLines(t, lines(res.Stdout), map[string]string{
+		"write": "EFBIG", "written": strconv.FormatInt(tight().FileSize, 10), "sparse": "EFBIG", "truncate": "EFBIG",
+	})
+}
+
+func TestOutputFlood(t *testing.T) {
+	for _, fd := range []string{"1", "2"} {
+		t.Run("fd"+fd, func(t *testing.T) {
+			res := run(t, boxSpec(t, "hostile/flood", tight(), fd))
+			wantVerdict(t, res, VerdictOutputLimit)
+			out := res.Stdout
+			if fd == "2" {
+				out = res.Stderr
+			}
+			if int64(len(out)) != tight().Output {
+				t.Errorf("kept %d bytes, want the %d cap", len(out), tight().Output)
+			}
+			if res.OutputBytes <= tight().Output {
+				t.Errorf("OutputBytes = %d, want more than the cap", res.OutputBytes)
+			}
+			if res.Wall >= tight().Wall {
+				t.Errorf("Wall = %v: the flood ran into the wall limit", res.Wall)
+			}
+		})
+	}
+}
+
+func TestCPUSpin(t *testing.T) {
+	lim := tight()
+	lim.CPU, lim.Wall = time.Second, 10*time.Second
+	res := run(t, boxSpec(t, "hostile/cpuspin", lim))
+	wantVerdict(t, res, VerdictTimeLimit)
+	if !strings.Contains(res.Reason, "CPU") {
+		t.Errorf("Reason = %q, want the CPU limit", res.Reason)
+	}
+	if res.CPU < lim.CPU || res.Wall >= lim.Wall {
+		t.Errorf("CPU = %v, Wall = %v: want CPU above %v, before the wall limit", res.CPU, res.Wall, lim.CPU)
+	}
+}
+
+func TestSleepForever(t *testing.T) {
+	lim := tight()
+	lim.Wall = time.Second
+	res := run(t, boxSpec(t, "hostile/sleeper", lim))
+	wantVerdict(t, res, VerdictTimeLimit)
+	if res.Wall < lim.Wall || res.Wall > lim.Wall+2*time.Second {
+		t.Errorf("Wall = %v, want just above %v", res.Wall, lim.Wall)
+	}
+}
+
+func TestSignalsIgnored(t *testing.T) {
+	lim := tight()
+	lim.Wall = time.Second
+	res := run(t, boxSpec(t, "hostile/sigignore", lim))
+	wantVerdict(t, res, VerdictTimeLimit)
+	if res.Wall > lim.Wall+2*time.Second {
+		t.Errorf("Wall = %v: ignoring signals delayed the kill", res.Wall)
+	}
+}
+
+func TestKillEverything(t *testing.T) {
+	res := run(t, boxSpec(t, "hostile/killall", tight(), strconv.Itoa(os.Getpid())))
+	wantVerdict(t, res, VerdictOK)
+	got := lines(res.Stdout)
+	wantLines(t, got, map[string]string{
+		"fork":              "ok",
+		"ppid":              "0", // PID 1 of its namespace: its parent is out of sight
+		"kill server":       "ESRCH",
+		"kill server group": "ESRCH",
+		"kill -1":           "ok", // kills the child, nothing outside
+		"child":             "<nil> signaled=true killed",
+		"kill 1":            "ok", // itself: init ignores SIGKILL from inside
+		"survived":          "yes",
+	})
+}
+
+func TestDaemonDies(t *testing.T) {
+	out := boxWritableDir(t)
+	spec := boxSpec(t, "hostile/daemon", tight(), "/out")
+	spec.Binds = append(spec.Binds, Bind{Host: out, Inside: "/out", Writable: true})
+	res := run(t, spec)
+	wantVerdict(t, res, VerdictOK)
+	count := func() int {
+		ents, _ := os.ReadDir(out)
+		return len(ents)
+	}
+	n := count()
+	if n < 4 {
+		t.Fatalf("the daemon wrote %d heartbeats, want it to have run", n)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if m := count(); m != n {
+		t.Errorf("heartbeats went on after the run: %d, then %d", n, m)
+	}
+}
+
+func TestReadHost(t *testing.T) {
+	secret := "db-secret-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	t.Setenv("ASYNCLAB_TEST_SECRET", secret)
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	db := filepath.Join(dir, "grades.db")
+	// World-readable on purpose: only the box's mount namespace keeps it
+	// out of reach.
+	if err := os.WriteFile(db, []byte(secret), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "submissions", "alice")
+	os.MkdirAll(other, 0o755)
+	os.WriteFile(filepath.Join(other, "handler.go"), []byte(secret), 0o644)
+	before, _ := os.Stat(db)
+
+	res := run(t, boxSpec(t, "hostile/readhost", tight(), db, other, strconv.Itoa(os.Getpid())))
+	wantVerdict(t, res, VerdictOK)
+	got := lines(res.Stdout)
+	wantLines(t, got, map[string]string{
+		"db": "ENOENT", "db via proc root": "ENOENT", "db via proc 1 root": "ENOENT",
+		"other submission": "ENOENT", "server environ": "ENOENT", "server cmdline": "ENOENT",
+		"etc shadow": "ENOENT", "etc passwd": "ENOENT", "escape dotdot": "ENOENT",
+		"sysrq": "ENOENT", "kcore": "ENOENT", "sys": "ENOENT",
+		"own environ": "PATH=/box GOMAXPROCS=2 ",
+		"uring db":    "ENOENT", "uring shadow": "ENOENT", "uring other": "ENOENT",
+	})
+	if bytes.Contains(res.Stdout, []byte(secret)) || bytes.Contains(res.Stderr, []byte(secret)) {
+		t.Errorf("the box read the secret")
+	}
+	visible := got["visible"]
+	want := []string{"/", "/box", "/box/prog", "/dev", "/dev/fd", "/dev/null", "/dev/stderr", "/dev/stdin",
+		"/dev/stdout", "/dev/urandom", "/dev/zero", "/tmp"}
+	if !slices.Equal(visible, want) {
+		t.Errorf("the box sees %q, want only %q", visible, want)
+	}
+	after, _ := os.Stat(db)
+	if b, _ := os.ReadFile(db); string(b) != secret || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("the database changed")
+	}
+}
+
+func TestNetworkEgress(t *testing.T) {
+	// A listener on every host address: nothing the box does may reach it.
+	ln, err := net.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	targets := []string{
+		fmt.Sprintf("hostlo=127.0.0.1:%d", port),
+		"far=10.255.255.1:80",
+	}
+	if ip := hostIPv4(); ip != "" {
+		targets = append(targets, fmt.Sprintf("hostip=%s:%d", ip, port))
+	}
+	res := run(t, boxSpec(t, "hostile/egress", tight(), targets...))
+	wantVerdict(t, res, VerdictOK)
+	got := lines(res.Stdout)
+	want := map[string]string{
+		"tcp hostlo": "ECONNREFUSED", "tcp hostlo fast": "ok", "uring hostlo": "ECONNREFUSED", "uring hostlo fast": "ok",
+		"tcp far": "ENETUNREACH", "tcp far fast": "ok", "uring far": "ENETUNREACH", "uring far fast": "ok",
+		"udp 8.8.8.8":         "ENETUNREACH",
+		"uring socket packet": "EPERM", "uring socket raw inet": "EPERM",
+	}
+	if len(targets) == 3 {
+		want["tcp hostip"], want["uring hostip"] = "ENETUNREACH", "ENETUNREACH"
+	}
+	wantLines(t, got, want)
+	// Logged, not asserted: io_uring SOCKET is not a system call, so
+	// seccomp's family filter does not apply to it (see vsockCheck).
+	t.Logf("io_uring SOCKET: netlink %q, vsock %q", got["uring socket netlink"], got["uring socket vsock"])
+	select {
+	case c := <-accepted:
+		t.Errorf("the host listener accepted a connection from %v", c.RemoteAddr())
+	default:
+	}
+}
+
+// hostIPv4 returns a non-loopback IPv4 address of the host, or "".
+func hostIPv4() string {
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			return n.IP.String()
+		}
+	}
+	return ""
+}
+
+func TestEscalation(t *testing.T) {
+	res := run(t, boxSpec(t, "hostile/escalate", tight()))
+	wantVerdict(t, res, VerdictOK)
+	want := map[string]string{
+		"fork": "ok",
+		// Refused by the seccomp filter.
+		"mount": "EPERM", "umount2": "EPERM", "pivot_root": "EPERM", "chroot": "EPERM", "open_tree": "EPERM",
+		"fsopen": "EPERM", "unshare user": "EPERM", "unshare net": "EPERM", "unshare mount": "EPERM",
+		"clone newuser": "EPERM", "clone3": "ENOSYS", "setns": "EPERM", "ptrace attach": "EPERM",
+		"ptrace traceme": "EPERM", "process_vm_readv": "EPERM", "bpf": "EPERM", "perf_event_open": "EPERM",
+		"userfaultfd": "EPERM", "keyctl": "EPERM", "add_key": "EPERM", "init_module": "EPERM",
+		"finit_module": "EPERM", "kexec_load": "EPERM", "reboot": "EPERM", "personality": "EPERM",
+		"clock_settime": "EPERM", "socket packet": "EPERM", "socket netlink": "EPERM", "socket vsock": "EPERM",
+		"socket bluetooth": "EPERM", "socketpair netlink": "EPERM",
+		// Allowed: what the lab needs.
+		"socket inet": "ok", "socket inet6": "ok", "socket unix": "ok", "io_uring_setup": "ok",
+		// Allowed by the filter, refused because the box holds no capability.
+		"sethostname": "EPERM", "setuid": "EINVAL", "raise nofile": "EPERM",
+		"capset": "EPERM", "securebits": "EPERM", "oom_score_adj": "EACCES", "nice": "EACCES",
+		// Refused by Landlock (no MAKE_CHAR), before the capability check.
+		"mknod": "EACCES",
+	}
+	wantLines(t, lines(res.Stdout), want)
+}
+
+func TestForeignSyscallABI(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the i386 system call gate exists on amd64 only")
+	}
+	res := run(t, boxSpec(t, "hostile/int80", tight()))
+	wantVerdict(t, res, VerdictKilled)
+	if res.Signal != "SIGSYS" {
+		t.Errorf("Signal = %q, want SIGSYS from the seccomp filter", res.Signal)
+	}
+}
+
+func TestPlantedFiles(t *testing.T) {
+	out := boxWritableDir(t)
+	os.WriteFile(filepath.Join(out, "result.txt"), []byte("placeholder"), 0o644)
+	spec := boxSpec(t, "hostile/plant", tight(), "/out")
+	spec.Binds = append(spec.Binds, Bind{Host: out, Inside: "/out", Writable: true})
+	res := run(t, spec)
+	wantVerdict(t, res, VerdictOK)
+	wantLines(t, lines(res.Stdout), map[string]string{
+		"ok": "ok", "symlink": "ok", "fifo": "ok", "big": "ok", "hardlink": "ok", "dirlink": "ok",
+		"nested": "ok", "device": "EACCES", // Landlock: no MAKE_CHAR
+	})
+	if target, _ := os.Readlink(filepath.Join(out, "result.txt")); target != "/etc/shadow" {
+		t.Fatalf("result.txt links to %q, want the trap in place", target)
+	}
+	const max = 64 << 10
+	if b, err := ReadFile(out, "ok.txt", max); err != nil || string(b) != "fine\n" {
+		t.Errorf("ReadFile(ok.txt) = %q, %v; want the file", b, err)
+	}
+	for _, tc := range []struct {
+		name string
+		want error // nil: any error
+	}{
+		{"result.txt", syscall.ELOOP},
+		{"fifo.txt", ErrNotRegular},
+		{"big.txt", nil},
+		{"hard.txt", ErrNotRegular},
+		{"etc/passwd", syscall.ELOOP},
+		{"sub/result.txt", syscall.ELOOP},
+		{"../" + filepath.Base(out) + "/ok.txt", syscall.EXDEV},
+		{"/etc/passwd", syscall.EXDEV},
+		{"dev.txt", syscall.ENOENT},
+	} {
+		done := make(chan struct{})
+		var b []byte
+		var err error
+		go func() {
+			b, err = ReadFile(out, tc.name, max)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			t.Fatalf("ReadFile(%s) hangs", tc.name)
+		}
+		if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) {
+			t.Errorf("ReadFile(%s) = %q, %v; want error %v", tc.name, clip(b), err, tc.want)
+		}
+	}
+}
+
+func TestHostileTrace(t *testing.T) {
+	t.Run("flood", func(t *testing.T) {
+		res := run(t, boxSpec(t, "hostile/trace", tight(), "flood"))
+		wantVerdict(t, res, VerdictOutputLimit)
+		if int64(len(res.Trace)) != tight().Trace {
+			t.Fatalf("len(Trace) = %d, want the %d cap", len(res.Trace), tight().Trace)
+		}
+		for i, c := range res.Trace {
+			if c != byte((i%(64<<10))*7) {
+				t.Fatalf("Trace[%d] = %#x, want the raw bytes written", i, c)
+			}
+		}
+	})
+	t.Run("garbage", func(t *testing.T) {
+		res := run(t, boxSpec(t, "hostile/trace", tight(), "garbage"))
+		wantVerdict(t, res, VerdictOK)
+		want := make([]byte, 4096)
+		for i := range want {
+			want[i] = byte(i*131 + i/256)
+		}
+		if !bytes.Equal(res.Trace, want) {
+			t.Errorf("Trace = %d bytes, want the 4096 raw bytes written", len(res.Trace))
+		}
+	})
+	t.Run("closed", func(t *testing.T) {
+		res := run(t, boxSpec(t, "hostile/trace", tight(), "closed"))
+		wantVerdict(t, res, VerdictOK)
+		if len(res.Trace) != 0 {
+			t.Errorf("Trace = %q, want none", res.Trace)
+		}
+	})
+}
+
+// The server is killed mid-run: the kernel must kill the box (Pdeathsig,
+// then the pid namespace), and Cleanup must remove the cgroup left behind.
+func TestServerKilledMidRun(t *testing.T) {
+	// Adopt the orphans, so that this test reaps the dead box itself
+	// instead of leaving zombies to the host's init.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	prog := program(t, "hostile/sigignore")
+	cmd := execSelf(t, crashServerEnv+"="+prog)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	server := cmd.Process.Pid
+	uid, _ := BoxIDs()
+	// The box: the processes of the box's uid in a run cgroup of that
+	// server.
+	marker := fmt.Sprintf("/%s/%s%d-", parentName, runPrefix, server)
+	var box []int
+	deadline := time.Now().Add(20 * time.Second)
+	for len(box) < 2 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatal("the crashing server's box never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+		box = box[:0]
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			cg, err := os.ReadFile("/proc/" + e.Name() + "/cgroup")
+			st, err2 := os.ReadFile("/proc/" + e.Name() + "/status")
+			if err == nil && err2 == nil && strings.Contains(string(cg), marker) &&
+				strings.Contains(string(st), fmt.Sprintf("\nUid:\t%d\t", uid)) {
+				pid, _ := strconv.Atoi(e.Name())
+				box = append(box, pid)
+			}
+		}
+	}
+	t.Logf("box processes %v of server %d; killing the server", box, server)
+	cmd.Process.Kill()
+	cmd.Wait()
+	killed := time.Now()
+	// The box's PID 1 is now this process's child: it must die of
+	// SIGKILL, and the rest of the box with it.
+	for _, pid := range box {
+		var ws unix.WaitStatus
+		for {
+			got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+			if err != nil || got == pid {
+				break // reaped now, or not our child: the box's PID 1 reaped it
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("box process %d outlived its server", pid)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		for {
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); os.IsNotExist(err) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("box process %d outlived its server", pid)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	t.Logf("box gone %v after the server", time.Since(killed).Round(time.Millisecond))
+	n, err := Cleanup()
+	if err != nil {
+		t.Fatalf("Cleanup() error: %v", err)
+	}
+	if n < 1 {
+		t.Errorf("Cleanup() = %d, want the dead server's run removed", n)
+	}
+	cg, _ := host()
+	for _, p := range append(cg.v1dirs(), cg.dir) {
+		ents, _ := os.ReadDir(p)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), fmt.Sprintf("%s%d-", runPrefix, server)) {
+				t.Errorf("cgroup %s/%s survived Cleanup", p, e.Name())
+			}
+		}
+	}
+	if strays := strayProcesses(); len(strays) > 0 {
+		t.Errorf("processes left behind: %v", strays)
+	}
+}
+
+// crashServerEnv makes the test binary a server that runs the program it
+// names in a box until it is killed.
+const crashServerEnv = "ASYNCLAB_SANDBOX_TEST_CRASH_SERVER"
+
+func crashServerMain() {
+	spec := Spec{
+		Path:   "/box/prog",
+		Binds:  []Bind{{Host: os.Getenv(crashServerEnv), Inside: "/box/prog"}},
+		Limits: Limits{Wall: time.Minute, Memory: 64 << 20, Pids: 16},
+	}
+	_, err := Run(context.Background(), spec)
+	fmt.Fprintln(os.Stderr, "crash server: Run returned:", err)
+	os.Exit(1)
+}
+
+// execSelf returns a command that runs this test binary with env added
+// and no test selected.
+func execSelf(t *testing.T, env ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), env...)
+	return cmd
+}

@@ -1,0 +1,659 @@
+package sandbox
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// boxID is the host uid and gid a root server maps the box's root to: a
+// dedicated id that owns no file and runs no process on the host. Seen
+// from the host, the box is that unprivileged user with no supplementary
+// groups, so even outside its mount namespace it could read only
+// world-readable files; and it cannot signal, ptrace or share limits
+// (RLIMIT_NPROC counts per user namespace) with anything outside.
+const boxID = 1_600_000_000
+
+// BoxIDs returns the host uid and gid the box runs as: a dedicated id
+// when the server runs as root, else the server's own ids (an
+// unprivileged server can map only itself). A writable [Bind] must be
+// writable by them.
+func BoxIDs() (uid, gid int) {
+	if os.Geteuid() == 0 {
+		return boxID, boxID
+	}
+	return os.Geteuid(), os.Getegid()
+}
+
+// boxProcAttr returns how box-init is cloned: into new user, mount, pid,
+// network, IPC, UTS and cgroup namespaces, as root of its user namespace
+// mapped to BoxIDs, in a session of its own, killed if the thread that
+// started it dies.
+func boxProcAttr() *syscall.SysProcAttr {
+	uid, gid := BoxIDs()
+	attr := &syscall.SysProcAttr{
+		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWNET |
+			syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS | syscall.CLONE_NEWCGROUP,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: gid, Size: 1}},
+		Setsid:      true,
+		Pdeathsig:   syscall.SIGKILL,
+	}
+	if os.Geteuid() == 0 {
+		// A root server's child keeps kuid 0, which the map leaves out:
+		// it must switch to the mapped root (setresuid(0) inside is
+		// BoxIDs outside) and drop root's supplementary groups (gid 0
+		// among them), which would otherwise follow it onto host files.
+		attr.GidMappingsEnableSetgroups = true
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{}}
+	}
+	return attr
+}
+
+// setupTimeout bounds the box's own setup, before the program execs.
+const setupTimeout = 10 * time.Second
+
+// cpuPoll is how often the run's CPU time is compared with its limit.
+const cpuPoll = 25 * time.Millisecond
+
+var (
+	hostOnce sync.Once
+	hostCg   *cgroupRoot
+	hostErr  error
+	self     procID
+	runSeq   atomic.Uint64
+	// staleAtStart counts the stale runs host removed, until Cleanup
+	// reports them.
+	staleAtStart atomic.Int64
+)
+
+// host finds the cgroups once per process and removes the stale runs of
+// crashed servers before the first run.
+func host() (*cgroupRoot, error) {
+	hostOnce.Do(func() {
+		id, ok := procIDOf(os.Getpid())
+		if !ok {
+			hostErr = errors.New("sandbox: cannot read /proc/self/stat")
+			return
+		}
+		self = id
+		hostCg, hostErr = findCgroups()
+		if hostErr != nil {
+			hostErr = fmt.Errorf("sandbox: %w", hostErr)
+			return
+		}
+		// Errors show again in the next Cleanup, which retries.
+		n, _ := hostCg.cleanStale()
+		staleAtStart.Store(int64(n))
+	})
+	return hostCg, hostErr
+}
+
+// Cleanup kills and removes what crashed servers left behind: the
+// cgroups of their runs, with any process still in them, and returns how
+// many runs it removed. The first [Run] does it too (Cleanup then reports
+// those); a server calls Cleanup at start to log the count.
+func Cleanup() (int, error) {
+	r, err := host()
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.cleanStale()
+	return n + int(staleAtStart.Swap(0)), err
+}
+
+// Run runs spec's program in a fresh sandbox and waits for it to end.
+// The verdict, not the error, says how the program did: the error is
+// only for the sandbox's own failures, and Run never runs a program with
+// a part of the sandbox missing. Run is safe for concurrent use.
+func Run(ctx context.Context, spec Spec) (*Result, error) {
+	if err := spec.validate(); err != nil {
+		return nil, err
+	}
+	cg, err := host()
+	if err != nil {
+		return nil, err
+	}
+	return runIn(ctx, spec, cg)
+}
+
+// runIn runs spec with its cgroup under cg.
+func runIn(ctx context.Context, spec Spec, cg *cgroupRoot) (*Result, error) {
+	if auditArch == 0 {
+		return nil, fmt.Errorf("sandbox: no seccomp filter for %s", runtime.GOARCH)
+	}
+	log := spec.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &runner{spec: spec, lim: spec.Limits.withDefaults(), cgRoot: cg, log: log}
+	return r.run(ctx)
+}
+
+func (s *Spec) validate() error {
+	bad := func(what string) error { return fmt.Errorf("sandbox: invalid spec: %s", what) }
+	if !path.IsAbs(s.Path) {
+		return bad("Path must be absolute inside the box")
+	}
+	if s.Dir != "" && !path.IsAbs(s.Dir) {
+		return bad("Dir must be absolute inside the box")
+	}
+	for _, b := range s.Binds {
+		if !path.IsAbs(b.Host) || !path.IsAbs(b.Inside) || path.Clean(b.Inside) == "/" {
+			return bad("bind " + b.Inside + ": Host and Inside must be absolute, Inside not /")
+		}
+		if reserved(b.Inside) {
+			return bad("bind " + b.Inside + ": /proc and /dev belong to the sandbox")
+		}
+	}
+	for _, f := range s.Files {
+		if !path.IsAbs(f.Inside) || path.Clean(f.Inside) == "/" || reserved(f.Inside) {
+			return bad("file " + f.Inside + ": must be absolute, not /, not under /proc or /dev")
+		}
+	}
+	return nil
+}
+
+func reserved(p string) bool {
+	p = path.Clean(p)
+	for _, r := range []string{"/proc", "/dev"} {
+		if p == r || strings.HasPrefix(p, r+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// runner is one run in progress.
+type runner struct {
+	spec   Spec
+	lim    Limits
+	cgRoot *cgroupRoot
+	log    *slog.Logger
+
+	cg  *cgroup
+	cmd *exec.Cmd
+
+	mu         sync.Mutex
+	killReason Verdict // why the sandbox killed the program, if it did
+	killDetail string
+}
+
+// kill ends the run for the given reason; the first reason wins.
+func (r *runner) kill(v Verdict, detail string) {
+	r.mu.Lock()
+	first := r.killReason == ""
+	if first {
+		r.killReason, r.killDetail = v, detail
+	}
+	r.mu.Unlock()
+	if !first {
+		return
+	}
+	// SIGKILL to the box's PID 1 takes its whole pid namespace down; the
+	// cgroup kill is the second net.
+	if r.cmd != nil && r.cmd.Process != nil {
+		r.cmd.Process.Kill()
+	}
+	if err := r.cg.kill(); err != nil {
+		r.log.Warn("sandbox kill", "err", err)
+	}
+}
+
+func (r *runner) run(ctx context.Context) (res *Result, err error) {
+	cg, err := r.cgRoot.create(runName(self, runSeq.Add(1)), r.lim)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	r.cg = cg
+	defer func() {
+		if e := cg.remove(); e != nil {
+			r.log.Warn("sandbox cgroup removal", "err", e)
+			if err == nil {
+				res, err = nil, fmt.Errorf("sandbox: %w", e)
+			}
+		}
+	}()
+
+	var closeAfterStart, closeAtEnd []*os.File
+	defer func() {
+		for _, f := range append(closeAfterStart, closeAtEnd...) {
+			f.Close()
+		}
+	}()
+	pipe := func() (rd, wr *os.File, err error) {
+		rd, wr, err = os.Pipe()
+		if err == nil {
+			closeAfterStart = append(closeAfterStart, wr)
+			closeAtEnd = append(closeAtEnd, rd)
+		}
+		return
+	}
+	outR, outW, err := pipe()
+	if err != nil {
+		return nil, err
+	}
+	errR, errW, err := pipe()
+	if err != nil {
+		return nil, err
+	}
+	traceR, traceW, err := pipe()
+	if err != nil {
+		return nil, err
+	}
+	ctlR, ctlW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	closeAfterStart = append(closeAfterStart, ctlR)
+	closeAtEnd = append(closeAtEnd, ctlW)
+	statusR, statusW, err := pipe()
+	if err != nil {
+		return nil, err
+	}
+
+	cfg, bindFiles, err := r.boxConfig()
+	closeAfterStart = append(closeAfterStart, bindFiles...)
+	if err != nil {
+		return nil, err
+	}
+
+	attr := boxProcAttr()
+	if cg.root.v2 {
+		fd, err := cg.openFD()
+		if err != nil {
+			return nil, err
+		}
+		defer unix.Close(fd)
+		attr.UseCgroupFD, attr.CgroupFD = true, fd
+	}
+	r.cmd = &exec.Cmd{
+		Path:        "/proc/self/exe",
+		Args:        []string{initArg0},
+		Env:         []string{},
+		Stdout:      outW,
+		Stderr:      errW,
+		ExtraFiles:  append([]*os.File{traceW, ctlR, statusW}, bindFiles...),
+		SysProcAttr: attr,
+	}
+
+	exited := make(chan struct{})
+	started := make(chan error, 1)
+	go func() {
+		// Pdeathsig fires when the thread that forked the box exits, not
+		// the process: keep this goroutine on its thread until the box
+		// is reaped.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := r.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		r.cmd.Wait()
+		close(exited)
+	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("sandbox: start box-init: %w", err)
+	}
+	for _, f := range closeAfterStart {
+		f.Close()
+	}
+	closeAfterStart = nil
+	// From here on, every way out must reap the box.
+	defer func() {
+		select {
+		case <-exited:
+		default:
+			r.kill(VerdictInternalError, "the sandbox failed")
+			<-exited
+		}
+	}()
+
+	if err := cg.enter(r.cmd.Process.Pid); err != nil {
+		return nil, err
+	}
+	nsfd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/net", r.cmd.Process.Pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: open the box's netns: %w", os.NewSyscallError("open", err))
+	}
+	defer unix.Close(nsfd)
+
+	out := newCappedReader(outR, r.lim.Output)
+	errOut := newCappedReader(errR, r.lim.Output)
+	trace := newCappedReader(traceR, r.lim.Trace)
+	var readers sync.WaitGroup
+	var outTotal atomic.Int64
+	for _, c := range []struct {
+		cr   *cappedReader
+		name string
+		lim  int64
+	}{{out, "stdout", r.lim.Output}, {errOut, "stderr", r.lim.Output}, {trace, "trace", r.lim.Trace}} {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			count := &outTotal
+			if c.cr == trace {
+				count = nil
+			}
+			c.cr.drain(count, func() {
+				r.kill(VerdictOutputLimit, fmt.Sprintf("%s exceeded %s", c.name, sizeString(c.lim)))
+			})
+		}()
+	}
+
+	if err := writeConfig(ctlW, cfg); err != nil {
+		return nil, fmt.Errorf("sandbox: send config: %w", err)
+	}
+	status := readStatus(statusR)
+	setupCtx, cancelSetup := context.WithTimeout(ctx, setupTimeout)
+	defer cancelSetup()
+	if _, err := awaitStatus(setupCtx, status, msgNet); err != nil {
+		return nil, err
+	}
+
+	var peerDone <-chan error
+	var ns *NetNS
+	peerCtx, cancelPeers := context.WithCancel(ctx)
+	defer cancelPeers()
+	if r.spec.Peers != nil {
+		ns = newNetNS(nsfd)
+		peerDone = runPeers(peerCtx, ns, r.spec.Peers)
+		defer ns.close()
+		select {
+		case <-ns.ready:
+		case <-setupCtx.Done():
+			return nil, errors.New("sandbox: peers not ready within the setup timeout")
+		}
+	}
+
+	cpu0, _ := cg.cpuUsage()
+	if _, err := ctlW.Write([]byte{goByte}); err != nil {
+		return nil, fmt.Errorf("sandbox: start the program: %w", err)
+	}
+	t0 := time.Now()
+	abiLine, err := awaitStatus(setupCtx, status, msgLandlock)
+	if err != nil {
+		return nil, err
+	}
+	landlock, _ := strconv.Atoi(abiLine)
+	if _, err := awaitStatus(setupCtx, status, 0); err != nil {
+		return nil, err
+	}
+	cancelSetup()
+	r.log.Debug("sandbox program started", "cgroup", cg.name, "landlock", landlock, "setup", time.Since(t0))
+
+	wall := time.NewTimer(r.lim.Wall - time.Since(t0))
+	defer wall.Stop()
+	tick := time.NewTicker(cpuPoll)
+	defer tick.Stop()
+	cancelled := ctx.Done()
+	var ctxErr error
+wait:
+	for {
+		select {
+		case <-exited:
+			break wait
+		case <-wall.C:
+			r.kill(VerdictTimeLimit, "wall time exceeded "+r.lim.Wall.String())
+		case <-tick.C:
+			if u, ok := cg.cpuUsage(); ok && u-cpu0 > r.lim.CPU {
+				r.kill(VerdictTimeLimit, "CPU time exceeded "+r.lim.CPU.String())
+			}
+		case <-cancelled:
+			ctxErr = ctx.Err()
+			cancelled = nil
+			r.kill(VerdictInternalError, "the server cancelled the run")
+		}
+	}
+	elapsed := time.Since(t0)
+
+	// The box's PID 1 is gone, and its pid namespace with it; make sure
+	// of it through the cgroup before reading the pipes to their end.
+	if err := cg.kill(); err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() { readers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		// Someone outside the box holds a pipe's write end: a bug.
+		outR.Close()
+		errR.Close()
+		traceR.Close()
+		<-done
+	}
+
+	res = &Result{
+		Wall:        elapsed,
+		PeakMemory:  cg.peakMemory(),
+		Stdout:      out.bytes(),
+		Stderr:      errOut.bytes(),
+		OutputBytes: outTotal.Load(),
+		Trace:       trace.bytes(),
+		Landlock:    landlock,
+	}
+	if u, ok := cg.cpuUsage(); ok {
+		res.CPU = u - cpu0
+	} else {
+		res.CPU = r.cmd.ProcessState.UserTime() + r.cmd.ProcessState.SystemTime()
+	}
+	r.verdict(res, cg.oomKills())
+
+	if peerDone != nil {
+		// Cancel first, so that a peer blocked in Accept sees why its
+		// listener closes.
+		cancelPeers()
+		ns.close()
+		select {
+		case res.PeerErr = <-peerDone:
+		case <-time.After(5 * time.Second):
+			res.PeerErr = errors.New("sandbox: peer did not return within 5s of the program's end")
+		}
+	}
+	if ctxErr != nil {
+		return nil, ctxErr
+	}
+	return res, nil
+}
+
+// verdict fills in res's verdict from how the program ended.
+func (r *runner) verdict(res *Result, ooms int64) {
+	ws := r.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	res.ExitCode = ws.ExitStatus()
+	if ws.Signaled() {
+		res.Signal = unix.SignalName(ws.Signal())
+	}
+	r.mu.Lock()
+	reason, detail := r.killReason, r.killDetail
+	r.mu.Unlock()
+	switch {
+	case reason != "":
+		res.Verdict, res.Reason = reason, detail
+	case ooms > 0 && !(ws.Exited() && ws.ExitStatus() == 0):
+		res.Verdict, res.Reason = VerdictMemoryLimit, "memory limit exceeded "+sizeString(r.lim.Memory)
+	case ws.Signaled() && (ws.Signal() == syscall.SIGKILL || ws.Signal() == syscall.SIGXCPU) && res.CPU >= r.lim.CPU:
+		res.Verdict, res.Reason = VerdictTimeLimit, "CPU time exceeded "+r.lim.CPU.String()
+	case ws.Signaled() && ws.Signal() == syscall.SIGSYS:
+		res.Verdict, res.Reason = VerdictKilled, "killed by the sandbox: forbidden system call"
+	case ws.Signaled() && ws.Signal() == syscall.SIGKILL:
+		res.Verdict, res.Reason = VerdictKilled, "killed by SIGKILL"
+	case ws.Signaled():
+		res.Verdict, res.Reason = VerdictRuntimeError, "killed by signal "+res.Signal
+	case ws.ExitStatus() != 0:
+		res.Verdict, res.Reason = VerdictRuntimeError, "exit status "+strconv.Itoa(ws.ExitStatus())
+	default:
+		res.Verdict = VerdictOK
+	}
+}
+
+// boxConfig builds what box-init is sent, and opens the binds: a root
+// server clones each bound tree (open_tree) so that the box need not be
+// able to walk the host path to it, only read what it binds.
+func (r *runner) boxConfig() (*boxConfig, []*os.File, error) {
+	s := r.spec
+	cfg := &boxConfig{
+		Path: s.Path, Args: s.Args, Env: s.Env, Dir: s.Dir, Files: s.Files,
+		Tmpfs: r.lim.Tmpfs, FileSize: r.lim.FileSize, Pids: r.lim.Pids,
+		CPU:      int64((r.lim.CPU+time.Second-1)/time.Second) + 1,
+		RootSize: 1 << 20,
+	}
+	for _, f := range s.Files {
+		if !strings.HasPrefix(path.Clean(f.Inside), boxTmp+"/") {
+			cfg.RootSize += int64(len(f.Data)) + 4096
+		}
+	}
+	var files []*os.File
+	for i, b := range s.Binds {
+		st, err := os.Stat(b.Host)
+		if err != nil {
+			return nil, files, fmt.Errorf("sandbox: bind: %w", err)
+		}
+		bb := boxBind{Inside: b.Inside, Writable: b.Writable, Dir: st.IsDir(), FD: -1}
+		if os.Geteuid() != 0 {
+			bb.Host = b.Host
+			cfg.Binds = append(cfg.Binds, bb)
+			continue
+		}
+		fd, err := unix.OpenTree(unix.AT_FDCWD, b.Host, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+		if err != nil {
+			return nil, files, fmt.Errorf("sandbox: bind %s: %w", b.Host, os.NewSyscallError("open_tree", err))
+		}
+		files = append(files, os.NewFile(uintptr(fd), b.Host))
+		if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: bindAttr(b.Writable)}); err != nil {
+			return nil, files, fmt.Errorf("sandbox: bind %s: %w", b.Host, os.NewSyscallError("mount_setattr", err))
+		}
+		bb.FD = firstBind + i
+		cfg.Binds = append(cfg.Binds, bb)
+	}
+	return cfg, files, nil
+}
+
+func writeConfig(w io.Writer, cfg *boxConfig) error {
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	if err := binary.Write(w, binary.LittleEndian, uint32(len(b))); err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// statusMsg is one line from box-init; kind 0 means the pipe closed,
+// which is the program's successful exec.
+type statusMsg struct {
+	kind byte
+	text string
+}
+
+func readStatus(f *os.File) <-chan statusMsg {
+	ch := make(chan statusMsg, 4)
+	go func() {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			line := sc.Text()
+			if line == "" {
+				continue
+			}
+			ch <- statusMsg{line[0], line[1:]}
+		}
+		ch <- statusMsg{}
+	}()
+	return ch
+}
+
+// awaitStatus waits for box-init's next message and wants it to be of
+// kind want; an error message, an early EOF or the deadline are errors.
+func awaitStatus(ctx context.Context, ch <-chan statusMsg, want byte) (string, error) {
+	select {
+	case m := <-ch:
+		switch {
+		case m.kind == want:
+			return m.text, nil
+		case m.kind == msgError:
+			return "", fmt.Errorf("sandbox: box setup: %s", m.text)
+		case m.kind == 0:
+			return "", errors.New("sandbox: box-init exited during setup (does main call sandbox.IsInit and InitMain first?)")
+		}
+		return "", fmt.Errorf("sandbox: box-init said %q, want %q", m.kind, want)
+	case <-ctx.Done():
+		return "", fmt.Errorf("sandbox: box setup: %w", ctx.Err())
+	}
+}
+
+// cappedReader keeps the first max bytes of a pipe and drains the rest.
+type cappedReader struct {
+	f   *os.File
+	max int64
+	mu  sync.Mutex
+	buf []byte
+}
+
+func newCappedReader(f *os.File, max int64) *cappedReader {
+	return &cappedReader{f: f, max: max}
+}
+
+// drain reads f to its end, adding what it reads to total (if not nil).
+// When more than max bytes have come it calls overflow once, which kills
+// the run, and goes on reading until the writers are gone.
+func (c *cappedReader) drain(total *atomic.Int64, overflow func()) {
+	b := make([]byte, 64<<10)
+	var n int64
+	for {
+		k, err := c.f.Read(b)
+		if k > 0 {
+			if total != nil {
+				total.Add(int64(k))
+			}
+			c.mu.Lock()
+			if room := c.max - int64(len(c.buf)); room > 0 {
+				c.buf = append(c.buf, b[:min(int64(k), room)]...)
+			}
+			c.mu.Unlock()
+			if n <= c.max && n+int64(k) > c.max {
+				overflow()
+			}
+			n += int64(k)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (c *cappedReader) bytes() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf
+}
+
+// sizeString prints a byte count for the student: "64 MiB".
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}

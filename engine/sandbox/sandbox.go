@@ -1,0 +1,171 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Limits bounds one run. A zero field takes its value from [DefaultLimits].
+type Limits struct {
+	Wall     time.Duration // from the program's exec to its exit
+	CPU      time.Duration // user+system time of the whole process tree
+	Memory   int64         // bytes of the run's memory cgroup: heap, stacks, page cache, tmpfs pages, kernel memory
+	Pids     int           // processes and threads alive at once
+	Output   int64         // bytes of stdout, and again of stderr
+	FileSize int64         // largest file the program may write (RLIMIT_FSIZE)
+	Tmpfs    int64         // size of the writable /tmp
+	Trace    int64         // bytes the program may write to fd 3
+}
+
+// DefaultLimits returns the production limits of one run.
+func DefaultLimits() Limits {
+	return Limits{
+		Wall:     10 * time.Second,
+		CPU:      10 * time.Second,
+		Memory:   256 << 20,
+		Pids:     96,
+		Output:   1 << 20,
+		FileSize: 16 << 20,
+		Tmpfs:    64 << 20,
+		Trace:    64 << 20,
+	}
+}
+
+// withDefaults fills l's zero fields from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.Wall <= 0 {
+		l.Wall = d.Wall
+	}
+	if l.CPU <= 0 {
+		l.CPU = d.CPU
+	}
+	if l.Memory <= 0 {
+		l.Memory = d.Memory
+	}
+	if l.Pids <= 0 {
+		l.Pids = d.Pids
+	}
+	if l.Output <= 0 {
+		l.Output = d.Output
+	}
+	if l.FileSize <= 0 {
+		l.FileSize = d.FileSize
+	}
+	if l.Tmpfs <= 0 {
+		l.Tmpfs = d.Tmpfs
+	}
+	if l.Trace <= 0 {
+		l.Trace = d.Trace
+	}
+	return l
+}
+
+// Bind makes a host file or directory visible inside the box at Inside.
+// It is read-only, nosuid and nodev unless Writable; a writable bind is
+// also noexec. The box runs as an unprivileged host user ([BoxIDs]), so
+// the bound directory and its files need "other" permissions (or that
+// owner) to be read, and a writable one must be writable by that user.
+// The path leading to Host needs no permissions: the server opens it.
+type Bind struct {
+	Host, Inside string
+	Writable     bool
+}
+
+// File is a file the sandbox writes into the box before the program runs.
+// Files under /tmp land in the writable /tmp; the others in the read-only
+// root.
+type File struct {
+	Inside string
+	Data   []byte
+	Mode   os.FileMode
+}
+
+// Spec describes one sandboxed run.
+type Spec struct {
+	Path  string   // program path inside the box, e.g. "/box/prog", usually bound read-only from the host
+	Args  []string // the whole argv, argv[0] included, as in exec.Cmd; empty means {Path}
+	Env   []string // the whole environment: nothing is inherited
+	Dir   string   // working directory inside the box; default "/"
+	Binds []Bind
+	Files []File
+
+	Limits Limits
+
+	// Peers runs trusted code on the server's side of the box: in the box's
+	// network namespace, outside its pid namespace, so that the program can
+	// neither see nor signal it. Run calls it once the box's loopback is up;
+	// the program execs only after Peers has called ns.Ready (or returned),
+	// so a listener opened before Ready is there when the program starts.
+	// ctx is cancelled when the program ends, and the listeners and
+	// connections made through ns are closed then; Run waits for Peers to
+	// return. Its error is Result.PeerErr.
+	Peers func(ctx context.Context, ns *NetNS) error
+
+	// Logger receives the sandbox's debug records (setup, Landlock ABI,
+	// cleanup); nil discards them.
+	Logger *slog.Logger
+}
+
+// Verdict says how a run ended.
+type Verdict string
+
+// The verdicts of a run.
+const (
+	VerdictOK            Verdict = "ok"             // exit status 0
+	VerdictRuntimeError  Verdict = "runtime-error"  // non-zero exit or a fatal signal of its own
+	VerdictTimeLimit     Verdict = "time-limit"     // wall or CPU limit
+	VerdictMemoryLimit   Verdict = "memory-limit"   // the memory cgroup killed it
+	VerdictOutputLimit   Verdict = "output-limit"   // stdout, stderr or the trace overflowed
+	VerdictKilled        Verdict = "killed"         // killed by the sandbox otherwise (seccomp, SIGKILL)
+	VerdictInternalError Verdict = "internal-error" // the sandbox failed; the program is not to blame
+)
+
+// Result is the outcome of a run.
+type Result struct {
+	Verdict  Verdict
+	Reason   string // one line for the student; never a host path
+	ExitCode int    // -1 when killed by a signal
+	Signal   string // "SIGKILL" and so on, or ""
+
+	CPU, Wall   time.Duration
+	PeakMemory  int64  // bytes, the cgroup's high-water mark
+	Stdout      []byte // the first Limits.Output bytes
+	Stderr      []byte // the first Limits.Output bytes
+	OutputBytes int64  // stdout+stderr bytes the program wrote, counted until it ended
+	Trace       []byte // raw bytes from the program's fd 3, the first Limits.Trace
+
+	Landlock int   // the Landlock ABI the box was restricted with; 0 when the kernel has none
+	PeerErr  error // what Spec.Peers returned
+}
+
+// Check is one item of the host capability report.
+type Check struct {
+	Name     string
+	OK       bool
+	Required bool   // the server refuses to grade without it
+	Detail   string // what was found and what it means
+	Fix      string // how to fix it; "" when OK
+}
+
+// The names of the doctor's checks.
+const (
+	CheckUserNS    = "user namespaces"
+	CheckMountNS   = "mount namespace"
+	CheckPidNS     = "pid namespace"
+	CheckNetNS     = "network namespace"
+	CheckCgroups   = "cgroups"
+	CheckSeccomp   = "seccomp"
+	CheckLandlock  = "landlock"
+	CheckIOUring   = "io_uring"
+	CheckIOUringOn = "kernel.io_uring_disabled"
+	CheckGo        = "go toolchain"
+	CheckSwap      = "swap"
+	CheckVsock     = "vsock"
+)
+
+// ErrNotRegular is returned by [ReadFile] for anything but a plain file.
+var ErrNotRegular = errors.New("sandbox: not a regular file")
