@@ -3,32 +3,33 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
-	"github.com/asynclab/asynclab/engine/uring"
+	"github.com/asynclab/asynclab/engine/sandbox"
 )
 
-// doctorCmd is `lab doctor`: what this host lets the lab use.
+// doctorCmd is `lab doctor`: what this host lets the lab use, what each item
+// means, and how to fix what is missing.
 type doctorCmd struct{}
 
 func (doctorCmd) run(ctx context.Context, m *Main) error {
-	st := uring.Check()
 	w := m.Stdout
-	if st.Available {
-		fmt.Fprintf(w, "ok    io_uring: available (features %#x)\n", st.Features)
-	} else {
-		fmt.Fprintf(w, "MISS  io_uring: %s\n", st.Reason)
-		fmt.Fprintln(w, "      the lab falls back to epoll and says so; io_uring exercises cannot run")
-	}
-	if st.Sysctl != "" {
-		fmt.Fprintf(w, "      kernel.io_uring_disabled = %s\n", st.Sysctl)
-	}
-	if len(st.Missing) > 0 {
-		var names []string
-		for _, op := range st.Missing {
-			names = append(names, op.String())
+	for _, c := range sandbox.Doctor() {
+		mark := "ok  "
+		switch {
+		case !c.OK && c.Required:
+			mark = "FAIL"
+		case !c.OK:
+			mark = "warn"
 		}
-		fmt.Fprintf(w, "MISS  io_uring opcodes: %s\n", strings.Join(names, ", "))
+		fmt.Fprintf(w, "%s  %s: %s\n", mark, c.Name, c.Detail)
+		if !c.OK && c.Fix != "" {
+			fmt.Fprintf(w, "      fix: %s\n", c.Fix)
+		}
 	}
+	if err := sandbox.Ready(); err != nil {
+		fmt.Fprintf(w, "\nthe lab will NOT grade on this host: %v\n", err)
+		return nil
+	}
+	fmt.Fprintln(w, "\nthe sandbox has everything it needs: submissions can be graded here")
 	return nil
 }

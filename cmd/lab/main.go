@@ -18,10 +18,15 @@ import (
 	"syscall"
 
 	"github.com/asynclab/asynclab/engine/enginebench"
+	"github.com/asynclab/asynclab/engine/sandbox"
 )
 
 func main() {
-	// `lab bench` runs its echo servers as children of this same binary.
+	// The sandbox starts every box as this same binary (box-init), and
+	// `lab bench` its echo servers: be one of those if asked, and nothing else.
+	if sandbox.IsInit() {
+		sandbox.InitMain()
+	}
 	if enginebench.ServeChild() {
 		return
 	}

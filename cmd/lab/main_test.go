@@ -70,7 +70,7 @@ func TestDoctor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "io_uring") {
+	if !strings.Contains(out, "io_uring") || !strings.Contains(out, "namespace") || !strings.Contains(out, "seccomp") {
 		t.Errorf("doctor output lacks io_uring:\n%s", out)
 	}
 }
