@@ -6,9 +6,10 @@ package asynclab
 
 import "embed"
 
-// Source holds go.mod, go.sum and the engine packages a handler builds
-// against. Test files come along because embed patterns cannot exclude
+// Source holds go.mod, go.sum, the engine packages a handler builds
+// against, and the exercise harnesses that run it in the sandbox. Test files come along because embed patterns cannot exclude
 // them; the go tool ignores them in a vendored module.
 //
 //go:embed go.mod go.sum engine/*.go engine/sys/*.go engine/trace/*.go engine/uring/*.go
+//go:embed exercises/kit/*.go exercises/*/child/*.go
 var Source embed.FS

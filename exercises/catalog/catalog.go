@@ -1,0 +1,34 @@
+// Package catalog lists every exercise of the lab.
+package catalog
+
+import (
+	"github.com/asynclab/asynclab/exercises"
+	"github.com/asynclab/asynclab/exercises/connect"
+)
+
+// All returns every exercise, in the order a course would take them.
+func All() []*exercises.Exercise {
+	return []*exercises.Exercise{
+		connect.Exercise(),
+	}
+}
+
+// Find returns the exercise with slug, or nil.
+func Find(slug string) *exercises.Exercise {
+	for _, ex := range All() {
+		if ex.Slug == slug {
+			return ex
+		}
+	}
+	return nil
+}
+
+// Harnesses returns the import paths of every exercise's harness, which
+// the builder vendors next to the engine.
+func Harnesses() []string {
+	var out []string
+	for _, ex := range All() {
+		out = append(out, ex.Child)
+	}
+	return out
+}

@@ -1,0 +1,79 @@
+// Package child is the connect exercise's harness inside the sandbox.
+package child
+
+import (
+	"time"
+
+	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/sys"
+	"github.com/asynclab/asynclab/exercises/kit"
+)
+
+// Probe is what the harness sends on a connection the handler reports, so
+// the trusted listener can tell a real connection from a claimed one.
+const Probe = "asynclab-probe"
+
+// Handler is the signature the student implements.
+type Handler = func(l *engine.Loop, addr sys.Sockaddr, deadline time.Duration, done func(fd int, err error))
+
+// Main runs h against the scenario's listener.
+func Main(h Handler) {
+	kit.Main(func(e *kit.Env) {
+		l := e.Loop
+		addr := &sys.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: e.Args.Int("port", 7000)}
+		h(l, addr, e.Args.Duration("deadline", 300*time.Millisecond), func(fd int, err error) {
+			if err != nil {
+				e.Report("error %s", errName(err))
+				return
+			}
+			e.Report("connected")
+			probe(l, fd)
+		})
+	})
+}
+
+// probe writes Probe once fd is writable, then closes it. It gives up
+// before the run ends, so the descriptor count stays the handler's.
+func probe(l *engine.Loop, fd int) {
+	s := l.Sys()
+	closed := false
+	closeFD := func() {
+		if !closed {
+			closed = true
+			s.Close(fd)
+		}
+	}
+	var watch *engine.Watch
+	watch, err := l.OnWritable(fd, "harness: probe", func(uint32) {
+		watch.Stop()
+		s.Write(fd, []byte(Probe))
+		closeFD()
+	})
+	if err != nil {
+		closeFD()
+		return
+	}
+	l.AfterFunc("harness: probe gives up", 15*time.Millisecond, func() {
+		watch.Stop()
+		closeFD()
+	})
+}
+
+func errName(err error) string {
+	switch err {
+	case sys.ECONNREFUSED:
+		return "ECONNREFUSED"
+	case sys.ETIMEDOUT:
+		return "ETIMEDOUT"
+	case sys.EINPROGRESS:
+		return "EINPROGRESS"
+	case sys.ECANCELED:
+		return "ECANCELED"
+	case sys.EALREADY:
+		return "EALREADY"
+	}
+	if e, ok := err.(sys.Errno); ok {
+		return "errno " + e.Error()
+	}
+	return err.Error()
+}

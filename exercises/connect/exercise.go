@@ -1,0 +1,376 @@
+// Package connect is the non-blocking connect exercise: EINPROGRESS,
+// writability, SO_ERROR and a deadline of the handler's own.
+package connect
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/sandbox"
+	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/exercises"
+	"github.com/asynclab/asynclab/exercises/connect/child"
+	"github.com/asynclab/asynclab/exercises/handlers"
+)
+
+//go:embed instructions.md
+var instructions string
+
+const (
+	port     = "7000"
+	addr     = "127.0.0.1:" + port
+	deadline = 300 * time.Millisecond
+	lateBy   = 200 * time.Millisecond
+	// tolerance is how late after its deadline a handler may answer: far
+	// more than a loaded machine needs, far less than a blocked loop takes.
+	tolerance = 500 * time.Millisecond
+)
+
+// want is the right answer in each scenario.
+var want = map[string]string{
+	"listener":   "connected",
+	"late":       "connected",
+	"closed":     "error ECONNREFUSED",
+	"full-queue": "error ETIMEDOUT",
+}
+
+// Exercise returns the exercise.
+func Exercise() *exercises.Exercise {
+	params := map[string]string{"port": port, "deadline": deadline.String()}
+	// The run must outlast the late accept, or the listener never reads.
+	lateParams := map[string]string{"port": port, "deadline": deadline.String(), "linger": (lateBy + 100*time.Millisecond).String()}
+	return &exercises.Exercise{
+		Slug:         "connect",
+		Title:        "Non-blocking connect",
+		Topic:        "The Devil in the Details: non-blocking connect (EINPROGRESS, writable, SO_ERROR)",
+		Difficulty:   "intro",
+		Backends:     []engine.Kind{engine.Epoll, engine.Uring},
+		Instructions: instructions,
+		Predict:      "A non-blocking connect to a port where nothing listens: what does connect return, and when does your handler learn the connection was refused?",
+		Entry:        "Connect",
+		Signature:    "func Connect(l *engine.Loop, addr sys.Sockaddr, deadline time.Duration, done func(fd int, err error))",
+		Child:        "github.com/asynclab/asynclab/exercises/connect/child",
+		Starter:      handlers.Must(files, "starter"),
+		Reference:    handlers.Must(files, "reference"),
+		Variants: []exercises.Variant{
+			{Name: "einprogress_as_failure", Mistake: "treats EINPROGRESS as a failure",
+				Source: handlers.Must(files, "einprogress_as_failure"), Fails: []string{"outcome", "waits-writable"}},
+			{Name: "write_at_once", Mistake: "writes at once, as if connected",
+				Source: handlers.Must(files, "write_at_once"), Fails: []string{"outcome", "real-connection", "waits-writable", "no-premature-use"}},
+			{Name: "wait_readable", Mistake: "waits for readability instead of writability",
+				Source: handlers.Must(files, "wait_readable"), Fails: []string{"outcome", "waits-writable"}},
+			{Name: "skip_so_error", Mistake: "never reads SO_ERROR",
+				Source: handlers.Must(files, "skip_so_error"), Fails: []string{"outcome", "real-connection"}},
+			{Name: "busy_poll", Mistake: "busy-polls connect on the loop's thread",
+				Source: handlers.Must(files, "busy_poll"), Fails: []string{"never-blocked", "waits-writable"}},
+			{Name: "leak_on_failure", Mistake: "leaks the socket when the connect fails",
+				Source: handlers.Must(files, "leak_on_failure"), Fails: []string{"no-fd-leak"}},
+		},
+		Scenarios: []exercises.Scenario{
+			{Name: "listener", Title: "a listener that accepts at once", Params: params, Peer: listenPeer(0)},
+			{Name: "late", Title: "a listener that accepts 200 ms late", Params: lateParams, Peer: listenPeer(lateBy)},
+			{Name: "closed", Title: "a closed port", Params: params, Peer: closedPeer},
+			{Name: "full-queue", Title: "a listener whose accept queue is full", Params: params, Peer: fullPeer,
+				Timeout: 1500 * time.Millisecond},
+		},
+		Checks: checks,
+	}
+}
+
+// listenPeer accepts connections on addr after a delay and records the
+// first bytes each one carries.
+func listenPeer(delay time.Duration) func(context.Context, *sandbox.NetNS, map[string]string, *exercises.Observations) error {
+	return func(ctx context.Context, ns *sandbox.NetNS, _ map[string]string, obs *exercises.Observations) error {
+		ln, err := ns.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		ns.Ready()
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil
+		}
+		go func() { <-ctx.Done(); ln.Close() }()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return nil
+			}
+			obs.Set("accepted", "yes")
+			go func(c net.Conn) {
+				defer c.Close()
+				c.SetReadDeadline(time.Now().Add(time.Second))
+				b, _ := io.ReadAll(io.LimitReader(c, 64))
+				if len(b) > 0 {
+					obs.Set("probe", string(b))
+				}
+			}(c)
+		}
+	}
+}
+
+func closedPeer(ctx context.Context, ns *sandbox.NetNS, _ map[string]string, _ *exercises.Observations) error {
+	ns.Ready()
+	return nil
+}
+
+// fullPeer listens with a backlog of 0 and fills the accept queue with
+// connections it never accepts, so the kernel drops the handler's SYN.
+func fullPeer(ctx context.Context, ns *sandbox.NetNS, _ map[string]string, obs *exercises.Observations) error {
+	var fds []int
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
+	err := ns.Do(func() error {
+		lfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		fds = append(fds, lfd)
+		sa := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: 7000}
+		if err := unix.Bind(lfd, sa); err != nil {
+			return err
+		}
+		if err := unix.Listen(lfd, 0); err != nil {
+			return err
+		}
+		for i := 0; i < 4; i++ {
+			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			fds = append(fds, fd)
+			unix.Connect(fd, sa)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("full-queue listener: %w", err)
+	}
+	time.Sleep(20 * time.Millisecond) // let the filler handshakes settle
+	ns.Ready()
+	<-ctx.Done()
+	return nil
+}
+
+var checks = []exercises.Check{
+	{ID: "outcome", Title: "The outcome is right in each scenario", Points: 30,
+		Hint: "EINPROGRESS means the handshake started. Wait until the socket is writable, then SO_ERROR tells you how it ended. With no answer by your deadline, report ETIMEDOUT.",
+		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
+			w := want[r.Scenario.Name]
+			switch {
+			case r.Error != "":
+				return exercises.Fail(r, nil, "the run ended with %s", r.Error)
+			case r.Answer == "":
+				return exercises.Fail(r, nil, "the handler never answered (%s); want %q", r.Never, w)
+			case r.Answer != w:
+				return exercises.Fail(r, reportEvent(r), "the handler answered %q; want %q", r.Answer, w)
+			}
+			return exercises.Pass()
+		})},
+	{ID: "real-connection", Title: "A reported connection is real: the trusted listener received data on it", Points: 15,
+		Hint: "A socket that became writable may have failed. Only SO_ERROR == 0 means connected.",
+		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
+			if r.Answer == "connected" && r.Obs.Get("probe") != child.Probe {
+				return exercises.Fail(r, reportEvent(r), "the handler reported a connection, but the listener never received anything on it")
+			}
+			return exercises.Pass()
+		})},
+	{ID: "never-blocked", Title: "The handler never blocked the loop", Points: 20,
+		Hint: "Create the socket with SOCK_NONBLOCK and never wait or spin inside a callback: return to the loop and let it call you back.",
+		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
+			if strings.Contains(r.Error, "held the loop") {
+				return exercises.Fail(r, nil, "a handler held the loop until the harness gave up: %s", r.Error)
+			}
+			// Thresholds far above what a loaded machine adds to a quick
+			// handler, far below what a blocked or spinning one takes.
+			for _, f := range trace.Analyze(r.Trace, trace.LintOptions{LongHandler: 100 * time.Millisecond, BlockingCall: 100 * time.Millisecond}) {
+				if f.Code == trace.LintLongHandler || f.Code == trace.LintBlockingCall {
+					return exercises.Fail(r, eventAt(r, f.Seq, f.Loop), "%s", f.Message)
+				}
+			}
+			if e := blockingSocket(r); e != nil {
+				return exercises.Fail(r, e, "connect was called on a blocking socket (no SOCK_NONBLOCK)")
+			}
+			return exercises.Pass()
+		})},
+	{ID: "waits-writable", Title: "SO_ERROR is read only after the socket became writable", Points: 15,
+		Hint: "POSIX makes the socket writable when the handshake ends, either way. Wait for that (OnWritable, or IORING_OP_CONNECT's completion) before asking SO_ERROR.",
+		Eval: exercises.EachRun(waitsWritable)},
+	{ID: "deadline", Title: "The handler's own deadline is honoured", Points: 10,
+		Hint: "Arm a timer for the deadline when the connect starts; cancel the connect (or stop watching) when it fires, and stop the timer when the connect ends first.",
+		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
+			e := reportEvent(r)
+			if e == nil {
+				if r.Scenario.Name == "full-queue" {
+					return exercises.Fail(r, nil, "no answer by the deadline (%v)", deadline)
+				}
+				return exercises.Pass()
+			}
+			start := connectStart(r)
+			if start < 0 {
+				return exercises.Pass()
+			}
+			took := time.Duration(e.Time - start)
+			if took > deadline+tolerance {
+				return exercises.Fail(r, e, "answered %v after the connect started; the deadline is %v", took.Round(time.Millisecond), deadline)
+			}
+			if strings.Contains(r.Answer, "ETIMEDOUT") && took < deadline {
+				return exercises.Fail(r, e, "reported a timeout after only %v; the deadline is %v", took.Round(time.Millisecond), deadline)
+			}
+			return exercises.Pass()
+		})},
+	{ID: "no-premature-use", Title: "A pending connection is never used as if connected", Points: 5,
+		Hint: "Until the socket is writable and SO_ERROR is 0, writing to it fails or queues data on a connection that may never exist.",
+		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
+			for _, f := range r.Findings {
+				if f.Code == trace.LintPendingConnect {
+					return exercises.Fail(r, eventAt(r, f.Seq, f.Loop), "%s", f.Message)
+				}
+			}
+			return exercises.Pass()
+		})},
+	{ID: "no-fd-leak", Title: "No descriptor is leaked", Points: 5,
+		Hint: "When you report a failure, close the socket first.",
+		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
+			if r.FDs > 0 {
+				return exercises.Fail(r, nil, "%d descriptor(s) still open after the run (%s)", r.FDs, r.FDList)
+			}
+			return exercises.Pass()
+		})},
+}
+
+// reportEvent is the harness's mark of the handler's answer.
+func reportEvent(r *exercises.Run) *trace.Event { return r.AnswerEvent }
+
+func eventAt(r *exercises.Run, seq uint64, loop uint16) *trace.Event {
+	if r.Trace == nil {
+		return nil
+	}
+	for i := range r.Trace.Events {
+		if e := &r.Trace.Events[i]; e.Seq == seq && e.Loop == loop {
+			return e
+		}
+	}
+	return nil
+}
+
+func syscalls(r *exercises.Run, name string) []*trace.Event {
+	var out []*trace.Event
+	if r.Trace == nil {
+		return nil
+	}
+	for i := range r.Trace.Events {
+		e := &r.Trace.Events[i]
+		if e.Kind == trace.KindSyscall && r.Trace.Name(e.Name) == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// connectStart is when the handler started connecting: its first connect
+// call or CONNECT submission.
+func connectStart(r *exercises.Run) int64 {
+	if r.Trace == nil {
+		return -1
+	}
+	for _, e := range r.Trace.Events {
+		name := r.Trace.Name(e.Name)
+		if (e.Kind == trace.KindSyscall && name == "connect") || (e.Kind == trace.KindSubmit && name == "CONNECT") {
+			return e.Time
+		}
+	}
+	return -1
+}
+
+// blockingSocket returns the connect made on a socket created without
+// SOCK_NONBLOCK and never switched to non-blocking, or nil.
+func blockingSocket(r *exercises.Run) *trace.Event {
+	nonblock := map[int32]bool{}
+	for _, e := range r.Trace.Events {
+		if e.Kind != trace.KindSyscall {
+			continue
+		}
+		switch r.Trace.Name(e.Name) {
+		case "socket":
+			if e.Res >= 0 {
+				nonblock[int32(e.Res)] = e.Arg1&unix.SOCK_NONBLOCK != 0
+			}
+		case "fcntl":
+			if e.Arg0 == 1 {
+				nonblock[e.Fd] = true
+			}
+		}
+	}
+	for _, e := range syscalls(r, "connect") {
+		if nb, known := nonblock[e.Fd]; known && !nb {
+			return e
+		}
+	}
+	return nil
+}
+
+// waitsWritable passes when every SO_ERROR read came after the socket was
+// reported writable (or the connect completed on the ring), and when a
+// connect that returned EINPROGRESS was followed by waiting for
+// writability at all.
+func waitsWritable(r *exercises.Run) exercises.Outcome {
+	if r.Trace == nil {
+		return exercises.Fail(r, nil, "no trace")
+	}
+	pending := map[int32]*trace.Event{} // fd -> connect that returned EINPROGRESS
+	writable := map[int32]bool{}
+	waited := map[int32]bool{}
+	// Only what happened before the answer is the handler's: afterwards
+	// the harness itself uses the socket.
+	answered := int64(1<<63 - 1)
+	if e := reportEvent(r); e != nil {
+		answered = e.Time
+	}
+	for i := range r.Trace.Events {
+		e := &r.Trace.Events[i]
+		if e.Time > answered {
+			break
+		}
+		name := r.Trace.Name(e.Name)
+		switch {
+		case e.Kind == trace.KindSyscall && name == "connect" && e.Res == -int64(unix.EINPROGRESS):
+			if _, ok := pending[e.Fd]; !ok {
+				pending[e.Fd] = e
+			}
+		case e.Kind == trace.KindSyscall && name == "connect" && e.Res == -int64(unix.EALREADY):
+			return exercises.Fail(r, e, "connect was called again while the first was in progress (EALREADY): that is polling, not waiting for writability")
+		case e.Kind == trace.KindSyscall && name == "epoll_ctl" && e.Arg1&unix.EPOLLOUT != 0:
+			waited[e.Fd] = true
+		case e.Kind == trace.KindSubmit && name == "POLL_ADD" && pending[e.Fd] != nil:
+			waited[e.Fd] = true
+		case e.Kind == trace.KindComplete && (name == "writable" || (name == "POLL_ADD" && e.Res&unix.POLLOUT != 0)):
+			writable[e.Fd] = true
+		case e.Kind == trace.KindSyscall && name == "getsockopt" && e.Arg0 == unix.SO_ERROR:
+			if pending[e.Fd] != nil && !writable[e.Fd] {
+				return exercises.Fail(r, e, "SO_ERROR was read on fd %d before the socket became writable: the handshake may still be running", e.Fd)
+			}
+		}
+	}
+	for fd, e := range pending {
+		if !waited[fd] {
+			return exercises.Fail(r, e, "connect on fd %d returned EINPROGRESS, but the handler never waited for the socket to become writable", fd)
+		}
+	}
+	return exercises.Pass()
+}
+
+//go:embed handlers
+var files embed.FS

@@ -1,0 +1,280 @@
+// Package exercises defines what an exercise is: its text, its handlers
+// (starter, reference, known-wrong variants), the trusted scenarios it runs
+// against, and the checks that grade it. Each exercise lives in its own
+// folder below this one and is listed in package catalog.
+package exercises
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/sandbox"
+	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/exercises/kit"
+)
+
+// Exercise is one exercise.
+type Exercise struct {
+	Slug         string
+	Title        string
+	Topic        string // the section of the seed text it teaches
+	Difficulty   string // "intro", "core" or "challenge"
+	Backends     []engine.Kind
+	Instructions string // Markdown
+	Predict      string // a question to answer before running, or ""
+
+	// Entry is the handler function the harness calls, and Signature its
+	// declaration, shown when a submission does not match it.
+	Entry     string
+	Signature string
+	// Child is the import path of the harness package that runs inside the
+	// sandbox and calls Entry. Its Main takes the handler function.
+	Child string
+
+	Starter   []byte
+	Reference []byte // never served to students
+	Variants  []Variant
+
+	Scenarios []Scenario
+	Checks    []Check
+	Limits    sandbox.Limits
+}
+
+// Variant is a known-wrong handler, named after the mistake it makes. Fails
+// lists the ids of exactly the checks it must fail; it must pass the rest.
+type Variant struct {
+	Name    string
+	Mistake string
+	Source  []byte
+	Fails   []string
+}
+
+// Scenario is one trusted setting a handler runs in: the peers it talks
+// to, the fixtures it finds, the parameters it is given.
+type Scenario struct {
+	Name    string
+	Title   string
+	Params  map[string]string
+	Timeout time.Duration // how long the handler has to answer; default 3s
+
+	// Peer, if set, runs on the server's side inside the box's network
+	// namespace, outside its pid namespace, and records what it saw in
+	// obs. It must call ns.Ready once its listeners are up. params are the
+	// scenario's, and Peer may add to them (a port it chose) before Ready.
+	Peer func(ctx context.Context, ns *sandbox.NetNS, params map[string]string, obs *Observations) error
+}
+
+// Observations are what a trusted peer saw. They are safe for concurrent
+// use.
+type Observations struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// Set records an observation.
+func (o *Observations) Set(k, v string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m == nil {
+		o.m = make(map[string]string)
+	}
+	o.m[k] = v
+}
+
+// Get returns an observation, or "".
+func (o *Observations) Get(k string) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.m[k]
+}
+
+// All returns a copy of every observation.
+func (o *Observations) All() map[string]string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return maps.Clone(o.m)
+}
+
+// Run is one run of a handler in one scenario on one backend, as the
+// trusted side saw it: the sandbox's result, the decoded trace, the peers'
+// observations and the harness's reports.
+type Run struct {
+	Scenario *Scenario
+	Backend  engine.Kind
+	Box      *sandbox.Result
+	Trace    *trace.Trace
+	TraceErr error // the trace could not be decoded (it is untrusted input)
+	Obs      *Observations
+	Findings []trace.Finding
+
+	Answer      string             // what the handler reported, "" if it never did
+	AnswerEvent *trace.Event       // the harness's mark of that answer, in Trace
+	Never       string             // why there is no answer, if there is none
+	Error       string             // how the run ended, if not cleanly (deadlock, panic, stall)
+	FDs         int                // descriptors left open by the handler
+	FDList      string             // which ones: "7=socket:[123]"
+	Values      map[string]float64 // the harness's measurements
+}
+
+// Where names the run for messages: "closed-port on epoll".
+func (r *Run) Where() string { return r.Scenario.Name + " on " + string(r.Backend) }
+
+// ParseReports fills the harness's reports from the trace marks that carry
+// tag. Marks without the tag are the handler's own and are ignored here.
+func (r *Run) ParseReports(tag int64) {
+	r.Values = map[string]float64{}
+	if r.Trace == nil {
+		return
+	}
+	for i := range r.Trace.Events {
+		e := &r.Trace.Events[i]
+		if e.Kind != trace.KindMark || e.Arg1 != tag {
+			continue
+		}
+		s := r.Trace.Name(e.Name)
+		switch {
+		case strings.HasPrefix(s, kit.ReportResult):
+			r.Answer = strings.TrimPrefix(s, kit.ReportResult)
+			r.AnswerEvent = e
+		case strings.HasPrefix(s, kit.ReportNever):
+			r.Never = strings.TrimPrefix(s, kit.ReportNever)
+		case strings.HasPrefix(s, kit.ReportError):
+			r.Error = strings.TrimPrefix(s, kit.ReportError)
+		case strings.HasPrefix(s, kit.ReportFDs):
+			n, list, _ := strings.Cut(strings.TrimPrefix(s, kit.ReportFDs), " ")
+			r.FDs, _ = strconv.Atoi(n)
+			r.FDList = list
+		case strings.HasPrefix(s, kit.ReportValue):
+			k, v, ok := strings.Cut(strings.TrimPrefix(s, kit.ReportValue), "=")
+			if f, err := strconv.ParseFloat(v, 64); ok && err == nil {
+				r.Values[k] = f
+			}
+		}
+	}
+}
+
+// Check is one graded property of a handler, worth Points.
+type Check struct {
+	ID     string
+	Title  string
+	Points int
+	Hint   string // what to think about when it fails
+	// Eval looks at every run and decides. A failure names what happened
+	// and, where it can, the moment in the trace.
+	Eval func(runs []*Run) Outcome
+}
+
+// Outcome is a check's decision.
+type Outcome struct {
+	Pass    bool
+	Message string
+	Ref     *Ref
+}
+
+// Ref points at a moment in one run's trace.
+type Ref struct {
+	Scenario string      `json:"scenario"`
+	Backend  engine.Kind `json:"backend"`
+	Time     int64       `json:"time_ns"`
+	Seq      uint64      `json:"seq"`
+	Op       uint64      `json:"op,omitempty"`
+	Loop     uint16      `json:"loop"`
+}
+
+// Pass is a passing outcome.
+func Pass() Outcome { return Outcome{Pass: true} }
+
+// Fail is a failing outcome with a message about run r, pointing at e when
+// e is not nil.
+func Fail(r *Run, e *trace.Event, format string, a ...any) Outcome {
+	o := Outcome{Message: fmt.Sprintf("%s: %s", r.Where(), fmt.Sprintf(format, a...))}
+	if e != nil {
+		o.Ref = &Ref{Scenario: r.Scenario.Name, Backend: r.Backend, Time: e.Time, Seq: e.Seq, Op: e.Op, Loop: e.Loop}
+	} else if r.Trace != nil && len(r.Trace.Events) > 0 {
+		last := r.Trace.Events[len(r.Trace.Events)-1]
+		o.Ref = &Ref{Scenario: r.Scenario.Name, Backend: r.Backend, Time: last.Time, Seq: last.Seq, Loop: last.Loop}
+	}
+	return o
+}
+
+// EachRun makes a check that passes when eval passes on every run, and
+// otherwise reports the first failure.
+func EachRun(eval func(r *Run) Outcome) func([]*Run) Outcome {
+	return func(runs []*Run) Outcome {
+		for _, r := range runs {
+			if o := eval(r); !o.Pass {
+				return o
+			}
+		}
+		return Pass()
+	}
+}
+
+// Check returns the check with id, or nil.
+func (ex *Exercise) Check(id string) *Check {
+	for i := range ex.Checks {
+		if ex.Checks[i].ID == id {
+			return &ex.Checks[i]
+		}
+	}
+	return nil
+}
+
+// MaxScore is the sum of the checks' points.
+func (ex *Exercise) MaxScore() int {
+	n := 0
+	for _, c := range ex.Checks {
+		n += c.Points
+	}
+	return n
+}
+
+// Harness returns the main.go the builder compiles with a submission.
+func (ex *Exercise) Harness() []byte {
+	return []byte(fmt.Sprintf(`package main
+
+import (
+	child %q
+
+	"submission/handler"
+)
+
+func main() { child.Main(handler.%s) }
+`, ex.Child, ex.Entry))
+}
+
+// Validate reports whether the exercise is internally consistent: every
+// variant names checks that exist, ids are unique, and so on.
+func (ex *Exercise) Validate() error {
+	ids := map[string]bool{}
+	for _, c := range ex.Checks {
+		if c.ID == "" || ids[c.ID] || c.Eval == nil {
+			return fmt.Errorf("exercise %s: check %q is unnamed, duplicated or has no Eval", ex.Slug, c.ID)
+		}
+		ids[c.ID] = true
+	}
+	for _, v := range ex.Variants {
+		if len(v.Fails) == 0 {
+			return fmt.Errorf("exercise %s: variant %s fails no check", ex.Slug, v.Name)
+		}
+		for _, id := range v.Fails {
+			if !ids[id] {
+				return fmt.Errorf("exercise %s: variant %s names unknown check %q", ex.Slug, v.Name, id)
+			}
+		}
+	}
+	if len(ex.Scenarios) == 0 || len(ex.Backends) == 0 || ex.Entry == "" || ex.Child == "" {
+		return fmt.Errorf("exercise %s: needs scenarios, backends, an entry and a child", ex.Slug)
+	}
+	if !slices.IsSortedFunc(ex.Backends, func(a, b engine.Kind) int { return strings.Compare(string(a), string(b)) }) {
+		return fmt.Errorf("exercise %s: list backends as epoll, uring", ex.Slug)
+	}
+	return nil
+}

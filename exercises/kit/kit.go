@@ -1,0 +1,188 @@
+// Package kit is the exercise harness's side inside the sandbox: it reads
+// the run's arguments, starts a loop on the asked-for backend, streams the
+// trace to the grader, calls the student's handler, and reports what the
+// handler answered in marks the handler cannot forge.
+//
+// Only the harness imports kit; a handler may not.
+package kit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/trace"
+)
+
+// TraceFD is the descriptor the sandbox reads the trace from.
+const TraceFD = 3
+
+// Args are the run's arguments, passed by the grader as JSON in argv[1].
+type Args struct {
+	Backend  engine.Kind       `json:"backend"`
+	Scenario string            `json:"scenario"`
+	Params   map[string]string `json:"params"`
+	Tag      int64             `json:"tag"`     // marks the harness's own reports
+	Timeout  time.Duration     `json:"timeout"` // how long the handler has to report
+}
+
+// Param returns a scenario parameter.
+func (a Args) Param(k string) string { return a.Params[k] }
+
+// Duration returns a scenario parameter parsed as a duration, or def.
+func (a Args) Duration(k string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(a.Params[k]); err == nil {
+		return d
+	}
+	return def
+}
+
+// Int returns a scenario parameter parsed as an integer, or def.
+func (a Args) Int(k string, def int) int {
+	if v, err := strconv.Atoi(a.Params[k]); err == nil {
+		return v
+	}
+	return def
+}
+
+// Report prefixes of the harness's tagged marks, read by the grader.
+const (
+	ReportResult = "result " // what the handler answered
+	ReportError  = "error "  // how the run ended, if not cleanly
+	ReportFDs    = "fds "    // descriptors open after the run, beyond the harness's own
+	ReportNever  = "never "  // the handler never answered
+	ReportValue  = "value "  // a named value measured by the harness: "value name=123"
+)
+
+// Env is what the harness gives a driver: the loop, the arguments and a way
+// to report.
+type Env struct {
+	Loop    *engine.Loop
+	Args    Args
+	done    bool
+	reports *trace.Recorder
+}
+
+// ReportLoop is the loop id of the harness's own reports in the trace. They
+// have a recorder of their own, so that a handler flooding the loop's ring
+// can never crowd them out.
+const ReportLoop = 1
+
+// mark records one of the harness's reports.
+func (e *Env) mark(s string) {
+	e.reports.Emit(trace.Event{Kind: trace.KindMark, Time: e.reports.Now(), Arg1: e.Args.Tag, Fd: -1,
+		Name: e.reports.Intern(s)})
+}
+
+// Report records the handler's answer and ends the run shortly after, so
+// that cleanup the handler queued still runs and shows in the trace.
+func (e *Env) Report(format string, a ...any) {
+	if e.done {
+		e.mark(ReportError + "the handler answered more than once")
+		return
+	}
+	e.done = true
+	e.mark(ReportResult + fmt.Sprintf(format, a...))
+	// Trusted peers may still be at work (a listener that accepts late):
+	// the scenario's "linger" keeps the run alive for them.
+	e.Loop.AfterFunc("harness: end of run", e.Args.Duration("linger", 20*time.Millisecond), e.Loop.Stop)
+}
+
+// Value records a measurement of the harness's, such as a ratio or a count.
+func (e *Env) Value(name string, v float64) {
+	e.mark(fmt.Sprintf("%s%s=%g", ReportValue, name, v))
+}
+
+// Main runs one scenario: it parses the arguments, calls drive on the loop,
+// and streams the trace to the grader until the run ends. It never returns.
+func Main(drive func(e *Env)) {
+	var a Args
+	if len(os.Args) < 2 || json.Unmarshal([]byte(os.Args[1]), &a) != nil {
+		fmt.Fprintln(os.Stderr, "harness: bad arguments")
+		os.Exit(2)
+	}
+	if a.Timeout <= 0 {
+		a.Timeout = 3 * time.Second
+	}
+	out := os.NewFile(TraceFD, "trace")
+	rec := trace.NewRecorder(0, 1<<18, time.Now())
+	reports := rec.ForLoop(ReportLoop, 256)
+	ctx, stopStream := context.WithCancel(context.Background())
+	streamed := make(chan error, 1)
+	go func() { streamed <- trace.StreamAll(ctx, []*trace.Recorder{rec, reports}, out, 20*time.Millisecond) }()
+	finish := func(code int) {
+		stopStream()
+		<-streamed
+		os.Exit(code)
+	}
+
+	// The runtime opens its own poller (an epoll fd and an eventfd) the
+	// first time a timer or a file needs it: make it do so now, so that the
+	// count below is the handler's alone.
+	time.Sleep(time.Microsecond)
+	openFDs()
+	before := openFDs()
+	l := engine.New(engine.Config{Backend: a.Backend, Recorder: rec, StallLimit: a.Timeout,
+		OnStall: func(err *engine.StallError) {
+			// The loop is stuck in a handler and cannot be stopped from
+			// here: record why and end the process with the trace it has.
+			reports.EmitForeign(trace.Event{Kind: trace.KindMark, Time: rec.Now(), Arg1: a.Tag, Fd: -1,
+				Name: reports.Intern(ReportError + err.Error())})
+			reports.Flush()
+			finish(0)
+		}})
+	env := &Env{Loop: l, Args: a, reports: reports}
+	runCtx, cancel := context.WithTimeout(context.Background(), a.Timeout)
+	defer cancel()
+	err := l.Run(runCtx, "harness", func() { drive(env) })
+	// The reports recorder's writer is this goroutine, which ran the loop.
+	tag := env.mark
+	switch {
+	case err == context.DeadlineExceeded && !env.done:
+		tag(ReportNever + fmt.Sprintf("the handler did not answer within %v", a.Timeout))
+	case err != nil && err != context.DeadlineExceeded:
+		tag(ReportError + err.Error())
+	}
+	if !env.done && err == nil {
+		tag(ReportNever + "the loop stopped before the handler answered")
+	}
+	after := openFDs()
+	var leaked []string
+	for fd, what := range after {
+		if _, ok := before[fd]; !ok {
+			leaked = append(leaked, fmt.Sprintf("%d=%s", fd, what))
+		}
+	}
+	sort.Strings(leaked)
+	tag(fmt.Sprintf("%s%d %s", ReportFDs, len(leaked), strings.Join(leaked, " ")))
+	rec.Flush()
+	reports.Flush()
+	finish(0)
+}
+
+// openFDs returns this process's open descriptors and what each one is.
+func openFDs() map[int]string {
+	fds := map[int]string{}
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fds
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		what, err := os.Readlink("/proc/self/fd/" + e.Name())
+		if err != nil {
+			continue // the directory's own descriptor, closed by now
+		}
+		fds[fd] = what
+	}
+	return fds
+}
