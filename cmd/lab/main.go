@@ -2,6 +2,8 @@
 // terminal, benchmarks the engine, and reports what the host supports.
 //
 //	lab run demo [--backend epoll|uring|both]
+//	lab run EXERCISE [--backend epoll|uring|both] [--file handler.go]
+//	lab grade EXERCISE FILE... [--json]
 //	lab doctor
 //	lab bench engine
 package main
@@ -41,6 +43,8 @@ func main() {
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(2)
+	case errors.Is(err, errChecksFailed):
+		os.Exit(1)
 	case errors.Is(err, errUsage):
 		fmt.Fprintln(os.Stderr, err)
 		fmt.Fprint(os.Stderr, usage)
@@ -53,6 +57,9 @@ func main() {
 
 const usage = `usage:
   lab run demo [--backend epoll|uring|both]   run the demo and print a text timeline
+  lab run EXERCISE [--backend ...] [--file handler.go]
+                                              run a handler in every scenario of an exercise
+  lab grade EXERCISE FILE... [--json]         grade a handler; exits non-zero unless every check passed
   lab doctor                                  report what this host supports
   lab bench engine [--duration 2s]            benchmark the engine and print a table
 `
@@ -88,6 +95,8 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "run":
 		m.cmd, err = parseRun(args[1:])
+	case "grade":
+		m.cmd, err = parseGrade(args[1:])
 	case "doctor":
 		m.cmd = doctorCmd{}
 	case "bench":

@@ -74,3 +74,12 @@ func TestDoctor(t *testing.T) {
 		t.Errorf("doctor output lacks io_uring:\n%s", out)
 	}
 }
+
+func TestGradeUsage(t *testing.T) {
+	if _, err := runLab(t, "grade", "connect"); !errors.Is(err, errUsage) {
+		t.Errorf("lab grade connect (no file) = %v, want a usage error", err)
+	}
+	if _, err := runLab(t, "grade", "nosuch", "x.go"); err == nil || !strings.Contains(err.Error(), "unknown exercise") {
+		t.Errorf("lab grade nosuch = %v, want unknown exercise", err)
+	}
+}

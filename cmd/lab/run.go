@@ -10,6 +10,7 @@ import (
 	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/demo"
 	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/exercises/catalog"
 )
 
 // runCmd is `lab run EXERCISE`.
@@ -21,17 +22,11 @@ type runCmd struct {
 func parseRun(args []string) (command, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	backend := fs.String("backend", "both", "epoll, uring or both")
-	// Accept the exercise before or after the flags.
-	var pos []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) > 0 {
-			pos = append(pos, args[0])
-			args = args[1:]
-		}
+	file := fs.String("file", "", "your handler (default: the exercise's starter)")
+	dataDir := fs.String("data", "lab-data", "where builds, results and traces are kept")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return nil, err
 	}
 	if len(pos) != 1 {
 		return nil, fmt.Errorf("%w: run needs one exercise name, such as demo", errUsage)
@@ -47,13 +42,17 @@ func parseRun(args []string) (command, error) {
 	default:
 		return nil, fmt.Errorf("%w: --backend must be epoll, uring or both, not %q", errUsage, *backend)
 	}
-	return c, nil
+	if c.exercise == "demo" {
+		return c, nil
+	}
+	ex := catalog.Find(c.exercise)
+	if ex == nil {
+		return nil, fmt.Errorf("unknown exercise %q (available: %s)", c.exercise, slugs())
+	}
+	return &runExerciseCmd{exercise: ex, backends: c.backends, file: *file, dataDir: *dataDir}, nil
 }
 
 func (c *runCmd) run(ctx context.Context, m *Main) error {
-	if c.exercise != "demo" {
-		return fmt.Errorf("unknown exercise %q (available: demo)", c.exercise)
-	}
 	fmt.Fprintf(m.Stdout, "demo: %d packets of %d bytes, %v apart, from a trusted peer over loopback TCP\n\n",
 		demo.Packets, demo.PacketSize, demo.Gap)
 	var sums []string

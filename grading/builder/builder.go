@@ -79,6 +79,11 @@ func New(cfg Config) (*Builder, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("builder: Config.Dir is required")
 	}
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("builder: %w", err)
+	}
+	cfg.Dir = dir
 	if cfg.Run == nil {
 		cfg.Run = sandbox.Run
 	}

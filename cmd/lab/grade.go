@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/sandbox"
+	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/exercises"
+	"github.com/asynclab/asynclab/exercises/catalog"
+	"github.com/asynclab/asynclab/grading"
+	"github.com/asynclab/asynclab/grading/builder"
+)
+
+// errChecksFailed makes `lab grade` exit non-zero without printing more.
+var errChecksFailed = errors.New("not every check passed")
+
+// gradeCmd is `lab grade EXERCISE FILE... [--json]`.
+type gradeCmd struct {
+	exercise *exercises.Exercise
+	files    []string
+	json     bool
+	dataDir  string
+}
+
+func parseGrade(args []string) (command, error) {
+	fs := flag.NewFlagSet("grade", flag.ContinueOnError)
+	c := &gradeCmd{}
+	fs.BoolVar(&c.json, "json", false, "print the result as JSON")
+	fs.StringVar(&c.dataDir, "data", "lab-data", "where builds, results and traces are kept")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) < 2 {
+		return nil, fmt.Errorf("%w: grade needs an exercise and at least one file", errUsage)
+	}
+	if c.exercise = catalog.Find(pos[0]); c.exercise == nil {
+		return nil, fmt.Errorf("unknown exercise %q (available: %s)", pos[0], slugs())
+	}
+	c.files = pos[1:]
+	return c, nil
+}
+
+func (c *gradeCmd) run(ctx context.Context, m *Main) error {
+	files, err := readFiles(c.files)
+	if err != nil {
+		return err
+	}
+	g, err := newGrader(ctx, m, c.dataDir)
+	if err != nil {
+		return err
+	}
+	res, err := g.Grade(ctx, grading.Submission{Exercise: c.exercise, Files: files})
+	if err != nil {
+		return err
+	}
+	if c.json {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		writeResult(m.Stdout, res)
+	}
+	if res.Verdict != grading.Passed {
+		return errChecksFailed
+	}
+	return nil
+}
+
+func writeResult(w io.Writer, res *grading.Result) {
+	fmt.Fprintf(w, "%s: %s\n", res.Exercise, res.Message)
+	for _, p := range res.Problems {
+		fmt.Fprintf(w, "  %s\n", p)
+	}
+	for _, c := range res.Checks {
+		mark := "PASS"
+		if !c.Passed {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(w, "%s %3d/%-3d %s\n", mark, c.Points, c.Max, c.Title)
+		if !c.Passed {
+			fmt.Fprintf(w, "          what happened: %s\n", c.Message)
+			if c.Ref != nil {
+				fmt.Fprintf(w, "          where: %s on %s, at %s (event %d%s)\n", c.Ref.Scenario, c.Ref.Backend,
+					time.Duration(c.Ref.Time).Round(time.Microsecond), c.Ref.Seq, opText(c.Ref.Op))
+			}
+			fmt.Fprintf(w, "          hint: %s\n", c.Hint)
+		}
+	}
+	if len(res.Checks) > 0 {
+		fmt.Fprintf(w, "score %d/%d (build %v; traces in %s)\n", res.Score, res.Max, res.Build.Round(time.Millisecond), res.Dir)
+	}
+}
+
+func opText(op uint64) string {
+	if op == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", op %#x", op)
+}
+
+// runExerciseCmd is `lab run EXERCISE` for a graded exercise: the starter
+// (or --file) in every scenario, with a text timeline of each run.
+type runExerciseCmd struct {
+	exercise *exercises.Exercise
+	backends []engine.Kind
+	file     string
+	dataDir  string
+}
+
+func (c *runExerciseCmd) run(ctx context.Context, m *Main) error {
+	var files []builder.File
+	if c.file != "" {
+		var err error
+		if files, err = readFiles([]string{c.file}); err != nil {
+			return err
+		}
+	} else {
+		files = []builder.File{{Name: "handler.go", Data: c.exercise.Starter}}
+	}
+	g, err := newGrader(ctx, m, c.dataDir)
+	if err != nil {
+		return err
+	}
+	res, err := g.Run(ctx, grading.Submission{Exercise: c.exercise, Files: files, Backends: c.backends})
+	if err != nil {
+		return err
+	}
+	if res.Verdict == grading.CompileError {
+		writeResult(m.Stdout, res)
+		return errChecksFailed
+	}
+	for _, r := range res.RunDetails() {
+		fmt.Fprintf(m.Stdout, "== %s (%s) on %s\n", r.Scenario.Name, r.Scenario.Title, r.Backend)
+		if r.Trace != nil {
+			trace.WriteText(m.Stdout, r.Trace, trace.TextOptions{Kinds: timelineKinds, MaxEvents: 400})
+		}
+		switch {
+		case r.Answer != "":
+			fmt.Fprintf(m.Stdout, "   the handler answered: %s\n", r.Answer)
+		case r.Never != "":
+			fmt.Fprintf(m.Stdout, "   no answer: %s\n", r.Never)
+		}
+		if r.Error != "" {
+			fmt.Fprintf(m.Stdout, "   the run ended badly: %s\n", r.Error)
+		}
+		if r.Box.Verdict != sandbox.VerdictOK {
+			fmt.Fprintf(m.Stdout, "   sandbox: %s: %s\n", r.Box.Verdict, r.Box.Reason)
+		}
+		fmt.Fprintln(m.Stdout)
+	}
+	fmt.Fprintf(m.Stdout, "grade it with: lab grade %s FILE\n", c.exercise.Slug)
+	return nil
+}
+
+// newGrader makes the builder and grader under dir. The first build on a
+// machine compiles the engine into a cache, which takes a while; later
+// builds reuse it.
+func newGrader(ctx context.Context, m *Main, dir string) (*grading.Grader, error) {
+	if err := sandbox.Ready(); err != nil {
+		return nil, fmt.Errorf("this host cannot run submissions safely, so the lab will not run them: %w (see `lab doctor`)", err)
+	}
+	b, err := builder.New(builder.Config{Dir: filepath.Join(dir, "build"), Vendor: catalog.Harnesses(), Logger: m.Logger})
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	fmt.Fprintln(m.Stderr, "preparing the build sandbox (the first time takes about 15 s)...")
+	if err := b.Prepare(ctx); err != nil {
+		return nil, err
+	}
+	if d := time.Since(start); d > time.Second {
+		fmt.Fprintf(m.Stderr, "build sandbox ready in %v\n", d.Round(100*time.Millisecond))
+	}
+	return grading.New(grading.Config{Dir: dir, Builder: b, Logger: m.Logger})
+}
+
+func readFiles(paths []string) ([]builder.File, error) {
+	var files []builder.File
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("read submission: %w", err)
+		}
+		files = append(files, builder.File{Name: filepath.Base(p), Data: data})
+	}
+	return files, nil
+}
+
+func slugs() string {
+	var s []string
+	for _, ex := range catalog.All() {
+		s = append(s, ex.Slug)
+	}
+	return strings.Join(append([]string{"demo"}, s...), ", ")
+}
+
+// parseInterleaved parses flags that may come before, between or after the
+// positional arguments, and returns the positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) > 0 {
+			pos = append(pos, args[0])
+			args = args[1:]
+		}
+	}
+	return pos, nil
+}
