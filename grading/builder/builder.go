@@ -103,6 +103,10 @@ func New(cfg Config) (*Builder, error) {
 	return &Builder{cfg: cfg, log: cfg.Logger.With("subsystem", "builder")}, nil
 }
 
+// CacheDir returns the warm build cache every build starts from. It is
+// read-only to builds; tests check that no build changes it.
+func (b *Builder) CacheDir() string { return b.cache }
+
 // Request is one build: the student's files and the harness main package
 // that calls them.
 type Request struct {

@@ -2,13 +2,15 @@ package builder_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/grading/builder"
@@ -115,5 +117,76 @@ func TestBuild(t *testing.T) {
 	}
 }
 
-var _ = filepath.Join
-var _ = time.Second
+
+// TestHostileBuilds feeds the build what an attacker would: code that makes
+// the compiler produce gigabytes, and code that tries to reach outside the
+// submission. Each must end as a clear problem, never as a hang, a crash or
+// a changed cache.
+func TestHostileBuilds(t *testing.T) {
+	b := newBuilder(t)
+	before := cacheDigest(t, b)
+	tests := []struct {
+		name string
+		src  string
+		want string // substring of the first problem
+	}{
+		{"giant static array", "package handler\n\nvar Big = [1 << 31]int64{1<<31 - 1: 1}\n\nfunc Handle(any) {}\n", "compile-time bomb"},
+		{"embed traversal", "package handler\n\nimport _ \"embed\"\n\n//go:embed ../../../etc/passwd\nvar s string\n", `import "embed"`},
+		{"cgo", "package handler\n\n/*\n#include <stdlib.h>\n*/\nimport \"C\"\n", "cgo"},
+		{"linkname escape", "package handler\n\nimport _ \"unsafe\"\n\n//go:linkname exit os.Exit\nfunc exit(int)\n", `import "unsafe"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := b.Build(context.Background(), builder.Request{
+				Files:   []builder.File{{Name: "handler.go", Data: []byte(tt.src)}},
+				Harness: []byte("package main\n\nimport _ \"submission/handler\"\n\nfunc main() {}\n"),
+				Policy:  builder.DefaultPolicy("handler"),
+			})
+			if err != nil {
+				t.Fatalf("Build: %v", err)
+			}
+			defer res.Cleanup()
+			if res.OK() {
+				t.Fatalf("a hostile build succeeded")
+			}
+			t.Logf("problems: %v", res.Problems)
+			if len(res.Problems) == 0 || !strings.Contains(res.Problems[0].String(), tt.want) {
+				t.Errorf("problems = %v, want one containing %q", res.Problems, tt.want)
+			}
+			for _, p := range res.Problems {
+				if strings.Contains(p.String(), os.TempDir()) {
+					t.Errorf("problem %q leaks a server path", p)
+				}
+			}
+		})
+	}
+	if after := cacheDigest(t, b); after != before {
+		t.Errorf("the shared warm cache changed during hostile builds")
+	}
+}
+
+// cacheDigest summarises every file of the builder's warm cache: name,
+// size, mode and content hash.
+func cacheDigest(t *testing.T, b *builder.Builder) string {
+	t.Helper()
+	h := sha256.New()
+	err := filepath.WalkDir(b.CacheDir(), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %d %v %x\n", p, info.Size(), info.Mode(), sha256.Sum256(data))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
