@@ -117,7 +117,6 @@ func TestBuild(t *testing.T) {
 	}
 }
 
-
 // TestHostileBuilds feeds the build what an attacker would: code that makes
 // the compiler produce gigabytes, and code that tries to reach outside the
 // submission. Each must end as a clear problem, never as a hang, a crash or
