@@ -172,19 +172,16 @@ func newGrader(ctx context.Context, m *Main, dir string) (*grading.Grader, error
 	if err := sandbox.Ready(); err != nil {
 		return nil, fmt.Errorf("this host cannot run submissions safely, so the lab will not run them: %w (see `lab doctor`)", err)
 	}
-	b, err := builder.New(builder.Config{Dir: filepath.Join(dir, "build"), Vendor: catalog.Harnesses(), Logger: m.Logger})
-	if err != nil {
-		return nil, err
-	}
 	start := time.Now()
 	fmt.Fprintln(m.Stderr, "preparing the build sandbox (the first time takes about 15 s)...")
-	if err := b.Prepare(ctx); err != nil {
+	g, err := prepareGrader(ctx, m, dir)
+	if err != nil {
 		return nil, err
 	}
 	if d := time.Since(start); d > time.Second {
 		fmt.Fprintf(m.Stderr, "build sandbox ready in %v\n", d.Round(100*time.Millisecond))
 	}
-	return grading.New(grading.Config{Dir: dir, Builder: b, Logger: m.Logger})
+	return g, nil
 }
 
 func readFiles(paths []string) ([]builder.File, error) {

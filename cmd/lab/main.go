@@ -1,6 +1,7 @@
 // Command lab is the asynclab binary: it runs the demo and exercises in a
 // terminal, benchmarks the engine, and reports what the host supports.
 //
+//	lab serve [--addr :8080] [--data lab-data]
 //	lab run demo [--backend epoll|uring|both]
 //	lab run EXERCISE [--backend epoll|uring|both] [--file handler.go]
 //	lab grade EXERCISE FILE... [--json]
@@ -56,6 +57,7 @@ func main() {
 }
 
 const usage = `usage:
+  lab serve [--addr :8080] [--data lab-data]   the web lab, in open mode
   lab run demo [--backend epoll|uring|both]   run the demo and print a text timeline
   lab run EXERCISE [--backend ...] [--file handler.go]
                                               run a handler in every scenario of an exercise
@@ -95,6 +97,8 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "run":
 		m.cmd, err = parseRun(args[1:])
+	case "serve":
+		m.cmd, err = parseServe(args[1:])
 	case "grade":
 		m.cmd, err = parseGrade(args[1:])
 	case "doctor":

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -81,5 +83,36 @@ func TestGradeUsage(t *testing.T) {
 	}
 	if _, err := runLab(t, "grade", "nosuch", "x.go"); err == nil || !strings.Contains(err.Error(), "unknown exercise") {
 		t.Errorf("lab grade nosuch = %v, want unknown exercise", err)
+	}
+}
+
+// TestServe starts the real server on a free port and loads the catalogue.
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	var out bytes.Buffer
+	m := NewMain(&out, &out)
+	m.cmd = &serveCmd{addr: "127.0.0.1:0", dataDir: t.TempDir(), ready: ready}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve ended early: %v\n%s", err, out.String())
+	}
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `data-testid="exercise-connect"`) {
+		t.Errorf("GET / = %d\n%s", resp.StatusCode, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve after cancel = %v, want nil", err)
 	}
 }

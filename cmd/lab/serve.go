@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynclab/asynclab/engine/sandbox"
+	"github.com/asynclab/asynclab/exercises/catalog"
+	"github.com/asynclab/asynclab/grading"
+	"github.com/asynclab/asynclab/grading/builder"
+	"github.com/asynclab/asynclab/web"
+)
+
+// serveCmd is `lab serve`: the web lab in open mode.
+type serveCmd struct {
+	addr    string
+	dataDir string
+	// ready receives the listening address once the server is up (tests).
+	ready chan<- string
+}
+
+func parseServe(args []string) (command, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c := &serveCmd{}
+	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
+	fs.StringVar(&c.dataDir, "data", "lab-data", "where builds, results and traces are kept")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%w: serve takes no arguments", errUsage)
+	}
+	return c, nil
+}
+
+func (c *serveCmd) run(ctx context.Context, m *Main) error {
+	if n, err := sandbox.Cleanup(); err != nil {
+		m.Logger.Warn("removing sandboxes of an earlier server", "err", err)
+	} else if n > 0 {
+		m.Logger.Info("removed sandboxes left by an earlier server", "count", n)
+	}
+	var g atomic.Pointer[grading.Grader]
+	if err := sandbox.Ready(); err != nil {
+		fmt.Fprintf(m.Stderr, "grading is OFF on this host, and the lab will say why on every page: %v\n", err)
+	} else {
+		go func() {
+			gr, err := prepareGrader(ctx, m, c.dataDir)
+			if err != nil {
+				m.Logger.Error("the grader could not start", "err", err)
+				return
+			}
+			g.Store(gr)
+			fmt.Fprintln(m.Stderr, "grader ready")
+		}()
+	}
+	srv := web.New(web.Config{
+		Exercises: catalog.All(),
+		Grader: func() web.Grader {
+			if gr := g.Load(); gr != nil {
+				return gr
+			}
+			return nil
+		},
+		Ready:  sandbox.Ready,
+		Logger: m.Logger,
+	})
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(m.Stdout, "asynclab is running: http://%s/\n", displayAddr(ln.Addr()))
+	if c.ready != nil {
+		c.ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("serve: shutdown: %w", err)
+		}
+		return nil
+	}
+}
+
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if ok && tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	return a.String()
+}
+
+// prepareGrader makes the builder and grader and warms the build cache.
+func prepareGrader(ctx context.Context, m *Main, dir string) (*grading.Grader, error) {
+	b, err := builder.New(builder.Config{Dir: filepath.Join(dir, "build"), Vendor: catalog.Harnesses(), Logger: m.Logger})
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Prepare(ctx); err != nil {
+		return nil, err
+	}
+	return grading.New(grading.Config{Dir: dir, Builder: b, Logger: m.Logger})
+}

@@ -1,0 +1,64 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Kind classifies an error for the HTTP status it maps to.
+type Kind int
+
+// The kinds.
+const (
+	KindInternal Kind = iota
+	KindInvalid
+	KindNotFound
+	KindForbidden
+	KindLimit
+	KindUnavailable
+)
+
+// Error is an error with a message safe to show to the user. Err, the
+// detail, is logged and never shown.
+type Error struct {
+	Kind    Kind
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %v", e.Message, e.Err)
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// errorf returns an *Error of kind with a user-facing message.
+func errorf(kind Kind, format string, a ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, a...)}
+}
+
+// status maps an error to its HTTP status and the message the user sees.
+// It is the only place that does.
+func status(err error) (int, string) {
+	var e *Error
+	if !errors.As(err, &e) {
+		return http.StatusInternalServerError, "Something went wrong on our side. It has been logged."
+	}
+	switch e.Kind {
+	case KindInvalid:
+		return http.StatusBadRequest, e.Message
+	case KindNotFound:
+		return http.StatusNotFound, e.Message
+	case KindForbidden:
+		return http.StatusForbidden, e.Message
+	case KindLimit:
+		return http.StatusTooManyRequests, e.Message
+	case KindUnavailable:
+		return http.StatusServiceUnavailable, e.Message
+	}
+	return http.StatusInternalServerError, "Something went wrong on our side. It has been logged."
+}
