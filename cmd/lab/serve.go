@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,10 +48,16 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 		m.Logger.Info("removed sandboxes left by an earlier server", "count", n)
 	}
 	var g atomic.Pointer[grading.Grader]
+	var preparing sync.WaitGroup
+	// The grader's preparation writes under the data directory: let it
+	// finish (or see ctx and stop) before run returns.
+	defer preparing.Wait()
 	if err := sandbox.Ready(); err != nil {
 		fmt.Fprintf(m.Stderr, "grading is OFF on this host, and the lab will say why on every page: %v\n", err)
 	} else {
+		preparing.Add(1)
 		go func() {
+			defer preparing.Done()
 			gr, err := prepareGrader(ctx, m, c.dataDir)
 			if err != nil {
 				m.Logger.Error("the grader could not start", "err", err)

@@ -246,6 +246,9 @@ func (b *Builder) vendor(ctx context.Context, root string) error {
 	if err := os.MkdirAll(filepath.Join(tmpl, handlerIn), 0o755); err != nil {
 		return fmt.Errorf("builder: %w", err)
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
 	if err := os.CopyFS(src, asynclab.Source); err != nil {
 		return fmt.Errorf("builder: write engine source: %w", err)
 	}
