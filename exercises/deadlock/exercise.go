@@ -1,0 +1,183 @@
+// Package deadlock is the exercise about blocking on a future inside a
+// callback: Wait on the loop's own thread deadlocks, and continuations or
+// async/await are the cure.
+package deadlock
+
+import (
+	"embed"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/exercises"
+	"github.com/asynclab/asynclab/exercises/deadlock/child"
+	"github.com/asynclab/asynclab/exercises/handlers"
+)
+
+//go:embed instructions.md
+var instructions string
+
+//go:embed handlers
+var files embed.FS
+
+// longHandler is how long one callback may hold the loop: far more than a
+// loaded machine adds to a quick callback, far less than a blocked one
+// takes.
+const longHandler = 100 * time.Millisecond
+
+// Exercise returns the exercise.
+func Exercise() *exercises.Exercise {
+	return &exercises.Exercise{
+		Slug:         "deadlock",
+		Title:        "Deadlock from blocking in a callback, and async/await as the cure",
+		Topic:        "The Devil in the Details: blocking on a future inside a callback; async/await",
+		Difficulty:   "core",
+		Backends:     []engine.Kind{engine.Epoll, engine.Uring},
+		Instructions: instructions,
+		Predict: "Your callback calls lookup(user).Wait(), and the directory answers 30 ms later. " +
+			"What has to run for that future to resolve, and what is the loop doing at that moment?",
+		Entry:     "Greet",
+		Signature: "func Greet(l *engine.Loop, user string, lookup func(user string) *engine.Future[string], respond func(greeting string))",
+		Child:     "github.com/asynclab/asynclab/exercises/deadlock/child",
+		Starter:   handlers.Must(files, "starter"),
+		Reference: handlers.Must(files, "reference"),
+		Variants: []exercises.Variant{
+			{Name: "wait_in_callback", Mistake: "waits for the lookup in a callback of its own",
+				Source: handlers.Must(files, "wait_in_callback"), Fails: []string{"no-deadlock", "answers", "concurrent"}},
+			{Name: "spin_on_done", Mistake: "polls Done in a loop inside the callback",
+				Source: handlers.Must(files, "spin_on_done"), Fails: []string{"no-deadlock", "answers", "concurrent"}},
+			{Name: "resolve_off_loop", Mistake: "resolves its own future from another goroutine",
+				Source: handlers.Must(files, "resolve_off_loop"), Fails: []string{"loop-resolves"}},
+			{Name: "one_at_a_time", Mistake: "awaits every lookup in one coroutine, one request after another",
+				Source: handlers.Must(files, "one_at_a_time"), Fails: []string{"concurrent"}},
+			{Name: "sleep_on_loop", Mistake: "sleeps on the loop to give the lookup time",
+				Source: handlers.Must(files, "sleep_on_loop"), Fails: []string{"loop-free"}},
+		},
+		Scenarios: []exercises.Scenario{
+			{Name: "burst", Title: "four requests arrive together; the directory answers in 10 to 40 ms",
+				Params: map[string]string{"users": "ada,grace,linus,ken", "per-wave": "4",
+					"delays": "40ms,10ms,30ms,20ms", "overlap": "4"}},
+			{Name: "staggered", Title: "six requests arrive 15 ms apart, one user twice; each lookup takes 30 ms",
+				Params: map[string]string{"users": "ada,grace,barbara,ada,edsger,ken", "per-wave": "1",
+					"spacing": "15ms", "delays": "30ms", "overlap": "2"}},
+		},
+		Checks: checks,
+	}
+}
+
+var checks = []exercises.Check{
+	{ID: "no-deadlock", Title: "No callback blocks on a future: the run never deadlocks", Points: 30,
+		Hint: "Wait, or a loop on Done, holds the loop's only thread, and only the loop can resolve the lookup. " +
+			"Chain the rest of the request with f.Then, or run it in l.Async and engine.Await the lookup.",
+		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
+			for _, f := range r.Findings {
+				if f.Code == trace.LintDeadlock {
+					return exercises.Fail(r, eventAt(r, f.Seq, f.Loop), "%s", f.Message)
+				}
+			}
+			if strings.HasPrefix(r.Error, "deadlock") {
+				return exercises.Fail(r, nil, "%s", r.Error)
+			}
+			return exercises.Pass()
+		})},
+	{ID: "answers", Title: "Every request gets the right greeting, exactly once", Points: 25,
+		Hint: "Respond once per request, with \"hello, \" and the name the lookup resolved with.",
+		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
+			n := len(strings.Split(r.Scenario.Params["users"], ","))
+			answered := int(r.Values[child.ValueAnswered])
+			switch want := child.Summary(n, n); {
+			case r.Error != "":
+				return exercises.Fail(r, nil, "the run ended after %d of %d requests were answered: %s", answered, n, r.Error)
+			case r.Answer == "":
+				return exercises.Fail(r, nil, "%d of %d requests were answered (%s)", answered, n, r.Never)
+			case r.Answer != want:
+				return exercises.Fail(r, r.AnswerEvent, "%s", r.Answer)
+			case r.Values[child.ValueTwice] > 0:
+				return exercises.Fail(r, r.AnswerEvent, "respond was called %g more time(s) for a request already answered", r.Values[child.ValueTwice])
+			}
+			return exercises.Pass()
+		})},
+	{ID: "concurrent", Title: "Requests are served concurrently: lookups of different requests are in flight at once", Points: 20,
+		Hint: "Start each request's lookup when the request arrives, and let the loop run while it is pending: " +
+			"one coroutine (or one Then chain) per request, not one for all of them.",
+		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
+			need, _ := strconv.Atoi(r.Scenario.Params["overlap"])
+			peak := int(r.Values[child.ValueMaxInFlight])
+			if peak >= need {
+				return exercises.Pass()
+			}
+			if peak == 0 {
+				return exercises.Fail(r, nil, "no lookup was ever started")
+			}
+			why := fmt.Sprintf("each request arrived while the lookup before it was still pending, so %d could have been", need)
+			if r.Scenario.Params["per-wave"] != "1" {
+				why = fmt.Sprintf("the %d requests arrived together, so all %d lookups could have been", need, need)
+			}
+			return exercises.Fail(r, firstLookupEnd(r), "at most %d lookup(s) were in flight at a time; %s", peak, why)
+		})},
+	{ID: "loop-free", Title: fmt.Sprintf("No callback holds the loop for more than %v", longHandler), Points: 15,
+		Hint: "A callback that sleeps or computes holds every other request, and the lookup it waits for " +
+			"cannot make progress meanwhile. Return to the loop and let it call you back.",
+		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
+			if strings.Contains(r.Error, "held the loop") {
+				return exercises.Fail(r, nil, "a callback held the loop until the harness gave up: %s", r.Error)
+			}
+			for _, f := range trace.Analyze(r.Trace, trace.LintOptions{LongHandler: longHandler}) {
+				if f.Code == trace.LintLongHandler {
+					return exercises.Fail(r, eventAt(r, f.Seq, f.Loop), "%s", f.Message)
+				}
+			}
+			return exercises.Pass()
+		})},
+	{ID: "loop-resolves", Title: "Only the loop resolves futures and answers requests", Points: 10,
+		Hint: "A future and respond belong to the loop. Wait on another goroutine if you must, " +
+			"but hand the result back with l.Post and resolve or respond there.",
+		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
+			for _, f := range r.Findings {
+				if f.Code == trace.LintOffLoop {
+					return exercises.Fail(r, eventAt(r, f.Seq, f.Loop), "%s", f.Message)
+				}
+			}
+			if n := r.Values[child.ValueOffLoop]; n > 0 {
+				return exercises.Fail(r, nil, "respond was called %g time(s) off the loop's thread", n)
+			}
+			return exercises.Pass()
+		})},
+}
+
+func eventAt(r *exercises.Run, seq uint64, loop uint16) *trace.Event {
+	if r.Trace == nil {
+		return nil
+	}
+	for i := range r.Trace.Events {
+		if e := &r.Trace.Events[i]; e.Seq == seq && e.Loop == loop {
+			return e
+		}
+	}
+	return nil
+}
+
+// firstLookupEnd is where a run's concurrency shows: the first lookup's
+// resolution, or its creation if it never resolved.
+func firstLookupEnd(r *exercises.Run) *trace.Event {
+	if r.Trace == nil {
+		return nil
+	}
+	var created *trace.Event
+	for i := range r.Trace.Events {
+		e := &r.Trace.Events[i]
+		if e.Kind != trace.KindFuture || !strings.HasPrefix(r.Trace.Name(e.Name), "lookup ") {
+			continue
+		}
+		switch {
+		case e.Phase == trace.PhaseResolve:
+			return e
+		case e.Phase == trace.PhaseCreate && created == nil:
+			created = e
+		}
+	}
+	return created
+}

@@ -1,0 +1,355 @@
+// Package headofline is the head-of-line blocking exercise: requests carry
+// CPU work, and a cooperative loop runs nothing else while one callback
+// works. The handler must give the loop back between slices of work, or do
+// the work on another goroutine and post the result back.
+package headofline
+
+import (
+	"cmp"
+	"embed"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/exercises"
+	"github.com/asynclab/asynclab/exercises/handlers"
+	"github.com/asynclab/asynclab/exercises/headofline/child"
+	"github.com/asynclab/asynclab/exercises/kit"
+)
+
+//go:embed instructions.md
+var instructions string
+
+//go:embed handlers
+var files embed.FS
+
+// maxUnits is the most work, in units, that one callback may do for other
+// requests while a request waits. The reference does 5 at a time; the
+// starter does 80 and a handler that yields every 40 units does 40.
+const maxUnits = 20
+
+// engineLoop is the loop id of the engine's own events in a run's trace.
+const engineLoop = 0
+
+// Exercise returns the exercise.
+func Exercise() *exercises.Exercise {
+	return &exercises.Exercise{
+		Slug:         "headofline",
+		Title:        "Head-of-line blocking in a cooperative loop",
+		Topic:        "The Devil in the Details: cooperative loops and head-of-line blocking",
+		Difficulty:   "core",
+		Backends:     []engine.Kind{engine.Epoll, engine.Uring},
+		Instructions: instructions,
+		Predict: "Four requests arrive together with 80, 40, 20 and 10 ms of CPU work, and the starter does each " +
+			"request's work in the callback that delivers it. How long does the 10 ms request wait before its " +
+			"work even starts, and which request is it waiting behind?",
+		Entry:     "Serve",
+		Signature: "func Serve(l *engine.Loop, id, units int, work func(n int) uint64, respond func(result uint64))",
+		Child:     "github.com/asynclab/asynclab/exercises/headofline/child",
+		Starter:   handlers.Must(files, "starter"),
+		Reference: handlers.Must(files, "reference"),
+		Variants: []exercises.Variant{
+			{Name: "shortest_first", Mistake: "runs the shortest queued request first, but each to completion",
+				Source: handlers.Must(files, "shortest_first"), Fails: []string{"no-head-of-line"}},
+			{Name: "yields_too_rarely", Mistake: "yields, but only every 40 units of work",
+				Source: handlers.Must(files, "yields_too_rarely"), Fails: []string{"no-head-of-line"}},
+			{Name: "goroutine_touches_loop", Mistake: "works on a goroutine that resolves the loop's future itself",
+				Source: handlers.Must(files, "goroutine_touches_loop"), Fails: []string{"on-loop"}},
+			{Name: "waits_for_worker", Mistake: "works on a goroutine, but the callback waits for it",
+				Source: handlers.Must(files, "waits_for_worker"), Fails: []string{"no-head-of-line"}},
+		},
+		Scenarios: []exercises.Scenario{
+			{Name: "burst", Title: "requests of 80, 40, 20 and 10 units arrive together, then a small one every 15 ms",
+				Params: map[string]string{
+					child.ParamBurst:  "80,40,20,10",
+					child.ParamStream: "3,1,8,2,5,1,12,2,1,6,3,1,15,2,4,1,7,2,3,1",
+					child.ParamEvery:  "15ms",
+					child.ParamGiveUp: "4s",
+					"linger":          "50ms",
+				},
+				Timeout: 6 * time.Second},
+			{Name: "giant", Title: "a small request every 10 ms, and among them one of 150 units",
+				Params: map[string]string{
+					child.ParamStream: "2,1,3,1,150,2,1,4,1,2,3,1,6,1,2,1,3,2,1,5,1,2,1,3,1,2,4,1,2,1",
+					child.ParamEvery:  "10ms",
+					child.ParamGiveUp: "4s",
+					"linger":          "50ms",
+				},
+				Timeout: 6 * time.Second},
+		},
+		Checks: checks,
+	}
+}
+
+var checks = []exercises.Check{
+	{ID: "responses", Title: "Every request gets exactly one response, with the result of all its work", Points: 35,
+		Hint: "Call work until all of the request's units are done; the last value it returns is the result. Call respond once per request, never before the work is finished and never twice.",
+		Eval: exercises.EachRun(responses)},
+	{ID: "no-head-of-line", Title: fmt.Sprintf("No request waits behind more than %d units of other requests' work done in one callback", maxUnits), Points: 45,
+		Hint: "A callback has the loop to itself until it returns. Do a few units, then give the loop back (co.Yield in an l.Async coroutine, or l.Queue the next slice), or do the work on a goroutine and l.Post the result back without waiting for it.",
+		Eval: exercises.EachRun(noHeadOfLine)},
+	{ID: "on-loop", Title: "Loop-owned state is touched only on the loop's thread", Points: 20,
+		Hint: "work may run on any goroutine, but respond, futures, timers and the loop's methods belong to the loop. From a goroutine, hand the result to the loop with l.Post and respond there.",
+		Eval: exercises.EachRun(onLoop)},
+}
+
+// responses passes when every request of the scenario was answered once,
+// with the right result, after all of its work.
+func responses(r *exercises.Run) exercises.Outcome {
+	switch {
+	case r.Error != "":
+		return exercises.Fail(r, nil, "the run ended with %s", r.Error)
+	case r.Answer == "" && r.Never != "":
+		return exercises.Fail(r, nil, "the harness never saw every request answered: %s", r.Never)
+	case r.Answer == "":
+		return exercises.Fail(r, nil, "the program ended before every request was answered")
+	}
+	h := readHarness(r)
+	n := len(child.Units(r.Scenario.Params[child.ParamBurst])) + len(child.Units(r.Scenario.Params[child.ParamStream]))
+	var missing []string
+	var first *trace.Event
+	for id := 1; id <= n; id++ {
+		if len(h.answers[id]) == 0 {
+			missing = append(missing, fmt.Sprintf("req %d", id))
+		}
+		for _, a := range h.answers[id] {
+			if a.Res != child.AnswerRight && (first == nil || a.Time < first.Time) {
+				first = a
+			}
+		}
+	}
+	if first != nil {
+		return exercises.Fail(r, first, "%s", strings.TrimPrefix(r.Trace.Name(first.Name), child.MarkAnswer))
+	}
+	if len(missing) > 0 {
+		return exercises.Fail(r, nil, "%d of %d requests never got a response: %s", len(missing), n, strings.Join(missing, ", "))
+	}
+	return exercises.Pass()
+}
+
+// noHeadOfLine passes when no callback did more than maxUnits of other
+// requests' work while a request that had arrived still waited for its
+// answer. Work done on another goroutine while a callback held the loop,
+// from start to end, counts as that callback's.
+func noHeadOfLine(r *exercises.Run) exercises.Outcome {
+	if r.Trace == nil {
+		return exercises.Fail(r, nil, "no trace")
+	}
+	h := readHarness(r)
+	spans := handlerSpans(r.Trace, engineLoop)
+	for _, w := range h.work {
+		// The last span that began before the work did.
+		i := sort.Search(len(spans), func(i int) bool { return spans[i].start > w.start }) - 1
+		if i >= 0 && w.end <= spans[i].end {
+			spans[i].work = append(spans[i].work, w)
+			spans[i].units += w.units
+		}
+	}
+	ids := make([]int, 0, len(h.arrive))
+	for id := range h.arrive {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+
+	var (
+		worst      float64
+		worstSpan  *span
+		worstID    int
+		worstDue   int64
+		worstOwned int
+	)
+	for si := range spans {
+		s := &spans[si]
+		if s.units <= maxUnits {
+			continue // not enough work to block anyone past the limit
+		}
+		for _, id := range ids {
+			due := h.arrive[id].Time - h.arrive[id].Dur
+			answered := int64(1<<63 - 1)
+			if as := h.answers[id]; len(as) > 0 {
+				answered = as[0].Time
+			}
+			var blocked float64
+			for _, w := range s.work {
+				if w.id != id {
+					blocked += float64(w.units) * overlap(w.start, w.end, due, answered)
+				}
+			}
+			// On a tie, name the smallest request: the short one stuck
+			// behind a long one is the story.
+			if blocked > worst || (blocked == worst && worstSpan != nil && int(h.arrive[id].Res) < worstOwned) {
+				worst, worstSpan, worstID, worstDue, worstOwned = blocked, s, id, due, int(h.arrive[id].Res)
+			}
+		}
+	}
+	if worst <= maxUnits {
+		return exercises.Pass()
+	}
+	s := worstSpan
+	where := "in one go"
+	if offLoop(s.work) {
+		where = "in one go, on a goroutine it waited for"
+	}
+	return exercises.Fail(r, s.begin,
+		"req %d (%s) arrived at %s and was waiting for its answer while %q did %.0f units of work for other requests %s (%s, from %s to %s); "+
+			"a callback may do at most %d units while another request waits",
+		worstID, child.FormatUnits(worstOwned), ms(worstDue), s.name, worst, where, ms(s.end-s.start), ms(s.start), ms(s.end), maxUnits)
+}
+
+// onLoop passes when nothing touched loop-owned state from another thread:
+// the engine and the harness record an off-loop lint when it happens.
+func onLoop(r *exercises.Run) exercises.Outcome {
+	for _, f := range r.Findings {
+		if f.Code == trace.LintOffLoop {
+			return exercises.Fail(r, eventAt(r, f.Seq, f.Loop), "%s", f.Message)
+		}
+	}
+	return exercises.Pass()
+}
+
+// harness is what the in-box harness recorded: each request's arrival,
+// every call of work and every answer.
+type harness struct {
+	arrive  map[int]*trace.Event   // id -> its arrival mark
+	answers map[int][]*trace.Event // id -> its answer marks, in order
+	work    []workCall
+}
+
+// workCall is one call of work that did some units.
+type workCall struct {
+	id, units  int
+	start, end int64
+	onLoop     bool
+}
+
+// readHarness collects the harness's marks on the engine's loop. Only
+// marks carrying the run's tag count: the tag is on every report of the
+// harness's own recorder, which a handler cannot write to.
+func readHarness(r *exercises.Run) *harness {
+	h := &harness{arrive: map[int]*trace.Event{}, answers: map[int][]*trace.Event{}}
+	if r.Trace == nil {
+		return h
+	}
+	tag := int64(0)
+	for _, e := range r.Trace.Events {
+		if e.Kind == trace.KindMark && e.Loop == kit.ReportLoop && e.Arg1 != 0 {
+			tag = e.Arg1
+			break
+		}
+	}
+	if tag == 0 {
+		return h
+	}
+	for i := range r.Trace.Events {
+		e := &r.Trace.Events[i]
+		if e.Kind != trace.KindMark || e.Loop != engineLoop || e.Arg1 != tag {
+			continue
+		}
+		id := int(e.Arg0)
+		switch name := r.Trace.Name(e.Name); {
+		case strings.HasPrefix(name, child.MarkArrive):
+			h.arrive[id] = e
+		case strings.HasPrefix(name, child.MarkAnswer):
+			h.answers[id] = append(h.answers[id], e)
+		case strings.HasPrefix(name, child.MarkWork), strings.HasPrefix(name, child.MarkWorkOff):
+			h.work = append(h.work, workCall{id: id, units: int(e.Res), start: e.Time, end: e.Time + e.Dur,
+				onLoop: strings.HasPrefix(name, child.MarkWork)})
+		}
+	}
+	for _, as := range h.answers {
+		slices.SortStableFunc(as, func(a, b *trace.Event) int { return cmp.Compare(a.Time, b.Time) })
+	}
+	return h
+}
+
+// span is one callback on the loop: its begin event, when it ran, and the
+// work done while it held the loop.
+type span struct {
+	name       string
+	begin      *trace.Event
+	start, end int64
+	work       []workCall
+	units      int
+}
+
+// handlerSpans returns the callbacks that ran on loop, in the order they
+// began. A callback still running when the trace ends lasts until its last
+// event.
+func handlerSpans(t *trace.Trace, loop uint16) []span {
+	var out []span
+	open := -1
+	last := int64(0)
+	for i := range t.Events {
+		e := &t.Events[i]
+		if e.Loop != loop {
+			continue
+		}
+		last = max(last, e.Time+e.Dur)
+		if e.Kind != trace.KindHandler {
+			continue
+		}
+		switch e.Phase {
+		case trace.PhaseBegin:
+			out = append(out, span{name: t.Name(e.Name), begin: e, start: e.Time, end: -1})
+			open = len(out) - 1
+		case trace.PhaseEnd:
+			if open >= 0 {
+				out[open].end = e.Time
+				open = -1
+			}
+		}
+	}
+	if open >= 0 {
+		out[open].end = last
+	}
+	// A begin without an end (a hostile or cut trace) ends where the next
+	// one begins.
+	for i := range out {
+		if out[i].end < 0 {
+			out[i].end = out[i].start
+			if i+1 < len(out) {
+				out[i].end = out[i+1].start
+			}
+		}
+	}
+	return out
+}
+
+// overlap is the share of the call [start, end] that fell in the window
+// [from, to]: the units done inside it, if units take equal time.
+func overlap(start, end, from, to int64) float64 {
+	if end <= start {
+		if start >= from && start <= to {
+			return 1
+		}
+		return 0
+	}
+	lo, hi := max(start, from), min(end, to)
+	if hi <= lo {
+		return 0
+	}
+	return float64(hi-lo) / float64(end-start)
+}
+
+func offLoop(ws []workCall) bool {
+	return slices.ContainsFunc(ws, func(w workCall) bool { return !w.onLoop })
+}
+
+func eventAt(r *exercises.Run, seq uint64, loop uint16) *trace.Event {
+	if r.Trace == nil {
+		return nil
+	}
+	for i := range r.Trace.Events {
+		if e := &r.Trace.Events[i]; e.Seq == seq && e.Loop == loop {
+			return e
+		}
+	}
+	return nil
+}
+
+// ms formats a time on the run's clock for a message: "80.4ms".
+func ms(ns int64) string { return fmt.Sprintf("%.1fms", float64(ns)/1e6) }
