@@ -3,13 +3,19 @@ package catalog
 
 import (
 	"github.com/asynclab/asynclab/exercises"
+	"github.com/asynclab/asynclab/exercises/batching"
 	"github.com/asynclab/asynclab/exercises/connect"
+	"github.com/asynclab/asynclab/exercises/deadlock"
+	"github.com/asynclab/asynclab/exercises/headofline"
 )
 
 // All returns every exercise, in the order a course would take them.
 func All() []*exercises.Exercise {
 	return []*exercises.Exercise{
 		connect.Exercise(),
+		batching.Exercise(),
+		deadlock.Exercise(),
+		headofline.Exercise(),
 	}
 }
 

@@ -1,0 +1,370 @@
+// Package batching is the syscall batching exercise: fill io_uring's
+// submission queue, enter the kernel once per batch, reap completions in
+// bulk, and measure the break-even batch size B*.
+package batching
+
+import (
+	"embed"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/exercises"
+	"github.com/asynclab/asynclab/exercises/batching/child"
+	"github.com/asynclab/asynclab/exercises/handlers"
+)
+
+//go:embed instructions.md
+var instructions string
+
+//go:embed handlers
+var files embed.FS
+
+const (
+	// enterSlack is how many io_uring_enter calls a handler may make
+	// beyond ceil(ops/entries): a last wait for stragglers, a flush.
+	enterSlack = 4
+	// maxRatio is the most CPU time a handler may take to run its NOPs, as
+	// a fraction of the harness's own one-op-per-enter run of the same
+	// NOPs in the same process. Batching takes about 0.35 of it here, with
+	// the trace on; the starter's strategy, however it is written, 0.9 to
+	// 1.15. Both sides are the fastest of five runs, timed on the loop
+	// thread's own CPU clock, which a loaded machine stretches far less
+	// than wall time.
+	maxRatio = 0.55
+)
+
+// Exercise returns the exercise.
+func Exercise() *exercises.Exercise {
+	return &exercises.Exercise{
+		Slug:         "batching",
+		Title:        "Syscall batching and the break-even batch size",
+		Topic:        "The Quest for Ultimate Performance: io_uring's SQ and CQ, batching, B* = 2(ts+tk)/(2(ts+tk) − tr)",
+		Difficulty:   "challenge",
+		Backends:     []engine.Kind{engine.Uring},
+		Instructions: instructions,
+		Predict: "The starter makes one io_uring_enter per op: 2000 for 1000 reads and 1000 NOPs. On a 32-entry ring, how few " +
+			"can a handler make? And the lab will measure ts, tk and tr in its sandbox and compute the seed's " +
+			"B* = 2(ts+tk)/(2(ts+tk) − tr): will a ring READ really beat a plain read(2) from that batch size on, or later?",
+		Entry:     "Batch",
+		Signature: "func Batch(l *engine.Loop, r *engine.Ring, fd int, offsets []int64, size int, nops int, done func(data [][]byte, err error))",
+		Child:     "github.com/asynclab/asynclab/exercises/batching/child",
+		Starter:   handlers.Must(files, "starter"),
+		Reference: handlers.Must(files, "reference"),
+		Variants: []exercises.Variant{
+			{Name: "batch_of_one", Mistake: "a batching loop whose batch size is one: one io_uring_enter per op again",
+				Source: handlers.Must(files, "batch_of_one"), Fails: []string{"batched-enters", "speed-up"}},
+			{Name: "one_enter_per_completion", Mistake: "submits a full SQ at once, then enters the kernel for every completion",
+				Source: handlers.Must(files, "one_enter_per_completion"), Fails: []string{"batched-enters", "speed-up"}},
+			{Name: "overrun_sq", Mistake: "prepares more SQEs than the SQ holds and ignores ErrSQFull, dropping the rest",
+				Source: handlers.Must(files, "overrun_sq"), Fails: []string{"correct-data", "no-op-lost"}},
+		},
+		Scenarios: []exercises.Scenario{
+			{Name: "ring-32", Title: "1000 reads of 64 B and 1000 NOPs on a 32-entry ring, then the B* measurements",
+				Params: map[string]string{"ring": "32", "reads": "1000", "nops": "1000", "size": "64",
+					"file": "65536", "timed": "5", "seed": "1", "sweep": "yes"},
+				Timeout: 8 * time.Second},
+			{Name: "ring-16", Title: "700 reads of 1 B and 700 NOPs on a 16-entry ring",
+				Params: map[string]string{"ring": "16", "reads": "700", "nops": "700", "size": "1",
+					"file": "4096", "timed": "5", "seed": "2"},
+				Timeout: 8 * time.Second},
+		},
+		Checks: checks,
+	}
+}
+
+var checks = []exercises.Check{
+	{ID: "correct-data", Title: "Every read returns the file's bytes, in the order of offsets", Points: 30,
+		Hint: "A Prep that returns ErrSQFull did not queue anything: submit, reap, and prepare that op again. Call done only when every op has completed.",
+		Eval: exercises.EachRun(correctData)},
+	{ID: "no-op-lost", Title: "No op is lost: every read and every NOP is submitted, and each SQE is reaped exactly once", Points: 20,
+		Hint: "The SQ holds r.Entries() SQEs. When Prep returns engine.ErrSQFull, submit what is queued and reap before preparing more; count what is in flight and wait until it is all reaped.",
+		Eval: exercises.EachRun(noOpLost)},
+	{ID: "batched-enters", Title: "One io_uring_enter per full SQ: at most ceil(ops/entries) + 4 per call", Points: 30,
+		Hint: "Prepare SQEs until ErrSQFull, then make one r.SubmitAndWait(n) that submits the batch and waits for all n of its ops (tmpfs reads finish later, on the kernel's io-wq threads), and Reap every CQE: reaping is shared memory, not a system call.",
+		Eval: exercises.EachRun(batchedEnters)},
+	{ID: "speed-up", Title: fmt.Sprintf("NOPs take at most %.2f× the CPU time of one NOP per enter, measured in the same run", maxRatio), Points: 20,
+		Hint: "The time goes into user-kernel transitions: one per op in the starter. Fewer io_uring_enter calls, each carrying a full SQ, is what makes it faster.",
+		Eval: exercises.EachRun(speedUp)},
+}
+
+// value returns one of the harness's measurements.
+func value(r *exercises.Run, name string) (float64, bool) {
+	v, ok := r.Values[name]
+	return v, ok
+}
+
+func intParam(r *exercises.Run, k string) int {
+	n, _ := strconv.Atoi(r.Scenario.Params[k])
+	return n
+}
+
+// window is one call of the handler, from just before the harness called
+// it to the moment it called done.
+type window struct {
+	i           int
+	reads, nops int // what the call asked for
+	start, end  int64
+	finished    bool
+}
+
+// windows returns the handler's calls in r, or a failing outcome when the
+// harness did not get that far.
+func windows(r *exercises.Run) ([]window, *exercises.Outcome) {
+	if r.Error != "" {
+		o := exercises.Fail(r, nil, "the run ended with %s", r.Error)
+		return nil, &o
+	}
+	n, ok := value(r, child.ValueCalls)
+	if !ok || n < 1 {
+		o := exercises.Fail(r, nil, "the harness never called the handler (%s)", answerOr(r))
+		return nil, &o
+	}
+	var ws []window
+	for i := 0; i < int(n); i++ {
+		s, ok := value(r, fmt.Sprintf(child.ValueStart, i))
+		if !ok {
+			o := exercises.Fail(r, nil, "the handler was not called a %s time (%s)", ordinal(i+1), answerOr(r))
+			return nil, &o
+		}
+		e, done := value(r, fmt.Sprintf(child.ValueEnd, i))
+		reads, _ := value(r, fmt.Sprintf(child.ValueReads, i))
+		nops, _ := value(r, fmt.Sprintf(child.ValueNops, i))
+		ws = append(ws, window{i: i, reads: int(reads), nops: int(nops), start: int64(s), end: int64(e), finished: done})
+	}
+	return ws, nil
+}
+
+// what says what a call asked for.
+func (w window) what() string {
+	switch {
+	case w.reads > 0 && w.nops > 0:
+		return fmt.Sprintf("%d reads and %d NOPs", w.reads, w.nops)
+	case w.reads > 0:
+		return fmt.Sprintf("%d reads", w.reads)
+	}
+	return fmt.Sprintf("%d NOPs", w.nops)
+}
+
+func answerOr(r *exercises.Run) string {
+	switch {
+	case r.Answer != "":
+		return "the harness said: " + r.Answer
+	case r.Never != "":
+		return r.Never
+	}
+	return "no report"
+}
+
+func ordinal(n int) string {
+	switch n {
+	case 1:
+		return "first"
+	case 2:
+		return "second"
+	case 3:
+		return "third"
+	}
+	return strconv.Itoa(n) + "th"
+}
+
+// in returns the events of the loop's own recorder inside w.
+func in(r *exercises.Run, w window) []*trace.Event {
+	var out []*trace.Event
+	if r.Trace == nil {
+		return nil
+	}
+	for i := range r.Trace.Events {
+		e := &r.Trace.Events[i]
+		if e.Loop == 0 && e.Time >= w.start && e.Time <= w.end {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// eventAt returns the last event of the loop at or before t, to point at.
+func eventAt(r *exercises.Run, t int64) *trace.Event {
+	var at *trace.Event
+	if r.Trace == nil {
+		return nil
+	}
+	for i := range r.Trace.Events {
+		e := &r.Trace.Events[i]
+		if e.Loop == 0 && e.Time <= t && (at == nil || e.Time >= at.Time) {
+			at = e
+		}
+	}
+	return at
+}
+
+// traceWhole fails a run whose trace lost events: the checks that count
+// events could not tell a lost op from a lost record.
+func traceWhole(r *exercises.Run) *exercises.Outcome {
+	if r.Trace == nil {
+		o := exercises.Fail(r, nil, "no trace came back (%v)", r.TraceErr)
+		return &o
+	}
+	if r.Trace.Dropped > 0 {
+		o := exercises.Fail(r, nil, "the trace lost %d events, so the ops cannot be counted: do not flood the trace with marks", r.Trace.Dropped)
+		return &o
+	}
+	return nil
+}
+
+func correctData(r *exercises.Run) exercises.Outcome {
+	ws, o := windows(r)
+	if o != nil {
+		return *o
+	}
+	for _, w := range ws {
+		reads := w.reads
+		if !w.finished {
+			return exercises.Fail(r, nil, "call %d (%s) never called done within a second", w.i+1, w.what())
+		}
+		at := eventAt(r, w.end)
+		if v, _ := value(r, fmt.Sprintf(child.ValueErr, w.i)); v == 1 {
+			return exercises.Fail(r, at, "call %d called done with an error (%s)", w.i+1, answerOr(r))
+		}
+		if n, _ := value(r, fmt.Sprintf(child.ValueLen, w.i)); int(n) != reads {
+			return exercises.Fail(r, at, "call %d handed done %d results for %d reads", w.i+1, int(n), reads)
+		}
+		bad, _ := value(r, fmt.Sprintf(child.ValueBad, w.i))
+		first, _ := value(r, fmt.Sprintf(child.ValueFirstBad, w.i))
+		if bad > 0 {
+			return exercises.Fail(r, at, "call %d: %d of %d reads handed back bytes that are not the file's (the first is read %d); a read that never ran leaves its buffer zero",
+				w.i+1, int(bad), reads, int(first))
+		}
+	}
+	return exercises.Pass()
+}
+
+func noOpLost(r *exercises.Run) exercises.Outcome {
+	ws, o := windows(r)
+	if o != nil {
+		return *o
+	}
+	if o := traceWhole(r); o != nil {
+		return *o
+	}
+	for _, w := range ws {
+		reads, nops := w.reads, w.nops
+		if !w.finished {
+			return exercises.Fail(r, nil, "call %d never called done, so its ops cannot all have been reaped", w.i+1)
+		}
+		submits := map[uint64]int{}
+		var order []*trace.Event // each user_data's first submit, in trace order
+		reaped := map[uint64]int{}
+		nRead, nNop := 0, 0
+		var last *trace.Event
+		for _, e := range in(r, w) {
+			switch e.Kind {
+			case trace.KindSubmit:
+				switch r.Trace.Name(e.Name) {
+				case "READ":
+					nRead++
+				case "NOP":
+					nNop++
+				}
+				if submits[e.Op] == 0 {
+					order = append(order, e)
+				}
+				submits[e.Op]++
+				last = e
+			case trace.KindComplete:
+				reaped[e.Op]++
+			}
+		}
+		at := last
+		if at == nil {
+			at = eventAt(r, w.end)
+		}
+		if nRead < reads {
+			return exercises.Fail(r, at, "call %d prepared only %d of its %d reads: the others were never queued (a Prep that returns ErrSQFull queues nothing)",
+				w.i+1, nRead, reads)
+		}
+		if nNop != nops {
+			return exercises.Fail(r, at, "call %d prepared %d NOPs; it was asked for %d, each completed exactly once", w.i+1, nNop, nops)
+		}
+		for _, e := range order {
+			if n := submits[e.Op]; reaped[e.Op] != n {
+				return exercises.Fail(r, e, "call %d: the op with user_data %d was submitted %d time(s) and reaped %d time(s) before done",
+					w.i+1, e.Op, n, reaped[e.Op])
+			}
+		}
+	}
+	return exercises.Pass()
+}
+
+func batchedEnters(r *exercises.Run) exercises.Outcome {
+	ws, o := windows(r)
+	if o != nil {
+		return *o
+	}
+	if o := traceWhole(r); o != nil {
+		return *o
+	}
+	loopFd := -1
+	if v, ok := value(r, child.ValueLoopRingFd); ok {
+		loopFd = int(v)
+	}
+	entries := intParam(r, "ring")
+	for _, w := range ws {
+		ops := w.reads + w.nops
+		need := (ops + entries - 1) / entries
+		bound := need + enterSlack
+		if !w.finished {
+			return exercises.Fail(r, nil, "call %d never called done, so its io_uring_enter calls cannot be counted", w.i+1)
+		}
+		var enters []*trace.Event
+		prepared, submitted := 0, int64(0)
+		for _, e := range in(r, w) {
+			switch {
+			case e.Kind == trace.KindSubmit:
+				prepared++
+			case e.Kind == trace.KindSyscall && r.Trace.Name(e.Name) == "io_uring_enter" && int(e.Fd) != loopFd:
+				enters = append(enters, e)
+				if e.Res > 0 {
+					submitted += e.Res
+				}
+			}
+		}
+		if len(enters) > bound {
+			return exercises.Fail(r, enters[bound], "call %d (%s) made %d io_uring_enter calls on a %d-entry ring; ceil(%d/%d) = %d enters carry every op (at most %d allowed)",
+				w.i+1, w.what(), len(enters), entries, ops, entries, need, bound)
+		}
+		if submitted < int64(prepared) {
+			return exercises.Fail(r, eventAt(r, w.end), "call %d prepared %d SQEs, but its traced io_uring_enter calls on a raw ring submitted only %d: hand every SQE to the kernel with r.Submit or r.SubmitAndWait",
+				w.i+1, prepared, submitted)
+		}
+	}
+	return exercises.Pass()
+}
+
+func speedUp(r *exercises.Run) exercises.Outcome {
+	ws, o := windows(r)
+	if o != nil {
+		return *o
+	}
+	for _, w := range ws {
+		if !w.finished {
+			return exercises.Fail(r, nil, "call %d never called done, so it could not be timed", w.i+1)
+		}
+	}
+	h, ok1 := value(r, child.ValueHandlerCPU)
+	b, ok2 := value(r, child.ValueBaseline)
+	if !ok1 || !ok2 || h <= 0 || b <= 0 {
+		return exercises.Fail(r, nil, "the harness could not time the handler (%s)", answerOr(r))
+	}
+	if h > maxRatio*b {
+		return exercises.Fail(r, r.AnswerEvent, "your handler's fastest run of %s NOPs took %s of CPU; one NOP per io_uring_enter took %s: %.2f× its time, and batching brings it under %.2f×",
+			r.Scenario.Params["nops"], fmtNs(h), fmtNs(b), h/b, maxRatio)
+	}
+	return exercises.Pass()
+}
+
+func fmtNs(ns float64) string {
+	return time.Duration(ns).Round(time.Microsecond).String()
+}
