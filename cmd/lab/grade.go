@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -134,7 +136,17 @@ func (c *runExerciseCmd) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
-	res, err := g.Run(ctx, grading.Submission{Exercise: c.exercise, Files: files, Backends: c.backends})
+	// Run only on the backends the exercise is meant for.
+	var backends []engine.Kind
+	for _, k := range c.backends {
+		if slices.Contains(c.exercise.Backends, k) {
+			backends = append(backends, k)
+		}
+	}
+	if len(backends) == 0 {
+		return fmt.Errorf("%s runs on %v only", c.exercise.Slug, c.exercise.Backends)
+	}
+	res, err := g.Run(ctx, grading.Submission{Exercise: c.exercise, Files: files, Backends: backends})
 	if err != nil {
 		return err
 	}
@@ -155,6 +167,9 @@ func (c *runExerciseCmd) run(ctx context.Context, m *Main) error {
 		}
 		if r.Error != "" {
 			fmt.Fprintf(m.Stdout, "   the run ended badly: %s\n", r.Error)
+		}
+		for _, k := range slices.Sorted(maps.Keys(r.Values)) {
+			fmt.Fprintf(m.Stdout, "   measured %s = %g\n", k, r.Values[k])
 		}
 		if r.Box.Verdict != sandbox.VerdictOK {
 			fmt.Fprintf(m.Stdout, "   sandbox: %s: %s\n", r.Box.Verdict, r.Box.Reason)
