@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +21,10 @@ import (
 	"github.com/asynclab/asynclab"
 	"github.com/asynclab/asynclab/engine/sandbox"
 )
+
+// templateVersion changes whenever the way templates are made changes, so
+// a data directory never keeps a template made the old way.
+const templateVersion = 2
 
 // Inside the build sandbox the workspace, the module files and the cache
 // always live at the same paths, so cache keys computed while warming up
@@ -209,7 +214,7 @@ func (b *Builder) prepare(ctx context.Context) error {
 	// every build uses.
 	warm := filepath.Join(root, "warm")
 	req := Request{
-		Files:   []File{{Name: "handler.go", Data: []byte("package handler\n\nimport _ \"github.com/asynclab/asynclab/engine\"\n")}},
+		Files:   []File{{Name: "handler.go", Data: warmHandler()}},
 		Harness: []byte(strings.Replace(templateMain(b.cfg.Vendor), "import (\n", "import (\n\t_ \"submission/handler\"\n", 1)),
 	}
 	if err := b.writeWorkspace(warm, req); err != nil {
@@ -282,6 +287,18 @@ func (b *Builder) vendor(ctx context.Context, root string) error {
 	mod := filepath.Join(tmpl, "go.mod")
 	data, _ := os.ReadFile(mod)
 	return os.WriteFile(mod, data, 0o444)
+}
+
+// warmHandler imports everything a handler may import, so the warm cache
+// holds all of it compiled and a build compiles only the student's code.
+func warmHandler() []byte {
+	var b strings.Builder
+	b.WriteString("package handler\n\nimport (\n")
+	for _, p := range append(slices.Clone(SafeStd), EngineImports...) {
+		fmt.Fprintf(&b, "\t_ %q\n", p)
+	}
+	b.WriteString(")\n")
+	return []byte(b.String())
 }
 
 // templateMain imports every package a build may use, so `go mod vendor`
@@ -434,7 +451,7 @@ func compileProblems(log string) []Problem {
 // engine is never used with another.
 func sourceHash(vendor []string) (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%q\x00", vendor)
+	fmt.Fprintf(h, "%d\x00%q\x00%s\x00", templateVersion, vendor, warmHandler())
 	err := fs.WalkDir(asynclab.Source, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
