@@ -120,7 +120,12 @@ func describe(t *Trace, e *Event) string {
 	case KindFuture, KindTimer:
 		b.WriteString(e.Phase.String() + " " + name)
 	case KindLint:
-		b.WriteString(LintCode(e.Arg0).String() + ": " + name)
+		code := LintCode(e.Arg0).String()
+		if strings.HasPrefix(name, code+":") {
+			b.WriteString(name) // the message already says what it is
+		} else {
+			b.WriteString(code + ": " + name)
+		}
 	case KindWakeup:
 		if name == "" {
 			name = "wakeup"
