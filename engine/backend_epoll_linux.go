@@ -139,12 +139,16 @@ func (b *epollBackend) wait(timeout time.Duration) error {
 	}
 	l := b.l
 	l.counter(counterInflight, l.names.inflight, int64(l.inflight.len()))
+	if msec != 0 {
+		l.rec.Flush() // the reader sees this turn's events while the loop sleeps
+	}
 	var n int
+	var end int64
 	for {
 		start := l.stamp()
 		var err error
 		n, err = unix.EpollWait(b.epfd, b.events, msec)
-		end := l.stamp()
+		end = l.stamp()
 		if err == unix.EINTR {
 			continue
 		}
@@ -158,7 +162,7 @@ func (b *epollBackend) wait(timeout time.Duration) error {
 	if n == 0 {
 		return nil
 	}
-	l.rec.Emit(trace.Event{Kind: trace.KindWakeup, Time: l.stamp(), Name: l.names.epollWait,
+	l.rec.Emit(trace.Event{Kind: trace.KindWakeup, Time: end, Name: l.names.epollWait,
 		Fd: int32(b.epfd), Res: int64(n)})
 	for _, ev := range b.events[:n] {
 		fd := int(ev.Fd)
@@ -221,13 +225,13 @@ func (b *epollBackend) start(op *Op) {
 	case OpFsync:
 		t := l.stamp()
 		err := unix.Fsync(op.fd)
-		b.traceSys("fsync", t, op.fd, 0, err)
-		b.finish(op, errnoRes(0, err))
+		end := b.traceSys("fsync", t, op.fd, 0, err)
+		b.finishAt(op, errnoRes(0, err), end)
 	case OpClose:
 		t := l.stamp()
 		err := unix.Close(op.fd)
-		b.traceSys("close", t, op.fd, 0, err)
-		b.finish(op, errnoRes(0, err))
+		end := b.traceSys("close", t, op.fd, 0, err)
+		b.finishAt(op, errnoRes(0, err), end)
 	case OpConnect:
 		b.tryConnect(op)
 	default:
@@ -237,9 +241,9 @@ func (b *epollBackend) start(op *Op) {
 
 // attempt runs op's call once. On EAGAIN it parks the op on its fd.
 func (b *epollBackend) attempt(op *Op) {
-	res, again := b.try(op)
+	res, again, end := b.try(op)
 	if !again {
-		b.finish(op, res)
+		b.finishAt(op, res, end)
 		return
 	}
 	st := b.state(op.fd)
@@ -252,8 +256,10 @@ func (b *epollBackend) attempt(op *Op) {
 }
 
 // try performs op's non-blocking system call. It reports again when the
-// call would block, and otherwise the op's result.
-func (b *epollBackend) try(op *Op) (res int32, again bool) {
+// call would block, and otherwise the op's result. end is when the call
+// returned, as traced (-1 when there was no call), which is also when a
+// result it produced completes the op.
+func (b *epollBackend) try(op *Op) (res int32, again bool, end int64) {
 	l := b.l
 	t := l.stamp()
 	switch op.kind {
@@ -275,46 +281,46 @@ func (b *epollBackend) try(op *Op) (res int32, again bool) {
 			n, err = unix.Write(op.fd, op.buf)
 			name = "write"
 		}
-		b.traceSys(name, t, op.fd, n, err)
+		end = b.traceSys(name, t, op.fd, n, err)
 		if err == unix.EAGAIN {
-			return 0, true
+			return 0, true, end
 		}
-		return errnoRes(n, err), false
+		return errnoRes(n, err), false, end
 	case OpRecv:
 		waitAll := op.flags&unix.MSG_WAITALL != 0
 		flags := int(op.flags&^unix.MSG_WAITALL) | unix.MSG_DONTWAIT
 		n, _, err := unix.Recvfrom(op.fd, op.buf[op.got:], flags)
-		b.traceSys("recvfrom", t, op.fd, n, err)
+		end = b.traceSys("recvfrom", t, op.fd, n, err)
 		if err == unix.EAGAIN {
-			return 0, true
+			return 0, true, end
 		}
 		if err != nil {
 			if op.got > 0 {
-				return int32(op.got), false
+				return int32(op.got), false, end
 			}
-			return errnoRes(n, err), false
+			return errnoRes(n, err), false, end
 		}
 		op.got += n
 		if waitAll && n > 0 && op.got < len(op.buf) {
 			return b.try(op) // keep reading until EAGAIN or full
 		}
-		return int32(op.got), false
+		return int32(op.got), false, end
 	case OpSend:
 		err := unix.Sendto(op.fd, op.buf, int(op.flags)|unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, nil)
 		n := len(op.buf)
 		if err != nil {
 			n = 0
 		}
-		b.traceSys("sendto", t, op.fd, n, err)
+		end = b.traceSys("sendto", t, op.fd, n, err)
 		if err == unix.EAGAIN {
-			return 0, true
+			return 0, true, end
 		}
-		return errnoRes(n, err), false
+		return errnoRes(n, err), false, end
 	case OpAccept:
 		nfd, sa, err := unix.Accept4(op.fd, int(op.flags))
-		b.traceSys("accept4", t, op.fd, nfd, err)
+		end = b.traceSys("accept4", t, op.fd, nfd, err)
 		if err == unix.EAGAIN {
-			return 0, true
+			return 0, true, end
 		}
 		if err == nil {
 			op.salen = 0
@@ -322,20 +328,20 @@ func (b *epollBackend) try(op *Op) (res int32, again bool) {
 				op.salen = uint32(copy(op.sa[:], raw))
 			}
 		}
-		return errnoRes(nfd, err), false
+		return errnoRes(nfd, err), false, end
 	case OpPollAdd:
 		// Readiness itself is the result; there is no call to try.
-		return 0, true
+		return 0, true, -1
 	case OpConnect:
 		// Writable after EINPROGRESS: the handshake is over; SO_ERROR says how.
 		v, err := unix.GetsockoptInt(op.fd, unix.SOL_SOCKET, unix.SO_ERROR)
-		b.traceSysArg("getsockopt", t, op.fd, v, err, unix.SO_ERROR)
+		end = b.traceSysArg("getsockopt", t, op.fd, v, err, unix.SO_ERROR)
 		if err != nil {
-			return errnoRes(0, err), false
+			return errnoRes(0, err), false, end
 		}
-		return -int32(v), false
+		return -int32(v), false, end
 	}
-	return -int32(unix.EINVAL), false
+	return -int32(unix.EINVAL), false, -1
 }
 
 func uintptrOf(p []byte) uintptr { return uintptr(unsafe.Pointer(&p[0])) }
@@ -348,9 +354,9 @@ func (b *epollBackend) tryConnect(op *Op) {
 	if errno != 0 {
 		err = errno
 	}
-	b.traceSys("connect", t, op.fd, 0, err)
+	end := b.traceSys("connect", t, op.fd, 0, err)
 	if err != unix.EINPROGRESS {
-		b.finish(op, errnoRes(0, err))
+		b.finishAt(op, errnoRes(0, err), end)
 		return
 	}
 	st := b.state(op.fd)
@@ -364,8 +370,9 @@ func (b *epollBackend) dispatch(st *fdState, mask uint32) {
 	if l.cfg.Trigger == OneShot {
 		st.disarmed = true
 	}
+	now := l.stamp() // one readiness report: both directions share its time
 	if mask&(unix.EPOLLIN|unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
-		l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: l.stamp(), Name: l.names.readable,
+		l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: now, Name: l.names.readable,
 			Fd: int32(st.fd), Arg0: int64(mask)})
 		if st.rw != nil {
 			st.rw.fire(mask)
@@ -373,7 +380,7 @@ func (b *epollBackend) dispatch(st *fdState, mask uint32) {
 		st.readers = b.serve(st.readers, mask)
 	}
 	if mask&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
-		l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: l.stamp(), Name: l.names.writable,
+		l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: now, Name: l.names.writable,
 			Fd: int32(st.fd), Arg0: int64(mask)})
 		if st.ww != nil {
 			st.ww.fire(mask)
@@ -390,17 +397,18 @@ func (b *epollBackend) serve(ops []*Op, mask uint32) []*Op {
 		op := ops[0]
 		var res int32
 		var again bool
+		end := int64(-1)
 		if op.kind == OpPollAdd {
 			res = int32(mask & (op.flags | unix.EPOLLERR | unix.EPOLLHUP))
 			again = res == 0
 		} else {
-			res, again = b.try(op)
+			res, again, end = b.try(op)
 		}
 		if again {
 			break
 		}
 		ops = ops[1:]
-		b.finish(op, res)
+		b.finishAt(op, res, end)
 	}
 	return ops
 }
@@ -486,8 +494,8 @@ func (b *epollBackend) serveFile(st *fdState) {
 	readers, writers := st.readers, st.writers
 	st.readers, st.writers = nil, nil
 	for _, op := range append(readers, writers...) {
-		res, _ := b.try(op)
-		b.finish(op, res)
+		res, _, end := b.try(op)
+		b.finishAt(op, res, end)
 	}
 	delete(b.fds, st.fd)
 }
@@ -539,10 +547,14 @@ func (b *epollBackend) rearm(w *Watch) {
 }
 
 // finish completes op and moves its chain along.
-func (b *epollBackend) finish(op *Op, res int32) {
+func (b *epollBackend) finish(op *Op, res int32) { b.finishAt(op, res, -1) }
+
+// finishAt is finish for a result that a system call returned at time at
+// (as traced; below zero: read the clock).
+func (b *epollBackend) finishAt(op *Op, res int32, at int64) {
 	l := b.l
 	next := op.next
-	l.completeOp(op, res, 0)
+	l.completeOp(op, res, 0, at)
 	if next != nil {
 		next.held = false
 		switch {
@@ -583,18 +595,21 @@ func (b *epollBackend) armLinkTimeout(op, lt *Op) {
 	})
 }
 
-// traceSys records a system call the backend made for an op.
-func (b *epollBackend) traceSys(name string, start int64, fd, n int, err error) {
-	b.traceSysArg(name, start, fd, n, err, 0)
+// traceSys records a system call the backend made for an op and returns
+// the time the call ended (0 when tracing is off).
+func (b *epollBackend) traceSys(name string, start int64, fd, n int, err error) int64 {
+	return b.traceSysArg(name, start, fd, n, err, 0)
 }
 
-func (b *epollBackend) traceSysArg(name string, start int64, fd, n int, err error, arg int64) {
+func (b *epollBackend) traceSysArg(name string, start int64, fd, n int, err error, arg int64) int64 {
 	l := b.l
 	if !l.rec.Enabled() {
-		return
+		return 0
 	}
-	l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: start, Dur: l.rec.Now() - start,
+	end := l.rec.Now()
+	l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: start, Dur: end - start,
 		Name: l.names.sys(l.rec, name), Fd: int32(fd), Res: int64(errnoRes(n, err)), Arg0: arg})
+	return end
 }
 
 // errnoRes folds a result and an error into io_uring's convention.

@@ -25,6 +25,12 @@ type uringBackend struct {
 	pending []*Op
 	cqes    []uring.CQE
 	busy    bool // the last reap found completions
+
+	// Trace times that several events share, so that the clock is read once
+	// for them: the submits written to the SQ in one flush, and the CQEs one
+	// io_uring_enter returned.
+	submitAt int64 // time of this flush's submit events; -1 until the first
+	enterEnd int64 // when the last io_uring_enter returned
 }
 
 var _ backend = (*uringBackend)(nil)
@@ -123,6 +129,7 @@ func (b *uringBackend) rearm(w *Watch) {
 // what it has and continues, so no op is lost when a turn queues more ops
 // than the ring holds.
 func (b *uringBackend) flush() error {
+	b.submitAt = -1
 	for len(b.pending) > 0 {
 		ops := b.pending
 		b.pending = nil
@@ -152,6 +159,7 @@ func (b *uringBackend) push(op *Op) error {
 		if err := b.enter(b.ring.SQPending(), 0, 0); err != nil {
 			return err
 		}
+		b.submitAt = -1 // the SQEs after this enter are written later
 		if sqe = b.ring.GetSQE(); sqe == nil {
 			return fmt.Errorf("io_uring: SQ still full after submit")
 		}
@@ -206,7 +214,10 @@ func (b *uringBackend) prep(sqe *uring.SQE, op *Op) {
 	sqe.Flags |= op.order.sqeFlags()
 	sqe.UserData = op.id
 	op.state.CompareAndSwap(uint32(OpQueued), uint32(OpSubmitted))
-	l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: l.stamp(), Op: op.id, Fd: int32(op.fd),
+	if b.submitAt < 0 {
+		b.submitAt = l.stamp()
+	}
+	l.rec.Emit(trace.Event{Kind: trace.KindSubmit, Time: b.submitAt, Op: op.id, Fd: int32(op.fd),
 		Name: op.name, Arg0: int64(sqe.Flags), Arg1: int64(len(op.buf))})
 }
 
@@ -259,6 +270,9 @@ func (b *uringBackend) waitEnter(timeout time.Duration) error {
 			return nil
 		}
 	}
+	if min == 1 {
+		l.rec.Flush() // the reader sees this turn's events while the loop sleeps
+	}
 	start := l.stamp()
 	var n int
 	var err error
@@ -303,13 +317,19 @@ func (b *uringBackend) traceEnter(start int64, toSubmit, minComplete uint32, n i
 	if errors.As(err, &errno) {
 		res = -int64(errno)
 	}
-	l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: start, Dur: l.stamp() - start, Name: l.names.uringEnter,
+	b.enterEnd = l.stamp()
+	l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: start, Dur: b.enterEnd - start, Name: l.names.uringEnter,
 		Fd: int32(b.ring.Fd()), Res: res, Arg0: int64(toSubmit), Arg1: int64(minComplete)})
 }
 
-// reap turns every ready CQE into a completion.
+// reap turns every ready CQE into a completion. The completions, and the
+// wakeup that counts them, are recorded at the time the io_uring_enter that
+// returned them ended.
 func (b *uringBackend) reap() error {
 	l := b.l
+	if b.enterEnd == 0 {
+		b.enterEnd = l.stamp() // tracing was turned on after the enter
+	}
 	total := 0
 	for {
 		n := b.ring.Reap(b.cqes)
@@ -327,7 +347,7 @@ func (b *uringBackend) reap() error {
 			break
 		}
 		if total == 0 {
-			l.counter(counterCQReady, l.names.cqReady, int64(n)+int64(b.ring.CQReady()))
+			l.counterAt(counterCQReady, l.names.cqReady, int64(n)+int64(b.ring.CQReady()), b.enterEnd)
 		}
 		total += n
 		for _, c := range b.cqes[:n] {
@@ -336,7 +356,7 @@ func (b *uringBackend) reap() error {
 	}
 	b.busy = total > 0
 	if total > 0 {
-		l.rec.Emit(trace.Event{Kind: trace.KindWakeup, Time: l.stamp(), Name: l.names.uringEnter,
+		l.rec.Emit(trace.Event{Kind: trace.KindWakeup, Time: b.enterEnd, Name: l.names.uringEnter,
 			Fd: int32(b.ring.Fd()), Res: int64(total)})
 	}
 	return nil
@@ -346,7 +366,7 @@ func (b *uringBackend) complete(c uring.CQE) {
 	l := b.l
 	op := l.inflight.get(c.UserData)
 	if op == nil {
-		l.rec.Emit(trace.Event{Kind: trace.KindMark, Time: l.stamp(), Op: c.UserData, Res: int64(c.Res),
+		l.rec.Emit(trace.Event{Kind: trace.KindMark, Time: b.enterEnd, Op: c.UserData, Res: int64(c.Res),
 			Fd: -1, Name: l.rec.Intern("stale CQE for a reused slot (ignored)")})
 		return
 	}
@@ -366,9 +386,9 @@ func (b *uringBackend) complete(c uring.CQE) {
 		// decides the target's outcome.
 		l.inflight.remove(op.id)
 		op.state.Store(uint32(OpDone))
-		l.rec.Emit(trace.Event{Kind: trace.KindCancel, Time: l.stamp(), Op: op.target, Res: int64(c.Res),
+		l.rec.Emit(trace.Event{Kind: trace.KindCancel, Time: b.enterEnd, Op: op.target, Res: int64(c.Res),
 			Fd: -1, Name: op.name})
 	default:
-		l.completeOp(op, c.Res, c.Flags)
+		l.completeOp(op, c.Res, c.Flags, b.enterEnd)
 	}
 }

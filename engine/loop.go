@@ -337,6 +337,11 @@ func (l *Loop) runTask(t task, start int64) (end int64) {
 	}
 	l.rec.Emit(trace.Event{Kind: trace.KindHandler, Phase: trace.PhaseBegin, Time: start,
 		Name: t.name, Op: t.op, Arg0: t.ready, Fd: -1})
+	if l.cfg.StallLimit > 0 {
+		// Publish now, so that a harness draining the trace when this
+		// handler stalls sees it begin.
+		l.rec.Flush()
+	}
 	defer func() {
 		end = l.stamp()
 		if l.cfg.StallLimit > 0 {
@@ -381,12 +386,19 @@ const (
 	numCounters
 )
 
-func (l *Loop) counter(c int, name trace.NameID, v int64) {
+func (l *Loop) counter(c int, name trace.NameID, v int64) { l.counterAt(c, name, v, -1) }
+
+// counterAt is counter for a value the loop learned at time at, when that
+// time has been read already; below zero it reads the clock.
+func (l *Loop) counterAt(c int, name trace.NameID, v int64, at int64) {
 	if l.counters[c] == v+1 || !l.rec.Enabled() {
 		return
 	}
 	l.counters[c] = v + 1 // zero means never recorded
-	l.rec.Emit(trace.Event{Kind: trace.KindCounter, Time: l.rec.Now(), Name: name, Res: v, Fd: -1})
+	if at < 0 {
+		at = l.rec.Now()
+	}
+	l.rec.Emit(trace.Event{Kind: trace.KindCounter, Time: at, Name: name, Res: v, Fd: -1})
 }
 
 func (l *Loop) newID() uint64 {

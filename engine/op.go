@@ -288,8 +288,10 @@ func (l *Loop) startOp(op *Op) {
 }
 
 // completeOp records op's outcome, decided by its own completion. It is the
-// only place an op becomes done.
-func (l *Loop) completeOp(op *Op, res int32, cqeFlags uint32) {
+// only place an op becomes done. at is when the loop learned of the
+// completion, if the backend already read the clock for that instant (the
+// end of the system call that returned it); below zero it reads the clock.
+func (l *Loop) completeOp(op *Op, res int32, cqeFlags uint32, at int64) {
 	for {
 		s := op.state.Load()
 		if s == uint32(OpDone) {
@@ -305,7 +307,10 @@ func (l *Loop) completeOp(op *Op, res int32, cqeFlags uint32) {
 	}
 	op.res, op.cqeFlags = res, cqeFlags
 	l.inflight.remove(op.id)
-	now := l.stamp()
+	now := at
+	if now < 0 {
+		now = l.stamp()
+	}
 	l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: now, Op: op.id, Fd: int32(op.fd),
 		Name: op.name, Res: int64(res), Arg0: int64(cqeFlags)})
 	if op.complete != nil {

@@ -26,8 +26,10 @@ import (
 // call ServeChild first, before doing anything else.
 //
 // The child answers each "m" line on standard input with a line
-// "m <cpu-ns> <events> <dropped>" on file descriptor 3: its own CPU time so
-// far (utime+stime from getrusage) and what its recorder reported. Its
+// "m <cpu-ns> <loop-cpu-ns> <events> <dropped>" on file descriptor 3: its
+// own CPU time so far (utime+stime from getrusage RUSAGE_SELF), its loop
+// thread's (see [ServerStats.SetLoopCPU]; -1 if unknown) and what its
+// recorder reported. Its
 // standard output goes to the parent's standard error, so that whatever a
 // server library prints cannot garble the answers.
 func ServeChild(extra ...Server) bool {
@@ -99,7 +101,10 @@ func answerMarks(in io.Reader, out io.Writer, st *ServerStats, atExit func()) {
 		if sc.Text() != "m" {
 			continue
 		}
-		fmt.Fprintf(out, "m %d %d %d\n", selfCPU(), st.Events.Load(), st.Dropped.Load())
+		// The loop thread first: reading it goes through the loop, and the
+		// process figure should include that trip.
+		loop := st.LoopCPU()
+		fmt.Fprintf(out, "m %d %d %d %d\n", selfCPU(), loop, st.Events.Load(), st.Dropped.Load())
 	}
 	atExit()
 	os.Exit(0)
@@ -109,6 +114,17 @@ func answerMarks(in io.Reader, out io.Writer, st *ServerStats, atExit func()) {
 func selfCPU() int64 {
 	var ru unix.Rusage
 	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return -1
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// ThreadCPU returns the calling OS thread's user plus system time in
+// nanoseconds (getrusage RUSAGE_THREAD), or -1 on error. The caller should
+// be locked to the thread it means.
+func ThreadCPU() int64 {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
 		return -1
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
@@ -126,6 +142,7 @@ type child struct {
 // mark is one answer to "m".
 type mark struct {
 	cpu     int64
+	loopCPU int64 // -1 when the server cannot tell
 	events  uint64
 	dropped uint64
 }
@@ -167,7 +184,8 @@ func startChild(srv Server, port, msgSize, cpu int, profileDir string) (*child, 
 	return &child{cmd: cmd, in: in, outf: out, out: bufio.NewReader(out)}, nil
 }
 
-// mark asks the child for its CPU time and trace counts.
+// mark asks the child for its CPU time, its loop thread's and its trace
+// counts.
 func (c *child) mark() (mark, error) {
 	if _, err := io.WriteString(c.in, "m\n"); err != nil {
 		return mark{}, fmt.Errorf("ask server child: %w", err)
@@ -177,7 +195,7 @@ func (c *child) mark() (mark, error) {
 		return mark{}, fmt.Errorf("read server child: %w", err)
 	}
 	var m mark
-	if _, err := fmt.Sscanf(line, "m %d %d %d\n", &m.cpu, &m.events, &m.dropped); err != nil {
+	if _, err := fmt.Sscanf(line, "m %d %d %d %d\n", &m.cpu, &m.loopCPU, &m.events, &m.dropped); err != nil {
 		return mark{}, fmt.Errorf("server child said %q: %w", line, err)
 	}
 	return m, nil

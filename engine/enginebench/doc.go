@@ -7,7 +7,8 @@
 //     getpid, all on one locked, pinned OS thread;
 //   - a closed-loop TCP echo (100 connections, 128-byte messages) against
 //     our epoll loop, our io_uring loop and Go's net package, each server in
-//     its own child process so that its CPU time comes from its own rusage;
+//     its own child process so that its CPU time comes from its own rusage
+//     (the whole process, and for our loops also the loop thread alone);
 //   - the cost of tracing: the same echo and a NOP sweep through the loop,
 //     with the recorder on (and drained) and off.
 //

@@ -147,6 +147,24 @@ type ServeConfig struct {
 type ServerStats struct {
 	Events  atomic.Uint64 // trace events drained
 	Dropped atomic.Uint64 // trace events lost because the ring was full
+
+	loopCPU atomic.Pointer[func() int64]
+}
+
+// SetLoopCPU lets a server whose event loop runs on one OS thread report
+// that thread's CPU time: read must return the loop thread's user plus
+// system time in nanoseconds (see [ThreadCPU], which has to run on that
+// thread), or -1 if it cannot. The child calls read at each mark, from
+// another goroutine. A server that never calls SetLoopCPU shows "-".
+func (s *ServerStats) SetLoopCPU(read func() int64) { s.loopCPU.Store(&read) }
+
+// LoopCPU returns the loop thread's CPU time in nanoseconds, or -1 when
+// the server did not say how to read it or the read failed.
+func (s *ServerStats) LoopCPU() int64 {
+	if read := s.loopCPU.Load(); read != nil {
+		return (*read)()
+	}
+	return -1
 }
 
 // Sweep is a NOP sweep run next to ours in the same run, such as the same
@@ -175,8 +193,10 @@ func DefaultTargets(o Options) []Target {
 	o = o.withDefaults()
 	ts := []Target{
 		{Name: "uring CPU/echo ÷ epoll CPU/echo", Num: EchoKey(ServerUring, "cpu"), Den: EchoKey(ServerEpoll, "cpu"), Max: 0.85},
-		{Name: "epoll echo CPU: traced ÷ untraced", Num: EchoKey(ServerEpollTraced, "cpu"), Den: EchoKey(ServerEpoll, "cpu"), Max: 1.05},
-		{Name: "uring echo CPU: traced ÷ untraced", Num: EchoKey(ServerUringTraced, "cpu"), Den: EchoKey(ServerUring, "cpu"), Max: 1.05},
+		{Name: "epoll echo process CPU: traced ÷ untraced", Num: EchoKey(ServerEpollTraced, "cpu"), Den: EchoKey(ServerEpoll, "cpu"), Max: 1.05},
+		{Name: "epoll echo loop-thread CPU: traced ÷ untraced", Num: EchoKey(ServerEpollTraced, "loopcpu"), Den: EchoKey(ServerEpoll, "loopcpu"), Max: 1.05},
+		{Name: "uring echo process CPU: traced ÷ untraced", Num: EchoKey(ServerUringTraced, "cpu"), Den: EchoKey(ServerUring, "cpu"), Max: 1.05},
+		{Name: "uring echo loop-thread CPU: traced ÷ untraced", Num: EchoKey(ServerUringTraced, "loopcpu"), Den: EchoKey(ServerUring, "loopcpu"), Max: 1.05},
 	}
 	for _, b := range o.LoopBatches {
 		ts = append(ts, Target{Name: fmt.Sprintf("loop NOP B=%d: traced ÷ untraced", b),
@@ -200,8 +220,9 @@ func LoopKey(traced bool, batch int) string {
 	return "loop/untraced/" + strconv.Itoa(batch)
 }
 
-// EchoKey is the key of an echo figure: "rps", "p50", "p99" (µs) or "cpu"
-// (µs of server CPU per echo).
+// EchoKey is the key of an echo figure: "rps", "p50", "p99" (µs), "cpu"
+// (µs of server process CPU per echo) or "loopcpu" (µs of the server's
+// loop-thread CPU per echo).
 func EchoKey(server, what string) string { return "echo/" + server + "/" + what }
 
 // Keys of the baselines.
@@ -241,9 +262,12 @@ type EchoResult struct {
 	Repeats    int
 	RPS        float64 // echoes per second
 	P50, P99   time.Duration
-	CPU        float64 // server CPU µs per echo (median)
+	CPU        float64 // server process CPU µs per echo (median)
 	CPUMin     float64 // smallest and largest CPU µs per echo over the repeats
 	CPUMax     float64
+	LoopCPU    float64 // CPU µs per echo of the server's loop thread (median); 0 if not measured
+	LoopCPUMin float64
+	LoopCPUMax float64
 	EventsPer  float64 // trace events per echo (traced servers)
 	Dropped    uint64  // trace events lost (traced servers, summed)
 	Echoes     uint64  // echoes counted, summed over the repeats
@@ -300,6 +324,8 @@ func (r Report) Value(key string) (float64, bool) {
 			return float64(e.P99) / 1e3, e.P99 > 0
 		case EchoKey(e.Server, "cpu"):
 			return e.CPU, e.CPU > 0
+		case EchoKey(e.Server, "loopcpu"):
+			return e.LoopCPU, e.LoopCPU > 0
 		}
 	}
 	return 0, false

@@ -195,7 +195,8 @@ type echoSample struct {
 	mismatches uint64
 	rps        float64
 	p50, p99   time.Duration
-	cpuPer     float64 // µs per echo
+	cpuPer     float64 // process CPU µs per echo
+	loopPer    float64 // loop-thread CPU µs per echo; -1 if not measured
 	events     uint64
 	dropped    uint64
 }
@@ -227,18 +228,25 @@ func runEcho(ctx context.Context, o Options, r *Report, extra []Server) error {
 				return fmt.Errorf("echo %s: %w", s.Name, err)
 			}
 			samples[i] = append(samples[i], sm)
-			o.progress("echo %-12s repeat %d/%d: %8.0f req/s  p50 %6.1f µs  p99 %6.1f µs  CPU %5.2f µs/echo",
-				s.Name, rep+1, o.Repeats, sm.rps, us(sm.p50), us(sm.p99), sm.cpuPer)
+			loop := "-"
+			if sm.loopPer >= 0 {
+				loop = fmt.Sprintf("%.2f", sm.loopPer)
+			}
+			o.progress("echo %-12s repeat %d/%d: %8.0f req/s  p50 %6.1f µs  p99 %6.1f µs  CPU %5.2f µs/echo  loop thread %s µs/echo",
+				s.Name, rep+1, o.Repeats, sm.rps, us(sm.p50), us(sm.p99), sm.cpuPer, loop)
 		}
 	}
 	for i, s := range servers {
-		var rps, p50, p99, cpu, evs []float64
+		var rps, p50, p99, cpu, loop, evs []float64
 		res := EchoResult{Server: s.Name, Repeats: len(samples[i])}
 		for _, sm := range samples[i] {
 			rps = append(rps, sm.rps)
 			p50 = append(p50, float64(sm.p50))
 			p99 = append(p99, float64(sm.p99))
 			cpu = append(cpu, sm.cpuPer)
+			if sm.loopPer >= 0 {
+				loop = append(loop, sm.loopPer)
+			}
 			evs = append(evs, float64(sm.events)/float64(max(sm.echoes, 1)))
 			res.Echoes += sm.echoes
 			res.Mismatches += sm.mismatches
@@ -247,6 +255,9 @@ func runEcho(ctx context.Context, o Options, r *Report, extra []Server) error {
 		res.RPS, res.CPU = median(rps), median(cpu)
 		res.P50, res.P99 = time.Duration(median(p50)), time.Duration(median(p99))
 		res.CPUMin, res.CPUMax = slices.Min(cpu), slices.Max(cpu)
+		if len(loop) == len(samples[i]) {
+			res.LoopCPU, res.LoopCPUMin, res.LoopCPUMax = median(loop), slices.Min(loop), slices.Max(loop)
+		}
 		res.EventsPer = median(evs)
 		r.Echo = append(r.Echo, res)
 	}
@@ -255,9 +266,11 @@ func runEcho(ctx context.Context, o Options, r *Report, extra []Server) error {
 
 // echoOnce runs the echo once against server (built in, or known to the
 // child through [ServeChild]'s extra servers): it starts the
-// child, connects, warms up, then measures for o.Duration. The server's CPU
-// time is its rusage after it exits minus its own reading at the start of
-// the window.
+// child, connects, warms up, then measures for o.Duration. The server's
+// process CPU time is its rusage after it exits minus its own reading at
+// the start of the window. Its loop thread's CPU time, when the server can
+// tell it, is the difference of the thread's own readings at the start and
+// the end of the window.
 func echoOnce(o Options, server Server) (echoSample, error) {
 	o = o.withDefaults().pinning()
 	port, err := freePort()
@@ -305,6 +318,10 @@ func echoOnce(o Options, server Server) (echoSample, error) {
 		if g.Echoes == 0 {
 			return errors.New("no echo completed")
 		}
+		loopPer := -1.0
+		if m0.loopCPU >= 0 && m1.loopCPU >= 0 {
+			loopPer = float64(m1.loopCPU-m0.loopCPU) / 1e3 / float64(g.Echoes)
+		}
 		s = echoSample{
 			echoes:     g.Echoes,
 			mismatches: g.Mismatches,
@@ -312,6 +329,7 @@ func echoOnce(o Options, server Server) (echoSample, error) {
 			p50:        g.Hist.Quantile(0.50),
 			p99:        g.Hist.Quantile(0.99),
 			cpuPer:     float64(cpu-m0.cpu) / 1e3 / float64(g.Echoes),
+			loopPer:    loopPer,
 			events:     m1.events - m0.events,
 			dropped:    m1.dropped - m0.dropped,
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -81,6 +82,7 @@ func serveLoop(ctx context.Context, backend engine.Kind, traced bool, cfg ServeC
 	defer unix.Close(lfd)
 	l := engine.New(engine.Config{Backend: backend, TrustHandlers: true})
 	l.Recorder().SetEnabled(traced)
+	cfg.Stats.SetLoopCPU(func() int64 { return loopThreadCPU(l) })
 	if traced {
 		stop := drainRecorder(l.Recorder(), cfg.Stats)
 		defer stop()
@@ -103,6 +105,24 @@ func serveLoop(ctx context.Context, backend engine.Kind, traced bool, cfg ServeC
 		return acceptErr
 	}
 	return err
+}
+
+// loopThreadCPU reads the CPU time of l's thread on that thread, through a
+// posted callback. It returns -1 if the loop has stopped or does not answer
+// within a few seconds.
+func loopThreadCPU(l *engine.Loop) int64 {
+	ch := make(chan int64, 1)
+	if !l.Post("bench-cpu-mark", func() { ch <- ThreadCPU() }) {
+		return -1
+	}
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-t.C:
+		return -1
+	}
 }
 
 // echoConn is one connection of the loop server. Its two ops are created

@@ -56,21 +56,27 @@ func (r Report) WriteTable(w io.Writer) error {
 
 	if len(r.Echo) > 0 {
 		line("")
-		line(fmt.Sprintf("echo: %d connections × %d B, closed loop, %v window after %v warm-up, median of %d; server CPU = child's utime+stime",
-			r.Opts.Conns, r.Opts.MsgSize, r.Opts.Duration, r.Opts.Warmup, r.Opts.Repeats))
+		line(fmt.Sprintf("echo: %d connections × %d B, closed loop, %v window after %v warm-up, median of %d", r.Opts.Conns,
+			r.Opts.MsgSize, r.Opts.Duration, r.Opts.Warmup, r.Opts.Repeats))
+		line("  process CPU = the child's utime+stime (getrusage RUSAGE_SELF, all threads); loop thread = RUSAGE_THREAD read on the loop's own thread")
 		base, hasBase := r.EchoFor(ServerEpoll)
-		p("server\treq/s\tp50 µs\tp99 µs\tCPU µs/echo\tmin–max\tCPU÷epoll\tevents/echo\tdropped\t\n")
+		p("server\treq/s\tp50 µs\tp99 µs\tprocess CPU µs/echo\tmin–max\tCPU÷epoll\tloop-thread CPU µs/echo\tmin–max\tevents/echo\tdropped\t\n")
 		for _, e := range r.Echo {
 			ratio := "-"
 			if hasBase && base.CPU > 0 {
 				ratio = fmt.Sprintf("%.3f", e.CPU/base.CPU)
 			}
+			loop, loopRange := "-", "-"
+			if e.LoopCPU > 0 {
+				loop = fmt.Sprintf("%.3f", e.LoopCPU)
+				loopRange = fmt.Sprintf("%.3f–%.3f", e.LoopCPUMin, e.LoopCPUMax)
+			}
 			ev := "-"
 			if e.EventsPer > 0 {
 				ev = fmt.Sprintf("%.1f", e.EventsPer)
 			}
-			p("%s\t%.0f\t%.1f\t%.1f\t%.3f\t%.3f–%.3f\t%s\t%s\t%d\t\n", e.Server, e.RPS, us(e.P50), us(e.P99),
-				e.CPU, e.CPUMin, e.CPUMax, ratio, ev, e.Dropped)
+			p("%s\t%.0f\t%.1f\t%.1f\t%.3f\t%.3f–%.3f\t%s\t%s\t%s\t%s\t%d\t\n", e.Server, e.RPS, us(e.P50), us(e.P99),
+				e.CPU, e.CPUMin, e.CPUMax, ratio, loop, loopRange, ev, e.Dropped)
 		}
 	}
 

@@ -347,9 +347,11 @@ func TestStream(t *testing.T) {
 			id := r.Intern(fmt.Sprint("h", i%300))
 			r.Emit(Event{Kind: KindMark, Name: id, Arg0: int64(i), Time: r.Now(), Fd: -1})
 			if i%64 == 0 {
+				r.Flush() // as a loop does before it blocks
 				time.Sleep(10 * time.Microsecond)
 			}
 		}
+		r.Flush()
 	}()
 	wg.Wait()
 	cancel()
@@ -392,9 +394,11 @@ func TestStreamAll(t *testing.T) {
 				id := r.Intern(fmt.Sprintf("loop%d-%d", r.Loop(), i%50))
 				r.Emit(Event{Kind: KindMark, Name: id, Arg0: int64(i), Time: r.Now()})
 				if i%100 == 0 {
+					r.Flush() // as a loop does before it blocks
 					time.Sleep(50 * time.Microsecond)
 				}
 			}
+			r.Flush()
 		}()
 	}
 	wg.Wait()

@@ -34,6 +34,7 @@ func TestRecorderOrderAndSeq(t *testing.T) {
 	for i := range 5 {
 		r.Emit(Event{Kind: KindMark, Time: int64(i * 10), Arg0: int64(i)})
 	}
+	r.Flush()
 	got := r.Drain(nil)
 	var want []Event
 	for i := range 5 {
@@ -56,6 +57,7 @@ func TestRecorderWraparound(t *testing.T) {
 		for i := range 3 {
 			r.Emit(Event{Kind: KindMark, Arg0: int64(round*3 + i)})
 		}
+		r.Flush()
 		got = r.Drain(got)
 	}
 	if len(got) != 30 {
@@ -79,12 +81,14 @@ func TestRecorderFullDropsAndCounts(t *testing.T) {
 	if got := r.Dropped(); got != 3 {
 		t.Errorf("Dropped() after 7 Emits into 4 slots = %d, want 3", got)
 	}
+	// The first drop published the stored events, so no Flush is needed.
 	got := r.Drain(nil)
 	if len(got) != 4 {
 		t.Fatalf("Drain = %d events, want 4", len(got))
 	}
 	// Drops consume sequence numbers, so the next stored event shows a gap.
 	r.Emit(Event{Kind: KindMark, Arg0: 7})
+	r.Flush()
 	got = r.Drain(got)
 	var seqs []uint64
 	for _, e := range got {
@@ -92,6 +96,39 @@ func TestRecorderFullDropsAndCounts(t *testing.T) {
 	}
 	if diff := cmp.Diff([]uint64{1, 2, 3, 4, 8}, seqs); diff != "" {
 		t.Errorf("seqs (-want +got):\n%s", diff)
+	}
+}
+
+// TestRecorderPublish checks when the reader sees what the owner emitted:
+// after the owner's Flush, or once a batch of publishBatch events is
+// waiting, and not before.
+func TestRecorderPublish(t *testing.T) {
+	r := NewRecorder(0, 1024, time.Now())
+	r.Emit(Event{Kind: KindMark})
+	if got := r.Drain(nil); len(got) != 0 {
+		t.Errorf("Drain after Emit without Flush = %d events, want 0", len(got))
+	}
+	r.Flush()
+	if got := r.Drain(nil); len(got) != 1 || got[0].Seq != 1 {
+		t.Errorf("Drain after Flush = %+v, want the event with seq 1", got)
+	}
+	for range publishBatch - 1 {
+		r.Emit(Event{Kind: KindMark})
+	}
+	if got := r.Drain(nil); len(got) != 0 {
+		t.Errorf("Drain after %d Emits = %d events, want 0", publishBatch-1, len(got))
+	}
+	r.Emit(Event{Kind: KindMark})
+	got := r.Drain(nil)
+	if len(got) != publishBatch {
+		t.Fatalf("Drain after %d Emits = %d events, want %d", publishBatch, len(got), publishBatch)
+	}
+	if first, last := got[0].Seq, got[len(got)-1].Seq; first != 2 || last != publishBatch+1 {
+		t.Errorf("batch seqs = %d..%d, want 2..%d", first, last, publishBatch+1)
+	}
+	r.Flush() // nothing new: publishes nothing
+	if got := r.Drain(nil); len(got) != 0 {
+		t.Errorf("Drain after an empty Flush = %d events, want 0", len(got))
 	}
 }
 
@@ -106,6 +143,7 @@ func TestRecorderDisabled(t *testing.T) {
 	r.Flush()
 	r.SetEnabled(true)
 	r.Emit(Event{Kind: KindMark})
+	r.Flush()
 	got := r.Drain(nil)
 	if len(got) != 1 || got[0].Seq != 1 {
 		t.Errorf("Drain = %+v, want one event with seq 1", got)
@@ -122,12 +160,15 @@ func TestRecorderForeign(t *testing.T) {
 		r.EmitForeign(Event{Kind: KindLint, Time: 50, Arg0: int64(LintOffLoop)})
 	}()
 	wg.Wait()
-	if got := r.Drain(nil); len(got) != 1 {
-		t.Fatalf("Drain before Flush = %d events, want 1", len(got))
+	if got := r.Drain(nil); len(got) != 0 {
+		t.Fatalf("Drain before Flush = %d events, want 0", len(got))
 	}
 	r.Flush()
 	got := r.Drain(nil)
-	want := []Event{{Seq: 2, Loop: 2, Kind: KindLint, Time: 50, Arg0: int64(LintOffLoop)}}
+	want := []Event{
+		{Seq: 1, Loop: 2, Kind: KindMark, Time: 100},
+		{Seq: 2, Loop: 2, Kind: KindLint, Time: 50, Arg0: int64(LintOffLoop)},
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Drain after Flush (-want +got):\n%s", diff)
 	}
@@ -143,6 +184,7 @@ func TestRecorderForeignOverflow(t *testing.T) {
 	}
 	r.Flush()
 	r.Emit(Event{Kind: KindMark})
+	r.Flush()
 	got := r.Drain(nil)
 	if len(got) != foreignCap+1 {
 		t.Fatalf("Drain = %d events, want %d", len(got), foreignCap+1)
@@ -174,7 +216,7 @@ func TestRecorderConcurrent(t *testing.T) {
 			// In the first half, wait for the reader whenever the ring is
 			// half full, so most events are stored; in the second half run
 			// free, so the ring fills and drops.
-			for i < n/2 && r.head.Load()-r.tail.Load() > 128 {
+			for i < n/2 && r.head-r.tail.Load() > 128 {
 				runtime.Gosched()
 			}
 		}
@@ -190,6 +232,9 @@ func TestRecorderConcurrent(t *testing.T) {
 		buf = r.Drain(buf[:0])
 		got = append(got, buf...)
 	}
+	// The owner has stopped (done is closed), so this goroutine may publish
+	// the events it stored after its last publish.
+	r.Flush()
 	got = r.Drain(got)
 
 	var last uint64
@@ -222,12 +267,13 @@ func TestRecorderZeroAllocs(t *testing.T) {
 	}{
 		{"Emit", func() {
 			r.Emit(ev)
-			if r.head.Load()-r.tail.Load() > 512 {
+			if r.head-r.tail.Load() > 512 {
 				buf = r.Drain(buf[:0])
 			}
 		}},
 		{"Emit full ring", func() { r.Emit(ev) }},
 		{"Flush empty", r.Flush},
+		{"Emit+Flush", func() { r.Emit(ev); r.Flush(); buf = r.Drain(buf[:0]) }},
 		{"EmitForeign+Flush", func() { r.EmitForeign(ev); r.Flush(); buf = r.Drain(buf[:0]) }},
 		{"Intern existing", func() { _ = r.Intern("read") }},
 		{"Now", func() { _ = r.Now() }},
@@ -409,5 +455,38 @@ func BenchmarkInternExisting(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r.Intern("handler name")
+	}
+}
+
+// emitLiteral emits the way the engine does: a composite literal built at
+// the call site, most of its fields constant.
+//
+//go:noinline
+func emitLiteral(r *Recorder, t int64, op uint64, name NameID) {
+	r.Emit(Event{Kind: KindSubmit, Time: t, Op: op, Fd: 5, Name: name, Arg0: 3, Arg1: 128})
+}
+
+func BenchmarkEmitLiteral(b *testing.B) {
+	r := NewRecorder(0, 1<<16, time.Now())
+	id := r.Intern("read")
+	buf := make([]Event, 0, 1<<16)
+	for i := 0; b.Loop(); i++ {
+		emitLiteral(r, int64(i), uint64(i), id)
+		if i&1023 == 1023 {
+			r.Flush()
+			buf = r.Drain(buf[:0])
+		}
+	}
+	if r.Dropped() != 0 {
+		b.Fatalf("dropped %d", r.Dropped())
+	}
+}
+
+func BenchmarkEmitLiteralDisabled(b *testing.B) {
+	r := NewRecorder(0, 16, time.Now())
+	r.SetEnabled(false)
+	id := r.Intern("read")
+	for i := 0; b.Loop(); i++ {
+		emitLiteral(r, int64(i), uint64(i), id)
 	}
 }
