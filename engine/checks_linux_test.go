@@ -62,9 +62,11 @@ func TestResolveOffLoopIsFlaggedAndPostedBack(t *testing.T) {
 
 func TestStallWatchdog(t *testing.T) {
 	var stalled atomic.Pointer[engine.StallError]
-	l := engine.New(engine.Config{StallLimit: 40 * time.Millisecond, OnStall: func(e *engine.StallError) {
+	rec := trace.NewRecorder(0, 1<<16, time.Now())
+	l := engine.New(engine.Config{Recorder: rec, StallLimit: 40 * time.Millisecond, OnStall: func(e *engine.StallError) {
 		stalled.CompareAndSwap(nil, e)
 	}})
+	recorders.Store(l, rec)
 	run(t, l, func() {
 		l.Queue("hog", func() {
 			for stalled.Load() == nil {
@@ -99,7 +101,9 @@ func TestTriggers(t *testing.T) {
 			defer unix.Close(p[0])
 			defer unix.Close(p[1])
 			unix.Write(p[1], []byte("abc"))
-			l := engine.New(engine.Config{Trigger: tt.trigger})
+			rec := trace.NewRecorder(0, 1<<16, time.Now())
+			l := engine.New(engine.Config{Trigger: tt.trigger, Recorder: rec})
+			recorders.Store(l, rec)
 			calls := 0
 			run(t, l, func() {
 				_, err := l.OnReadable(p[0], "reader", func(uint32) {

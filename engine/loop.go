@@ -137,9 +137,6 @@ func New(cfg Config) *Loop {
 	return l
 }
 
-// Recorder returns the loop's trace recorder. It is safe for concurrent use.
-func (l *Loop) Recorder() *trace.Recorder { return l.rec }
-
 // Sys returns the traced system call wrappers bound to this loop.
 func (l *Loop) Sys() *sys.Sys { return l.sys }
 
@@ -401,9 +398,11 @@ func (l *Loop) counterAt(c int, name trace.NameID, v int64, at int64) {
 	l.rec.Emit(trace.Event{Kind: trace.KindCounter, Time: at, Name: name, Res: v, Fd: -1})
 }
 
+// newID numbers futures and timers. The top bit keeps them apart from op
+// ids (slot<<32 | generation), so an id in the trace names one thing.
 func (l *Loop) newID() uint64 {
 	l.nextID++
-	return l.nextID
+	return 1<<63 | l.nextID
 }
 
 // mustOnLoop panics with a clear message when a loop-only method is called

@@ -42,7 +42,8 @@ func Run(ctx context.Context, kind engine.Kind) (*Result, error) {
 	defer unix.Close(fd)
 	defer peer.Close()
 
-	l := engine.New(engine.Config{Backend: kind, Fallback: true})
+	rec := trace.NewRecorder(0, 1<<16, time.Now())
+	l := engine.New(engine.Config{Backend: kind, Fallback: true, Recorder: rec})
 	res := &Result{Backend: kind}
 	err = l.Run(ctx, "main", func() {
 		go send(peer)
@@ -56,7 +57,7 @@ func Run(ctx context.Context, kind engine.Kind) (*Result, error) {
 		return nil, fmt.Errorf("demo on %s: %w", kind, err)
 	}
 	res.Backend, res.Fallback = l.Backend(), l.FallbackReason()
-	res.Trace = l.Recorder().Snapshot()
+	res.Trace = rec.Snapshot()
 	return res, nil
 }
 

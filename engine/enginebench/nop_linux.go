@@ -127,9 +127,9 @@ func Getpid(ops int) {
 // the time per NOP after a warm-up of ops/8, the events drained and the
 // events dropped. It must be called on a goroutine that may lock its thread.
 func LoopNOP(ctx context.Context, backend engine.Kind, traced bool, batch, ops int) (perOp time.Duration, events, dropped uint64, err error) {
-	l := engine.New(engine.Config{Backend: backend, TrustHandlers: true})
-	rec := l.Recorder()
+	rec := trace.NewRecorder(0, 1<<16, time.Now())
 	rec.SetEnabled(traced)
+	l := engine.New(engine.Config{Backend: backend, TrustHandlers: true, Recorder: rec})
 	var st ServerStats
 	stopDrain := func() {}
 	if traced {

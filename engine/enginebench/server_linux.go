@@ -12,6 +12,7 @@ import (
 
 	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/sys"
+	"github.com/asynclab/asynclab/engine/trace"
 )
 
 // Servers returns the built-in echo servers in the order the echo runs
@@ -80,11 +81,12 @@ func serveLoop(ctx context.Context, backend engine.Kind, traced bool, cfg ServeC
 		return err
 	}
 	defer unix.Close(lfd)
-	l := engine.New(engine.Config{Backend: backend, TrustHandlers: true})
-	l.Recorder().SetEnabled(traced)
+	rec := trace.NewRecorder(0, 1<<16, time.Now())
+	rec.SetEnabled(traced)
+	l := engine.New(engine.Config{Backend: backend, TrustHandlers: true, Recorder: rec})
 	cfg.Stats.SetLoopCPU(func() int64 { return loopThreadCPU(l) })
 	if traced {
-		stop := drainRecorder(l.Recorder(), cfg.Stats)
+		stop := drainRecorder(rec, cfg.Stats)
 		defer stop()
 	}
 	var acceptErr error

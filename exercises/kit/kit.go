@@ -63,10 +63,13 @@ const (
 // Env is what the harness gives a driver: the loop, the arguments and a way
 // to report.
 type Env struct {
-	Loop    *engine.Loop
-	Args    Args
-	done    bool
-	reports *trace.Recorder
+	Loop *engine.Loop
+	// Recorder is the loop's recorder. The loop never hands it to the
+	// handler, so only the harness can pause or read it.
+	Recorder *trace.Recorder
+	Args     Args
+	done     bool
+	reports  *trace.Recorder
 }
 
 // ReportLoop is the loop id of the harness's own reports in the trace. They
@@ -137,7 +140,7 @@ func Main(drive func(e *Env)) {
 			reports.Flush()
 			finish(0)
 		}})
-	env := &Env{Loop: l, Args: a, reports: reports}
+	env := &Env{Loop: l, Recorder: rec, Args: a, reports: reports}
 	runCtx, cancel := context.WithTimeout(context.Background(), a.Timeout)
 	defer cancel()
 	err := l.Run(runCtx, "harness", func() { drive(env) })

@@ -20,6 +20,7 @@ func TestCheck(t *testing.T) {
 		{"os import", []builder.File{{"handler.go", []byte("package handler\n\nimport \"os\"\n\nvar _ = os.Args\n")}}, `import "os" is not allowed`, 3},
 		{"unsafe", []builder.File{{"handler.go", []byte("package handler\n\nimport (\n\t\"fmt\"\n\t\"unsafe\"\n)\n")}}, `import "unsafe"`, 5},
 		{"syscall", []builder.File{{"a.go", []byte("package handler\nimport \"syscall\"\n")}}, `import "syscall"`, 2},
+		{"trace recorder", []builder.File{{"a.go", []byte("package handler\nimport \"github.com/asynclab/asynclab/engine/trace\"\n")}}, `import "github.com/asynclab/asynclab/engine/trace"`, 2},
 		{"x/sys", []builder.File{{"a.go", []byte("package handler\nimport \"golang.org/x/sys/unix\"\n")}}, `import "golang.org/x/sys/unix"`, 2},
 		{"cgo", []builder.File{{"a.go", []byte("package handler\n\n// #include <stdio.h>\nimport \"C\"\n")}}, "cgo is not allowed", 4},
 		{"linkname", []builder.File{{"a.go", []byte("package handler\n\n//go:linkname x runtime.x\nvar x int\n")}}, "//go:linkname", 3},

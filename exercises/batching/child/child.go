@@ -247,7 +247,7 @@ func (x *harness) call(offs []int64, nops int, timed int, next func()) {
 	// One SQ of NOPs first, outside the call and the trace: a new ring's
 	// first submissions fill the kernel's request cache, and the
 	// baseline's ring is warm.
-	x.l.Recorder().SetEnabled(false)
+	x.e.Recorder.SetEnabled(false)
 	warm := make([]engine.CQE, 2*x.entries)
 	for j := range x.entries {
 		r.PrepNop(uint64(j))
@@ -256,7 +256,7 @@ func (x *harness) call(offs []int64, nops int, timed int, next func()) {
 	for got := 0; got < x.entries; {
 		got += r.Reap(warm)
 	}
-	x.l.Recorder().SetEnabled(true)
+	x.e.Recorder.SetEnabled(true)
 	answered := false
 	limit := x.l.AfterFunc("harness: the handler did not call done", x.e.Args.Duration("call_limit", time.Second), func() {
 		answered = true
@@ -388,7 +388,7 @@ func (x *harness) planSweep() {
 	})
 	paused := func(f func()) func(next func()) {
 		return func(next func()) {
-			rec := x.l.Recorder()
+			rec := x.e.Recorder
 			rec.SetEnabled(false)
 			f()
 			rec.SetEnabled(true)

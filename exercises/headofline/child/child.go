@@ -105,7 +105,7 @@ type server struct {
 // Main runs h against the scenario's requests.
 func Main(h Handler) {
 	kit.Main(func(e *kit.Env) {
-		s := &server{e: e, l: e.Loop, h: h, rec: e.Loop.Recorder()}
+		s := &server{e: e, l: e.Loop, h: h, rec: e.Recorder}
 		s.start()
 	})
 }
