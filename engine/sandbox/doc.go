@@ -23,7 +23,7 @@
 // # Identity
 //
 // A root server maps the box's root to a dedicated host uid and gid
-// (1600000000, see [BoxIDs]) with no supplementary groups; an
+// (1600000000 plus the server's pid, see [BoxIDs]) with no supplementary groups; an
 // unprivileged server can map only itself. The program is root of its
 // user namespace with no capability at all (bounding, ambient,
 // inheritable, permitted and effective sets empty, secure bits locked,

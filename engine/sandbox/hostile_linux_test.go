@@ -422,7 +422,7 @@ func TestServerKilledMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	server := cmd.Process.Pid
-	uid, _ := BoxIDs()
+	uid := boxID + server // that server's boxes run as its own id (see BoxIDs)
 	// The box: the processes of the box's uid in a run cgroup of that
 	// server.
 	marker := fmt.Sprintf("/%s/%s%d-", parentName, runPrefix, server)

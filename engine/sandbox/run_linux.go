@@ -23,21 +23,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// boxID is the host uid and gid a root server maps the box's root to: a
-// dedicated id that owns no file and runs no process on the host. Seen
-// from the host, the box is that unprivileged user with no supplementary
-// groups, so even outside its mount namespace it could read only
-// world-readable files; and it cannot signal, ptrace or share limits
-// (RLIMIT_NPROC counts per user namespace) with anything outside.
+// boxID is the base of the host uids and gids a root server maps a box's
+// root to: dedicated ids that own no file and run no process on the host.
+// Seen from the host, the box is that unprivileged user with no
+// supplementary groups, so even outside its mount namespace it could read
+// only world-readable files; and it cannot signal, ptrace or share limits
+// (RLIMIT_NPROC counts per user namespace) with anything outside. Each
+// server process gets its own id (the base plus its pid), so the boxes of
+// two servers on one host are strangers to each other too.
 const boxID = 1_600_000_000
 
-// BoxIDs returns the host uid and gid the box runs as: a dedicated id
-// when the server runs as root, else the server's own ids (an
+// BoxIDs returns the host uid and gid this server's boxes run as: a
+// dedicated id when the server runs as root, else the server's own ids (an
 // unprivileged server can map only itself). A writable [Bind] must be
 // writable by them.
 func BoxIDs() (uid, gid int) {
 	if os.Geteuid() == 0 {
-		return boxID, boxID
+		id := boxID + os.Getpid()
+		return id, id
 	}
 	return os.Geteuid(), os.Getegid()
 }
