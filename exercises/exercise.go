@@ -123,6 +123,20 @@ type Run struct {
 	Values      map[string]float64 // the harness's measurements
 }
 
+// Event returns the event of loop with sequence number seq, or nil: the
+// moment a lint finding or a mark points at.
+func (r *Run) Event(seq uint64, loop uint16) *trace.Event {
+	if r.Trace == nil {
+		return nil
+	}
+	for i := range r.Trace.Events {
+		if e := &r.Trace.Events[i]; e.Seq == seq && e.Loop == loop {
+			return e
+		}
+	}
+	return nil
+}
+
 // Where names the run for messages: "closed-port on epoll".
 func (r *Run) Where() string { return r.Scenario.Name + " on " + string(r.Backend) }
 

@@ -75,7 +75,7 @@ var checks = []exercises.Check{
 		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
 			for _, f := range r.Findings {
 				if f.Code == trace.LintDeadlock {
-					return exercises.Fail(r, eventAt(r, f.Seq, f.Loop), "%s", f.Message)
+					return exercises.Fail(r, r.Event(f.Seq, f.Loop), "%s", f.Message)
 				}
 			}
 			if strings.HasPrefix(r.Error, "deadlock") {
@@ -127,7 +127,7 @@ var checks = []exercises.Check{
 			}
 			for _, f := range trace.Analyze(r.Trace, trace.LintOptions{LongHandler: longHandler}) {
 				if f.Code == trace.LintLongHandler {
-					return exercises.Fail(r, eventAt(r, f.Seq, f.Loop), "%s", f.Message)
+					return exercises.Fail(r, r.Event(f.Seq, f.Loop), "%s", f.Message)
 				}
 			}
 			return exercises.Pass()
@@ -138,7 +138,7 @@ var checks = []exercises.Check{
 		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
 			for _, f := range r.Findings {
 				if f.Code == trace.LintOffLoop {
-					return exercises.Fail(r, eventAt(r, f.Seq, f.Loop), "%s", f.Message)
+					return exercises.Fail(r, r.Event(f.Seq, f.Loop), "%s", f.Message)
 				}
 			}
 			if n := r.Values[child.ValueOffLoop]; n > 0 {
@@ -146,18 +146,6 @@ var checks = []exercises.Check{
 			}
 			return exercises.Pass()
 		})},
-}
-
-func eventAt(r *exercises.Run, seq uint64, loop uint16) *trace.Event {
-	if r.Trace == nil {
-		return nil
-	}
-	for i := range r.Trace.Events {
-		if e := &r.Trace.Events[i]; e.Seq == seq && e.Loop == loop {
-			return e
-		}
-	}
-	return nil
 }
 
 // firstLookupEnd is where a run's concurrency shows: the first lookup's

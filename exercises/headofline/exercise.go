@@ -205,7 +205,7 @@ func noHeadOfLine(r *exercises.Run) exercises.Outcome {
 func onLoop(r *exercises.Run) exercises.Outcome {
 	for _, f := range r.Findings {
 		if f.Code == trace.LintOffLoop {
-			return exercises.Fail(r, eventAt(r, f.Seq, f.Loop), "%s", f.Message)
+			return exercises.Fail(r, r.Event(f.Seq, f.Loop), "%s", f.Message)
 		}
 	}
 	return exercises.Pass()
@@ -337,18 +337,6 @@ func overlap(start, end, from, to int64) float64 {
 
 func offLoop(ws []workCall) bool {
 	return slices.ContainsFunc(ws, func(w workCall) bool { return !w.onLoop })
-}
-
-func eventAt(r *exercises.Run, seq uint64, loop uint16) *trace.Event {
-	if r.Trace == nil {
-		return nil
-	}
-	for i := range r.Trace.Events {
-		if e := &r.Trace.Events[i]; e.Seq == seq && e.Loop == loop {
-			return e
-		}
-	}
-	return nil
 }
 
 // ms formats a time on the run's clock for a message: "80.4ms".
