@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,9 +166,6 @@ func (c *runExerciseCmd) run(ctx context.Context, m *Main) error {
 		}
 		if r.Error != "" {
 			fmt.Fprintf(m.Stdout, "   the run ended badly: %s\n", r.Error)
-		}
-		for _, k := range slices.Sorted(maps.Keys(r.Values)) {
-			fmt.Fprintf(m.Stdout, "   measured %s = %g\n", k, r.Values[k])
 		}
 		if r.Box.Verdict != sandbox.VerdictOK {
 			fmt.Fprintf(m.Stdout, "   sandbox: %s: %s\n", r.Box.Verdict, r.Box.Reason)
