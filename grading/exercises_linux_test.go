@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/asynclab/asynclab/engine/sandbox"
+	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/grading"
@@ -107,6 +108,7 @@ func TestExercisesProveTheirGraders(t *testing.T) {
 				if res.Verdict != grading.Passed || res.Score != res.Max {
 					t.Errorf("reference: %s", describe(res))
 				}
+				checkStoredTraces(t, res)
 			})
 			t.Run("starter", func(t *testing.T) {
 				res := grade(t, ex, ex.Starter)
@@ -125,5 +127,30 @@ func TestExercisesProveTheirGraders(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// checkStoredTraces reopens every stored trace of res through the grader,
+// as the web server does, and checks that paths outside the store are
+// refused.
+func checkStoredTraces(t *testing.T, res *grading.Result) {
+	t.Helper()
+	g := newGrader(t)
+	for _, r := range res.Runs {
+		f, err := g.OpenTrace(res.ID, r.TraceFile)
+		if err != nil {
+			t.Fatalf("OpenTrace(%s, %s): %v", res.ID, r.TraceFile, err)
+		}
+		tr, err := trace.Decode(f, trace.DefaultLimits())
+		f.Close()
+		if err != nil || len(tr.Events) != r.Events {
+			t.Errorf("stored %s: %v, %d events; want the %d graded", r.TraceFile, err, len(tr.Events), r.Events)
+		}
+	}
+	for _, bad := range [][2]string{{res.ID, "../result.json"}, {"..", "x-epoll.trace"}, {res.ID, "result.json"}} {
+		if f, err := g.OpenTrace(bad[0], bad[1]); err == nil {
+			f.Close()
+			t.Errorf("OpenTrace(%q, %q) opened a file outside the stored traces", bad[0], bad[1])
+		}
 	}
 }

@@ -41,6 +41,7 @@ type ResultView struct {
 type RunView struct {
 	Scenario, Backend, Verdict, Answer, Error string
 	Events                                    int
+	Export                                    string // URL of the run's Chrome Trace Event JSON, or ""
 }
 
 // Status is the host's readiness, shown on every page when grading is off.

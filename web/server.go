@@ -11,6 +11,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -22,6 +24,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/yuin/goldmark"
 
+	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/grading/builder"
@@ -31,9 +34,11 @@ import (
 // MaxCode is the largest submission the server reads, in bytes.
 const MaxCode = 256 << 10
 
-// Grader is what the server needs to grade a submission.
+// Grader is what the server needs to grade a submission and to serve the
+// traces of graded runs. It must be safe for concurrent use.
 type Grader interface {
 	Grade(ctx context.Context, sub grading.Submission) (*grading.Result, error)
+	OpenTrace(id, file string) (io.ReadCloser, error)
 }
 
 var _ Grader = (*grading.Grader)(nil)
@@ -73,6 +78,7 @@ func New(cfg Config) *Server {
 	r.Get("/", s.handle(s.serveCatalogue))
 	r.Get("/exercises/{slug}", s.handle(s.serveExercise))
 	r.Post("/exercises/{slug}/submit", s.handle(s.serveSubmit))
+	r.Get("/runs/{id}/{file}", s.handle(s.serveExport))
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(KindNotFound, "There is no page at %s.", r.URL.Path)
@@ -217,10 +223,53 @@ func resultView(ex *exercises.Exercise, res *grading.Result) templates.ResultVie
 		v.Checks = append(v.Checks, cv)
 	}
 	for _, r := range res.Runs {
-		v.Runs = append(v.Runs, templates.RunView{Scenario: r.Scenario, Backend: string(r.Backend), Verdict: string(r.Verdict),
-			Answer: r.Answer, Error: r.Error, Events: r.Events})
+		rv := templates.RunView{Scenario: r.Scenario, Backend: string(r.Backend), Verdict: string(r.Verdict),
+			Answer: r.Answer, Error: r.Error, Events: r.Events}
+		if r.TraceFile != "" && res.ID != "" {
+			rv.Export = "/runs/" + res.ID + "/" + r.TraceFile + ".json"
+		}
+		v.Runs = append(v.Runs, rv)
 	}
 	return v
+}
+
+// serveExport sends a stored run as Chrome Trace Event JSON, which
+// Perfetto and chrome://tracing open.
+func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) error {
+	var g Grader
+	if s.cfg.Grader != nil {
+		g = s.cfg.Grader()
+	}
+	if g == nil {
+		return errorf(KindUnavailable, "Stored runs are not available while the grader starts.")
+	}
+	id, file := chi.URLParam(r, "id"), chi.URLParam(r, "file")
+	file, ok := strings.CutSuffix(file, ".json")
+	if !ok {
+		return errorf(KindNotFound, "Runs are exported as .json.")
+	}
+	f, err := g.OpenTrace(id, file)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return errorf(KindNotFound, "There is no stored run %s/%s.", id, file)
+		}
+		return err
+	}
+	defer f.Close()
+	// The stored bytes came from the sandbox: decode them as strictly as
+	// the grader did.
+	t, err := trace.Decode(f, trace.DefaultLimits())
+	if err != nil && t == nil {
+		return errorf(KindInvalid, "The stored trace of this run cannot be read: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := trace.WriteChrome(&buf, t); err != nil {
+		return fmt.Errorf("export %s/%s: %w", id, file, err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", strings.TrimSuffix(file, ".trace")+".json"))
+	_, err = buf.WriteTo(w)
+	return err
 }
 
 // csrfToken returns the client's token, setting the cookie on first use.

@@ -1,9 +1,12 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -13,6 +16,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/web"
@@ -27,6 +31,53 @@ func (g *countingGrader) Grade(ctx context.Context, sub grading.Submission) (*gr
 	g.calls.Add(1)
 	return &grading.Result{Exercise: sub.Exercise.Slug, Verdict: grading.Passed, Message: "every check passed", Score: 1, Max: 1,
 		Checks: []grading.CheckResult{{ID: "c", Title: "a check", Points: 1, Max: 1, Passed: true}}}, nil
+}
+
+const storedID, storedFile = "20261125-000000-abcdef01", "listener-epoll.trace"
+
+// OpenTrace serves one stored run: a handler span and a syscall.
+func (g *countingGrader) OpenTrace(id, file string) (io.ReadCloser, error) {
+	if id != storedID || file != storedFile {
+		return nil, fs.ErrNotExist
+	}
+	tr := &trace.Trace{Version: trace.Version, Names: []string{"", "main", "read"}, Events: []trace.Event{
+		{Seq: 1, Time: 1000, Kind: trace.KindHandler, Phase: trace.PhaseBegin, Name: 1, Fd: -1},
+		{Seq: 2, Time: 2000, Dur: 500, Kind: trace.KindSyscall, Name: 2, Fd: 5, Res: 3},
+		{Seq: 3, Time: 4000, Dur: 3000, Kind: trace.KindHandler, Phase: trace.PhaseEnd, Name: 1, Fd: -1},
+	}}
+	var buf bytes.Buffer
+	if err := trace.Encode(&buf, tr); err != nil {
+		return nil, err
+	}
+	return io.NopCloser(&buf), nil
+}
+
+func TestExport(t *testing.T) {
+	ts, _, c := newServer(t, nil)
+	code, body := get(t, c, ts.URL+"/runs/"+storedID+"/"+storedFile+".json")
+	if code != 200 {
+		t.Fatalf("export = %d\n%s", code, body)
+	}
+	var doc struct {
+		TraceEvents []map[string]any `json:"traceEvents"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatalf("export is not JSON: %v", err)
+	}
+	var slices int
+	for _, e := range doc.TraceEvents {
+		if e["ph"] == "X" {
+			slices++
+		}
+	}
+	if slices != 2 {
+		t.Errorf("export has %d complete slices, want 2 (the handler and the syscall)", slices)
+	}
+	for _, bad := range []string{"/runs/" + storedID + "/other-epoll.trace.json", "/runs/..%2F..%2Fetc/passwd.json", "/runs/x/y.json"} {
+		if code, _ := get(t, c, ts.URL+bad); code != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", bad, code)
+		}
+	}
 }
 
 func newServer(t *testing.T, ready func() error) (*httptest.Server, *countingGrader, *http.Client) {
