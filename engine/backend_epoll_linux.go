@@ -228,6 +228,7 @@ func (b *epollBackend) start(op *Op) {
 		end := b.traceSys("fsync", t, op.fd, 0, err)
 		b.finishAt(op, errnoRes(0, err), end)
 	case OpClose:
+		b.forget(op.fd)
 		t := l.stamp()
 		err := unix.Close(op.fd)
 		end := b.traceSys("close", t, op.fd, 0, err)
@@ -247,7 +248,7 @@ func (b *epollBackend) attempt(op *Op) {
 		return
 	}
 	st := b.state(op.fd)
-	if op.kind == OpWrite || op.kind == OpSend {
+	if op.kind == OpWrite || op.kind == OpSend || (op.kind == OpPollAdd && op.flags&unix.POLLIN == 0) {
 		st.writers = append(st.writers, op)
 	} else {
 		st.readers = append(st.readers, op)
@@ -306,10 +307,14 @@ func (b *epollBackend) try(op *Op) (res int32, again bool, end int64) {
 		}
 		return int32(op.got), false, end
 	case OpSend:
-		err := unix.Sendto(op.fd, op.buf, int(op.flags)|unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, nil)
-		n := len(op.buf)
-		if err != nil {
-			n = 0
+		// sendto(2) directly: unix.Sendto hides how many bytes went out,
+		// and a short send must report its real count, as the ring does.
+		r1, _, errno := unix.Syscall6(unix.SYS_SENDTO, uintptr(op.fd), bufAddr(op.buf), uintptr(len(op.buf)),
+			uintptr(int(op.flags)|unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL), 0, 0)
+		n := int(r1)
+		var err error
+		if errno != 0 {
+			n, err = 0, errno
 		}
 		end = b.traceSys("sendto", t, op.fd, n, err)
 		if err == unix.EAGAIN {
@@ -393,24 +398,27 @@ func (b *epollBackend) dispatch(st *fdState, mask uint32) {
 // serve retries the parked ops of one direction, oldest first, until one
 // would block again.
 func (b *epollBackend) serve(ops []*Op, mask uint32) []*Op {
-	for len(ops) > 0 {
-		op := ops[0]
-		var res int32
-		var again bool
-		end := int64(-1)
+	var kept []*Op
+	for i, op := range ops {
 		if op.kind == OpPollAdd {
-			res = int32(mask & (op.flags | unix.EPOLLERR | unix.EPOLLHUP))
-			again = res == 0
-		} else {
-			res, again, end = b.try(op)
+			// A poll waits only for its own events; it never holds up
+			// the ops queued behind it.
+			if res := int32(mask & (op.flags | unix.EPOLLERR | unix.EPOLLHUP)); res != 0 {
+				b.finishAt(op, res, -1)
+			} else {
+				kept = append(kept, op)
+			}
+			continue
 		}
+		res, again, end := b.try(op)
 		if again {
-			break
+			// Data ops keep their order: the rest wait for the next
+			// readiness.
+			return append(kept, ops[i:]...)
 		}
-		ops = ops[1:]
 		b.finishAt(op, res, end)
 	}
-	return ops
+	return kept
 }
 
 func (b *epollBackend) state(fd int) *fdState {
@@ -487,6 +495,28 @@ func (b *epollBackend) update(st *fdState) {
 	st.registered, st.disarmed = want, false
 	if want == 0 {
 		delete(b.fds, st.fd)
+	}
+}
+
+// forget drops everything the backend keeps for fd before it is closed:
+// ops still parked on it fail with ECANCELED, its watches stop, and epoll
+// stops watching it, so a new file that gets the same number starts clean.
+func (b *epollBackend) forget(fd int) {
+	st := b.fds[fd]
+	if st == nil {
+		return
+	}
+	delete(b.fds, fd)
+	if st.registered != 0 {
+		unix.EpollCtl(b.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+	}
+	for _, w := range []*Watch{st.rw, st.ww} {
+		if w != nil {
+			w.active = false
+		}
+	}
+	for _, op := range append(st.readers, st.writers...) {
+		b.finishAt(op, -int32(unix.ECANCELED), -1)
 	}
 }
 

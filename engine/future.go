@@ -113,13 +113,14 @@ func (f *Future[T]) thenNamed(name trace.NameID, fn func(T, error)) {
 // inside a callback can never see it change; the loop reports that as a
 // deadlock.
 func (f *Future[T]) Done() bool {
-	if f.done {
-		return true
-	}
-	if !f.l.OnLoop() {
+	if !f.l.OnLoop() && f.l.tid.Load() != 0 {
+		// Off the loop only the published state may be read.
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		return f.publish
+	}
+	if f.done {
+		return true
 	}
 	if f.spinRun != f.l.runSeq {
 		f.spinRun, f.spinCount = f.l.runSeq, 0

@@ -443,6 +443,7 @@ func (l *Loop) watchdog(done <-chan struct{}) {
 				if l.cfg.OnStall != nil {
 					l.cfg.OnStall(err)
 				}
+				return // once: the loop is stuck and will not be told twice
 			}
 		}
 	}

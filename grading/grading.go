@@ -55,8 +55,9 @@ type Config struct {
 
 // Grader grades submissions. It is safe for concurrent use.
 type Grader struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	slots chan struct{} // sandboxed runs at once, across every submission
 }
 
 // New returns a grader.
@@ -76,7 +77,7 @@ func New(cfg Config) (*Grader, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, "runs"), 0o755); err != nil {
 		return nil, fmt.Errorf("grading: %w", err)
 	}
-	return &Grader{cfg: cfg, log: cfg.Logger.With("subsystem", "grading")}, nil
+	return &Grader{cfg: cfg, log: cfg.Logger.With("subsystem", "grading"), slots: make(chan struct{}, cfg.Parallel)}, nil
 }
 
 // Submission is what to grade.
@@ -297,14 +298,21 @@ func (g *Grader) runAll(ctx context.Context, sub Submission, binary, dir string)
 	if len(runs) == 0 {
 		return nil, fmt.Errorf("grade %s: no scenario or backend matches", ex.Slug)
 	}
-	sem := make(chan struct{}, g.cfg.Parallel)
 	errs := make([]error, len(runs))
 	var wg sync.WaitGroup
 	for i, r := range runs {
 		wg.Add(1)
-		sem <- struct{}{}
+		g.slots <- struct{}{}
 		go func() {
-			defer func() { <-sem; wg.Done() }()
+			defer func() {
+				// A check or decoder tripping over hostile trace bytes must
+				// fail this run, not take the server down.
+				if v := recover(); v != nil {
+					errs[i] = fmt.Errorf("run %s: %v", r.Where(), v)
+				}
+				<-g.slots
+				wg.Done()
+			}()
 			errs[i] = g.runOne(ctx, ex, r, binary, dir)
 		}()
 	}
