@@ -94,11 +94,6 @@ func (b *epollBackend) queue(op *Op) {
 	if op.kind == OpLinkTimeout {
 		return // armed with the op it bounds, when that op starts
 	}
-	if op.order&Drain != 0 {
-		op.held = true
-		b.drains = append(b.drains, op)
-		return
-	}
 	if !op.held {
 		b.pending = append(b.pending, op)
 	}
@@ -116,6 +111,7 @@ func (b *epollBackend) cancel(op *Op) {
 		b.update(st)
 	}
 	b.pending = removeOp(b.pending, op)
+	b.drains = removeOp(b.drains, op)
 	b.finish(op, -int32(unix.ECANCELED))
 }
 
@@ -195,6 +191,16 @@ func (b *epollBackend) flush() error {
 // start makes an op's first attempt. Ops that would block are parked on
 // their fd until epoll reports it ready.
 func (b *epollBackend) start(op *Op) {
+	// Drain: wait until every earlier op has completed. The flag is read
+	// here, not when the op was created, because Order is set after that.
+	if op.order&Drain != 0 && !op.drainSeen {
+		op.drainSeen = true
+		if b.l.inflight.len()-1 > len(b.drains) {
+			op.held = true
+			b.drains = append(b.drains, op)
+			return
+		}
+	}
 	l := b.l
 	if !op.state.CompareAndSwap(uint32(OpQueued), uint32(OpSubmitted)) {
 		if op.State() == OpCancelling {
@@ -589,10 +595,21 @@ func (b *epollBackend) finishAt(op *Op, res int32, at int64) {
 		next.held = false
 		switch {
 		case next.kind == OpLinkTimeout:
-			// The bounded op finished first: its timeout is cancelled.
+			// The bounded op finished first: its timeout is cancelled, and
+			// the chain goes on from the bounded op's own result, as the
+			// kernel does.
+			after := next.next
+			next.next = nil
 			if next.State() != OpDone {
 				next.state.Store(uint32(OpSubmitted))
 				b.finish(next, -int32(unix.ECANCELED))
+			}
+			if after != nil {
+				after.held = false
+				if res < 0 && op.order&HardLink == 0 {
+					after.res, after.held = -int32(unix.ECANCELED), true
+				}
+				b.pending = append(b.pending, after)
 			}
 		case res >= 0 || op.order&HardLink != 0:
 			b.pending = append(b.pending, next)

@@ -138,6 +138,8 @@ type Op struct {
 	started bool
 	next    *Op // the op linked after this one
 	held    bool
+	// drainSeen: the epoll backend has looked at this op's Drain flag.
+	drainSeen bool
 }
 
 // ID returns the op's id: its slot in the in-flight table and a generation,
@@ -274,6 +276,7 @@ func (op *Op) Resubmit() {
 		panic("engine: Resubmit of an op that is not done")
 	}
 	op.res, op.cqeFlags, op.got, op.started, op.next, op.held = 0, 0, 0, false, nil, false
+	op.drainSeen = false
 	if op.kind == OpAccept {
 		op.salen = uint32(len(op.sa)) // the kernel wrote the last peer's length here
 	}

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -96,4 +97,50 @@ func TestCloseWithParkedOp(t *testing.T) {
 	if !errors.Is(first, sys.ECANCELED) || second != 1 {
 		t.Errorf("parked read = %v, read on the reused fd = %d; want ECANCELED and 1", first, second)
 	}
+}
+
+// TestDrainWaitsForEarlierOps: a NOP with Drain completes only after the
+// read queued before it, on both backends.
+func TestDrainWaitsForEarlierOps(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, kind engine.Kind) {
+		var p [2]int
+		if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(p[0])
+		defer unix.Close(p[1])
+		l := newLoop(t, kind)
+		var order []string
+		run(t, l, func() {
+			l.Read(p[0], make([]byte, 1), -1).Then(func(int, error) { order = append(order, "read") })
+			l.Nop().Order(engine.Drain).Then(func(int, error) {
+				order = append(order, "nop")
+				l.Stop()
+			})
+			l.AfterFunc("writer", 5*time.Millisecond, func() { unix.Write(p[1], []byte{1}) })
+		})
+		if len(order) != 2 || order[0] != "read" {
+			t.Errorf("completion order = %v, want [read nop]", order)
+		}
+	})
+}
+
+// TestLinkTimeoutDisarmedChainGoesOn: when the op a LINK_TIMEOUT bounds
+// succeeds, the op linked after the timeout still runs.
+func TestLinkTimeoutDisarmedChainGoesOn(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, kind engine.Kind) {
+		l := newLoop(t, kind)
+		var last error = errors.New("never ran")
+		run(t, l, func() {
+			l.Nop().Order(engine.Link)
+			l.LinkTimeout(time.Second).Order(engine.Link)
+			l.Nop().Then(func(_ int, err error) {
+				last = err
+				l.Stop()
+			})
+		})
+		if last != nil {
+			t.Errorf("op after a disarmed link timeout = %v, want success", last)
+		}
+	})
 }
