@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -21,7 +22,6 @@ type uringBackend struct {
 	ring    *uring.Ring
 	wakefd  int
 	wakeOp  *Op
-	wakebuf [8]byte
 	pending []*Op
 	cqes    []uring.CQE
 	busy    bool // the last reap found completions
@@ -62,15 +62,35 @@ func newUringBackend(l *Loop) (*uringBackend, error) {
 // armWake keeps a READ on the wake eventfd in the ring, so that Post can
 // interrupt a blocked io_uring_enter.
 func (b *uringBackend) armWake() {
-	op := &Op{l: b.l, kind: OpRead, name: b.l.names.wake, fd: b.wakefd, buf: b.wakebuf[:], off: -1}
+	op := &Op{l: b.l, kind: OpRead, name: b.l.names.wake, fd: b.wakefd, buf: make([]byte, 8), off: -1}
 	op.complete = func() {}
 	b.wakeOp = op
 	b.l.startOp(op)
 }
 
+// close closes the ring. The kernel tears a ring down in the background,
+// and an op still in flight (a read in an io-wq worker, say) may write its
+// buffer after that: so every such op, with its buffers, is kept reachable
+// for the life of the process. It costs a little memory per op a run left
+// behind, and rules out the kernel writing into freed memory.
 func (b *uringBackend) close() error {
+	b.l.inflight.each(func(op *Op) { abandoned.keep(op) })
 	unix.Close(b.wakefd)
 	return b.ring.Close()
+}
+
+// abandoned holds what the kernel may still write into after a ring closed.
+var abandoned keepAlive
+
+type keepAlive struct {
+	mu   sync.Mutex
+	objs []any
+}
+
+func (k *keepAlive) keep(v any) {
+	k.mu.Lock()
+	k.objs = append(k.objs, v)
+	k.mu.Unlock()
 }
 
 func (b *uringBackend) wake() {

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/asynclab/asynclab/engine/sys"
 	"github.com/asynclab/asynclab/engine/trace"
 )
@@ -174,10 +176,11 @@ func (l *Loop) Run(ctx context.Context, name string, start func()) (err error) {
 	}
 	defer func() {
 		l.closed.Store(true)
-		l.failPending()
+		// The backend first: it takes back what the kernel still holds.
 		if cerr := l.be.close(); cerr != nil && err == nil {
 			err = fmt.Errorf("close %s backend: %w", l.kind, cerr)
 		}
+		l.failPending()
 		l.rec.Flush()
 	}()
 
@@ -422,6 +425,11 @@ func (l *Loop) mustOnLoop(what string) {
 // off-loop waiters do not hang.
 func (l *Loop) failPending() {
 	l.drainPosted()
+	l.inflight.each(func(op *Op) {
+		if op.State() != OpDone {
+			l.completeOp(op, -int32(unix.ECANCELED), 0, l.stamp()) // resolves its future: the loop is closed
+		}
+	})
 }
 
 func (l *Loop) watchdog(done <-chan struct{}) {

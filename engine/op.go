@@ -316,6 +316,14 @@ func (l *Loop) completeOp(op *Op, res int32, cqeFlags uint32, at int64) {
 	}
 	l.rec.Emit(trace.Event{Kind: trace.KindComplete, Time: now, Op: op.id, Fd: int32(op.fd),
 		Name: op.name, Res: int64(res), Arg0: int64(cqeFlags)})
+	if l.closed.Load() {
+		// The loop has stopped and runs no more callbacks; release whoever
+		// waits on the op from another goroutine.
+		if op.fut != nil {
+			op.fut.Resolve(op.Result())
+		}
+		return
+	}
 	if op.complete != nil {
 		l.queueTask(task{name: op.name, ready: now, op: op.id, fn: op.complete})
 	}

@@ -144,3 +144,35 @@ func TestLinkTimeoutDisarmedChainGoesOn(t *testing.T) {
 		}
 	})
 }
+
+// TestStopReleasesWaiters: a goroutine waiting on an op's future is
+// released when the loop stops with the op still in flight, and io_uring
+// ops are taken back from the kernel first.
+func TestStopReleasesWaiters(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, kind engine.Kind) {
+		var p [2]int
+		if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(p[0])
+		defer unix.Close(p[1])
+		l := newLoop(t, kind)
+		got := make(chan error, 1)
+		run(t, l, func() {
+			f := l.Read(p[0], make([]byte, 1), -1).Future()
+			go func() {
+				_, err := f.Wait()
+				got <- err
+			}()
+			l.AfterFunc("stop", 10*time.Millisecond, l.Stop)
+		})
+		select {
+		case err := <-got:
+			if !errors.Is(err, sys.ECANCELED) {
+				t.Errorf("Wait after Stop = %v, want ECANCELED", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a goroutine waiting on an op is still blocked after the loop stopped")
+		}
+	})
+}
