@@ -185,6 +185,9 @@ func (b *epollBackend) flush() error {
 		clear(ops)
 		b.spare = ops[:0]
 	}
+	// A chain ends with the turn, as an io_uring chain ends with its
+	// submit batch: an op created in a later turn never joins it.
+	b.last = nil
 	return nil
 }
 

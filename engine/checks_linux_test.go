@@ -114,7 +114,18 @@ func TestTriggers(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				l.AfterFunc("stop", 30*time.Millisecond, l.Stop)
+				// Stop after a fixed number of loop turns, not after a time:
+				// a loaded machine may run fewer turns in any given time.
+				turns := 0
+				var turn func()
+				turn = func() {
+					if turns++; turns == 20 {
+						l.Stop()
+						return
+					}
+					l.Queue("turn", turn)
+				}
+				l.Queue("turn", turn)
 			})
 			if calls != tt.want {
 				t.Errorf("%s: callbacks = %d, want %d", tt.name, calls, tt.want)

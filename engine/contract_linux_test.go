@@ -141,10 +141,18 @@ func TestConnect(t *testing.T) {
 
 // sendPackets writes n packets of size bytes, gap apart, from a trusted
 // peer goroutine.
-func sendPackets(conn net.Conn, n, size int, gap time.Duration) {
+// Each packet after the first waits until the receiver has taken the one
+// before out of its socket buffer, so every packet is a separate arrival
+// even when a loaded machine delays the loop by more than the gap.
+func sendPackets(conn net.Conn, rfd, n, size int, gap time.Duration) {
 	p := bytes.Repeat([]byte{'x'}, size)
 	for i := 0; i < n; i++ {
 		time.Sleep(gap)
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
+			if q, err := unix.IoctlGetInt(rfd, unix.SIOCINQ); err != nil || q == 0 {
+				break
+			}
+		}
 		conn.Write(p)
 	}
 }
@@ -197,7 +205,7 @@ func TestFivePackets(t *testing.T) {
 				got = n
 				l.Stop()
 			})
-			go sendPackets(conn, 5, 100, 2*time.Millisecond)
+			go sendPackets(conn, fd, 5, 100, 2*time.Millisecond)
 		})
 		if got != 500 {
 			t.Fatalf("RECV MSG_WAITALL = %d bytes, want 500", got)

@@ -317,6 +317,15 @@ func (l *rateLimiter) allow(key string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
+	if len(l.seen) > 10000 {
+		// Forget clients that have been quiet for a whole window, so the
+		// map does not grow with every address ever seen.
+		for k, ts := range l.seen {
+			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) > l.window {
+				delete(l.seen, k)
+			}
+		}
+	}
 	ts := l.seen[key]
 	i := 0
 	for i < len(ts) && now.Sub(ts[i]) > l.window {

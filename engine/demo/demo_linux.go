@@ -46,7 +46,7 @@ func Run(ctx context.Context, kind engine.Kind) (*Result, error) {
 	l := engine.New(engine.Config{Backend: kind, Fallback: true, Recorder: rec})
 	res := &Result{Backend: kind}
 	err = l.Run(ctx, "main", func() {
-		go send(peer)
+		go send(peer, fd)
 		if l.Backend() == engine.Uring {
 			receiveCompletion(l, fd, res)
 		} else {
@@ -93,10 +93,18 @@ func receiveCompletion(l *engine.Loop, fd int, res *Result) {
 	})
 }
 
-func send(c net.Conn) {
+// send is the trusted peer. Each packet after the first also waits until
+// the handler's socket has no unread data, so that every packet is a
+// separate arrival even on a machine too busy to keep the 2 ms pace.
+func send(c net.Conn, rfd int) {
 	p := bytes.Repeat([]byte{'x'}, PacketSize)
 	for i := 0; i < Packets; i++ {
 		time.Sleep(Gap)
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
+			if q, err := unix.IoctlGetInt(rfd, unix.SIOCINQ); err != nil || q == 0 {
+				break
+			}
+		}
 		if _, err := c.Write(p); err != nil {
 			return
 		}
