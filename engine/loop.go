@@ -426,6 +426,9 @@ func (l *Loop) mustOnLoop(what string) {
 func (l *Loop) failPending() {
 	l.drainPosted()
 	l.inflight.each(func(op *Op) {
+		if op.name == l.names.wake {
+			return // the loop's own wakeup read: nobody waits on it
+		}
 		if op.State() != OpDone {
 			l.completeOp(op, -int32(unix.ECANCELED), 0, l.stamp()) // resolves its future: the loop is closed
 		}
