@@ -26,6 +26,9 @@ var (
 	sentinelData = "untouched"
 )
 
+// serverNetNS is the test process's own network namespace.
+var serverNetNS string
+
 func TestMain(m *testing.M) {
 	if IsInit() {
 		InitMain()
@@ -33,6 +36,10 @@ func TestMain(m *testing.M) {
 	if os.Getenv(crashServerEnv) != "" {
 		crashServerMain()
 	}
+	// The server's network namespace, read before any peer runs: a peer's
+	// locked thread may be the main thread, and /proc/self names the main
+	// thread, so reading it later can show a box's namespace.
+	serverNetNS, _ = os.Readlink("/proc/thread-self/ns/net")
 	d, err := os.MkdirTemp("", "sandbox-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
