@@ -4,11 +4,11 @@ import "github.com/asynclab/asynclab/engine/trace"
 
 // loopNames holds the names the loop records on hot paths, interned once.
 type loopNames struct {
-	runq, inflight, sqPending, cqReady       trace.NameID
-	epollWait, epollCtl, uringEnter, eventfd trace.NameID
-	wake, cancel, writable, readable         trace.NameID
-	ops                                      [256]trace.NameID
-	syscalls                                 map[string]trace.NameID
+	runq, inflight, sqPending, cqReady trace.NameID
+	epollWait, epollCtl, uringEnter    trace.NameID
+	wake, cancel, writable, readable   trace.NameID
+	ops                                [256]trace.NameID
+	syscalls                           map[string]trace.NameID
 }
 
 // sys returns the id of a system call's name, interning it the first time.
@@ -30,7 +30,6 @@ func (n *loopNames) intern(r *trace.Recorder) {
 	n.epollWait = r.Intern("epoll_wait")
 	n.epollCtl = r.Intern("epoll_ctl")
 	n.uringEnter = r.Intern("io_uring_enter")
-	n.eventfd = r.Intern("eventfd_read")
 	n.wake = r.Intern("wake")
 	n.cancel = r.Intern("cancel")
 	n.writable = r.Intern("writable")

@@ -134,10 +134,9 @@ type Op struct {
 	complete func() // run on the loop after completion; nil if nobody listens
 
 	// epoll emulation progress.
-	got     int // bytes moved so far (MSG_WAITALL)
-	started bool
-	next    *Op // the op linked after this one
-	held    bool
+	got  int // bytes moved so far (MSG_WAITALL)
+	next *Op // the op linked after this one
+	held bool
 	// drainSeen: the epoll backend has looked at this op's Drain flag.
 	drainSeen bool
 }
@@ -275,7 +274,7 @@ func (op *Op) Resubmit() {
 	if op.State() != OpDone {
 		panic("engine: Resubmit of an op that is not done")
 	}
-	op.res, op.cqeFlags, op.got, op.started, op.next, op.held = 0, 0, 0, false, nil, false
+	op.res, op.cqeFlags, op.got, op.next, op.held = 0, 0, 0, nil, false
 	op.drainSeen = false
 	if op.kind == OpAccept {
 		op.salen = uint32(len(op.sa)) // the kernel wrote the last peer's length here

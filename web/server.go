@@ -107,6 +107,14 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 	}
 }
 
+// grader returns the grader, or nil while it is still being prepared.
+func (s *Server) grader() Grader {
+	if s.cfg.Grader == nil {
+		return nil
+	}
+	return s.cfg.Grader()
+}
+
 func (s *Server) status() templates.Status {
 	if s.cfg.Ready == nil {
 		return templates.Status{Ready: true}
@@ -193,10 +201,7 @@ func (s *Server) serveSubmit(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(code) == "" {
 		return errorf(KindInvalid, "The submission is empty.")
 	}
-	var g Grader
-	if s.cfg.Grader != nil {
-		g = s.cfg.Grader()
-	}
+	g := s.grader()
 	if g == nil {
 		return errorf(KindUnavailable, "The grader is still warming up its build cache; try again in a few seconds.")
 	}
@@ -236,10 +241,7 @@ func resultView(ex *exercises.Exercise, res *grading.Result) templates.ResultVie
 // serveExport sends a stored run as Chrome Trace Event JSON, which
 // Perfetto and chrome://tracing open.
 func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) error {
-	var g Grader
-	if s.cfg.Grader != nil {
-		g = s.cfg.Grader()
-	}
+	g := s.grader()
 	if g == nil {
 		return errorf(KindUnavailable, "Stored runs are not available while the grader starts.")
 	}

@@ -52,7 +52,10 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 	// The grader's preparation writes under the data directory: let it
 	// finish (or see ctx and stop) before run returns.
 	defer preparing.Wait()
-	if err := sandbox.Ready(); err != nil {
+	// The host's capabilities do not change while the server runs, and
+	// checking them starts a probe box: check once, not on every page.
+	readyErr := sandbox.Ready()
+	if err := readyErr; err != nil {
 		fmt.Fprintf(m.Stderr, "grading is OFF on this host, and the lab will say why on every page: %v\n", err)
 	} else {
 		preparing.Add(1)
@@ -75,7 +78,7 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 			}
 			return nil
 		},
-		Ready:  sandbox.Ready,
+		Ready:  func() error { return readyErr },
 		Logger: m.Logger,
 	})
 	ln, err := net.Listen("tcp", c.addr)
