@@ -79,6 +79,7 @@ func New(cfg Config) *Server {
 	r.Get("/exercises/{slug}", s.handle(s.serveExercise))
 	r.Post("/exercises/{slug}/submit", s.handle(s.serveSubmit))
 	r.Get("/runs/{id}/{file}", s.handle(s.serveExport))
+	r.Handle("/static/*", staticHandler())
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(KindNotFound, "There is no page at %s.", r.URL.Path)
