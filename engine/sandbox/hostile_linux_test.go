@@ -376,8 +376,14 @@ func TestPlantedFiles(t *testing.T) {
 
 func TestHostileTrace(t *testing.T) {
 	t.Run("flood", func(t *testing.T) {
-		res := run(t, boxSpec(t, "hostile/trace", tight(), "flood"))
+		spec := boxSpec(t, "hostile/trace", tight(), "flood")
+		var teed []byte
+		spec.OnTrace = func(b []byte) { teed = append(teed, b...) }
+		res := run(t, spec)
 		wantVerdict(t, res, VerdictOutputLimit)
+		if !bytes.Equal(teed, res.Trace) {
+			t.Errorf("OnTrace saw %d bytes, want exactly the %d kept", len(teed), len(res.Trace))
+		}
 		if int64(len(res.Trace)) != tight().Trace {
 			t.Fatalf("len(Trace) = %d, want the %d cap", len(res.Trace), tight().Trace)
 		}
@@ -396,6 +402,24 @@ func TestHostileTrace(t *testing.T) {
 		}
 		if !bytes.Equal(res.Trace, want) {
 			t.Errorf("Trace = %d bytes, want the 4096 raw bytes written", len(res.Trace))
+		}
+	})
+	// OnTrace is live: the program sleeps after writing, so only a tee
+	// that sees bytes while it runs can end the run before its wall limit.
+	t.Run("live", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		spec := boxSpec(t, "hostile/trace", tight(), "hold")
+		spec.OnTrace = func(b []byte) {
+			if bytes.Contains(b, []byte("hello")) {
+				cancel()
+			}
+		}
+		before := snapshot(t)
+		res, err := Run(ctx, spec)
+		before.verify(t)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run = %+v, %v; want the tee to cancel it while the program ran", res, err)
 		}
 	})
 	t.Run("closed", func(t *testing.T) {

@@ -342,6 +342,7 @@ func (r *runner) run(ctx context.Context) (res *Result, err error) {
 	out := newCappedReader(outR, r.lim.Output)
 	errOut := newCappedReader(errR, r.lim.Output)
 	trace := newCappedReader(traceR, r.lim.Trace)
+	trace.tee = r.spec.OnTrace
 	var readers sync.WaitGroup
 	var outTotal atomic.Int64
 	for _, c := range []struct {
@@ -608,6 +609,7 @@ func awaitStatus(ctx context.Context, ch <-chan statusMsg, want byte) (string, e
 type cappedReader struct {
 	f   *os.File
 	max int64
+	tee func([]byte) // sees what is kept, as it comes
 	mu  sync.Mutex
 	buf []byte
 }
@@ -629,10 +631,15 @@ func (c *cappedReader) drain(total *atomic.Int64, overflow func()) {
 				total.Add(int64(k))
 			}
 			c.mu.Lock()
+			var kept []byte
 			if room := c.max - int64(len(c.buf)); room > 0 {
-				c.buf = append(c.buf, b[:min(int64(k), room)]...)
+				kept = b[:min(int64(k), room)]
+				c.buf = append(c.buf, kept...)
 			}
 			c.mu.Unlock()
+			if len(kept) > 0 && c.tee != nil {
+				c.tee(kept)
+			}
 			if n <= c.max && n+int64(k) > c.max {
 				overflow()
 			}

@@ -105,6 +105,12 @@ type Spec struct {
 	// return. Its error is Result.PeerErr.
 	Peers func(ctx context.Context, ns *NetNS) error
 
+	// OnTrace, if set, is given the trace bytes (within Limits.Trace) as
+	// they arrive from the program, for live display. It is called from one
+	// goroutine, must not block, and must not keep the slice. Result.Trace
+	// still holds every byte.
+	OnTrace func(chunk []byte)
+
 	// Logger receives the sandbox's debug records (setup, Landlock ABI,
 	// cleanup); nil discards them.
 	Logger *slog.Logger

@@ -1,11 +1,13 @@
 // Command trace writes hostile bytes to the trace pipe, fd 3: "flood"
 // writes a pattern forever; "garbage" writes every byte value and exits;
-// "closed" closes fd 3 and exits.
+// "closed" closes fd 3 and exits; "hold" writes "hello" and sleeps until it
+// is killed.
 package main
 
 import (
 	"fmt"
 	"os"
+	"time"
 )
 
 func main() {
@@ -28,6 +30,9 @@ func main() {
 		}
 		n, err := f.Write(b)
 		fmt.Println(n, err)
+	case "hold":
+		f.Write([]byte("hello"))
+		time.Sleep(time.Hour)
 	case "closed":
 		fmt.Println(f.Close())
 	}
