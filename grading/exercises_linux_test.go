@@ -1,6 +1,7 @@
 package grading_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
@@ -48,7 +50,7 @@ func newGrader(t *testing.T) *grading.Grader {
 			graderErr = err
 			return
 		}
-		grader, graderErr = grading.New(grading.Config{Dir: dir, Builder: b})
+		grader, graderErr = grading.New(grading.Config{Builder: b})
 	})
 	if graderErr != nil {
 		t.Fatal(graderErr)
@@ -104,11 +106,16 @@ func TestExercisesProveTheirGraders(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Run("reference", func(t *testing.T) {
-				res := grade(t, ex, ex.Reference)
+				obs := &recorder{batches: map[string]int{}, ended: map[string]int{}}
+				res, err := newGrader(t).Grade(context.Background(), grading.Submission{
+					Exercise: ex, Files: []builder.File{{Name: "handler.go", Data: ex.Reference}}, Observer: obs})
+				if err != nil {
+					t.Fatalf("Grade: %v", err)
+				}
 				if res.Verdict != grading.Passed || res.Score != res.Max {
 					t.Errorf("reference: %s", describe(res))
 				}
-				checkStoredTraces(t, res)
+				checkObserved(t, res, obs)
 			})
 			t.Run("starter", func(t *testing.T) {
 				res := grade(t, ex, ex.Starter)
@@ -130,27 +137,57 @@ func TestExercisesProveTheirGraders(t *testing.T) {
 	}
 }
 
-// checkStoredTraces reopens every stored trace of res through the grader,
-// as the web server does, and checks that paths outside the store are
-// refused.
-func checkStoredTraces(t *testing.T, res *grading.Result) {
+// recorder is an Observer that counts what it is told.
+type recorder struct {
+	mu      sync.Mutex
+	phases  []string
+	started []string
+	batches map[string]int // events per track, from TraceBatch
+	ended   map[string]int // events per track, from TrackEnd
+}
+
+func (r *recorder) Phase(p grading.Phase) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.phases = append(r.phases, p.Name)
+}
+
+func (r *recorder) TrackStart(track, scenario string, backend engine.Kind) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.started = append(r.started, track)
+}
+
+func (r *recorder) TraceBatch(track string, b trace.Batch) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.batches[track] += len(b.Events)
+}
+
+func (r *recorder) TrackEnd(track string, run *exercises.Run, sum grading.RunSummary) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ended[track] = sum.Events
+}
+
+// checkObserved checks that the observer saw every phase in order, every
+// track start and end, and every event of each track live, and that the
+// raw trace the sandbox kept decodes to the same events.
+func checkObserved(t *testing.T, res *grading.Result, obs *recorder) {
 	t.Helper()
-	g := newGrader(t)
-	for _, r := range res.Runs {
-		f, err := g.OpenTrace(res.ID, r.TraceFile)
-		if err != nil {
-			t.Fatalf("OpenTrace(%s, %s): %v", res.ID, r.TraceFile, err)
-		}
-		tr, err := trace.Decode(f, trace.DefaultLimits())
-		f.Close()
-		if err != nil || len(tr.Events) != r.Events {
-			t.Errorf("stored %s: %v, %d events; want the %d graded", r.TraceFile, err, len(tr.Events), r.Events)
-		}
+	if want := []string{"queued", "building", "running", "checking", "done"}; !slices.Equal(obs.phases, want) {
+		t.Errorf("phases = %v, want %v", obs.phases, want)
 	}
-	for _, bad := range [][2]string{{res.ID, "../result.json"}, {"..", "x-epoll.trace"}, {res.ID, "result.json"}} {
-		if f, err := g.OpenTrace(bad[0], bad[1]); err == nil {
-			f.Close()
-			t.Errorf("OpenTrace(%q, %q) opened a file outside the stored traces", bad[0], bad[1])
+	if len(obs.started) != len(res.Runs) {
+		t.Errorf("%d tracks started, want %d", len(obs.started), len(res.Runs))
+	}
+	for i, r := range res.Runs {
+		if obs.batches[r.Track] != r.Events || obs.ended[r.Track] != r.Events || r.Events == 0 {
+			t.Errorf("%s: %d events live, %d at its end; want the %d graded", r.Track, obs.batches[r.Track], obs.ended[r.Track], r.Events)
+		}
+		tr, err := trace.Decode(bytes.NewReader(res.RunDetails()[i].Box.Trace), trace.DefaultLimits())
+		if err != nil || len(tr.Events) != r.Events {
+			t.Errorf("%s: the kept trace decodes to %d events (%v), want %d", r.Track, len(tr.Events), err, r.Events)
 		}
 	}
 }

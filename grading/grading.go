@@ -4,7 +4,6 @@
 package grading
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -13,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -42,11 +40,13 @@ const (
 	RuntimeError  Verdict = "runtime-error"
 	Killed        Verdict = "killed"
 	InternalError Verdict = "internal-error"
+	// Ran is the verdict of [Grader.Run] when every run ended normally: no
+	// check was evaluated.
+	Ran Verdict = "ran"
 )
 
 // Config configures a [Grader].
 type Config struct {
-	Dir      string // where results and traces are stored
 	Builder  *builder.Builder
 	Parallel int // sandboxed runs at once; default 4
 	Logger   *slog.Logger
@@ -62,8 +62,8 @@ type Grader struct {
 
 // New returns a grader.
 func New(cfg Config) (*Grader, error) {
-	if cfg.Dir == "" || cfg.Builder == nil {
-		return nil, errors.New("grading: Config.Dir and Config.Builder are required")
+	if cfg.Builder == nil {
+		return nil, errors.New("grading: Config.Builder is required")
 	}
 	if cfg.Parallel <= 0 {
 		cfg.Parallel = 4
@@ -74,21 +74,39 @@ func New(cfg Config) (*Grader, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.Dir, "runs"), 0o755); err != nil {
-		return nil, fmt.Errorf("grading: %w", err)
-	}
 	return &Grader{cfg: cfg, log: cfg.Logger.With("subsystem", "grading"), slots: make(chan struct{}, cfg.Parallel)}, nil
 }
 
 // Submission is what to grade.
 type Submission struct {
+	ID        string // the result's id; default a new one (see [NewID])
 	Exercise  *exercises.Exercise
 	Files     []builder.File
 	Backends  []engine.Kind // default: every backend the exercise declares
 	Scenarios []string      // default: every scenario
-	// Phase, if set, is told each phase as it starts, for live display.
-	Phase func(Phase)
+	// Observer, if set, is told what happens as it happens.
+	Observer Observer
 }
+
+// Observer watches a grading live. Its methods are called from the
+// grader's goroutines, for different tracks at once; they must return
+// quickly and never block, since a sandboxed run's trace waits on them.
+type Observer interface {
+	// Phase is called as each phase starts.
+	Phase(p Phase)
+	// TrackStart is called as the sandboxed run of one scenario on one
+	// backend starts; track is "scenario-backend".
+	TrackStart(track, scenario string, backend engine.Kind)
+	// TraceBatch is called with each frame of the track's trace, decoded,
+	// in order, while the handler runs.
+	TraceBatch(track string, b trace.Batch)
+	// TrackEnd is called when the run has ended and its trace is
+	// analyzed.
+	TrackEnd(track string, run *exercises.Run, sum RunSummary)
+}
+
+// Track names the run of one scenario on one backend.
+func Track(scenario string, backend engine.Kind) string { return scenario + "-" + string(backend) }
 
 // Phase is a step of grading and when it started.
 type Phase struct {
@@ -121,7 +139,7 @@ type RunSummary struct {
 	PeakMemory int64           `json:"peak_memory"`
 	Events     int             `json:"events"`
 	Dropped    uint64          `json:"dropped"`
-	TraceFile  string          `json:"trace_file,omitempty"`
+	Track      string          `json:"track"`                 // scenario-backend
 	TraceError string          `json:"trace_error,omitempty"` // what was wrong with the trace the box sent
 }
 
@@ -138,7 +156,6 @@ type Result struct {
 	Phases   []Phase           `json:"phases"`
 	Runs     []RunSummary      `json:"runs"`
 	Build    time.Duration     `json:"build_ns"`
-	Dir      string            `json:"-"`
 
 	runs []*exercises.Run
 }
@@ -160,7 +177,7 @@ func (g *Grader) Grade(ctx context.Context, sub Submission) (*Result, error) {
 	}
 	res.Verdict, res.Message = verdict(res)
 	g.phase(res, sub, "done")
-	return res, g.save(res)
+	return res, nil
 }
 
 // Evaluate runs every check of ex over runs.
@@ -191,6 +208,24 @@ func safeEval(c exercises.Check, runs []*exercises.Run) (o exercises.Outcome) {
 }
 
 func verdict(res *Result) (Verdict, string) {
+	if v, m := boxVerdict(res); v != "" {
+		return v, m
+	}
+	if res.Score == res.Max {
+		return Passed, fmt.Sprintf("every check passed: %d/%d", res.Score, res.Max)
+	}
+	failed := 0
+	for _, c := range res.Checks {
+		if !c.Passed {
+			failed++
+		}
+	}
+	return Failed, fmt.Sprintf("%d of %d checks failed: %d/%d", failed, len(res.Checks), res.Score, res.Max)
+}
+
+// boxVerdict is the verdict of the first run the sandbox ended badly, or
+// "" when every run ended normally.
+func boxVerdict(res *Result) (Verdict, string) {
 	for _, r := range res.runs {
 		where := r.Where()
 		switch r.Box.Verdict {
@@ -208,23 +243,14 @@ func verdict(res *Result) (Verdict, string) {
 			return InternalError, "the grader failed; this is not your fault, try again"
 		}
 	}
-	if res.Score == res.Max {
-		return Passed, fmt.Sprintf("every check passed: %d/%d", res.Score, res.Max)
-	}
-	failed := 0
-	for _, c := range res.Checks {
-		if !c.Passed {
-			failed++
-		}
-	}
-	return Failed, fmt.Sprintf("%d of %d checks failed: %d/%d", failed, len(res.Checks), res.Score, res.Max)
+	return "", ""
 }
 
 func (g *Grader) phase(res *Result, sub Submission, name string) {
 	p := Phase{Name: name, At: g.cfg.Now()}
 	res.Phases = append(res.Phases, p)
-	if sub.Phase != nil {
-		sub.Phase(p)
+	if sub.Observer != nil {
+		sub.Observer.Phase(p)
 	}
 }
 
@@ -232,8 +258,10 @@ func (g *Grader) phase(res *Result, sub Submission, name string) {
 // without evaluating the checks: what `lab run` shows.
 func (g *Grader) Run(ctx context.Context, sub Submission) (*Result, error) {
 	ex := sub.Exercise
-	res := &Result{ID: newID(g.cfg.Now()), Exercise: ex.Slug, Max: ex.MaxScore()}
-	res.Dir = filepath.Join(g.cfg.Dir, "runs", res.ID)
+	res := &Result{ID: sub.ID, Exercise: ex.Slug, Max: ex.MaxScore()}
+	if res.ID == "" {
+		res.ID = NewID(g.cfg.Now())
+	}
 	g.phase(res, sub, "queued")
 	g.phase(res, sub, "building")
 	b, err := g.cfg.Builder.Build(ctx, builder.Request{Files: sub.Files, Harness: ex.Harness(), Policy: builder.DefaultPolicy("handler")})
@@ -252,35 +280,40 @@ func (g *Grader) Run(ctx context.Context, sub Submission) (*Result, error) {
 			res.Message = res.Problems[0].Msg
 		}
 		g.phase(res, sub, "done")
-		return res, g.save(res)
-	}
-	if err := os.MkdirAll(res.Dir, 0o755); err != nil {
-		return res, fmt.Errorf("grade %s: %w", ex.Slug, err)
+		return res, nil
 	}
 	g.phase(res, sub, "running")
-	runs, err := g.runAll(ctx, sub, b.Binary, res.Dir)
+	runs, err := g.runAll(ctx, sub, b.Binary)
 	if err != nil {
 		res.Verdict, res.Message = InternalError, "the sandbox failed; this is not your fault, try again"
 		return res, err
 	}
 	res.runs = runs
 	for _, r := range runs {
-		s := RunSummary{Scenario: r.Scenario.Name, Backend: r.Backend, Verdict: r.Box.Verdict, Reason: r.Box.Reason,
-			Answer: r.Answer, Error: r.Error, Wall: r.Box.Wall, CPU: r.Box.CPU, PeakMemory: r.Box.PeakMemory,
-			TraceFile: r.Scenario.Name + "-" + string(r.Backend) + ".trace"}
-		if r.Trace != nil {
-			s.Events, s.Dropped = len(r.Trace.Events), r.Trace.Dropped
-		}
-		if r.TraceErr != nil {
-			s.TraceError = r.TraceErr.Error()
-		}
-		res.Runs = append(res.Runs, s)
+		res.Runs = append(res.Runs, summarize(r))
+	}
+	res.Verdict, res.Message = boxVerdict(res)
+	if res.Verdict == "" {
+		res.Verdict, res.Message = Ran, fmt.Sprintf("ran %d time(s); submit to have it graded", len(runs))
 	}
 	return res, nil
 }
 
+func summarize(r *exercises.Run) RunSummary {
+	s := RunSummary{Scenario: r.Scenario.Name, Backend: r.Backend, Verdict: r.Box.Verdict, Reason: r.Box.Reason,
+		Answer: r.Answer, Error: r.Error, Wall: r.Box.Wall, CPU: r.Box.CPU, PeakMemory: r.Box.PeakMemory,
+		Track: Track(r.Scenario.Name, r.Backend)}
+	if r.Trace != nil {
+		s.Events, s.Dropped = len(r.Trace.Events), r.Trace.Dropped
+	}
+	if r.TraceErr != nil {
+		s.TraceError = r.TraceErr.Error()
+	}
+	return s
+}
+
 // runAll runs every scenario and backend, a few at a time.
-func (g *Grader) runAll(ctx context.Context, sub Submission, binary, dir string) ([]*exercises.Run, error) {
+func (g *Grader) runAll(ctx context.Context, sub Submission, binary string) ([]*exercises.Run, error) {
 	ex := sub.Exercise
 	backends := sub.Backends
 	if len(backends) == 0 {
@@ -313,7 +346,7 @@ func (g *Grader) runAll(ctx context.Context, sub Submission, binary, dir string)
 				<-g.slots
 				wg.Done()
 			}()
-			errs[i] = g.runOne(ctx, ex, r, binary, dir)
+			errs[i] = g.runOne(ctx, sub, r, binary)
 		}()
 	}
 	wg.Wait()
@@ -330,8 +363,9 @@ func contains(xs []string, x string) bool {
 }
 
 // runOne runs the binary in one scenario on one backend and decodes what
-// came back.
-func (g *Grader) runOne(ctx context.Context, ex *exercises.Exercise, r *exercises.Run, binary, dir string) error {
+// came back, live when an observer watches.
+func (g *Grader) runOne(ctx context.Context, sub Submission, r *exercises.Run, binary string) error {
+	ex := sub.Exercise
 	tag := randomTag()
 	timeout := r.Scenario.Timeout
 	if timeout <= 0 {
@@ -354,7 +388,28 @@ func (g *Grader) runOne(ctx context.Context, ex *exercises.Exercise, r *exercise
 			return peer(ctx, ns, r.Scenario.Params, r.Obs)
 		}
 	}
+	track := Track(r.Scenario.Name, r.Backend)
+	obs := sub.Observer
+	if obs != nil {
+		obs.TrackStart(track, r.Scenario.Name, r.Backend)
+	}
+	// The trace is decoded as it arrives, from a buffer the sandbox's
+	// reader only ever appends to, so a slow decoder or observer never
+	// holds up the program's trace pipe.
+	stream := newPipeBuffer()
+	spec.OnTrace = stream.write
+	decoded := make(chan decodeResult, 1)
+	go func() {
+		t, err := decodeLive(stream, func(b trace.Batch) {
+			if obs != nil {
+				obs.TraceBatch(track, b)
+			}
+		})
+		decoded <- decodeResult{t, err}
+	}()
 	box, err := sandbox.Run(ctx, spec)
+	stream.close()
+	d := <-decoded
 	if err != nil {
 		return fmt.Errorf("run %s: %w", r.Where(), err)
 	}
@@ -362,76 +417,107 @@ func (g *Grader) runOne(ctx context.Context, ex *exercises.Exercise, r *exercise
 	if box.PeerErr != nil {
 		return fmt.Errorf("run %s: trusted peer: %w", r.Where(), box.PeerErr)
 	}
-	r.Trace, r.TraceErr = decodePartial(box.Trace)
+	r.Trace, r.TraceErr = d.trace, d.err
 	r.ParseReports(tag)
 	r.Findings = trace.Analyze(r.Trace, trace.LintOptions{})
-	name := r.Scenario.Name + "-" + string(r.Backend) + ".trace"
-	if err := os.WriteFile(filepath.Join(dir, name), box.Trace, 0o644); err != nil {
-		return fmt.Errorf("store trace: %w", err)
+	if obs != nil {
+		obs.TrackEnd(track, r, summarize(r))
 	}
 	return nil
 }
 
-// decodePartial decodes as much of an untrusted trace as is well formed. A
-// run killed mid-stream leaves a trace without its end frame; what came
-// before is still worth showing.
-func decodePartial(b []byte) (*trace.Trace, error) {
-	d := trace.NewDecoder(bytes.NewReader(b), trace.DefaultLimits())
+type decodeResult struct {
+	trace *trace.Trace
+	err   error
+}
+
+// decodeLive decodes as much of an untrusted trace as is well formed,
+// handing each frame to batch as it is decoded. A run killed mid-stream
+// leaves a trace without its end frame; what came before is still worth
+// showing. The reader is drained to its end either way.
+func decodeLive(r io.Reader, batch func(trace.Batch)) (*trace.Trace, error) {
+	defer io.Copy(io.Discard, r)
+	d := trace.NewDecoder(r, trace.DefaultLimits())
 	t := &trace.Trace{Version: trace.Version, Names: []string{""}}
 	for {
-		batch, err := d.Next()
+		b, err := d.Next()
 		if err != nil {
 			return t, err
 		}
-		if len(batch.Names) > 0 {
-			t.Names = append(t.Names[:batch.FirstName], batch.Names...)
+		if len(b.Names) > 0 {
+			t.Names = append(t.Names[:b.FirstName], b.Names...)
 		}
-		t.Events = append(t.Events, batch.Events...)
-		if batch.Dropped > t.Dropped {
-			t.Dropped = batch.Dropped
+		t.Events = append(t.Events, b.Events...)
+		if b.Dropped > t.Dropped {
+			t.Dropped = b.Dropped
 		}
-		if batch.End {
+		batch(b)
+		if b.End {
 			return t, nil
 		}
 	}
 }
 
-func (g *Grader) save(res *Result) error {
-	if err := os.MkdirAll(res.Dir, 0o755); err != nil {
-		return fmt.Errorf("save result: %w", err)
-	}
-	data, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return fmt.Errorf("save result: %w", err)
-	}
-	return os.WriteFile(filepath.Join(res.Dir, "result.json"), data, 0o644)
+// pipeBuffer is an unbounded in-memory pipe: write never blocks (the
+// sandbox caps the total), read blocks until there are bytes or the
+// writer has closed.
+type pipeBuffer struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	buf    []byte
+	off    int
+	closed bool
 }
 
-var (
-	idPattern    = regexp.MustCompile(`^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$`)
-	tracePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,60}-(epoll|uring)\.trace$`)
-)
-
-// OpenTrace opens the stored trace file of a graded run. id and file come
-// from a URL, so they are checked against the only shapes the grader
-// writes; anything else is not found.
-func (g *Grader) OpenTrace(id, file string) (io.ReadCloser, error) {
-	if !idPattern.MatchString(id) || !tracePattern.MatchString(file) {
-		return nil, fmt.Errorf("open trace %q/%q: %w", id, file, os.ErrNotExist)
-	}
-	f, err := os.Open(filepath.Join(g.cfg.Dir, "runs", id, file))
-	if err != nil {
-		return nil, fmt.Errorf("open trace: %w", err)
-	}
-	return f, nil
+func newPipeBuffer() *pipeBuffer {
+	p := &pipeBuffer{}
+	p.cond = sync.NewCond(&p.mu)
+	return p
 }
 
-func newID(now time.Time) string {
+func (p *pipeBuffer) write(b []byte) {
+	p.mu.Lock()
+	p.buf = append(p.buf, b...)
+	p.mu.Unlock()
+	p.cond.Signal()
+}
+
+func (p *pipeBuffer) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.cond.Signal()
+}
+
+func (p *pipeBuffer) Read(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.off == len(p.buf) && !p.closed {
+		p.cond.Wait()
+	}
+	if p.off == len(p.buf) {
+		return 0, io.EOF
+	}
+	n := copy(b, p.buf[p.off:])
+	p.off += n
+	if p.off == len(p.buf) {
+		p.buf, p.off = p.buf[:0], 0
+	}
+	return n, nil
+}
+
+var idPattern = regexp.MustCompile(`^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$`)
+
+// ValidID reports whether id has the shape [NewID] makes: ids come from
+// URLs, and anything else names no run.
+func ValidID(id string) bool { return idPattern.MatchString(id) }
+
+// NewID returns a new result id: the time, then 32 random bits.
+func NewID(now time.Time) string {
 	var b [4]byte
 	rand.Read(b[:])
 	return fmt.Sprintf("%s-%x", now.UTC().Format("20060102-150405"), b)
 }
-
 func randomTag() int64 {
 	var b [8]byte
 	rand.Read(b[:])

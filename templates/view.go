@@ -9,6 +9,25 @@ type ExerciseItem struct {
 	Slug, Title, Topic, Difficulty string
 	Backends                       []string
 	Points                         int
+	Best, BestRun                  string // this browser's best score ("7/10") and its run, or ""
+}
+
+// ScenarioItem is a scenario a run can be limited to.
+type ScenarioItem struct{ Name, Title string }
+
+// RunItem is one recorded run in a list.
+type RunItem struct {
+	ID, Exercise, Mode, Status, Verdict, Created, Backends string
+	Score, Max                                             int
+}
+
+// RunPageView is a recorded run's page.
+type RunPageView struct {
+	RunItem
+	Title     string
+	Code      string // "" for reference runs, whose code is not shown
+	Reference bool
+	Others    []RunItem // this browser's other runs of the exercise, to compare with
 }
 
 // ExerciseView is what the exercise page shows.
@@ -18,30 +37,8 @@ type ExerciseView struct {
 	Predict          string
 	Starter          string
 	Signature        string
-}
-
-// CheckView is one check of a result.
-type CheckView struct {
-	ID, Title, Message, Hint, Where string
-	Points, Max                     int
-	Passed                          bool
-}
-
-// ResultView is a graded submission.
-type ResultView struct {
-	Exercise, Title, Verdict, Message string
-	Score, Max                        int
-	Checks                            []CheckView
-	Problems                          []string
-	Runs                              []RunView
-	ID                                string
-}
-
-// RunView is one sandboxed run of a result.
-type RunView struct {
-	Scenario, Backend, Verdict, Answer, Error string
-	Events                                    int
-	Export                                    string // URL of the run's Chrome Trace Event JSON, or ""
+	Scenarios        []ScenarioItem
+	Recent           []RunItem // this browser's latest runs of the exercise
 }
 
 // Status is the host's readiness, shown on every page when grading is off.

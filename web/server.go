@@ -1,6 +1,8 @@
-// Package web serves the lab's pages: the catalogue, the exercise pages and
-// graded results. Handlers return errors; one function maps them to status
-// codes and pages.
+// Package web serves the lab: the catalogue, the exercise pages with their
+// editor and live timeline, the JSON API that starts runs, the websocket
+// that streams them, and the replay, compare and export of recorded runs.
+// Handlers return errors; one function maps them to status codes, as pages
+// or as JSON.
 package web
 
 import (
@@ -11,10 +13,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,21 +26,23 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/yuin/goldmark"
 
+	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/grading"
-	"github.com/asynclab/asynclab/grading/builder"
+	"github.com/asynclab/asynclab/labs"
 	"github.com/asynclab/asynclab/templates"
+	"github.com/asynclab/asynclab/web/live"
 )
 
 // MaxCode is the largest submission the server reads, in bytes.
 const MaxCode = 256 << 10
 
-// Grader is what the server needs to grade a submission and to serve the
-// traces of graded runs. It must be safe for concurrent use.
+// Grader is what the server needs to grade and run submissions. It must be
+// safe for concurrent use.
 type Grader interface {
 	Grade(ctx context.Context, sub grading.Submission) (*grading.Result, error)
-	OpenTrace(id, file string) (io.ReadCloser, error)
+	Run(ctx context.Context, sub grading.Submission) (*grading.Result, error)
 }
 
 var _ Grader = (*grading.Grader)(nil)
@@ -46,14 +50,18 @@ var _ Grader = (*grading.Grader)(nil)
 // Config configures a [Server].
 type Config struct {
 	Exercises []*exercises.Exercise
+	// Store records every run, its result and its traces.
+	Store labs.Store
 	// Grader grades submissions; nil while it is still being prepared.
 	Grader func() Grader
 	// Ready reports why grading must be refused on this host (nil: it may
 	// run). The lab never runs a submission unconfined.
 	Ready  func() error
 	Logger *slog.Logger
-	// RunsPerMinute limits submissions per client address; default 20.
+	// RunsPerMinute limits runs per client address; default 20.
 	RunsPerMinute int
+	// Live tunes the websocket connections.
+	Live live.Options
 }
 
 // Server is the lab's HTTP handler.
@@ -62,9 +70,10 @@ type Server struct {
 	log    *slog.Logger
 	router chi.Router
 	limit  *rateLimiter
+	runs   *runner
 }
 
-// New returns a server.
+// New returns a server. Call Close when done with it.
 func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -72,13 +81,21 @@ func New(cfg Config) *Server {
 	if cfg.RunsPerMinute <= 0 {
 		cfg.RunsPerMinute = 20
 	}
+	if cfg.Live.Logger == nil {
+		cfg.Live.Logger = cfg.Logger
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With("subsystem", "web"), limit: newRateLimiter(cfg.RunsPerMinute, time.Minute)}
+	s.runs = newRunner(cfg.Store, s.grader, cfg.Exercises, s.log)
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	r.Get("/", s.handle(s.serveCatalogue))
 	r.Get("/exercises/{slug}", s.handle(s.serveExercise))
-	r.Post("/exercises/{slug}/submit", s.handle(s.serveSubmit))
-	r.Get("/runs/{id}/{file}", s.handle(s.serveExport))
+	r.Post("/api/exercises/{slug}/runs", s.api(s.serveStartRun))
+	r.Post("/api/exercises/{slug}/reference", s.api(s.serveReference))
+	r.Get("/runs/{id}", s.handle(s.serveReplay))
+	r.Get("/runs/{id}/export/{file}", s.handle(s.serveExport))
+	r.Get("/compare", s.handle(s.serveCompare))
+	r.Get("/ws/runs/{id}", s.handle(s.serveLive))
 	r.Handle("/static/*", staticHandler())
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
@@ -90,6 +107,20 @@ func New(cfg Config) *Server {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
+// Resume grades again the runs a stopped server left unfinished. Call it
+// once the grader is ready.
+func (s *Server) Resume(ctx context.Context) (int, error) {
+	g := s.grader()
+	if g == nil {
+		return 0, errors.New("resume: the grader is not ready")
+	}
+	return s.runs.resume(ctx, g)
+}
+
+// Close stops the runs in progress, leaving them to be resumed by the next
+// server, and waits for them.
+func (s *Server) Close() { s.runs.close() }
+
 // handle adapts a handler that returns an error: the error becomes a page
 // with the right status, and internal errors are logged.
 func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
@@ -98,14 +129,40 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 		if err == nil {
 			return
 		}
-		code, msg := status(err)
-		if code >= 500 && code != http.StatusServiceUnavailable {
-			s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		}
+		code, msg := s.status(r, err)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(code)
-		templates.ErrorPage(code, msg, s.status()).Render(r.Context(), w)
+		templates.ErrorPage(code, msg, s.hostStatus()).Render(r.Context(), w)
 	}
+}
+
+// api adapts a JSON handler: errors become {"error": message} with the
+// same status as the pages give.
+func (s *Server) api(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		code, msg := s.status(r, err)
+		writeJSON(w, code, map[string]string{"error": msg})
+	}
+}
+
+// status maps err to a status and message, logging internal errors.
+func (s *Server) status(r *http.Request, err error) (int, string) {
+	code, msg := status(err)
+	if code >= 500 && code != http.StatusServiceUnavailable {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	return code, msg
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
 }
 
 // grader returns the grader, or nil while it is still being prepared.
@@ -116,7 +173,7 @@ func (s *Server) grader() Grader {
 	return s.cfg.Grader()
 }
 
-func (s *Server) status() templates.Status {
+func (s *Server) hostStatus() templates.Status {
 	if s.cfg.Ready == nil {
 		return templates.Status{Ready: true}
 	}
@@ -136,12 +193,9 @@ func render(w http.ResponseWriter, r *http.Request, c templ.Component) error {
 	return err
 }
 
-func (s *Server) find(r *http.Request) (*exercises.Exercise, error) {
-	slug := chi.URLParam(r, "slug")
-	for _, ex := range s.cfg.Exercises {
-		if ex.Slug == slug {
-			return ex, nil
-		}
+func (s *Server) exercise(slug string) (*exercises.Exercise, error) {
+	if ex := s.runs.exercises[slug]; ex != nil {
+		return ex, nil
 	}
 	return nil, errorf(KindNotFound, "There is no exercise called %q.", slug)
 }
@@ -155,15 +209,24 @@ func item(ex *exercises.Exercise) templates.ExerciseItem {
 }
 
 func (s *Server) serveCatalogue(w http.ResponseWriter, r *http.Request) error {
+	best, err := s.cfg.Store.BestScores(r.Context(), clientID(w, r))
+	if err != nil {
+		return fmt.Errorf("catalogue: %w", err)
+	}
 	var items []templates.ExerciseItem
 	for _, ex := range s.cfg.Exercises {
-		items = append(items, item(ex))
+		it := item(ex)
+		if b, ok := best[ex.Slug]; ok {
+			it.Best = fmt.Sprintf("%d/%d", b.Score, b.Max)
+			it.BestRun = b.RunID
+		}
+		items = append(items, it)
 	}
-	return render(w, r, templates.Catalogue(items, s.status()))
+	return render(w, r, templates.Catalogue(items, s.hostStatus()))
 }
 
 func (s *Server) serveExercise(w http.ResponseWriter, r *http.Request) error {
-	ex, err := s.find(r)
+	ex, err := s.exercise(chi.URLParam(r, "slug"))
 	if err != nil {
 		return err
 	}
@@ -173,112 +236,295 @@ func (s *Server) serveExercise(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := templates.ExerciseView{ExerciseItem: item(ex), InstructionsHTML: html.String(), Predict: ex.Predict,
 		Starter: string(ex.Starter), Signature: ex.Signature}
-	return render(w, r, templates.Exercise(v, s.status(), csrfToken(w, r)))
+	for _, sc := range ex.Scenarios {
+		v.Scenarios = append(v.Scenarios, templates.ScenarioItem{Name: sc.Name, Title: sc.Title})
+	}
+	client := clientID(w, r)
+	recent, err := s.cfg.Store.ClientRuns(r.Context(), client, ex.Slug, 10)
+	if err != nil {
+		return fmt.Errorf("exercise %s: %w", ex.Slug, err)
+	}
+	v.Recent = runItems(recent)
+	return render(w, r, templates.Exercise(v, s.hostStatus(), csrfToken(w, r)))
 }
 
-func (s *Server) serveSubmit(w http.ResponseWriter, r *http.Request) error {
-	ex, err := s.find(r)
+func runItems(runs []*labs.Run) []templates.RunItem {
+	var out []templates.RunItem
+	for _, run := range runs {
+		out = append(out, templates.RunItem{ID: run.ID, Exercise: run.Exercise, Mode: string(run.Mode), Status: string(run.Status),
+			Verdict: run.Verdict, Score: run.Score, Max: run.Max, Created: run.Created.UTC().Format("2006-01-02 15:04:05 UTC"),
+			Backends: strings.Join(run.Backends, "+")})
+	}
+	return out
+}
+
+// startRequest is the body of POST /api/exercises/{slug}/runs.
+type startRequest struct {
+	Code     string   `json:"code"`
+	Mode     string   `json:"mode"`     // "run" or "submit"
+	Backends []string `json:"backends"` // empty: every backend of the exercise
+	Scenario string   `json:"scenario"` // empty: every scenario
+}
+
+type startResponse struct {
+	ID  string `json:"id"`
+	URL string `json:"url"` // the run's replay page
+	WS  string `json:"ws"`  // its websocket
+}
+
+func (s *Server) serveStartRun(w http.ResponseWriter, r *http.Request) error {
+	ex, err := s.exercise(chi.URLParam(r, "slug"))
 	if err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxCode+4096)
-	if err := r.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return errorf(KindLimit, "The submission is larger than %d KiB.", MaxCode>>10)
+	if !csrfHeaderValid(r) {
+		return errorf(KindForbidden, "This page has expired or the request did not come from this site. Reload the page and try again.")
+	}
+	var req startRequest
+	if err := readJSON(w, r, MaxCode+4096, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Code) == "" {
+		return errorf(KindInvalid, "The handler is empty.")
+	}
+	if len(req.Code) > MaxCode {
+		return errorf(KindLimit, "The handler is larger than %d KiB.", MaxCode>>10)
+	}
+	mode := labs.RunMode(req.Mode)
+	if !mode.Valid() {
+		return errorf(KindInvalid, "The mode must be \"run\" or \"submit\", not %q.", req.Mode)
+	}
+	run := &labs.Run{ID: grading.NewID(time.Now()), Exercise: ex.Slug, Mode: mode, Client: clientID(w, r), Code: req.Code}
+	if mode == labs.ModeSubmit && (len(req.Backends) > 0 || req.Scenario != "") {
+		return errorf(KindInvalid, "A submission is graded on every scenario and backend; choose them only for a run.")
+	}
+	for _, b := range req.Backends {
+		if !slices.Contains(ex.Backends, engine.Kind(b)) {
+			return errorf(KindInvalid, "This exercise runs on %v, not %q.", ex.Backends, b)
 		}
-		return errorf(KindInvalid, "The form could not be read.")
+		if !slices.Contains(run.Backends, b) {
+			run.Backends = append(run.Backends, b)
+		}
 	}
-	if !csrfValid(r) {
-		return errorf(KindForbidden, "This form has expired or did not come from this site. Reload the page and submit again.")
+	if req.Scenario != "" {
+		if !slices.ContainsFunc(ex.Scenarios, func(sc exercises.Scenario) bool { return sc.Name == req.Scenario }) {
+			return errorf(KindInvalid, "This exercise has no scenario %q.", req.Scenario)
+		}
+		run.Scenarios = []string{req.Scenario}
 	}
-	if err := s.status(); !err.Ready {
-		return errorf(KindUnavailable, "Grading is off on this host: %s. Nothing was run.", err.Reason)
+	g, err := s.gate(r)
+	if err != nil {
+		return err
 	}
-	if !s.limit.allow(clientKey(r)) {
-		return errorf(KindLimit, "Too many runs from your address; wait a minute and try again.")
+	if err := s.runs.start(r.Context(), g, run); err != nil {
+		return err
 	}
-	code := r.PostFormValue("code")
-	if strings.TrimSpace(code) == "" {
-		return errorf(KindInvalid, "The submission is empty.")
+	writeJSON(w, http.StatusAccepted, startResponse{ID: run.ID, URL: "/runs/" + run.ID, WS: "/ws/runs/" + run.ID})
+	return nil
+}
+
+// gate refuses a run when the host cannot grade, the grader is not ready,
+// or the client has run too much.
+func (s *Server) gate(r *http.Request) (Grader, error) {
+	if st := s.hostStatus(); !st.Ready {
+		return nil, errorf(KindUnavailable, "Grading is off on this host: %s. Nothing was run.", st.Reason)
 	}
 	g := s.grader()
 	if g == nil {
-		return errorf(KindUnavailable, "The grader is still warming up its build cache; try again in a few seconds.")
+		return nil, errorf(KindUnavailable, "The grader is still warming up its build cache; try again in a few seconds.")
 	}
-	res, err := g.Grade(r.Context(), grading.Submission{Exercise: ex,
-		Files: []builder.File{{Name: "handler.go", Data: []byte(code)}}})
-	if err != nil {
-		return fmt.Errorf("grade %s: %w", ex.Slug, err)
+	if !s.limit.allow(clientKey(r)) {
+		return nil, errorf(KindLimit, "Too many runs from your address; wait a minute and try again.")
 	}
-	return render(w, r, templates.Result(resultView(ex, res), s.status()))
+	return g, nil
 }
 
-func resultView(ex *exercises.Exercise, res *grading.Result) templates.ResultView {
-	v := templates.ResultView{Exercise: ex.Slug, Title: ex.Title, Verdict: string(res.Verdict), Message: res.Message,
-		Score: res.Score, Max: res.Max, ID: res.ID}
-	for _, p := range res.Problems {
-		v.Problems = append(v.Problems, p.String())
+// serveReference returns a run of the exercise's reference solution on
+// every scenario and backend, starting one if none is recorded, for
+// students to compare theirs with. Its code is never shown.
+func (s *Server) serveReference(w http.ResponseWriter, r *http.Request) error {
+	ex, err := s.exercise(chi.URLParam(r, "slug"))
+	if err != nil {
+		return err
 	}
-	for _, c := range res.Checks {
-		cv := templates.CheckView{ID: c.ID, Title: c.Title, Message: c.Message, Hint: c.Hint, Points: c.Points, Max: c.Max, Passed: c.Passed}
-		if c.Ref != nil {
-			cv.Where = fmt.Sprintf("%s on %s, %v into the run (event %d)", c.Ref.Scenario, c.Ref.Backend,
-				time.Duration(c.Ref.Time).Round(time.Microsecond), c.Ref.Seq)
-		}
-		v.Checks = append(v.Checks, cv)
+	if !csrfHeaderValid(r) {
+		return errorf(KindForbidden, "This page has expired or the request did not come from this site. Reload the page and try again.")
 	}
-	for _, r := range res.Runs {
-		rv := templates.RunView{Scenario: r.Scenario, Backend: string(r.Backend), Verdict: string(r.Verdict),
-			Answer: r.Answer, Error: r.Error, Events: r.Events}
-		if r.TraceFile != "" && res.ID != "" {
-			rv.Export = "/runs/" + res.ID + "/" + r.TraceFile + ".json"
+	runs, err := s.cfg.Store.ClientRuns(r.Context(), referenceClient, ex.Slug, 5)
+	if err != nil {
+		return fmt.Errorf("reference of %s: %w", ex.Slug, err)
+	}
+	for _, run := range runs {
+		if run.Status != labs.StatusInterrupted && run.Verdict != string(grading.InternalError) {
+			writeJSON(w, http.StatusOK, startResponse{ID: run.ID, URL: "/runs/" + run.ID, WS: "/ws/runs/" + run.ID})
+			return nil
 		}
-		v.Runs = append(v.Runs, rv)
+	}
+	g, err := s.gate(r)
+	if err != nil {
+		return err
+	}
+	run := &labs.Run{ID: grading.NewID(time.Now()), Exercise: ex.Slug, Mode: labs.ModeRun, Client: referenceClient, Code: string(ex.Reference)}
+	if err := s.runs.start(r.Context(), g, run); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, startResponse{ID: run.ID, URL: "/runs/" + run.ID, WS: "/ws/runs/" + run.ID})
+	return nil
+}
+
+// readJSON decodes a request body of at most limit bytes into v.
+func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return errorf(KindInvalid, "Send the request as application/json.")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errorf(KindLimit, "The request is larger than %d KiB.", limit>>10)
+		}
+		return errorf(KindInvalid, "The request could not be read: %v.", err)
+	}
+	return nil
+}
+
+// storedRun returns the run named in the URL.
+func (s *Server) storedRun(r *http.Request, id string) (*labs.Run, error) {
+	if !grading.ValidID(id) {
+		return nil, errorf(KindNotFound, "There is no run %q.", id)
+	}
+	run, err := s.cfg.Store.Run(r.Context(), id)
+	if errors.Is(err, labs.ErrNotFound) {
+		return nil, errorf(KindNotFound, "There is no run %q.", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", id, err)
+	}
+	return run, nil
+}
+
+func (s *Server) runView(run *labs.Run) templates.RunPageView {
+	v := templates.RunPageView{RunItem: runItems([]*labs.Run{run})[0], Code: run.Code, Reference: run.Client == referenceClient}
+	if v.Reference {
+		v.Code = ""
+	}
+	if ex := s.runs.exercises[run.Exercise]; ex != nil {
+		v.Title = ex.Title
 	}
 	return v
 }
 
-// serveExport sends a stored run as Chrome Trace Event JSON, which
-// Perfetto and chrome://tracing open.
-func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) error {
-	g := s.grader()
-	if g == nil {
-		return errorf(KindUnavailable, "Stored runs are not available while the grader starts.")
+// serveReplay is a recorded run's page: its code, its timeline and its
+// result, replayed from the store (or live, while it runs).
+func (s *Server) serveReplay(w http.ResponseWriter, r *http.Request) error {
+	run, err := s.storedRun(r, chi.URLParam(r, "id"))
+	if err != nil {
+		return err
 	}
-	id, file := chi.URLParam(r, "id"), chi.URLParam(r, "file")
-	file, ok := strings.CutSuffix(file, ".json")
+	v := s.runView(run)
+	others, err := s.cfg.Store.ClientRuns(r.Context(), clientID(w, r), run.Exercise, 20)
+	if err != nil {
+		return fmt.Errorf("replay %s: %w", run.ID, err)
+	}
+	for _, o := range runItems(others) {
+		if o.ID != run.ID {
+			v.Others = append(v.Others, o)
+		}
+	}
+	return render(w, r, templates.Replay(v, s.hostStatus(), csrfToken(w, r)))
+}
+
+// serveCompare shows two runs on one time axis.
+func (s *Server) serveCompare(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.storedRun(r, r.URL.Query().Get("a"))
+	if err != nil {
+		return err
+	}
+	b, err := s.storedRun(r, r.URL.Query().Get("b"))
+	if err != nil {
+		return err
+	}
+	return render(w, r, templates.Compare(s.runView(a), s.runView(b), s.hostStatus()))
+}
+
+// serveLive streams a run's messages over a websocket.
+func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) error {
+	id := chi.URLParam(r, "id")
+	if !grading.ValidID(id) {
+		return errorf(KindNotFound, "There is no run %q.", id)
+	}
+	st, err := s.runs.stream(r.Context(), id)
+	if errors.Is(err, labs.ErrNotFound) {
+		return errorf(KindNotFound, "There is no run %q.", id)
+	}
+	if err != nil {
+		return fmt.Errorf("live %s: %w", id, err)
+	}
+	return live.Serve(s.runs.ctx, w, r, st, s.cfg.Live)
+}
+
+// serveExport sends one track of a recorded run as Chrome Trace Event
+// JSON, which Perfetto and chrome://tracing open.
+func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) error {
+	run, err := s.storedRun(r, chi.URLParam(r, "id"))
+	if err != nil {
+		return err
+	}
+	track, ok := strings.CutSuffix(chi.URLParam(r, "file"), ".json")
 	if !ok {
 		return errorf(KindNotFound, "Runs are exported as .json.")
 	}
-	f, err := g.OpenTrace(id, file)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return errorf(KindNotFound, "There is no stored run %s/%s.", id, file)
-		}
-		return err
+	data, err := s.cfg.Store.Trace(r.Context(), run.ID, track)
+	if errors.Is(err, labs.ErrNotFound) {
+		return errorf(KindNotFound, "Run %s has no track %q.", run.ID, track)
 	}
-	defer f.Close()
-	// The stored bytes came from the sandbox: decode them as strictly as
-	// the grader did.
-	t, err := trace.Decode(f, trace.DefaultLimits())
+	if err != nil {
+		return fmt.Errorf("export %s/%s: %w", run.ID, track, err)
+	}
+	// The recording came from the sandbox: decode it as strictly as the
+	// grader did.
+	t, err := trace.Decode(bytes.NewReader(data), trace.DefaultLimits())
 	if err != nil && t == nil {
-		return errorf(KindInvalid, "The stored trace of this run cannot be read: %v", err)
+		return errorf(KindInvalid, "The recorded trace of this run cannot be read: %v", err)
 	}
 	var buf bytes.Buffer
 	if err := trace.WriteChrome(&buf, t); err != nil {
-		return fmt.Errorf("export %s/%s: %w", id, file, err)
+		return fmt.Errorf("export %s/%s: %w", run.ID, track, err)
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", strings.TrimSuffix(file, ".trace")+".json"))
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", run.Exercise+"-"+run.ID+"-"+track+".json"))
 	_, err = buf.WriteTo(w)
 	return err
+}
+
+// clientID returns the browser's anonymous id, setting the cookie on first
+// use. It keys "my runs" and best scores until the classroom adds people.
+func clientID(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie("lab_client"); err == nil && validHex(c.Value, 32) {
+		return c.Value
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	http.SetCookie(w, &http.Cookie{Name: "lab_client", Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		MaxAge: 365 * 24 * 3600})
+	r.AddCookie(&http.Cookie{Name: "lab_client", Value: id})
+	return id
+}
+
+func validHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
 
 // csrfToken returns the client's token, setting the cookie on first use.
 // The form carries it back; a cross-site form cannot read the cookie.
 func csrfToken(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie("csrf"); err == nil && len(c.Value) == 32 {
+	if c, err := r.Cookie("csrf"); err == nil && validHex(c.Value, 32) {
 		return c.Value
 	}
 	var b [16]byte
@@ -288,12 +534,15 @@ func csrfToken(w http.ResponseWriter, r *http.Request) string {
 	return tok
 }
 
-func csrfValid(r *http.Request) bool {
+// csrfHeaderValid reports whether the request carries the client's token
+// in its X-CSRF-Token header. A cross-site page can neither read the
+// cookie nor set the header without a preflight this server never allows.
+func csrfHeaderValid(r *http.Request) bool {
 	c, err := r.Cookie("csrf")
 	if err != nil || len(c.Value) != 32 {
 		return false
 	}
-	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) == 1
+	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.Header.Get("X-CSRF-Token"))) == 1
 }
 
 func clientKey(r *http.Request) string {

@@ -101,7 +101,7 @@ func writeResult(w io.Writer, res *grading.Result) {
 		}
 	}
 	if len(res.Checks) > 0 {
-		fmt.Fprintf(w, "score %d/%d (build %v; traces in %s)\n", res.Score, res.Max, res.Build.Round(time.Millisecond), res.Dir)
+		fmt.Fprintf(w, "score %d/%d (build %v)\n", res.Score, res.Max, res.Build.Round(time.Millisecond))
 	}
 }
 

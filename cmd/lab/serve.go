@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/grading/builder"
+	"github.com/asynclab/asynclab/labs/sqlite"
 	"github.com/asynclab/asynclab/web"
 )
 
@@ -47,6 +49,14 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 	} else if n > 0 {
 		m.Logger.Info("removed sandboxes left by an earlier server", "count", n)
 	}
+	if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(c.dataDir, "lab.db"))
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer store.Close()
 	var g atomic.Pointer[grading.Grader]
 	var preparing sync.WaitGroup
 	// The grader's preparation writes under the data directory: let it
@@ -55,6 +65,18 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 	// The host's capabilities do not change while the server runs, and
 	// checking them starts a probe box: check once, not on every page.
 	readyErr := sandbox.Ready()
+	srv := web.New(web.Config{
+		Exercises: catalog.All(),
+		Store:     store,
+		Grader: func() web.Grader {
+			if gr := g.Load(); gr != nil {
+				return gr
+			}
+			return nil
+		},
+		Ready:  func() error { return readyErr },
+		Logger: m.Logger,
+	})
 	if err := readyErr; err != nil {
 		fmt.Fprintf(m.Stderr, "grading is OFF on this host, and the lab will say why on every page: %v\n", err)
 	} else {
@@ -68,19 +90,16 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 			}
 			g.Store(gr)
 			fmt.Fprintln(m.Stderr, "grader ready")
+			// Runs a stopped server left unfinished are graded now: their
+			// code is in the store.
+			if n, err := srv.Resume(ctx); err != nil {
+				m.Logger.Error("resuming unfinished runs", "err", err)
+			} else if n > 0 {
+				fmt.Fprintf(m.Stderr, "resumed %d unfinished run(s)\n", n)
+			}
 		}()
 	}
-	srv := web.New(web.Config{
-		Exercises: catalog.All(),
-		Grader: func() web.Grader {
-			if gr := g.Load(); gr != nil {
-				return gr
-			}
-			return nil
-		},
-		Ready:  func() error { return readyErr },
-		Logger: m.Logger,
-	})
+	defer srv.Close()
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -122,5 +141,5 @@ func prepareGrader(ctx context.Context, m *Main, dir string) (*grading.Grader, e
 	if err := b.Prepare(ctx); err != nil {
 		return nil, err
 	}
-	return grading.New(grading.Config{Dir: dir, Builder: b, Logger: m.Logger})
+	return grading.New(grading.Config{Builder: b, Logger: m.Logger})
 }

@@ -58,10 +58,10 @@ func DefaultPolicy(pkg string) Policy {
 // Problem is one reason a submission was rejected, at a place in the
 // student's own file.
 type Problem struct {
-	File string
-	Line int // 1-based; 0 when the problem is about the file as a whole
-	Col  int
-	Msg  string
+	File string `json:"file"`
+	Line int    `json:"line"` // 1-based; 0 when the problem is about the file as a whole
+	Col  int    `json:"col"`
+	Msg  string `json:"msg"`
 }
 
 func (p Problem) String() string {

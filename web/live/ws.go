@@ -1,0 +1,241 @@
+package live
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Options tunes [Serve]. A zero field takes its default.
+type Options struct {
+	// MaxLag is how many messages a connection may fall behind the
+	// messages appended since it connected before it is dropped; default
+	// 8192. Catching up on the backlog that existed at connect is allowed.
+	MaxLag int
+	// WriteTimeout is how long one write may wait on the client's socket
+	// before the client is dropped; default 10s.
+	WriteTimeout time.Duration
+	// Ping is how often the server pings; a client silent for three pings
+	// is gone. Default 20s.
+	Ping time.Duration
+	// CheckOrigin, if set, replaces the same-host origin check.
+	CheckOrigin func(*http.Request) bool
+	Logger      *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxLag <= 0 {
+		o.MaxLag = 8192
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.Ping <= 0 {
+		o.Ping = 20 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// MaxClientMessage is the largest message a client may send, in bytes.
+const MaxClientMessage = 1024
+
+// The close codes a client may see besides a normal closure.
+const (
+	ClosePolicy  = websocket.ClosePolicyViolation // a malformed message
+	CloseTooBig  = websocket.CloseMessageTooBig   // a message over MaxClientMessage
+	CloseTooSlow = websocket.CloseTryAgainLater   // dropped for falling behind
+)
+
+// ClientMessage is what a client may send.
+type ClientMessage struct {
+	Type  string `json:"type"`
+	After *int   `json:"after"`
+}
+
+// ParseClientMessage checks one client message against the protocol and
+// returns the sequence number to resume after.
+func ParseClientMessage(b []byte) (int, error) {
+	var m ClientMessage
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return 0, fmt.Errorf("not a JSON message of this protocol: %v", err)
+	}
+	if dec.More() {
+		return 0, errors.New("one JSON object per message")
+	}
+	switch {
+	case m.Type != "resume":
+		return 0, fmt.Errorf("unknown message type %q; the only one is \"resume\"", m.Type)
+	case m.After == nil:
+		return 0, errors.New(`"resume" needs "after", the last seq the client has`)
+	case *m.After < 0:
+		return 0, fmt.Errorf(`"after" is %d; it must be 0 or more`, *m.After)
+	}
+	return *m.After, nil
+}
+
+var upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 32 << 10}
+
+// control is what a connection's reader tells its writer.
+type control struct {
+	resume int    // a valid resume: send after this seq
+	fail   string // a protocol error to report before closing
+}
+
+// Serve upgrades the request to a websocket and sends s from the seq in
+// the "after" query parameter (default 0) until the stream ends, the
+// client goes, or ctx is done. It never blocks an appender.
+func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, s *Stream, opt Options) error {
+	opt = opt.withDefaults()
+	after := 0
+	if a := r.URL.Query().Get("after"); a != "" {
+		n, err := strconv.Atoi(a)
+		if err != nil || n < 0 {
+			http.Error(w, `"after" must be a sequence number`, http.StatusBadRequest)
+			return nil
+		}
+		after = n
+	}
+	up := upgrader
+	up.CheckOrigin = opt.CheckOrigin
+	conn, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return nil // Upgrade has replied to the client
+	}
+	defer conn.Close()
+	c := &conn2{conn: conn, s: s, opt: opt, ctrl: make(chan control, 4), gone: make(chan struct{})}
+	go c.read()
+	return c.write(ctx, after)
+}
+
+type conn2 struct {
+	conn *websocket.Conn
+	s    *Stream
+	opt  Options
+	ctrl chan control
+	gone chan struct{} // closed when the reader stops
+}
+
+func (c *conn2) read() {
+	defer close(c.gone)
+	c.conn.SetReadLimit(MaxClientMessage)
+	deadline := 3 * c.opt.Ping
+	c.conn.SetReadDeadline(time.Now().Add(deadline))
+	c.conn.SetPongHandler(func(string) error { return c.conn.SetReadDeadline(time.Now().Add(deadline)) })
+	for {
+		typ, b, err := c.conn.ReadMessage()
+		if err != nil {
+			return // gone, or too big: the library has sent 1009
+		}
+		c.conn.SetReadDeadline(time.Now().Add(deadline))
+		if typ != websocket.TextMessage {
+			c.ctrl <- control{fail: "binary messages are not part of this protocol"}
+			return
+		}
+		after, err := ParseClientMessage(b)
+		if err != nil {
+			c.ctrl <- control{fail: err.Error()}
+			return
+		}
+		select {
+		case c.ctrl <- control{resume: after}:
+		default: // a flood of resumes: the writer has enough to do
+		}
+	}
+}
+
+func (c *conn2) write(ctx context.Context, pos int) error {
+	ping := time.NewTicker(c.opt.Ping)
+	defer ping.Stop()
+	base := c.s.Len() // backlog at connect: catching up on it is not lag
+	if c.s.replayed && pos > 0 {
+		if err := c.send([]byte(`{"seq":0,"type":"reset"}`)); err != nil {
+			return nil
+		}
+		pos = 0
+	}
+	for {
+		select {
+		case m := <-c.ctrl:
+			if !c.apply(m, &pos) {
+				return nil
+			}
+		default:
+		}
+		msgs, done, wake := c.s.Since(pos, 256)
+		if lag := c.s.Len() - max(pos, base); lag > c.opt.MaxLag {
+			c.opt.Logger.Info("dropping a slow viewer", "run", c.s.ID(), "lag", lag)
+			c.close(CloseTooSlow, "too slow: reconnect and resume")
+			return nil
+		}
+		for _, m := range msgs {
+			if err := c.send(m); err != nil {
+				c.opt.Logger.Info("viewer gone", "run", c.s.ID(), "err", err)
+				return nil
+			}
+		}
+		pos += len(msgs)
+		if done {
+			c.close(websocket.CloseNormalClosure, "end")
+			return nil
+		}
+		if len(msgs) > 0 {
+			continue
+		}
+		select {
+		case <-wake:
+		case m := <-c.ctrl:
+			if !c.apply(m, &pos) {
+				return nil
+			}
+		case <-ping.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.opt.WriteTimeout)); err != nil {
+				return nil
+			}
+		case <-c.gone:
+			select {
+			case m := <-c.ctrl: // the reader's last word, if any
+				c.apply(m, &pos)
+			default:
+			}
+			return nil
+		case <-ctx.Done():
+			c.close(websocket.CloseGoingAway, "server stopping")
+			return nil
+		}
+	}
+}
+
+// apply carries out what the reader said; false means the connection is
+// over.
+func (c *conn2) apply(m control, pos *int) bool {
+	if m.fail != "" {
+		b, _ := json.Marshal(map[string]any{"seq": 0, "type": "error", "message": m.fail})
+		c.send(b)
+		c.close(ClosePolicy, "malformed message")
+		return false
+	}
+	*pos = min(m.resume, c.s.Len())
+	return true
+}
+
+func (c *conn2) send(m []byte) error {
+	c.conn.SetWriteDeadline(time.Now().Add(c.opt.WriteTimeout))
+	return c.conn.WriteMessage(websocket.TextMessage, m)
+}
+
+func (c *conn2) close(code int, text string) {
+	c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+}

@@ -1,0 +1,275 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/exercises"
+	"github.com/asynclab/asynclab/grading"
+	"github.com/asynclab/asynclab/grading/builder"
+	"github.com/asynclab/asynclab/labs"
+	"github.com/asynclab/asynclab/web/live"
+)
+
+// referenceClient is the client of the runs of an exercise's reference
+// solution, which students compare their runs with. A browser's id is 32
+// hex digits, so it cannot collide; the code of these runs is never shown.
+const referenceClient = "reference"
+
+// runner grades runs in the background, streams each one live through the
+// hub, and records it in the store. A run is in the store before anyone is
+// told its id, and is finished there (or resumed after a restart) whatever
+// happens to the browser that asked for it.
+type runner struct {
+	store     labs.RunStore
+	hub       *live.Hub
+	grader    func() Grader
+	exercises map[string]*exercises.Exercise
+	log       *slog.Logger
+
+	ctx    context.Context // the server's life; runs outlive requests
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func newRunner(store labs.RunStore, grader func() Grader, exs []*exercises.Exercise, log *slog.Logger) *runner {
+	x := &runner{store: store, hub: live.NewHub(10*time.Minute, 256<<20), grader: grader,
+		exercises: make(map[string]*exercises.Exercise), log: log}
+	for _, ex := range exs {
+		x.exercises[ex.Slug] = ex
+	}
+	x.ctx, x.cancel = context.WithCancel(context.Background())
+	return x
+}
+
+// close stops the runs in progress and waits for them. They stay
+// unfinished in the store, so the next server resumes them.
+func (x *runner) close() {
+	x.cancel()
+	x.wg.Wait()
+}
+
+type helloMsg struct {
+	Run      string       `json:"run"`
+	Exercise string       `json:"exercise"`
+	Mode     labs.RunMode `json:"mode"`
+	Live     bool         `json:"live"`
+	Schema   live.Schema  `json:"schema"`
+}
+
+// start records run as queued and grades it in the background.
+func (x *runner) start(ctx context.Context, g Grader, run *labs.Run) error {
+	ex := x.exercises[run.Exercise]
+	if ex == nil {
+		return fmt.Errorf("start run: no exercise %q", run.Exercise)
+	}
+	if err := x.store.CreateRun(ctx, run); err != nil {
+		return fmt.Errorf("start run: %w", err)
+	}
+	x.launch(g, ex, run)
+	return nil
+}
+
+// launch streams and grades a stored, unfinished run.
+func (x *runner) launch(g Grader, ex *exercises.Exercise, run *labs.Run) {
+	s := live.NewStream(run.ID, false)
+	s.Append("hello", helloMsg{Run: run.ID, Exercise: run.Exercise, Mode: run.Mode, Live: true, Schema: live.TraceSchema()})
+	x.hub.Add(s)
+	x.wg.Add(1)
+	go func() {
+		defer x.wg.Done()
+		x.execute(g, ex, run, s)
+	}()
+}
+
+// resume starts again every run a stopped server left unfinished: the
+// code is in the store, so nothing a student sent is lost.
+func (x *runner) resume(ctx context.Context, g Grader) (int, error) {
+	runs, err := x.store.Unfinished(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("resume runs: %w", err)
+	}
+	for _, run := range runs {
+		ex := x.exercises[run.Exercise]
+		if ex == nil {
+			reason := fmt.Sprintf("the exercise %q is no longer offered", run.Exercise)
+			if err := x.store.InterruptRun(ctx, run.ID, reason, time.Now()); err != nil {
+				return 0, fmt.Errorf("resume runs: %w", err)
+			}
+			continue
+		}
+		x.log.Info("resuming a run the last server left unfinished", "run", run.ID, "exercise", run.Exercise)
+		x.launch(g, ex, run)
+	}
+	return len(runs), nil
+}
+
+func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *live.Stream) {
+	defer s.Close()
+	ctx := x.ctx
+	log := x.log.With("run", run.ID, "exercise", ex.Slug, "mode", run.Mode)
+	if err := x.store.StartRun(ctx, run.ID, time.Now()); err != nil {
+		log.Error("cannot start run", "err", err)
+		s.Append("error", map[string]string{"message": "The run could not be started; try again."})
+		return
+	}
+	sub := grading.Submission{ID: run.ID, Exercise: ex, Scenarios: run.Scenarios, Observer: observer{s},
+		Files: []builder.File{{Name: "handler.go", Data: []byte(run.Code)}}}
+	for _, b := range run.Backends {
+		sub.Backends = append(sub.Backends, engine.Kind(b))
+	}
+	grade := g.Grade
+	if run.Mode == labs.ModeRun {
+		grade = g.Run
+	}
+	res, err := safeGrade(ctx, grade, sub)
+	if ctx.Err() != nil {
+		// The server is stopping: the run stays unfinished in the store
+		// and the next server grades it again.
+		s.Append("error", map[string]string{"message": "The server is restarting; this run will be graded again when it is back. Reload in a minute."})
+		return
+	}
+	if err != nil {
+		log.Error("grading failed", "err", err)
+		if res == nil || res.Verdict == "" {
+			res = &grading.Result{ID: run.ID, Exercise: ex.Slug, Verdict: grading.InternalError}
+		}
+		res.Verdict = grading.InternalError
+		res.Message = "the grader failed; this is not your fault, try again"
+	}
+	if n := len(res.Phases); n == 0 || res.Phases[n-1].Name != "done" {
+		p := grading.Phase{Name: "done", At: time.Now()}
+		res.Phases = append(res.Phases, p)
+		s.Append("phase", p)
+	}
+	data, err := json.Marshal(res)
+	if err != nil {
+		log.Error("encode result", "err", err)
+		return
+	}
+	var traces []labs.Trace
+	for _, r := range res.RunDetails() {
+		if r.Box != nil {
+			traces = append(traces, labs.Trace{Track: grading.Track(r.Scenario.Name, r.Backend), Data: r.Box.Trace})
+		}
+	}
+	out := labs.Outcome{Verdict: string(res.Verdict), Score: res.Score, Max: res.Max, Result: data, Finished: time.Now()}
+	// The outcome is stored even if the server is asked to stop now: it
+	// is cheap, and the alternative is grading the run again.
+	if err := x.store.FinishRun(context.WithoutCancel(ctx), run.ID, out, traces); err != nil {
+		log.Error("cannot record the result", "err", err)
+		s.Append("error", map[string]string{"message": "The result could not be recorded; try again."})
+		return
+	}
+	s.Append("result", map[string]json.RawMessage{"result": data})
+	log.Info("run finished", "verdict", res.Verdict, "score", res.Score, "max", res.Max)
+}
+
+// safeGrade keeps a grader panic from taking the server down.
+func safeGrade(ctx context.Context, grade func(context.Context, grading.Submission) (*grading.Result, error), sub grading.Submission) (res *grading.Result, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			res, err = nil, fmt.Errorf("grader panic: %v", v)
+		}
+	}()
+	return grade(ctx, sub)
+}
+
+// observer streams what grading reports as it happens.
+type observer struct{ s *live.Stream }
+
+func (o observer) Phase(p grading.Phase) { o.s.Append("phase", p) }
+
+func (o observer) TrackStart(track, scenario string, backend engine.Kind) {
+	o.s.Append("track", map[string]string{"track": track, "scenario": scenario, "backend": string(backend)})
+}
+
+func (o observer) TraceBatch(track string, b trace.Batch) { o.s.AppendBatch(track, b) }
+
+func (o observer) TrackEnd(track string, run *exercises.Run, sum grading.RunSummary) {
+	o.s.Append("findings", map[string]any{"track": track, "findings": live.Findings(run.Findings)})
+	o.s.Append("track_end", sum)
+}
+
+// stream returns the message stream of run id: the live one, or one
+// rebuilt from the recording.
+func (x *runner) stream(ctx context.Context, id string) (*live.Stream, error) {
+	return x.hub.Get(id, func() (*live.Stream, error) { return x.replay(ctx, id) })
+}
+
+// replay rebuilds a finished run's messages from the store, in the order
+// the live run sent them.
+func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
+	run, err := x.store.Run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s := live.NewStream(id, true)
+	defer s.Close()
+	s.Append("hello", helloMsg{Run: id, Exercise: run.Exercise, Mode: run.Mode, Schema: live.TraceSchema()})
+	switch run.Status {
+	case labs.StatusInterrupted:
+		res := grading.Result{ID: id, Exercise: run.Exercise, Verdict: grading.InternalError,
+			Message: "this run was interrupted: " + run.Reason}
+		s.Append("result", map[string]any{"result": res})
+		return s, nil
+	case labs.StatusDone:
+	default:
+		s.Append("error", map[string]string{"message": "This run is waiting to be graded again after a restart; reload in a minute."})
+		return s, nil
+	}
+	var res grading.Result
+	if err := json.Unmarshal(run.Result, &res); err != nil {
+		return nil, fmt.Errorf("replay %s: stored result: %w", id, err)
+	}
+	traces, err := x.store.Traces(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("replay %s: %w", id, err)
+	}
+	byTrack := make(map[string][]byte, len(traces))
+	for _, t := range traces {
+		byTrack[t.Track] = t.Data
+	}
+	// The phases up to "running" came before the tracks, the rest after.
+	phases := res.Phases
+	for len(phases) > 0 {
+		p := phases[0]
+		if p.Name == "checking" || p.Name == "done" {
+			break
+		}
+		s.Append("phase", p)
+		phases = phases[1:]
+	}
+	for _, sum := range res.Runs {
+		s.Append("track", map[string]string{"track": sum.Track, "scenario": sum.Scenario, "backend": string(sum.Backend)})
+		// The recording came from the sandbox: decode it as strictly as
+		// the grader did, and show what was well formed.
+		t := &trace.Trace{Version: trace.Version, Names: []string{""}}
+		d := trace.NewDecoder(bytes.NewReader(byTrack[sum.Track]), trace.DefaultLimits())
+		for {
+			b, err := d.Next()
+			if err != nil {
+				break
+			}
+			if len(b.Names) > 0 {
+				t.Names = append(t.Names[:b.FirstName], b.Names...)
+			}
+			t.Events = append(t.Events, b.Events...)
+			s.AppendBatch(sum.Track, b)
+		}
+		s.Append("findings", map[string]any{"track": sum.Track, "findings": live.Findings(trace.Analyze(t, trace.LintOptions{}))})
+		s.Append("track_end", sum)
+	}
+	for _, p := range phases {
+		s.Append("phase", p)
+	}
+	s.Append("result", map[string]json.RawMessage{"result": run.Result})
+	return s, nil
+}
