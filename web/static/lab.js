@@ -1,0 +1,354 @@
+// lab.js drives the lab's pages: the exercise page (editor, Run, Submit),
+// a recorded run's replay page, and the compare page. Every run arrives
+// over one websocket as numbered messages (docs/live.md); this file turns
+// them into phases, a timeline and a result.
+"use strict";
+
+(function () {
+  const root = document.getElementById("lab");
+  if (!root) return;
+
+  const $ = (sel, el) => (el || document).querySelector(sel);
+  const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  const fmtNs = (ns) => {
+    const a = Math.abs(ns);
+    if (a >= 1e9) return (ns / 1e9).toFixed(3) + " s";
+    if (a >= 1e6) return (ns / 1e6).toFixed(3) + " ms";
+    if (a >= 1e3) return (ns / 1e3).toFixed(2) + " µs";
+    return Math.round(ns) + " ns";
+  };
+
+  // RunSocket follows one run's message sequence, reconnecting with the
+  // last seq it processed when the connection drops before the end.
+  class RunSocket {
+    constructor(id, onMessage) {
+      this.id = id;
+      this.onMessage = onMessage;
+      this.seq = 0;
+      this.ended = false;
+      this.retry = 250;
+      this.connect();
+    }
+    connect() {
+      const proto = location.protocol === "https:" ? "wss:" : "ws:";
+      const ws = new WebSocket(`${proto}//${location.host}/ws/runs/${this.id}?after=${this.seq}`);
+      this.ws = ws;
+      ws.onmessage = (e) => {
+        let m;
+        try { m = JSON.parse(e.data); } catch (err) { return; }
+        if (m.type === "reset") { this.seq = 0; this.onMessage(m); return; }
+        if (m.seq !== 0 && m.seq <= this.seq) return; // already have it
+        if (m.seq > 0) this.seq = m.seq;
+        this.retry = 250;
+        if (m.type === "end") this.ended = true;
+        this.onMessage(m);
+      };
+      ws.onclose = () => {
+        if (this.ended || this.closed) return;
+        setTimeout(() => this.connect(), this.retry);
+        this.retry = Math.min(this.retry * 2, 5000);
+      };
+    }
+    close() { this.closed = true; this.ws && this.ws.close(); }
+  }
+
+  // Controls binds a toolbar to a Timeline.
+  function bindControls(box, tl) {
+    const play = $('[data-act="play"]', box);
+    const scrub = $('[data-act="scrub"]', box);
+    const readout = $(".readout", box);
+    let extent = 1;
+    play.onclick = () => { tl.playing() ? tl.pause() : tl.play(); };
+    $('[data-act="back"]', box).onclick = () => tl.stepBack();
+    $('[data-act="fwd"]', box).onclick = () => tl.stepForward();
+    $('[data-act="speed"]', box).onchange = (e) => tl.setSpeed(Number(e.target.value));
+    tl.setSpeed(Number($('[data-act="speed"]', box).value));
+    $('[data-act="zoomin"]', box).onclick = () => { const v = tl.view(); const c = (v.start + v.end) / 2, h = (v.end - v.start) / 4; tl.setView(c - h, c + h); };
+    $('[data-act="zoomout"]', box).onclick = () => { const v = tl.view(); const c = (v.start + v.end) / 2, h = (v.end - v.start); tl.setView(c - h, c + h); };
+    $('[data-act="fit"]', box).onclick = () => tl.fit();
+    scrub.oninput = () => tl.seek((Number(scrub.value) / 1000) * extent);
+    return (state) => {
+      play.textContent = state.playing ? "❚❚ Pause" : "▶ Play";
+      extent = Math.max(1, tl.extent ? tl.extent() : state.end);
+      if (document.activeElement !== scrub) scrub.value = String(Math.round((state.cursor / extent) * 1000));
+      readout.textContent = `cursor ${fmtNs(state.cursor)} · view ${fmtNs(state.start)} – ${fmtNs(state.end)}`;
+    };
+  }
+
+  function makeTimeline(panel) {
+    const box = $(".timeline", panel);
+    let update = () => {};
+    const tl = new Timeline($("canvas", box), {
+      details: $(".details", box),
+      onChange: (s) => update(s),
+    });
+    update = bindControls(box, tl);
+    return tl;
+  }
+
+  // RunView shows one run's messages: phases, events, result.
+  class RunView {
+    constructor(opts) {
+      this.tl = opts.timeline;
+      this.prefix = opts.prefix || "";
+      this.label = opts.label || "";
+      this.result = opts.result;
+      this.phases = opts.phases;
+      this.counter = opts.counter;
+      this.onResult = opts.onResult || (() => {});
+      this.tracks = new Set();
+      this.events = 0;
+    }
+    reset() {
+      this.events = 0;
+      this.tracks.clear();
+      if (this.phases) this.phases.querySelectorAll("li").forEach((li) => (li.className = ""));
+      if (this.result) this.result.innerHTML = "";
+    }
+    key(track) { return this.prefix + track; }
+    handle(m) {
+      switch (m.type) {
+        case "hello":
+          this.tl.setSchema(m.schema);
+          this.tl.setLive(!!m.live);
+          break;
+        case "reset":
+          this.tl.clear();
+          this.reset();
+          break;
+        case "phase":
+          this.phase(m.name);
+          break;
+        case "track":
+          if (!this.tracks.has(m.track)) {
+            this.tracks.add(m.track);
+            this.tl.addTrack(this.key(m.track), (this.label ? this.label + ": " : "") + m.scenario + " on " + (m.backend === "uring" ? "io_uring" : m.backend));
+          }
+          break;
+        case "events":
+          this.tl.addEvents(this.key(m.track), m.first_name, m.names, m.events);
+          this.events += m.events.length;
+          if (this.counter) this.counter();
+          break;
+        case "findings":
+          this.tl.addFindings(this.key(m.track), m.findings || []);
+          break;
+        case "track_end":
+          break;
+        case "result":
+          this.showResult(m.result);
+          this.onResult(m.result);
+          break;
+        case "error":
+          if (this.result) this.result.insertAdjacentHTML("beforeend", `<p class="fail" data-testid="stream-error">${esc(m.message)}</p>`);
+          break;
+        case "end":
+          this.tl.setLive(false);
+          break;
+      }
+    }
+    phase(name) {
+      if (!this.phases) return;
+      let seen = false;
+      const order = ["queued", "building", "running", "checking", "done"];
+      const at = order.indexOf(name);
+      this.phases.querySelectorAll("li").forEach((li) => {
+        const i = order.indexOf(li.dataset.phase);
+        li.className = i < at || name === "done" ? "done" : i === at ? "active" : "";
+        seen = seen || i === at;
+      });
+    }
+    showResult(r) {
+      if (!this.result) return;
+      const score = r.checks && r.checks.length ? ` · ${r.score}/${r.max}` : "";
+      let h = `<h2><span class="${r.verdict === "passed" ? "pass" : r.verdict === "ran" ? "muted" : "fail"}" data-testid="verdict">${esc(r.verdict)}</span>${esc(score)}</h2>`;
+      h += `<p data-testid="message">${esc(r.message)}</p>`;
+      if (r.problems && r.problems.length) {
+        h += `<h3>Compile problems</h3><ul class="problems" data-testid="problems">`;
+        for (const p of r.problems) h += `<li>${esc(p.file)}${p.line ? ":" + p.line : ""}${p.col ? ":" + p.col : ""}: ${esc(p.msg)}</li>`;
+        h += `</ul>`;
+      }
+      if (r.checks && r.checks.length) {
+        h += `<table class="checks" data-testid="checks"><tbody>`;
+        r.checks.forEach((c, i) => {
+          h += `<tr data-testid="check-${esc(c.id)}" class="${c.passed ? "ok" : "bad"}"><td>${c.passed ? '<span class="pass">pass</span>' : '<span class="fail">fail</span>'}</td>`;
+          h += `<td>${c.points}/${c.max}</td><td><strong>${esc(c.title)}</strong>`;
+          if (!c.passed) {
+            h += `<div>${esc(c.message)}</div>`;
+            if (c.ref) {
+              h += `<div><a href="#" class="jump" data-check="${i}" data-testid="jump-${esc(c.id)}">show in the timeline: ${esc(c.ref.scenario)} on ${c.ref.backend === "uring" ? "io_uring" : esc(c.ref.backend)}, ${fmtNs(c.ref.time_ns)} in, event ${c.ref.seq}</a></div>`;
+            }
+            if (c.hint) h += `<div class="hint"><em>Hint:</em> ${esc(c.hint)}</div>`;
+          }
+          h += `</td></tr>`;
+        });
+        h += `</tbody></table>`;
+      }
+      if (r.runs && r.runs.length) {
+        h += `<table class="runs" data-testid="runs"><thead><tr><th>Scenario</th><th>Backend</th><th>Sandbox</th><th>Answer</th><th>Events</th><th>Wall</th><th>Export</th></tr></thead><tbody>`;
+        for (const x of r.runs) {
+          h += `<tr><td>${esc(x.scenario)}</td><td>${x.backend === "uring" ? "io_uring" : esc(x.backend)}</td><td>${esc(x.box_verdict)}${x.reason ? " (" + esc(x.reason) + ")" : ""}</td>`;
+          h += `<td>${esc(x.answer)}${x.error ? `<div class="fail">${esc(x.error)}</div>` : ""}</td><td>${x.events}</td><td>${fmtNs(x.wall_ns)}</td>`;
+          h += `<td><a href="/runs/${esc(r.id)}/export/${esc(x.track)}.json" data-testid="export-${esc(x.track)}" title="Chrome Trace Event JSON: open it in ui.perfetto.dev">Perfetto JSON</a></td></tr>`;
+        }
+        h += `</tbody></table>`;
+      }
+      this.result.innerHTML = h;
+      this.result.querySelectorAll("a.jump").forEach((a) => {
+        a.onclick = (e) => {
+          e.preventDefault();
+          const c = r.checks[Number(a.dataset.check)];
+          const ok = this.tl.jumpTo(this.key(c.ref.scenario + "-" + c.ref.backend), c.ref.loop || 0, c.ref.seq);
+          if (ok) $("canvas.tl").focus({ preventScroll: true });
+          $("canvas.tl").scrollIntoView({ block: "center", behavior: "smooth" });
+        };
+      });
+    }
+  }
+
+  // Counts events across views, redrawn once per frame at most.
+  function eventCounter(views) {
+    const el = document.getElementById("event-count");
+    let pending = false;
+    return () => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        el.textContent = String(views.reduce((n, v) => n + v.events, 0));
+      });
+    };
+  }
+
+  async function post(url, body) {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": root.dataset.csrf },
+      body: JSON.stringify(body),
+    });
+    let data = {};
+    try { data = await res.json(); } catch (e) { /* an error page */ }
+    if (!res.ok) throw new Error(data.error || `the server answered ${res.status}`);
+    return data;
+  }
+
+  function notice(text, bad) {
+    const n = document.getElementById("notice");
+    if (!n) return;
+    n.textContent = text;
+    n.className = "notice" + (bad ? " fail" : "");
+  }
+
+  async function compareWithReference(mine) {
+    try {
+      notice("Starting the reference run…");
+      const ref = await post(`/api/exercises/${root.dataset.slug}/reference`, {});
+      location.href = `/compare?a=${encodeURIComponent(mine)}&b=${encodeURIComponent(ref.id)}`;
+    } catch (e) {
+      notice(e.message, true);
+    }
+  }
+
+  function exercisePage() {
+    const panel = document.getElementById("run-panel");
+    const tl = makeTimeline(panel);
+    window.labTimeline = tl;
+    let socket = null;
+    let latest = null;
+    const first = document.querySelector("#recent a");
+    if (first) latest = first.getAttribute("href").split("/").pop();
+    const view = new RunView({
+      timeline: tl,
+      result: document.getElementById("result"),
+      phases: document.getElementById("phases"),
+      onResult: (r) => editor.setProblems((r.problems || []).filter((p) => p.line > 0).map((p) => ({ line: p.line, col: p.col, msg: p.msg }))),
+    });
+    view.counter = eventCounter([view]);
+    const buttons = [document.getElementById("run"), document.getElementById("submit")];
+    const start = async (mode) => {
+      if (buttons[0].disabled && buttons[0].dataset.busy !== "1") return;
+      const backend = document.getElementById("backend").value;
+      const body = { code: editor.getValue(), mode };
+      if (mode === "run") {
+        body.backends = backend === "both" ? [] : [backend];
+        body.scenario = document.getElementById("scenario").value;
+      }
+      buttons.forEach((b) => { b.disabled = true; b.dataset.busy = "1"; });
+      notice(mode === "submit" ? "Submitting…" : "Starting…");
+      window.labRunStarted = performance.now();
+      try {
+        const r = await post(`/api/exercises/${root.dataset.slug}/runs`, body);
+        if (socket) socket.close();
+        tl.clear();
+        view.reset();
+        view.counter();
+        editor.setProblems([]);
+        latest = r.id;
+        const link = document.getElementById("run-link");
+        link.href = r.url;
+        link.hidden = false;
+        link.textContent = "replay link: " + location.origin + r.url;
+        history.replaceState(null, "", `#run=${r.id}`);
+        notice(mode === "submit" ? "Grading on every scenario and backend…" : "Running…");
+        socket = new RunSocket(r.id, (m) => {
+          if (m.type === "events" && window.labFirstEvent === undefined) window.labFirstEvent = performance.now() - window.labRunStarted;
+          view.handle(m);
+          if (m.type === "end") {
+            notice("");
+            buttons.forEach((b) => { b.disabled = false; b.dataset.busy = ""; });
+          }
+        });
+      } catch (e) {
+        notice(e.message, true);
+        buttons.forEach((b) => { b.disabled = false; b.dataset.busy = ""; });
+      }
+    };
+    const editor = AsyncLabEditor.create(document.getElementById("editor"), {
+      doc: document.getElementById("starter").value,
+      onRun: () => start("run"),
+      onSubmit: () => start("submit"),
+    });
+    window.labEditor = editor;
+    buttons[0].onclick = () => start("run");
+    buttons[1].onclick = () => start("submit");
+    document.getElementById("compare-reference").onclick = () => {
+      if (!latest) { notice("Run your handler first, then compare it with the reference.", true); return; }
+      compareWithReference(latest);
+    };
+  }
+
+  function replayPage() {
+    const panel = document.getElementById("run-panel");
+    const tl = makeTimeline(panel);
+    window.labTimeline = tl;
+    const view = new RunView({ timeline: tl, result: document.getElementById("result"), phases: document.getElementById("phases") });
+    view.counter = eventCounter([view]);
+    new RunSocket(root.dataset.run, (m) => view.handle(m));
+    const ref = document.getElementById("compare-reference");
+    if (ref) ref.onclick = () => compareWithReference(root.dataset.run);
+  }
+
+  function comparePage() {
+    const tl = makeTimeline(root);
+    window.labTimeline = tl;
+    const a = new RunView({ timeline: tl, prefix: "a:", label: "A", result: document.getElementById("result-a") });
+    const b = new RunView({ timeline: tl, prefix: "b:", label: "B", result: document.getElementById("result-b") });
+    const count = eventCounter([a, b]);
+    a.counter = b.counter = count;
+    // Both sockets share one timeline: only a reset clears it, and then
+    // both streams are asked again from the start.
+    let sa, sb;
+    const handler = (v) => (m) => {
+      if (m.type === "reset") { location.reload(); return; }
+      v.handle(m);
+    };
+    sa = new RunSocket(root.dataset.a, handler(a));
+    sb = new RunSocket(root.dataset.b, handler(b));
+  }
+
+  switch (root.dataset.page) {
+    case "exercise": exercisePage(); break;
+    case "replay": replayPage(); break;
+    case "compare": comparePage(); break;
+  }
+})();
