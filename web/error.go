@@ -15,7 +15,8 @@ const (
 	KindInvalid
 	KindNotFound
 	KindForbidden
-	KindLimit
+	KindLimit // too many requests
+	KindTooLarge
 	KindUnavailable
 )
 
@@ -57,6 +58,8 @@ func status(err error) (int, string) {
 		return http.StatusForbidden, e.Message
 	case KindLimit:
 		return http.StatusTooManyRequests, e.Message
+	case KindTooLarge:
+		return http.StatusRequestEntityTooLarge, e.Message
 	case KindUnavailable:
 		return http.StatusServiceUnavailable, e.Message
 	}

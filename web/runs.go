@@ -195,7 +195,7 @@ func (o observer) TraceBatch(track string, b trace.Batch) { o.s.AppendBatch(trac
 
 func (o observer) TrackEnd(track string, run *exercises.Run, sum grading.RunSummary) {
 	o.s.Append("findings", map[string]any{"track": track, "findings": live.Findings(run.Findings)})
-	o.s.Append("track_end", sum)
+	o.s.Append("track_end", map[string]any{"track": track, "run": sum})
 }
 
 // stream returns the message stream of run id: the live one, or one
@@ -265,7 +265,7 @@ func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 			s.AppendBatch(sum.Track, b)
 		}
 		s.Append("findings", map[string]any{"track": sum.Track, "findings": live.Findings(trace.Analyze(t, trace.LintOptions{}))})
-		s.Append("track_end", sum)
+		s.Append("track_end", map[string]any{"track": sum.Track, "run": sum})
 	}
 	for _, p := range phases {
 		s.Append("phase", p)

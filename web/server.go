@@ -288,13 +288,13 @@ func (s *Server) serveStartRun(w http.ResponseWriter, r *http.Request) error {
 		return errorf(KindInvalid, "The handler is empty.")
 	}
 	if len(req.Code) > MaxCode {
-		return errorf(KindLimit, "The handler is larger than %d KiB.", MaxCode>>10)
+		return errorf(KindTooLarge, "The handler is larger than %d KiB.", MaxCode>>10)
 	}
 	mode := labs.RunMode(req.Mode)
 	if !mode.Valid() {
 		return errorf(KindInvalid, "The mode must be \"run\" or \"submit\", not %q.", req.Mode)
 	}
-	run := &labs.Run{ID: grading.NewID(time.Now()), Exercise: ex.Slug, Mode: mode, Client: clientID(w, r), Code: req.Code}
+	run := &labs.Run{ID: grading.NewID(time.Now()), Exercise: ex.Slug, Mode: mode, Client: clientID(w, r), Code: req.Code, Created: time.Now()}
 	if mode == labs.ModeSubmit && (len(req.Backends) > 0 || req.Scenario != "") {
 		return errorf(KindInvalid, "A submission is graded on every scenario and backend; choose them only for a run.")
 	}
@@ -364,7 +364,7 @@ func (s *Server) serveReference(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	run := &labs.Run{ID: grading.NewID(time.Now()), Exercise: ex.Slug, Mode: labs.ModeRun, Client: referenceClient, Code: string(ex.Reference)}
+	run := &labs.Run{ID: grading.NewID(time.Now()), Exercise: ex.Slug, Mode: labs.ModeRun, Client: referenceClient, Code: string(ex.Reference), Created: time.Now()}
 	if err := s.runs.start(r.Context(), g, run); err != nil {
 		return err
 	}
@@ -382,7 +382,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error 
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return errorf(KindLimit, "The request is larger than %d KiB.", limit>>10)
+			return errorf(KindTooLarge, "The request is larger than %d KiB.", limit>>10)
 		}
 		return errorf(KindInvalid, "The request could not be read: %v.", err)
 	}

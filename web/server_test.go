@@ -6,93 +6,112 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/gorilla/websocket"
+
+	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/grading"
+	"github.com/asynclab/asynclab/labs"
+	"github.com/asynclab/asynclab/labs/sqlite"
 	"github.com/asynclab/asynclab/web"
 )
 
-// countingGrader records that it was asked to grade. The web tests check
-// what the server does around grading; grading itself is tested for real in
-// package grading.
-type countingGrader struct{ calls atomic.Int32 }
-
-func (g *countingGrader) Grade(ctx context.Context, sub grading.Submission) (*grading.Result, error) {
-	g.calls.Add(1)
-	return &grading.Result{Exercise: sub.Exercise.Slug, Verdict: grading.Passed, Message: "every check passed", Score: 1, Max: 1,
-		Checks: []grading.CheckResult{{ID: "c", Title: "a check", Points: 1, Max: 1, Passed: true}}}, nil
+// fakeGrader plays a grading through the observer with a small real trace.
+// These tests check what the server does around grading: the API, the
+// stream, the store. Grading itself runs for real in package grading and
+// in this package's browser tests.
+type fakeGrader struct {
+	calls atomic.Int32
+	block chan struct{} // if set, grading waits for it to close
 }
 
-const storedID, storedFile = "20261125-000000-abcdef01", "listener-epoll.trace"
-
-// OpenTrace serves one stored run: a handler span and a syscall.
-func (g *countingGrader) OpenTrace(id, file string) (io.ReadCloser, error) {
-	if id != storedID || file != storedFile {
-		return nil, fs.ErrNotExist
-	}
-	tr := &trace.Trace{Version: trace.Version, Names: []string{"", "main", "read"}, Events: []trace.Event{
+func smallTrace() *trace.Trace {
+	return &trace.Trace{Version: trace.Version, Names: []string{"", "main", "read"}, Events: []trace.Event{
 		{Seq: 1, Time: 1000, Kind: trace.KindHandler, Phase: trace.PhaseBegin, Name: 1, Fd: -1},
 		{Seq: 2, Time: 2000, Dur: 500, Kind: trace.KindSyscall, Name: 2, Fd: 5, Res: 3},
-		{Seq: 3, Time: 4000, Dur: 3000, Kind: trace.KindHandler, Phase: trace.PhaseEnd, Name: 1, Fd: -1},
+		{Seq: 3, Time: 4000, Dur: 3000, Kind: trace.KindHandler, Phase: trace.PhaseEnd, Name: 1, Fd: -1, Op: 1 << 60},
 	}}
-	var buf bytes.Buffer
-	if err := trace.Encode(&buf, tr); err != nil {
-		return nil, err
-	}
-	return io.NopCloser(&buf), nil
 }
 
-func TestExport(t *testing.T) {
-	ts, _, c := newServer(t, nil)
-	code, body := get(t, c, ts.URL+"/runs/"+storedID+"/"+storedFile+".json")
-	if code != 200 {
-		t.Fatalf("export = %d\n%s", code, body)
+func (g *fakeGrader) Grade(ctx context.Context, sub grading.Submission) (*grading.Result, error) {
+	g.calls.Add(1)
+	var phases []grading.Phase
+	phase := func(name string) {
+		p := grading.Phase{Name: name, At: time.Now()}
+		phases = append(phases, p)
+		sub.Observer.Phase(p)
 	}
-	var doc struct {
-		TraceEvents []map[string]any `json:"traceEvents"`
+	o := sub.Observer
+	for _, p := range []string{"queued", "building", "running"} {
+		phase(p)
 	}
-	if err := json.Unmarshal([]byte(body), &doc); err != nil {
-		t.Fatalf("export is not JSON: %v", err)
-	}
-	var slices int
-	for _, e := range doc.TraceEvents {
-		if e["ph"] == "X" {
-			slices++
+	if g.block != nil {
+		select {
+		case <-g.block:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
-	if slices != 2 {
-		t.Errorf("export has %d complete slices, want 2 (the handler and the syscall)", slices)
-	}
-	for _, bad := range []string{"/runs/" + storedID + "/other-epoll.trace.json", "/runs/..%2F..%2Fetc/passwd.json", "/runs/x/y.json"} {
-		if code, _ := get(t, c, ts.URL+bad); code != http.StatusNotFound {
-			t.Errorf("GET %s = %d, want 404", bad, code)
-		}
-	}
+	tr := smallTrace()
+	track := grading.Track("listener", engine.Epoll)
+	o.TrackStart(track, "listener", engine.Epoll)
+	o.TraceBatch(track, trace.Batch{Names: tr.Names[1:], FirstName: 1, Events: tr.Events, End: true})
+	sum := grading.RunSummary{Scenario: "listener", Backend: engine.Epoll, Track: track, Events: len(tr.Events)}
+	o.TrackEnd(track, &exercises.Run{}, sum)
+	phase("checking")
+	phase("done")
+	return &grading.Result{ID: sub.ID, Phases: phases, Exercise: sub.Exercise.Slug, Verdict: grading.Passed, Message: "every check passed", Score: 1, Max: 1,
+		Checks: []grading.CheckResult{{ID: "c", Title: "a check", Points: 1, Max: 1, Passed: true}},
+		Runs:   []grading.RunSummary{sum}}, nil
 }
 
-func newServer(t *testing.T, ready func() error) (*httptest.Server, *countingGrader, *http.Client) {
+func (g *fakeGrader) Run(ctx context.Context, sub grading.Submission) (*grading.Result, error) {
+	return g.Grade(ctx, sub)
+}
+
+type testServer struct {
+	*httptest.Server
+	srv    *web.Server
+	grader *fakeGrader
+	store  labs.Store
+	client *http.Client
+}
+
+func newServer(t *testing.T, ready func() error) *testServer {
 	t.Helper()
-	g := &countingGrader{}
-	s := web.New(web.Config{Exercises: catalog.All(), Grader: func() web.Grader { return g }, Ready: ready, RunsPerMinute: 3})
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return newServerWith(t, store, &fakeGrader{}, ready)
+}
+
+func newServerWith(t *testing.T, store labs.Store, g *fakeGrader, ready func() error) *testServer {
+	t.Helper()
+	s := web.New(web.Config{Exercises: catalog.All(), Store: store, Grader: func() web.Grader { return g }, Ready: ready, RunsPerMinute: 5})
 	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
+	t.Cleanup(func() { ts.Close(); s.Close() })
 	jar, _ := cookiejar.New(nil)
-	return ts, g, &http.Client{Jar: jar}
+	return &testServer{Server: ts, srv: s, grader: g, store: store, client: &http.Client{Jar: jar}}
 }
 
-func get(t *testing.T, c *http.Client, u string) (int, string) {
+func (ts *testServer) get(t *testing.T, path string) (int, string) {
 	t.Helper()
-	resp, err := c.Get(u)
+	resp, err := ts.client.Get(ts.URL + path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,43 +120,115 @@ func get(t *testing.T, c *http.Client, u string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]{32})"`)
+var csrfAttr = regexp.MustCompile(`data-csrf="([0-9a-f]{32})"`)
 
-// submit loads the exercise page (for its CSRF token) and posts code.
-func submit(t *testing.T, c *http.Client, base, slug, code string, token *string) (int, string) {
+// token loads the exercise page and returns its CSRF token.
+func (ts *testServer) token(t *testing.T, slug string) string {
 	t.Helper()
-	_, page := get(t, c, base+"/exercises/"+slug)
-	m := csrfField.FindStringSubmatch(page)
+	_, page := ts.get(t, "/exercises/"+slug)
+	m := csrfAttr.FindStringSubmatch(page)
 	if m == nil {
-		t.Fatalf("exercise page has no CSRF field")
+		t.Fatalf("exercise page has no CSRF token")
 	}
-	tok := m[1]
-	if token != nil {
-		tok = *token
+	return m[1]
+}
+
+// post sends body to the API with the CSRF token tok ("" sends none).
+func (ts *testServer) post(t *testing.T, path, tok, contentType string, body []byte) (int, map[string]string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", ts.URL+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	if tok != "" {
+		req.Header.Set("X-CSRF-Token", tok)
 	}
-	resp, err := c.PostForm(base+"/exercises/"+slug+"/submit", url.Values{"code": {code}, "csrf": {tok}})
+	resp, err := ts.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	var out map[string]string
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func (ts *testServer) start(t *testing.T, slug string, req map[string]any) string {
+	t.Helper()
+	body, _ := json.Marshal(req)
+	code, out := ts.post(t, "/api/exercises/"+slug+"/runs", ts.token(t, slug), "application/json", body)
+	if code != http.StatusAccepted || out["id"] == "" {
+		t.Fatalf("start run = %d %v", code, out)
+	}
+	return out["id"]
+}
+
+type message struct {
+	Seq     int             `json:"seq"`
+	Type    string          `json:"type"`
+	Name    string          `json:"name"`
+	Track   string          `json:"track"`
+	Live    bool            `json:"live"`
+	Events  [][]json.Number `json:"events"`
+	Result  json.RawMessage `json:"result"`
+	Message string          `json:"message"`
+}
+
+// follow reads a run's messages from after until the end.
+func (ts *testServer) follow(t *testing.T, id string, after int) []message {
+	t.Helper()
+	u := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws/runs/" + id + "?after=" + strconv.Itoa(after)
+	conn, resp, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v (%v)", u, err, resp)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	var msgs []message
+	for {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+				t.Fatalf("after %d messages: %v", len(msgs), err)
+			}
+			return msgs
+		}
+		var m message
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("message %s: %v", b, err)
+		}
+		msgs = append(msgs, m)
+	}
+}
+
+func types(msgs []message) string {
+	var b []string
+	for _, m := range msgs {
+		b = append(b, m.Type)
+	}
+	return strings.Join(b, " ")
 }
 
 func TestPages(t *testing.T) {
-	ts, _, c := newServer(t, nil)
+	ts := newServer(t, nil)
 	tests := []struct {
 		path   string
 		status int
 		want   []string
 	}{
-		{"/", 200, []string{`data-testid="catalogue"`, `data-testid="exercise-connect"`}},
-		{"/exercises/connect", 200, []string{`data-testid="instructions"`, `data-testid="editor"`, `data-testid="predict"`, "EINPROGRESS"}},
+		{"/", 200, []string{`data-testid="catalogue"`, `data-testid="exercise-connect"`, "not submitted"}},
+		{"/exercises/connect", 200, []string{`data-testid="instructions"`, `id="editor"`, `data-testid="predict"`, "EINPROGRESS",
+			`data-testid="backend"`, `data-testid="scenario"`, `data-testid="timeline"`, "/static/editor.js"}},
 		{"/exercises/nosuch", 404, []string{`data-testid="error"`, "no exercise"}},
+		{"/runs/20261125-000000-00000000", 404, []string{`data-testid="error"`}},
+		{"/runs/..%2Fetc", 404, []string{`data-testid="error"`}},
+		{"/compare?a=x&b=y", 404, []string{`data-testid="error"`}},
 		{"/nowhere", 404, []string{`data-testid="error"`}},
+		{"/static/lab.js", 200, []string{"RunSocket"}},
+		{"/static/editor.js", 200, []string{"AsyncLabEditor"}},
 	}
 	for _, tt := range tests {
-		code, body := get(t, c, ts.URL+tt.path)
+		code, body := ts.get(t, tt.path)
 		if code != tt.status {
 			t.Errorf("GET %s = %d, want %d", tt.path, code, tt.status)
 		}
@@ -152,52 +243,189 @@ func TestPages(t *testing.T) {
 	}
 }
 
-func TestSubmit(t *testing.T) {
-	ts, g, c := newServer(t, nil)
-	code, body := submit(t, c, ts.URL, "connect", "package handler\n", nil)
-	if code != 200 || !strings.Contains(body, `data-testid="verdict"`) || !strings.Contains(body, `data-testid="check-c"`) {
-		t.Fatalf("submit = %d\n%s", code, body)
+// A run is stored, streamed live in order, recorded with its trace, and
+// replayed from the store by a server that never saw it live.
+func TestRunIsStreamedRecordedAndReplayed(t *testing.T) {
+	ts := newServer(t, nil)
+	id := ts.start(t, "connect", map[string]any{"code": "package handler\n", "mode": "submit"})
+	msgs := ts.follow(t, id, 0)
+	want := "hello phase phase phase track events findings track_end phase phase result end"
+	if got := types(msgs); got != want {
+		t.Fatalf("messages = %s\nwant       %s", got, want)
 	}
-	if g.calls.Load() != 1 {
-		t.Errorf("grader called %d times, want 1", g.calls.Load())
+	for i, m := range msgs {
+		if m.Seq != i+1 {
+			t.Fatalf("message %d has seq %d", i, m.Seq)
+		}
+	}
+	if !msgs[0].Live || len(msgs[5].Events) != 3 || msgs[5].Track != "listener-epoll" {
+		t.Errorf("hello live=%v, events %d on %q; want live, 3 on listener-epoll", msgs[0].Live, len(msgs[5].Events), msgs[5].Track)
+	}
+	if op := msgs[5].Events[2][6]; op.String() != "1152921504606846976" {
+		t.Errorf("an op id over 2^53 = %s, want it exact", op)
+	}
+	run, err := ts.store.Run(context.Background(), id)
+	if err != nil || run.Status != labs.StatusDone || run.Verdict != "passed" || run.Code != "package handler\n" {
+		t.Fatalf("stored run = %+v, %v", run, err)
+	}
+	// Resume after the first five messages.
+	if rest := ts.follow(t, id, 5); len(rest) != len(msgs)-5 || rest[0].Seq != 6 {
+		t.Errorf("resume after 5 = %d messages from seq %d, want %d from 6", len(rest), rest[0].Seq, len(msgs)-5)
+	}
+	// A new server over the same store replays it from the recording.
+	// The fake grader has no sandboxed runs, so no trace was recorded and
+	// the replay has no events; the browser tests replay real ones.
+	ts2 := newServerWith(t, ts.store, &fakeGrader{}, nil)
+	replay := ts2.follow(t, id, 0)
+	if got, want := types(replay), strings.Replace(want, " events", "", 1); got != want || replay[0].Live {
+		t.Errorf("replay = %s (live %v)\nwant     %s", got, replay[0].Live, want)
+	}
+	if reset := ts2.follow(t, id, 4); reset[0].Type != "reset" || len(reset) != len(replay)+1 {
+		t.Errorf("resume into a replay = %s, want a reset and the whole sequence", types(reset))
+	}
+	code, page := ts2.get(t, "/runs/"+id)
+	if code != 200 || !strings.Contains(page, `data-page="replay"`) || !strings.Contains(page, "package handler") {
+		t.Errorf("replay page = %d", code)
+	}
+	// This browser's best score is on the catalogue.
+	if _, cat := ts.get(t, "/"); !strings.Contains(cat, `href="/runs/`+id+`">1/1`) {
+		t.Errorf("catalogue does not show the best score")
+	}
+}
+
+func TestExport(t *testing.T) {
+	ts := newServer(t, nil)
+	ctx := context.Background()
+	id := grading.NewID(time.Now())
+	var buf bytes.Buffer
+	if err := trace.Encode(&buf, smallTrace()); err != nil {
+		t.Fatal(err)
+	}
+	run := &labs.Run{ID: id, Exercise: "connect", Mode: labs.ModeRun, Client: strings.Repeat("a", 32), Code: "x", Created: time.Now()}
+	if err := ts.store.CreateRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.store.StartRun(ctx, id, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	out := labs.Outcome{Verdict: "ran", Result: []byte(`{}`), Finished: time.Now()}
+	if err := ts.store.FinishRun(ctx, id, out, []labs.Trace{{Track: "listener-epoll", Data: buf.Bytes()}}); err != nil {
+		t.Fatal(err)
+	}
+	code, body := ts.get(t, "/runs/"+id+"/export/listener-epoll.json")
+	if code != 200 {
+		t.Fatalf("export = %d\n%s", code, body)
+	}
+	var doc struct {
+		TraceEvents []map[string]any `json:"traceEvents"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatalf("export is not JSON: %v", err)
+	}
+	var spans int
+	for _, e := range doc.TraceEvents {
+		if e["ph"] == "X" {
+			spans++
+		}
+	}
+	if spans != 2 {
+		t.Errorf("export has %d complete slices, want 2 (the handler and the syscall)", spans)
+	}
+	for _, bad := range []string{"/runs/" + id + "/export/other-epoll.json", "/runs/" + id + "/export/listener-epoll", "/runs/..%2F..%2Fetc/export/x.json", "/runs/x/export/y.json"} {
+		if code, _ := ts.get(t, bad); code != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", bad, code)
+		}
+	}
+}
+
+func TestStartRunRejectsBadInput(t *testing.T) {
+	ts := newServer(t, nil)
+	tok := ts.token(t, "connect")
+	body := func(v any) []byte { b, _ := json.Marshal(v); return b }
+	ok := map[string]any{"code": "package handler\n", "mode": "run"}
+	tests := []struct {
+		name   string
+		tok    string
+		ctype  string
+		body   []byte
+		status int
+	}{
+		{"no CSRF token", "", "application/json", body(ok), 403},
+		{"wrong CSRF token", strings.Repeat("0", 32), "application/json", body(ok), 403},
+		{"not JSON", tok, "application/json", []byte("code=1"), 400},
+		{"a form", tok, "application/x-www-form-urlencoded", []byte("code=1"), 400},
+		{"unknown field", tok, "application/json", body(map[string]any{"code": "x", "mode": "run", "admin": true}), 400},
+		{"empty code", tok, "application/json", body(map[string]any{"code": "  ", "mode": "run"}), 400},
+		{"bad mode", tok, "application/json", body(map[string]any{"code": "x", "mode": "grade"}), 400},
+		{"bad backend", tok, "application/json", body(map[string]any{"code": "x", "mode": "run", "backends": []string{"kqueue"}}), 400},
+		{"bad scenario", tok, "application/json", body(map[string]any{"code": "x", "mode": "run", "scenario": "moon"}), 400},
+		{"a submit limited to a backend", tok, "application/json", body(map[string]any{"code": "x", "mode": "submit", "backends": []string{"epoll"}}), 400},
+		{"oversized", tok, "application/json", body(map[string]any{"code": strings.Repeat("x", web.MaxCode+8192), "mode": "run"}), 413},
+		{"no such exercise", tok, "application/json", body(ok), 404},
+	}
+	for _, tt := range tests {
+		path := "/api/exercises/connect/runs"
+		if tt.name == "no such exercise" {
+			path = "/api/exercises/nosuch/runs"
+		}
+		code, out := ts.post(t, path, tt.tok, tt.ctype, tt.body)
+		if code != tt.status || out["error"] == "" {
+			t.Errorf("%s: %d %v, want %d with an error message", tt.name, code, out, tt.status)
+		}
+	}
+	if n := ts.grader.calls.Load(); n != 0 {
+		t.Errorf("the grader ran %d times on bad input", n)
+	}
+	// RunsPerMinute is 5 here: the sixth run in a row is refused.
+	for range 5 {
+		ts.start(t, "connect", ok)
+	}
+	if code, _ := ts.post(t, "/api/exercises/connect/runs", tok, "application/json", body(ok)); code != http.StatusTooManyRequests {
+		t.Errorf("run over the rate limit = %d, want 429", code)
 	}
 }
 
 func TestRefusesToGradeWhenTheSandboxIsMissing(t *testing.T) {
-	ts, g, c := newServer(t, func() error { return errors.New("user namespaces are disabled") })
-	_, page := get(t, c, ts.URL+"/exercises/connect")
+	ts := newServer(t, func() error { return errors.New("user namespaces are disabled") })
+	_, page := ts.get(t, "/exercises/connect")
 	if !strings.Contains(page, `data-testid="refused"`) || !strings.Contains(page, "user namespaces are disabled") {
 		t.Errorf("exercise page does not say why grading is off")
 	}
-	code, body := submit(t, c, ts.URL, "connect", "package handler\n", nil)
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, "user namespaces are disabled") {
-		t.Errorf("submit on an unready host = %d, want 503 with the reason\n%s", code, body)
+	body, _ := json.Marshal(map[string]any{"code": "package handler\n", "mode": "run"})
+	code, out := ts.post(t, "/api/exercises/connect/runs", ts.token(t, "connect"), "application/json", body)
+	if code != http.StatusServiceUnavailable || !strings.Contains(out["error"], "user namespaces are disabled") {
+		t.Errorf("run on an unready host = %d %v, want 503 with the reason", code, out)
 	}
-	if n := g.calls.Load(); n != 0 {
+	if n := ts.grader.calls.Load(); n != 0 {
 		t.Errorf("the grader ran %d times on an unready host; it must never run unconfined", n)
 	}
 }
 
-func TestBadInput(t *testing.T) {
-	ts, g, c := newServer(t, nil)
-	bad := strings.Repeat("0", 32)
-	if code, _ := submit(t, c, ts.URL, "connect", "package handler\n", &bad); code != http.StatusForbidden {
-		t.Errorf("submit with a wrong CSRF token = %d, want 403", code)
+// A server stopped mid-grading leaves the run unfinished in the store; the
+// next server grades it again, so the student's submission is not lost.
+func TestUnfinishedRunsAreResumed(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if code, _ := submit(t, c, ts.URL, "connect", strings.Repeat("x", web.MaxCode+10000), nil); code != http.StatusTooManyRequests && code != http.StatusRequestEntityTooLarge {
-		t.Errorf("oversized submission = %d, want a limit error", code)
+	defer store.Close()
+	blocked := &fakeGrader{block: make(chan struct{})}
+	ts := newServerWith(t, store, blocked, nil)
+	id := ts.start(t, "connect", map[string]any{"code": "package handler\n", "mode": "submit"})
+	ts.srv.Close() // the grading is cut short, as by a restart
+	if run, err := store.Run(context.Background(), id); err != nil || run.Status.Finished() {
+		t.Fatalf("after the stop the run is %+v, %v; want it unfinished", run, err)
 	}
-	if code, _ := submit(t, c, ts.URL, "connect", "   ", nil); code != http.StatusBadRequest {
-		t.Errorf("empty submission = %d, want 400", code)
+	ts2 := newServerWith(t, store, &fakeGrader{}, nil)
+	if n, err := ts2.srv.Resume(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Resume = %d, %v; want 1 run", n, err)
 	}
-	// RunsPerMinute is 3 in this server; the fourth run in a row is refused.
-	for i := 0; i < 3; i++ {
-		submit(t, c, ts.URL, "connect", "package handler\n", nil)
+	msgs := ts2.follow(t, id, 0)
+	if msgs[len(msgs)-2].Type != "result" {
+		t.Fatalf("the resumed run streamed %s", types(msgs))
 	}
-	if code, _ := submit(t, c, ts.URL, "connect", "package handler\n", nil); code != http.StatusTooManyRequests {
-		t.Errorf("run over the rate limit = %d, want 429", code)
-	}
-	if g.calls.Load() > 3 {
-		t.Errorf("grader ran %d times; the limit is 3 a minute", g.calls.Load())
+	run, err := store.Run(context.Background(), id)
+	if err != nil || run.Status != labs.StatusDone || run.Verdict != "passed" {
+		t.Errorf("resumed run = %+v, %v; want done and passed", run, err)
 	}
 }
