@@ -69,7 +69,7 @@
     scrub.oninput = () => tl.seek((Number(scrub.value) / 1000) * extent);
     return (state) => {
       play.textContent = state.playing ? "❚❚ Pause" : "▶ Play";
-      extent = Math.max(1, tl.extent ? tl.extent() : state.end);
+      extent = Math.max(1, state.traceEnd || state.end);
       if (document.activeElement !== scrub) scrub.value = String(Math.round((state.cursor / extent) * 1000));
       readout.textContent = `cursor ${fmtNs(state.cursor)} · view ${fmtNs(state.start)} – ${fmtNs(state.end)}`;
     };
@@ -136,6 +136,7 @@
         case "track_end":
           break;
         case "result":
+          window.labLastResult = m.result;
           this.showResult(m.result);
           this.onResult(m.result);
           break;
@@ -289,6 +290,12 @@
         link.hidden = false;
         link.textContent = "replay link: " + location.origin + r.url;
         history.replaceState(null, "", `#run=${r.id}`);
+        const recent = document.getElementById("recent");
+        if (recent) {
+          const li = document.createElement("li");
+          li.innerHTML = `<a href="${esc(r.url)}">just now</a> <span class="badge">${esc(mode)}</span>`;
+          recent.prepend(li);
+        }
         notice(mode === "submit" ? "Grading on every scenario and backend…" : "Running…");
         socket = new RunSocket(r.id, (m) => {
           if (m.type === "events" && window.labFirstEvent === undefined) window.labFirstEvent = performance.now() - window.labRunStarted;
