@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/asynclab/asynclab/engine/sandbox"
+	"github.com/asynclab/asynclab/exercises/catalog"
+	"github.com/asynclab/asynclab/labs"
+	"github.com/asynclab/asynclab/labs/sqlite"
+)
+
+// serveChildEnv makes the test binary run `lab serve` with the arguments in
+// it, for the tests that kill a real server process.
+const serveChildEnv = "LAB_TEST_SERVE_ARGS"
+
+func init() {
+	args := os.Getenv(serveChildEnv)
+	if args == "" || sandbox.IsInit() {
+		return
+	}
+	m := NewMain(os.Stdout, os.Stderr)
+	ctx := context.Background()
+	if err := m.ParseFlags(ctx, strings.Fields(args)); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// server is a `lab serve` child process.
+type server struct {
+	cmd  *exec.Cmd
+	base string
+	logs chan string // its stderr, line by line
+}
+
+func startServer(t *testing.T, dataDir string) *server {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), serveChildEnv+"=serve --addr 127.0.0.1:0 --data "+dataDir)
+	stdout, _ := cmd.StdoutPipe()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, logs: make(chan string, 1000)}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			select {
+			case s.logs <- sc.Text():
+			default:
+			}
+		}
+		close(s.logs)
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	m := regexp.MustCompile(`http://(\S+)/`).FindStringSubmatch(line)
+	if err != nil || m == nil {
+		t.Fatalf("the server did not say where it listens: %q, %v", line, err)
+	}
+	go io.Copy(io.Discard, stdout)
+	s.base = "http://" + m[1]
+	return s
+}
+
+// waitLog waits for a line of the server's log containing want.
+func (s *server) waitLog(t *testing.T, want string) {
+	t.Helper()
+	timeout := time.After(2 * time.Minute)
+	for {
+		select {
+		case line, ok := <-s.logs:
+			if !ok {
+				t.Fatalf("the server exited before saying %q", want)
+			}
+			if strings.Contains(line, want) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the server never said %q", want)
+		}
+	}
+}
+
+// A server killed with SIGKILL mid-grading loses nothing: the accepted
+// submission is in the store, and the next server grades it.
+func TestServerKilledMidGrading(t *testing.T) {
+	if err := sandbox.Ready(); err != nil {
+		t.Skipf("the sandbox cannot run on this host: %v", err)
+	}
+	data := t.TempDir()
+	s1 := startServer(t, data)
+	s1.waitLog(t, "grader ready")
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := c.Get(s1.base + "/exercises/connect")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	tok := regexp.MustCompile(`data-csrf="([0-9a-f]{32})"`).FindSubmatch(page)
+	if tok == nil {
+		t.Fatal("no CSRF token on the exercise page")
+	}
+	var ref []byte
+	for _, ex := range catalog.All() {
+		if ex.Slug == "connect" {
+			ref = ex.Reference
+		}
+	}
+	body, _ := json.Marshal(map[string]any{"code": string(ref), "mode": "submit"})
+	req, _ := http.NewRequest("POST", s1.base+"/api/exercises/connect/runs", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", string(tok[1]))
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started struct{ ID string }
+	json.NewDecoder(resp.Body).Decode(&started)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || started.ID == "" {
+		t.Fatalf("submit = %d %+v", resp.StatusCode, started)
+	}
+
+	// Kill the server once the handler runs in the sandbox.
+	ws := "ws" + strings.TrimPrefix(s1.base, "http") + "/ws/runs/" + started.ID
+	conn, _, err := websocket.DefaultDialer.Dial(ws, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(time.Minute))
+	for {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("before the run started: %v", err)
+		}
+		if bytes.Contains(b, []byte(`"type":"track"`)) {
+			break
+		}
+	}
+	conn.Close()
+	if err := s1.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	s1.cmd.Wait()
+
+	store, err := sqlite.Open(context.Background(), filepath.Join(data, "lab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := store.Run(context.Background(), started.ID)
+	store.Close()
+	if err != nil || run.Status.Finished() || run.Code != string(ref) {
+		t.Fatalf("after the kill the run is %+v, %v; want it stored, unfinished, with its code", run, err)
+	}
+
+	// The next server resumes it, and it is graded exactly as it would
+	// have been.
+	s2 := startServer(t, data)
+	s2.waitLog(t, "resumed 1 unfinished run")
+	conn, _, err = websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s2.base, "http")+"/ws/runs/"+started.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(2 * time.Minute))
+	for {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("the resumed run did not finish: %v", err)
+		}
+		if bytes.Contains(b, []byte(`"type":"end"`)) {
+			break
+		}
+	}
+	store, err = sqlite.Open(context.Background(), filepath.Join(data, "lab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	run, err = store.Run(context.Background(), started.ID)
+	if err != nil || run.Status != labs.StatusDone || run.Verdict != "passed" || run.Score != run.Max {
+		t.Fatalf("the resumed run = %s %s %d/%d, %v; want done, passed, full marks", run.Status, run.Verdict, run.Score, run.Max, err)
+	}
+	traces, err := store.Traces(context.Background(), started.ID)
+	if err != nil || len(traces) == 0 {
+		t.Errorf("the resumed run has %d traces, %v", len(traces), err)
+	}
+}
