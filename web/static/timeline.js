@@ -1,1 +1,2986 @@
-/* placeholder until the timeline lands */
+// timeline.js draws a run's trace as an animated timeline on a canvas.
+//
+// It is plain ES2020 with no build step: the server embeds and serves it as
+// /static/timeline.js, and it defines one global, window.Timeline. The data
+// it takes is exactly what the run's websocket sends (docs/live.md): the
+// schema, tracks, batches of 12-integer events and findings. The exercise,
+// replay and compare pages build their own controls and call the API below.
+//
+//   const tl = new Timeline(canvas, {details, onSelect, onChange});
+//   tl.setSchema(schema); tl.addTrack('refused-epoll', 'refused · epoll');
+//   tl.addEvents('refused-epoll', firstName, names, events);
+//   tl.addFindings('refused-epoll', findings);
+//   tl.play(); tl.pause(); tl.stepForward(); tl.jumpTo(track, loop, seq);
+//
+// Each track (one sandboxed run) is a stack of lanes sharing one time axis,
+// where 0 is the run's start: one lane per loop (handlers, the time a ready
+// handler waited, syscalls, instants), the kernel (ops in flight), one lane
+// per file descriptor, and one per counter.
+//
+// Drawing is driven by requestAnimationFrame and happens only when something
+// changed. Each lane keeps its items in typed arrays sorted by start time,
+// so a frame visits only the visible range, and items that fall on one
+// pixel column are drawn as one density mark.
+(function () {
+  'use strict';
+
+  // ---- Geometry, in CSS pixels ----
+  const GUTTER = 188; // the label column
+  const AXIS_H = 34;
+  const HEADER_H = 26;
+  const RIGHT_PAD = 12;
+  const LOOP_H = 64;
+  const FD_H = 22;
+  const COUNTER_H = 32;
+  const KROW_H = 16;
+  const KPAD = 5;
+  const MAX_KROWS = 8;
+  // Rows inside a loop lane, from its top.
+  const L_MARK = 2; // finding strip
+  const L_HAND = 7; // handlers
+  const L_HAND_H = 20;
+  const L_WAIT = 29; // ready -> begin
+  const L_WAIT_H = 5;
+  const L_SYS = 37; // syscalls
+  const L_SYS_H = 11;
+  const L_INST = 51; // instants
+  const L_INST_H = 10;
+
+  const FONT = '11px system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
+  const FONT_BOLD = '600 12px system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
+  const FONT_SMALL = '10px system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
+
+  const C = {
+    bg: '#ffffff',
+    laneAlt: '#fbfcfe',
+    gutter: '#f8fafc',
+    header: '#eef2f7',
+    line: '#e2e8f0',
+    grid: '#eef1f5',
+    text: '#0f172a',
+    muted: '#64748b',
+    faint: '#94a3b8',
+    cursor: '#2563eb',
+    syscall: '#64748b',
+    blocked: '#d97706', // EAGAIN, EINPROGRESS, EINTR, EALREADY: control flow
+    error: '#dc2626',
+    ok: '#16a34a',
+    kwait: '#e2e8f0',
+    kwaitInk: '#94a3b8',
+    wait: 'rgba(245, 158, 11, 0.45)',
+    wakeup: '#0d9488',
+    submit: '#1d4ed8',
+    mark: '#9333ea',
+    future: '#0891b2',
+    timer: '#b45309',
+    lint: '#dc2626',
+    cancel: '#475569',
+    counterFill: 'rgba(37, 99, 235, 0.14)',
+    counterLine: '#2563eb',
+    dim: 'rgba(255, 255, 255, 0.8)',
+    flow: '#0f172a',
+    sel: '#0f172a',
+  };
+  // Handlers: saturated colours that carry white text. No red or amber:
+  // those mean errors and waiting.
+  const HANDLER_COLORS = ['#2563eb', '#059669', '#7c3aed', '#0891b2', '#db2777', '#4d7c0f',
+    '#4f46e5', '#0f766e', '#9333ea', '#0369a1', '#be185d', '#15803d'];
+  // Ops in the kernel: light colours that carry dark text.
+  const OP_COLORS = ['#93c5fd', '#86efac', '#c4b5fd', '#67e8f9', '#f9a8d4', '#bef264',
+    '#a5b4fc', '#5eead4', '#fcd34d', '#fdba74', '#d8b4fe', '#7dd3fc'];
+
+  const DEFAULT_SCHEMA = {
+    kinds: ['invalid', 'syscall', 'wakeup', 'submit', 'complete', 'handler', 'future', 'timer',
+      'counter', 'lint', 'mark', 'cancel'],
+    phases: ['instant', 'begin', 'end', 'create', 'resolve', 'wait', 'fire', 'cancel'],
+    lints: ['none', 'long-handler', 'head-of-line', 'deadlock', 'blocking-call', 'pending-connect', 'off-loop'],
+  };
+  const COUNTER_ORDER = ['runq', 'inflight', 'sq_pending', 'cq_ready'];
+  const WAIT_CALLS = new Set(['epoll_wait', 'epoll_pwait', 'epoll_pwait2', 'io_uring_enter']);
+  const CQE_F_MORE = 2;
+
+  // ---- Linux errno names, for negative results ----
+  const ERRNO = {
+    1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 5: 'EIO', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM',
+    13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 22: 'EINVAL', 23: 'ENFILE', 24: 'EMFILE',
+    28: 'ENOSPC', 32: 'EPIPE', 62: 'ETIME', 71: 'EPROTO', 88: 'ENOTSOCK', 90: 'EMSGSIZE',
+    95: 'EOPNOTSUPP', 97: 'EAFNOSUPPORT', 98: 'EADDRINUSE', 99: 'EADDRNOTAVAIL', 100: 'ENETDOWN',
+    101: 'ENETUNREACH', 103: 'ECONNABORTED', 104: 'ECONNRESET', 105: 'ENOBUFS', 106: 'EISCONN',
+    107: 'ENOTCONN', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED', 113: 'EHOSTUNREACH', 114: 'EALREADY',
+    115: 'EINPROGRESS', 125: 'ECANCELED',
+  };
+  const ERRNO_TEXT = {
+    EAGAIN: 'would block: no data to read or no room to write yet; wait for readiness, then retry',
+    EINPROGRESS: 'a non-blocking connect has started; wait until the socket is writable, then read SO_ERROR',
+    ECONNREFUSED: 'nothing listens at that address: the peer answered with a reset',
+    ECANCELED: 'the op was cancelled before it completed',
+    ETIME: 'a timeout expired (an io_uring TIMEOUT or LINK_TIMEOUT)',
+    EINTR: 'a signal interrupted the call; retry it',
+    EALREADY: 'a connect is already in progress on this socket',
+    EISCONN: 'the socket is already connected',
+    ENOTCONN: 'the socket is not connected (yet)',
+    ECONNRESET: 'the peer reset the connection',
+    EPIPE: 'the peer has closed the connection; nothing more can be written',
+    ETIMEDOUT: 'the connection timed out',
+    EBADF: 'not an open file descriptor',
+    EINVAL: 'an argument is invalid',
+  };
+  // The ones a student meets in these exercises, for the table in the details.
+  const COMMON_ERRNOS = [11, 115, 111, 125, 62];
+  // Negative results that are control flow, not failure.
+  const FLOW_ERRNOS = new Set([11, 115, 4, 114]);
+
+  function errnoName(res) {
+    return res < 0 && res >= -4095 ? (ERRNO[-res] || 'errno ' + (-res)) : '';
+  }
+
+  // ---- Formatting ----
+  function trimZeros(s) {
+    return s.indexOf('.') < 0 ? s : s.replace(/\.?0+$/, '');
+  }
+  // fmtDur formats a duration in ns compactly: "870 ns", "12.34 µs", "1.235 ms", "2.5 s".
+  function fmtDur(ns) {
+    const a = Math.abs(ns);
+    if (a < 1e3) return Math.round(ns) + ' ns';
+    if (a < 1e6) return trimZeros((ns / 1e3).toFixed(a < 1e4 ? 3 : a < 1e5 ? 2 : 1)) + ' µs';
+    if (a < 1e9) return trimZeros((ns / 1e6).toFixed(a < 1e7 ? 3 : a < 1e8 ? 2 : 1)) + ' ms';
+    return trimZeros((ns / 1e9).toFixed(3)) + ' s';
+  }
+  // fmtTime formats a time since the run started, to the µs: "12.345 ms".
+  function fmtTime(ns) {
+    if (Math.abs(ns) < 1e6) return trimZeros((ns / 1e3).toFixed(3)) + ' µs';
+    return (ns / 1e6).toFixed(3) + ' ms';
+  }
+  function fmtTimeLong(ns) {
+    const us = (ns / 1e3).toLocaleString('en-US', {maximumFractionDigits: 3});
+    return (ns / 1e6).toFixed(3) + ' ms (' + us + ' µs)';
+  }
+  function fmtInt(n) {
+    return Number(n).toLocaleString('en-US');
+  }
+  function opHex(op) {
+    try {
+      return '0x' + BigInt(op).toString(16);
+    } catch (e) {
+      return String(op);
+    }
+  }
+  function isZeroOp(op) {
+    return op === 0 || op === '0' || op === undefined || op === null;
+  }
+
+  function hashString(s) {
+    let h = 2166136261;
+    for (let i = 0; i < s.length; i++) {
+      h ^= s.charCodeAt(i);
+      h = Math.imul(h, 16777619);
+    }
+    return h >>> 0;
+  }
+
+  // ---- Series: one lane row's items, sorted by start time ----
+  //
+  // Items are stored in parallel typed arrays. An item that arrives out of
+  // order (another loop's batch came late) is inserted near the tail, which
+  // is cheap because it is rarely far from it. Every chunk of CHUNK items
+  // keeps its largest end, so a frame finds the long items that start
+  // before the view without scanning them all.
+  const CHUNK_BITS = 6;
+  const CHUNK = 1 << CHUNK_BITS;
+
+  class Series {
+    constructor() {
+      this.n = 0;
+      this.cap = 0;
+      this._grow(64);
+    }
+
+    _grow(cap) {
+      const n = this.n;
+      const grow = (A, old) => {
+        const a = new A(cap);
+        if (old) a.set(old.subarray(0, n));
+        return a;
+      };
+      this.start = grow(Float64Array, this.start);
+      this.end = grow(Float64Array, this.end);
+      this.ref = grow(Int32Array, this.ref);
+      this.aux = grow(Int32Array, this.aux);
+      this.id = grow(Int32Array, this.id);
+      this.posOf = grow(Int32Array, this.posOf);
+      const cend = new Float64Array((cap >> CHUNK_BITS) + 1).fill(-Infinity);
+      if (this.cend) cend.set(this.cend);
+      this.cend = cend;
+      this.cap = cap;
+    }
+
+    // add inserts an item and returns its id, which stays valid as later
+    // items shift it. end is Infinity while the item is open.
+    add(start, end, ref, aux) {
+      if (this.n === this.cap) this._grow(this.cap * 2);
+      const n = this.n;
+      const id = n; // ids are never reused
+      let p = n;
+      if (n > 0 && this.start[n - 1] > start) {
+        p = this.upperBound(start);
+        this.start.copyWithin(p + 1, p, n);
+        this.end.copyWithin(p + 1, p, n);
+        this.ref.copyWithin(p + 1, p, n);
+        this.aux.copyWithin(p + 1, p, n);
+        this.id.copyWithin(p + 1, p, n);
+        for (let k = p + 1; k <= n; k++) this.posOf[this.id[k]] = k;
+      }
+      this.start[p] = start;
+      this.end[p] = end;
+      this.ref[p] = ref;
+      this.aux[p] = aux;
+      this.id[p] = id;
+      this.posOf[id] = p;
+      this.n = n + 1;
+      if (p === n) {
+        const c = p >> CHUNK_BITS;
+        if (end > this.cend[c]) this.cend[c] = end;
+      } else {
+        for (let c = p >> CHUNK_BITS, last = n >> CHUNK_BITS; c <= last; c++) this._chunk(c);
+      }
+      return id;
+    }
+
+    _chunk(c) {
+      const a = c << CHUNK_BITS;
+      const b = Math.min(this.n, a + CHUNK);
+      let m = -Infinity;
+      for (let p = a; p < b; p++) if (this.end[p] > m) m = this.end[p];
+      this.cend[c] = m;
+    }
+
+    setEnd(id, end) {
+      const p = this.posOf[id];
+      const old = this.end[p];
+      this.end[p] = end;
+      const c = p >> CHUNK_BITS;
+      if (end >= this.cend[c]) this.cend[c] = end;
+      else if (old >= this.cend[c]) this._chunk(c);
+    }
+
+    setAux(id, v) {
+      this.aux[this.posOf[id]] = v;
+    }
+
+    // lowerBound returns the first position whose start is >= t.
+    lowerBound(t) {
+      let lo = 0;
+      let hi = this.n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.start[mid] < t) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    }
+
+    // upperBound returns the first position whose start is > t.
+    upperBound(t) {
+      let lo = 0;
+      let hi = this.n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.start[mid] <= t) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    }
+
+    // visit calls fn(pos) for every item overlapping [t0, t1], in start order.
+    visit(t0, t1, fn) {
+      if (this.n === 0) return;
+      const lo = this.lowerBound(t0);
+      const hi = this.upperBound(t1);
+      const lastChunk = (lo - 1) >> CHUNK_BITS;
+      for (let c = 0; c <= lastChunk; c++) {
+        if (this.cend[c] < t0) continue;
+        const a = c << CHUNK_BITS;
+        const b = Math.min(lo, a + CHUNK);
+        for (let p = a; p < b; p++) if (this.end[p] >= t0) fn(p);
+      }
+      for (let p = lo; p < hi; p++) fn(p);
+    }
+  }
+
+  // ---- Track: one sandboxed run ----
+  class Track {
+    constructor(id, label, order) {
+      this.id = id;
+      this.label = label || id;
+      this.order = order;
+      this.collapsed = false;
+      this.names = [''];
+      this.nameInfo = [];
+      this.n = 0;
+      this.cap = 0;
+      this.end = 0; // latest time + dur
+      this.loops = new Map();
+      this.kernel = null;
+      this.fds = new Map();
+      this.counters = new Map();
+      this.recs = []; // op records: submit -> complete -> handler
+      this.inflight = new Map(); // loop/op -> record index
+      this.completed = new Map(); // loop/op -> record index, until a handler names it
+      this.seqs = new Map(); // loop -> Map(seq -> event index)
+      this.findings = [];
+      this.steps = new Uint32Array(64); // non-counter events by (time, index)
+      this.nsteps = 0;
+      this._grow(256);
+    }
+
+    _grow(cap) {
+      const n = this.n;
+      const grow = (A, old) => {
+        const a = new A(cap);
+        if (old) a.set(old.subarray(0, n));
+        return a;
+      };
+      this.seq = grow(Float64Array, this.seq);
+      this.time = grow(Float64Array, this.time);
+      this.dur = grow(Float64Array, this.dur);
+      this.kind = grow(Uint8Array, this.kind);
+      this.phase = grow(Uint8Array, this.phase);
+      this.loop = grow(Int32Array, this.loop);
+      this.fd = grow(Int32Array, this.fd);
+      this.res = grow(Float64Array, this.res);
+      this.arg0 = grow(Float64Array, this.arg0);
+      this.arg1 = grow(Float64Array, this.arg1);
+      this.name = grow(Uint32Array, this.name);
+      this.pair = grow(Int32Array, this.pair); // handler begin <-> end
+      this.rec = grow(Int32Array, this.rec); // op record of a submit, complete, cancel or handler begin
+      if (!this.op) this.op = [];
+      this.cap = cap;
+    }
+
+    ensure(n) {
+      if (n <= this.cap) return;
+      let cap = this.cap;
+      while (cap < n) cap *= 2;
+      this._grow(cap);
+    }
+
+    nameOf(id) {
+      const s = this.names[id];
+      return s === undefined ? '' : s;
+    }
+
+    info(id) {
+      let inf = this.nameInfo[id];
+      if (!inf) {
+        const s = this.nameOf(id);
+        const h = hashString(s);
+        inf = {
+          name: s,
+          color: HANDLER_COLORS[h % HANDLER_COLORS.length],
+          opColor: OP_COLORS[h % OP_COLORS.length],
+          wait: WAIT_CALLS.has(s),
+          width: -1,
+        };
+        this.nameInfo[id] = inf;
+      }
+      return inf;
+    }
+
+    loopData(loop) {
+      let d = this.loops.get(loop);
+      if (!d) {
+        d = {
+          loop,
+          handlers: new Series(),
+          waits: new Series(),
+          syscalls: new Series(),
+          instants: new Series(),
+          marks: [], // {time, wait, code, message, idx, finding}
+          stack: [],
+        };
+        this.loops.set(loop, d);
+        this.layoutDirty = true;
+      }
+      return d;
+    }
+
+    kernelData() {
+      if (!this.kernel) {
+        this.kernel = {ops: new Series(), ticks: new Series(), rows: 1, busy: [-Infinity], owner: [-1]};
+        this.layoutDirty = true;
+      }
+      return this.kernel;
+    }
+
+    fdData(fd) {
+      let d = this.fds.get(fd);
+      if (!d) {
+        d = {fd, items: new Series(), ops: new Series(), names: []};
+        this.fds.set(fd, d);
+        this.layoutDirty = true;
+      }
+      return d;
+    }
+
+    counterData(name) {
+      let d = this.counters.get(name);
+      if (!d) {
+        d = {name, s: new Series(), max: 0};
+        this.counters.set(name, d);
+        this.layoutDirty = true;
+      }
+      return d;
+    }
+
+    addStep(idx) {
+      if (this.nsteps === this.steps.length) {
+        const a = new Uint32Array(this.steps.length * 2);
+        a.set(this.steps);
+        this.steps = a;
+      }
+      const t = this.time[idx];
+      let p = this.nsteps;
+      if (p > 0 && this.time[this.steps[p - 1]] > t) {
+        let lo = 0;
+        let hi = p;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (this.time[this.steps[mid]] <= t) lo = mid + 1;
+          else hi = mid;
+        }
+        this.steps.copyWithin(lo + 1, lo, p);
+        p = lo;
+      }
+      this.steps[p] = idx;
+      this.nsteps++;
+    }
+  }
+
+  function loopLabel(loop) {
+    return loop === 0 ? 'loop thread' : 'thread ' + loop;
+  }
+
+  // ---- Timeline ----
+  class Timeline {
+    constructor(canvas, options) {
+      const opts = options || {};
+      this._frame = this._frame.bind(this);
+      this._raf = 0;
+      this.canvas = canvas;
+      this.ctx = canvas.getContext('2d');
+      this.details = opts.details || null;
+      this.onSelect = opts.onSelect || null;
+      this.onChange = opts.onChange || null;
+      this.autoHeight = !!opts.autoHeight;
+
+      this.tracks = [];
+      this.trackById = new Map();
+      this.setSchema(DEFAULT_SCHEMA);
+
+      this.W = 0;
+      this.H = 0;
+      this.dpr = 1;
+      this.v0 = 0;
+      this.v1 = 1e6;
+      this.scrollY = 0;
+      this.autoFit = true; // fit the data as it arrives, until the user moves the view
+      this.live = false;
+      this.cursor = 0;
+      this.cursorEnd = true; // the cursor sits at the end: nothing is dimmed
+      this._playing = false;
+      this.speed = 1e6;
+      this._lastTick = 0;
+      this.sel = null; // {tr, idx} or {tr, mark}
+      this._stepFrom = 'cursor';
+      this.hover = null;
+      this.pointer = null;
+      this.flash = null;
+      this._drag = null;
+
+      this.layout = [];
+      this.contentH = 0;
+      this._layoutDirty = true;
+      this._dirty = false;
+      this._stateChanged = false;
+      this._widths = new Map();
+      this._resetStatsFields();
+
+      this._listen();
+      this._resize();
+      this._patterns();
+      this._invalidate();
+    }
+
+    // ---- Data ----
+
+    setSchema(schema) {
+      const s = schema || DEFAULT_SCHEMA;
+      this.schema = {
+        kinds: s.kinds || DEFAULT_SCHEMA.kinds,
+        phases: s.phases || DEFAULT_SCHEMA.phases,
+        lints: s.lints || DEFAULT_SCHEMA.lints,
+      };
+      const k = (n) => this.schema.kinds.indexOf(n);
+      const p = (n) => this.schema.phases.indexOf(n);
+      this.K = {
+        syscall: k('syscall'), wakeup: k('wakeup'), submit: k('submit'), complete: k('complete'),
+        handler: k('handler'), future: k('future'), timer: k('timer'), counter: k('counter'),
+        lint: k('lint'), mark: k('mark'), cancel: k('cancel'),
+      };
+      this.P = {
+        instant: p('instant'), begin: p('begin'), end: p('end'), create: p('create'),
+        resolve: p('resolve'), wait: p('wait'), fire: p('fire'), cancel: p('cancel'),
+      };
+      this._changed();
+    }
+
+    addTrack(id, label) {
+      let tr = this.trackById.get(id);
+      if (tr) {
+        if (label) tr.label = label;
+      } else {
+        tr = new Track(id, label, this.tracks.length);
+        this.tracks.push(tr);
+        this.trackById.set(id, tr);
+        this._layoutDirty = true;
+      }
+      this._changed();
+      return tr;
+    }
+
+    _track(id) {
+      return this.trackById.get(id) || this.addTrack(id, id);
+    }
+
+    addEvents(trackId, firstName, names, events) {
+      const tr = this._track(trackId);
+      if (names && names.length) {
+        const first = Number(firstName) || 0;
+        for (let i = 0; i < names.length; i++) {
+          tr.names[first + i] = String(names[i]);
+          tr.nameInfo[first + i] = undefined;
+        }
+      }
+      if (!events || !events.length) return;
+      tr.ensure(tr.n + events.length);
+      for (let i = 0; i < events.length; i++) this._ingest(tr, events[i]);
+      if (tr.layoutDirty) {
+        tr.layoutDirty = false;
+        this._layoutDirty = true;
+      }
+      if (this.autoFit) this._fitNow();
+      this._changed();
+    }
+
+    _ingest(tr, e) {
+      const K = this.K;
+      const P = this.P;
+      const i = tr.n++;
+      const time = +e[1] || 0;
+      const dur = Math.max(0, +e[2] || 0);
+      const kind = e[3] | 0;
+      const phase = e[4] | 0;
+      const loop = e[5] | 0;
+      const op = e[6];
+      const fd = e[7] | 0;
+      const res = +e[8] || 0;
+      const arg0 = +e[9] || 0;
+      const arg1 = +e[10] || 0;
+      const name = e[11] >>> 0;
+      const seq = +e[0] || 0;
+      tr.seq[i] = seq;
+      tr.time[i] = time;
+      tr.dur[i] = dur;
+      tr.kind[i] = kind;
+      tr.phase[i] = phase;
+      tr.loop[i] = loop;
+      tr.fd[i] = fd;
+      tr.res[i] = res;
+      tr.arg0[i] = arg0;
+      tr.arg1[i] = arg1;
+      tr.name[i] = name;
+      tr.op[i] = op;
+      tr.pair[i] = -1;
+      tr.rec[i] = -1;
+      if (time + dur > tr.end) tr.end = time + dur;
+
+      let seqs = tr.seqs.get(loop);
+      if (!seqs) {
+        seqs = new Map();
+        tr.seqs.set(loop, seqs);
+      }
+      seqs.set(seq, i);
+      if (kind !== K.counter) tr.addStep(i);
+
+      const key = loop + '/' + op;
+      switch (kind) {
+        case K.handler: {
+          const d = tr.loopData(loop);
+          if (phase === P.begin) {
+            d.stack.push(d.handlers.add(time, Infinity, i, -1));
+            if (arg0 > 0 && arg0 < time) d.waits.add(arg0, time, i, 0);
+            const wake = arg1 !== 0 ? loop + '/' + e[10] : isZeroOp(op) ? '' : key;
+            if (wake) {
+              const r = tr.completed.get(wake);
+              if (r !== undefined) {
+                tr.completed.delete(wake);
+                tr.recs[r].handler = i;
+                tr.rec[i] = r;
+              }
+            }
+          } else if (phase === P.end) {
+            const id = d.stack.pop();
+            if (id !== undefined) {
+              d.handlers.setEnd(id, time);
+              const b = d.handlers.ref[d.handlers.posOf[id]];
+              d.handlers.setAux(id, i);
+              tr.pair[b] = i;
+              tr.pair[i] = b;
+            }
+          } else {
+            d.instants.add(time, time, i, 0);
+          }
+          break;
+        }
+        case K.syscall: {
+          tr.loopData(loop).syscalls.add(time, time + dur, i, 0);
+          if (fd >= 0) this._fdItem(tr, fd, time, time + dur, i, name);
+          break;
+        }
+        case K.submit: {
+          tr.loopData(loop).instants.add(time, time, i, 0);
+          if (!isZeroOp(op)) this._submit(tr, i, key, loop, time, fd, name);
+          if (fd >= 0) this._fdItem(tr, fd, time, time, i, name);
+          break;
+        }
+        case K.complete: {
+          const r = isZeroOp(op) ? undefined : tr.inflight.get(key);
+          if (r !== undefined) {
+            const rec = tr.recs[r];
+            tr.rec[i] = r;
+            if (arg0 & CQE_F_MORE) {
+              tr.kernelData().ticks.add(time, time, i, rec.row);
+            } else {
+              this._complete(tr, r, i, time, key);
+            }
+          } else if (fd < 0) {
+            tr.kernelData().ticks.add(time, time, i, 0);
+          }
+          if (fd >= 0) this._fdItem(tr, fd, time, time, i, 0);
+          break;
+        }
+        case K.cancel: {
+          const r = isZeroOp(op) ? undefined : tr.inflight.get(key);
+          tr.rec[i] = r === undefined ? -1 : r;
+          if (r !== undefined) tr.recs[r].cancel = i;
+          tr.kernelData().ticks.add(time, time, i, r === undefined ? 0 : tr.recs[r].row);
+          break;
+        }
+        case K.counter: {
+          const d = tr.counterData(tr.nameOf(name));
+          d.s.add(time, time, i, 0);
+          if (res > d.max) d.max = res;
+          break;
+        }
+        case K.lint: {
+          tr.loopData(loop).marks.push({time, wait: 0, code: this._lintName(arg0), message: '', idx: i, finding: null});
+          break;
+        }
+        default:
+          tr.loopData(loop).instants.add(time, time, i, 0);
+      }
+    }
+
+    _lintName(code) {
+      return this.schema.lints[code] || 'lint ' + code;
+    }
+
+    _fdItem(tr, fd, start, end, i, name) {
+      const d = tr.fdData(fd);
+      d.items.add(start, end, i, 0);
+      if (name && d.names.length < 3) {
+        const s = tr.nameOf(name);
+        if (s && !WAIT_CALLS.has(s) && d.names.indexOf(s) < 0) d.names.push(s);
+      }
+    }
+
+    _submit(tr, i, key, loop, time, fd, name) {
+      const k = tr.kernelData();
+      const r = tr.recs.length;
+      let row = -1;
+      for (let j = 0; j < k.rows; j++) {
+        if (k.busy[j] <= time) {
+          row = j;
+          break;
+        }
+      }
+      if (row < 0) {
+        if (k.rows < MAX_KROWS) {
+          row = k.rows++;
+          k.busy.push(-Infinity);
+          k.owner.push(-1);
+          this._layoutDirty = true;
+        } else {
+          row = 0;
+          for (let j = 1; j < k.rows; j++) if (k.busy[j] < k.busy[row]) row = j;
+        }
+      }
+      k.busy[row] = Infinity;
+      k.owner[row] = r;
+      const rec = {loop, key, name, fd, submit: i, complete: -1, handler: -1, cancel: -1, row, sid: 0, fsid: -1};
+      rec.sid = k.ops.add(time, Infinity, r, row);
+      if (fd >= 0) rec.fsid = tr.fdData(fd).ops.add(time, Infinity, r, 0);
+      tr.recs.push(rec);
+      tr.rec[i] = r;
+      tr.inflight.set(key, r);
+    }
+
+    _complete(tr, r, i, time, key) {
+      const rec = tr.recs[r];
+      const k = tr.kernel;
+      rec.complete = i;
+      k.ops.setEnd(rec.sid, time);
+      if (rec.fsid >= 0) tr.fds.get(rec.fd).ops.setEnd(rec.fsid, time);
+      if (k.owner[rec.row] === r) k.busy[rec.row] = time;
+      tr.inflight.delete(key);
+      tr.completed.set(key, r);
+    }
+
+    addFindings(trackId, findings) {
+      const tr = this._track(trackId);
+      for (const f of findings || []) {
+        const loop = f.loop | 0;
+        tr.findings.push(f);
+        const seqs = tr.seqs.get(loop);
+        const idx = seqs ? seqs.get(+f.seq) : undefined;
+        const d = tr.loopData(loop);
+        // A live lint event already has a marker: give it the sentence.
+        if (idx !== undefined && tr.kind[idx] === this.K.lint) {
+          const m = d.marks.find((x) => x.idx === idx);
+          if (m) {
+            m.message = f.message || m.message;
+            m.wait = +f.wait || 0;
+            m.finding = f;
+            continue;
+          }
+        }
+        d.marks.push({
+          time: +f.time || 0, wait: +f.wait || 0, code: f.code || 'finding',
+          message: f.message || '', idx: idx === undefined ? -1 : idx, finding: f,
+        });
+      }
+      if (tr.layoutDirty) {
+        tr.layoutDirty = false;
+        this._layoutDirty = true;
+      }
+      this._changed();
+    }
+
+    clear() {
+      this.tracks = [];
+      this.trackById = new Map();
+      this.sel = null;
+      this.hover = null;
+      this.flash = null;
+      this._playing = false;
+      this.cursor = 0;
+      this.cursorEnd = true;
+      this.autoFit = true;
+      this.scrollY = 0;
+      this.v0 = 0;
+      this.v1 = 1e6;
+      this._layoutDirty = true;
+      this._renderDetails();
+      this._changed();
+    }
+
+    setLive(live) {
+      this.live = !!live;
+      if (this.live) {
+        this.autoFit = true;
+        this.cursorEnd = true;
+        this._fitNow();
+      }
+      this._changed();
+    }
+
+    eventCount() {
+      let n = 0;
+      for (const tr of this.tracks) n += tr.n;
+      return n;
+    }
+
+    // traceEnd returns the latest time of any track.
+    traceEnd() {
+      let e = 0;
+      for (const tr of this.tracks) if (tr.end > e) e = tr.end;
+      return e;
+    }
+
+    // ---- Playback and navigation ----
+
+    play() {
+      const end = this.traceEnd();
+      if (this.cursorEnd || this.cursor >= end) {
+        this.cursor = 0;
+        this.cursorEnd = false;
+      }
+      if (!this.live) this.autoFit = false;
+      this._playing = true;
+      this._stepFrom = 'cursor';
+      this._lastTick = 0;
+      this._keepVisible(this.cursor, 0.05);
+      this._changed();
+    }
+
+    pause() {
+      this._playing = false;
+      if (this.live) this.autoFit = false;
+      this._changed();
+    }
+
+    playing() {
+      return this._playing;
+    }
+
+    setSpeed(nsPerSecond) {
+      const s = +nsPerSecond;
+      if (s > 0 && isFinite(s)) this.speed = s;
+      this._changed();
+    }
+
+    seek(t) {
+      const end = this.traceEnd();
+      const c = Math.max(0, Math.min(+t || 0, end));
+      this.cursor = c;
+      this.cursorEnd = end > 0 && c >= end;
+      this._stepFrom = 'cursor';
+      this.autoFit = false;
+      this._keepVisible(c, 0.05);
+      this._changed();
+    }
+
+    stepForward() {
+      return this._step(1);
+    }
+
+    stepBack() {
+      return this._step(-1);
+    }
+
+    _step(dir) {
+      let cur;
+      const s = this.sel;
+      if (this._stepFrom === 'sel' && s && s.idx >= 0 && !s.tr.collapsed) {
+        cur = {t: s.tr.time[s.idx], k: s.tr.order, i: s.idx};
+      } else if (this.cursorEnd) {
+        cur = {t: dir > 0 ? -Infinity : Infinity, k: -1, i: -1};
+      } else {
+        cur = {t: this.cursor, k: -1, i: -1};
+      }
+      let best = null;
+      for (const tr of this.tracks) {
+        if (tr.collapsed || tr.nsteps === 0) continue;
+        const k = tr.order;
+        const cmp = (idx) => (tr.time[idx] - cur.t) || (k - cur.k) || (idx - cur.i);
+        // The first position whose key is greater than cur (forward), or
+        // the last whose key is less (back).
+        let lo = 0;
+        let hi = tr.nsteps;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          const c = cmp(tr.steps[mid]);
+          if (dir > 0 ? c <= 0 : c < 0) lo = mid + 1;
+          else hi = mid;
+        }
+        const pos = dir > 0 ? lo : lo - 1;
+        if (pos < 0 || pos >= tr.nsteps) continue;
+        const idx = tr.steps[pos];
+        const cand = {t: tr.time[idx], k, i: idx, tr};
+        if (!best) best = cand;
+        else {
+          const c = (cand.t - best.t) || (cand.k - best.k) || (cand.i - best.i);
+          if (dir > 0 ? c < 0 : c > 0) best = cand;
+        }
+      }
+      if (!best) return false;
+      this._playing = false;
+      this.autoFit = false;
+      this.cursor = best.t;
+      this.cursorEnd = false;
+      this._select({tr: best.tr, idx: best.i});
+      this._stepFrom = 'sel';
+      this._keepVisible(best.t, 0.1);
+      this._revealLane(best.tr, best.i);
+      this._changed();
+      return true;
+    }
+
+    jumpTo(trackId, loop, seq) {
+      const tr = this.trackById.get(trackId);
+      if (!tr) return false;
+      const seqs = tr.seqs.get(+loop);
+      const idx = seqs ? seqs.get(+seq) : undefined;
+      if (idx === undefined) return false;
+      tr.collapsed = false;
+      this._layoutDirty = true;
+      this._playing = false;
+      this.autoFit = false;
+      const t = tr.time[idx];
+      this.cursor = t;
+      this.cursorEnd = false;
+      const span = this.v1 - this.v0;
+      this.v0 = t - span / 2;
+      this.v1 = t + span / 2;
+      this._select({tr, idx});
+      this._stepFrom = 'sel';
+      this.flash = {tr, idx, until: performance.now() + 1600};
+      this._revealLane(tr, idx);
+      this._changed();
+      return true;
+    }
+
+    setView(start, end) {
+      let a = +start;
+      let b = +end;
+      if (!isFinite(a) || !isFinite(b)) return;
+      if (b < a) [a, b] = [b, a];
+      if (b - a < 20) {
+        const m = (a + b) / 2;
+        a = m - 10;
+        b = m + 10;
+      }
+      this.v0 = a;
+      this.v1 = b;
+      this.autoFit = false;
+      this._changed();
+    }
+
+    view() {
+      return {
+        start: this.v0,
+        end: this.v1,
+        cursor: this.cursorEnd ? this.traceEnd() : this.cursor,
+        selected: this._selInfo(),
+        playing: this._playing,
+        speed: this.speed,
+        live: this.live,
+        traceEnd: this.traceEnd(),
+      };
+    }
+
+    fit() {
+      this.autoFit = true;
+      this._fitNow();
+      this._changed();
+    }
+
+    _fitNow() {
+      const end = this.traceEnd();
+      if (end <= 0) {
+        this.v0 = 0;
+        this.v1 = 1e6;
+        return;
+      }
+      const pad = end * 0.02;
+      this.v0 = -pad;
+      this.v1 = end + pad;
+    }
+
+    // _keepVisible scrolls the view, keeping its span, so that t is inside
+    // it with margin (a fraction of the span) on either side.
+    _keepVisible(t, margin) {
+      const span = this.v1 - this.v0;
+      if (t < this.v0 + span * margin) {
+        this.v0 = t - span * margin;
+        this.v1 = this.v0 + span;
+      } else if (t > this.v1 - span * margin) {
+        this.v1 = t + span * margin;
+        this.v0 = this.v1 - span;
+      }
+    }
+
+    _zoom(factor, atX) {
+      const span = this.v1 - this.v0;
+      const end = Math.max(this.traceEnd(), 1e6);
+      const ns = Math.min(Math.max(span * factor, 20), end * 8);
+      const plotW = this._plotW();
+      const fx = atX === undefined ? 0.5 : Math.min(1, Math.max(0, (atX - GUTTER) / plotW));
+      const t = this.v0 + span * fx;
+      this.v0 = t - ns * fx;
+      this.v1 = this.v0 + ns;
+      this.autoFit = false;
+      this._changed();
+    }
+
+    _pan(dt) {
+      this.v0 += dt;
+      this.v1 += dt;
+      this.autoFit = false;
+      this._changed();
+    }
+
+    _scroll(dy) {
+      const max = Math.max(0, this.contentH - (this.H - AXIS_H));
+      const y = Math.min(max, Math.max(0, this.scrollY + dy));
+      if (y !== this.scrollY) {
+        this.scrollY = y;
+        this._changed();
+      }
+    }
+
+    // stats reports how long the draws took, in ms.
+    stats() {
+      const d = this._durs.slice(0, Math.min(this._ndurs, this._durs.length)).sort((a, b) => a - b);
+      const p95 = d.length ? d[Math.min(d.length - 1, Math.floor(d.length * 0.95))] : 0;
+      return {
+        frames: this._frames,
+        started: this._started,
+        lastFrameMs: this._lastMs,
+        avgFrameMs: this._frames ? this._sumMs / this._frames : 0,
+        p95FrameMs: p95,
+        maxFrameMs: this._maxMs,
+        drawn: this._drawn,
+      };
+    }
+
+    resetStats() {
+      this._resetStatsFields();
+    }
+
+    _resetStatsFields() {
+      this._frames = 0;
+      this._started = 0;
+      this._lastMs = 0;
+      this._sumMs = 0;
+      this._maxMs = 0;
+      this._durs = new Float64Array(4096);
+      this._ndurs = 0;
+      this._drawn = 0;
+    }
+
+    // lanes returns the lanes as laid out: {track, type, label, y, height},
+    // with y in content pixels (before vertical scrolling).
+    lanes() {
+      this._layoutNow();
+      return this.layout.map((l) => ({
+        track: l.tr.id, type: l.type, label: this._laneLabel(l)[0], y: l.y, height: l.h,
+        loop: l.type === 'loop' ? l.d.loop : undefined,
+        fd: l.type === 'fd' ? l.d.fd : undefined,
+      }));
+    }
+
+    // timeToX returns the canvas x (CSS pixels) of time t in the current view.
+    timeToX(t) {
+      return GUTTER + (t - this.v0) * this._plotW() / (this.v1 - this.v0);
+    }
+
+    xToTime(x) {
+      return this.v0 + (x - GUTTER) * (this.v1 - this.v0) / this._plotW();
+    }
+
+    // laneTop returns the canvas y (CSS pixels) of a lane's top, or -1.
+    laneTop(trackId, type, key) {
+      this._layoutNow();
+      for (const l of this.layout) {
+        if (l.tr.id !== trackId || l.type !== type) continue;
+        if (type === 'loop' && key !== undefined && l.d.loop !== key) continue;
+        if (type === 'fd' && key !== undefined && l.d.fd !== key) continue;
+        if (type === 'counter' && key !== undefined && l.d.name !== key) continue;
+        return AXIS_H + l.y - this.scrollY;
+      }
+      return -1;
+    }
+
+    destroy() {
+      if (this._ro) this._ro.disconnect();
+      for (const [t, fn, o] of this._handlers) this.canvas.removeEventListener(t, fn, o);
+      if (this._raf) cancelAnimationFrame(this._raf);
+      this._raf = 0;
+    }
+
+    // ---- Selection ----
+
+    _select(sel) {
+      this.sel = sel;
+      this._renderDetails();
+      const info = this._selInfo();
+      if (info && this.onSelect) {
+        try {
+          this.onSelect(info);
+        } catch (err) {
+          setTimeout(() => {
+            throw err;
+          });
+        }
+      }
+      this._changed();
+    }
+
+    _revealLane(tr, idx) {
+      this._layoutNow();
+      const type = this._laneTypeOf(tr, idx);
+      for (const l of this.layout) {
+        if (l.tr !== tr || l.type !== type.type) continue;
+        if (type.key !== undefined && l.key !== type.key) continue;
+        const top = l.y;
+        const viewH = this.H - AXIS_H;
+        if (top < this.scrollY) this.scrollY = Math.max(0, top - HEADER_H);
+        else if (top + l.h > this.scrollY + viewH) this.scrollY = top + l.h - viewH + 8;
+        break;
+      }
+    }
+
+    _laneTypeOf(tr, idx) {
+      const K = this.K;
+      const kind = tr.kind[idx];
+      const hasRec = tr.rec[idx] >= 0;
+      if (kind === K.cancel || ((kind === K.submit || kind === K.complete) && hasRec)) return {type: 'kernel', key: 'k'};
+      if (kind === K.complete) return tr.fd[idx] >= 0 ? {type: 'fd', key: 'f' + tr.fd[idx]} : {type: 'kernel', key: 'k'};
+      if (kind === K.counter) return {type: 'counter', key: 'c' + tr.nameOf(tr.name[idx])};
+      return {type: 'loop', key: 'l' + tr.loop[idx]};
+    }
+
+    _selInfo() {
+      const s = this.sel;
+      if (!s) return null;
+      const tr = s.tr;
+      if (s.mark) {
+        const m = s.mark;
+        return {
+          track: tr.id, loop: s.loop, seq: m.idx >= 0 ? tr.seq[m.idx] : (m.finding ? m.finding.seq : 0),
+          kind: 'finding', code: m.code, name: m.code, message: m.message, time: m.time, wait: m.wait,
+        };
+      }
+      const i = s.idx;
+      const kind = this.schema.kinds[tr.kind[i]] || 'kind ' + tr.kind[i];
+      const info = {
+        track: tr.id,
+        loop: tr.loop[i],
+        seq: tr.seq[i],
+        kind,
+        phase: this.schema.phases[tr.phase[i]] || '',
+        name: tr.nameOf(tr.name[i]),
+        time: tr.time[i],
+        dur: tr.dur[i],
+        fd: tr.fd[i],
+        op: isZeroOp(tr.op[i]) ? '0' : String(tr.op[i]),
+        res: tr.res[i],
+        arg0: tr.arg0[i],
+        arg1: tr.arg1[i],
+      };
+      const en = errnoName(tr.res[i]);
+      if (en && (tr.kind[i] === this.K.syscall || tr.kind[i] === this.K.complete || tr.kind[i] === this.K.cancel)) {
+        info.errno = en;
+      }
+      if (tr.kind[i] === this.K.handler && tr.pair[i] >= 0) {
+        const b = tr.phase[i] === this.P.begin ? i : tr.pair[i];
+        const e = tr.pair[b];
+        info.begin = tr.time[b];
+        info.end = tr.time[e];
+      }
+      return info;
+    }
+
+    // _renderDetails fills the details element with the selection's fields.
+    // Names come from student code: everything goes in as text.
+    _renderDetails() {
+      const el = this.details;
+      if (!el) return;
+      el.textContent = '';
+      const s = this.sel;
+      const doc = el.ownerDocument;
+      const add = (parent, tag, cls, text) => {
+        const n = doc.createElement(tag);
+        if (cls) n.className = cls;
+        if (text !== undefined) n.textContent = text;
+        parent.appendChild(n);
+        return n;
+      };
+      if (!s) {
+        add(el, 'p', 'tl-empty', 'Click an event, or step with , and . to see its details.');
+        return;
+      }
+      const tr = s.tr;
+      const title = add(el, 'div', 'tl-title');
+      const rows = [];
+      const row = (k, v, cls) => rows.push([k, v, cls]);
+      let resValue = null;
+      if (s.mark) {
+        const m = s.mark;
+        add(title, 'span', 'tl-kind tl-kind-lint', 'finding');
+        add(title, 'span', 'tl-name', m.code);
+        if (m.message) add(el, 'p', 'tl-message', m.message);
+        row('track', tr.label);
+        row('thread', loopLabel(s.loop));
+        row('time', fmtTimeLong(m.time));
+        if (m.wait > 0) row(m.code === 'head-of-line' ? 'waited' : 'lasted', fmtDur(m.wait));
+        if (m.finding) {
+          if (m.finding.subject) row('subject', m.finding.subject);
+          if (m.finding.blocker) row('blocked by', m.finding.blocker);
+        }
+        if (m.idx >= 0) row('event', 'seq ' + tr.seq[m.idx]);
+      } else {
+        const i = s.idx;
+        const K = this.K;
+        const kind = tr.kind[i];
+        const kindName = this.schema.kinds[kind] || 'kind ' + kind;
+        const phase = this.schema.phases[tr.phase[i]] || '';
+        const name = tr.nameOf(tr.name[i]);
+        add(title, 'span', 'tl-kind tl-kind-' + kindName, kindName + (phase && phase !== 'instant' ? ' ' + phase : ''));
+        add(title, 'span', 'tl-name', kind === K.lint ? this._lintName(tr.arg0[i]) : name || kindName);
+        row('track', tr.label);
+        row('thread', loopLabel(tr.loop[i]) + ' · seq ' + tr.seq[i]);
+        row('time', fmtTimeLong(tr.time[i]));
+        if (tr.dur[i] > 0) row('duration', fmtDur(tr.dur[i]));
+        if (kind === K.handler) {
+          const b = tr.phase[i] === this.P.begin ? i : tr.pair[i];
+          if (b >= 0) {
+            const e = tr.pair[b];
+            if (e >= 0) row('ran for', fmtDur(tr.time[e] - tr.time[b]));
+            else row('ran for', 'still running at the end of the trace');
+            if (tr.arg0[b] > 0 && tr.arg0[b] < tr.time[b]) {
+              row('ready at', fmtTime(tr.arg0[b]));
+              row('waited to run', fmtDur(tr.time[b] - tr.arg0[b]), 'tl-warn');
+            }
+          }
+        }
+        if (tr.fd[i] >= 0) row('fd', String(tr.fd[i]));
+        if (!isZeroOp(tr.op[i])) row(kind === K.future ? 'future' : kind === K.timer ? 'timer' : 'op', opHex(tr.op[i]));
+        const r = tr.rec[i];
+        if (r >= 0) {
+          const rec = tr.recs[r];
+          row('opcode', tr.nameOf(rec.name));
+          row('submitted', fmtTime(tr.time[rec.submit]));
+          if (rec.complete >= 0) {
+            const c = rec.complete;
+            row('completed', fmtTime(tr.time[c]) + ' (in flight ' + fmtDur(tr.time[c] - tr.time[rec.submit]) + ')');
+            if (kind !== K.complete) resValue = tr.res[c];
+          } else {
+            row('completed', 'never: still in flight at the end of the trace', 'tl-warn');
+          }
+          if (rec.handler >= 0) {
+            const h = rec.handler;
+            row('woke', tr.nameOf(tr.name[h]) + ' at ' + fmtTime(tr.time[h]));
+          }
+          if (rec.cancel >= 0) row('cancel', 'requested at ' + fmtTime(tr.time[rec.cancel]));
+        }
+        if (kind === K.syscall || kind === K.complete || kind === K.cancel) resValue = tr.res[i];
+        if (kind === K.wakeup) row('events', String(tr.res[i]));
+        if (kind === K.counter) row('value', String(tr.res[i]));
+        if (kind === K.timer && tr.arg0[i]) row('deadline', fmtTime(tr.arg0[i]));
+        if (kind === K.complete && tr.arg0[i]) row('flags', '0x' + tr.arg0[i].toString(16));
+        if (kind === K.lint) {
+          row('subject', name);
+          const m = this._markOf(tr, i);
+          if (m && m.message) add(el, 'p', 'tl-message', m.message);
+        }
+      }
+      if (resValue !== null) {
+        const en = errnoName(resValue);
+        if (en) {
+          const why = ERRNO_TEXT[en];
+          row('result', resValue + ' ' + en + (why ? ': ' + why : ''), FLOW_ERRNOS.has(-resValue) ? 'tl-warn' : 'tl-err');
+        } else {
+          row('result', String(resValue));
+        }
+      }
+      const table = add(el, 'table', 'tl-fields');
+      for (const [k, v, cls] of rows) {
+        const tr2 = add(table, 'tr', cls);
+        add(tr2, 'th', '', k);
+        add(tr2, 'td', '', v);
+      }
+      if (resValue !== null) {
+        const box = add(el, 'details', 'tl-errnos');
+        if (resValue < 0) box.open = true;
+        add(box, 'summary', '', 'common results');
+        const t = add(box, 'table', '');
+        for (const n of COMMON_ERRNOS) {
+          const r = add(t, 'tr', resValue === -n ? 'tl-current' : '');
+          add(r, 'td', '', '-' + n);
+          add(r, 'td', '', ERRNO[n]);
+          add(r, 'td', '', ERRNO_TEXT[ERRNO[n]]);
+        }
+      }
+    }
+
+    _markOf(tr, idx) {
+      const d = tr.loops.get(tr.loop[idx]);
+      return d ? d.marks.find((m) => m.idx === idx) : null;
+    }
+
+    // ---- Frames ----
+
+    _changed() {
+      this._stateChanged = true;
+      this._invalidate();
+    }
+
+    _invalidate() {
+      this._dirty = true;
+      if (!this._raf) this._raf = requestAnimationFrame(this._frame);
+    }
+
+    _frame(now) {
+      this._raf = 0;
+      if (this._playing) {
+        if (this._lastTick) {
+          const dt = Math.min(0.25, (now - this._lastTick) / 1000);
+          const end = this.traceEnd();
+          this.cursor += dt * this.speed;
+          if (this.cursor >= end) {
+            this.cursor = end;
+            this.cursorEnd = true;
+            this._playing = false;
+          }
+          const span = this.v1 - this.v0;
+          if (this.cursor > this.v0 + span * 0.85) {
+            this.v0 = this.cursor - span * 0.85;
+            this.v1 = this.v0 + span;
+          } else if (this.cursor < this.v0) {
+            this.v0 = this.cursor - span * 0.05;
+            this.v1 = this.v0 + span;
+          }
+        }
+        this._lastTick = now;
+        this._dirty = true;
+        this._stateChanged = true;
+      }
+      if (this.flash) {
+        if (now > this.flash.until) this.flash = null;
+        this._dirty = true;
+      }
+      if (this._dirty) {
+        this._dirty = false;
+        this._started++;
+        const t0 = performance.now();
+        this._draw();
+        const ms = performance.now() - t0;
+        this._frames++;
+        this._lastMs = ms;
+        this._sumMs += ms;
+        if (ms > this._maxMs) this._maxMs = ms;
+        this._durs[this._ndurs++ % this._durs.length] = ms;
+      }
+      if (this._stateChanged) {
+        this._stateChanged = false;
+        if (this.onChange) {
+          try {
+            this.onChange(this.view());
+          } catch (err) {
+            setTimeout(() => {
+              throw err;
+            });
+          }
+        }
+      }
+      if (this._playing || this.flash) this._invalidate();
+    }
+
+    // ---- Layout ----
+
+    _plotW() {
+      return Math.max(10, this.W - GUTTER - RIGHT_PAD);
+    }
+
+    _resize() {
+      const r = this.canvas.getBoundingClientRect();
+      const dpr = window.devicePixelRatio || 1;
+      const w = Math.max(1, r.width);
+      const h = Math.max(1, r.height);
+      if (w === this.W && h === this.H && dpr === this.dpr) return;
+      this.W = w;
+      this.H = h;
+      this.dpr = dpr;
+      this.canvas.width = Math.round(w * dpr);
+      this.canvas.height = Math.round(h * dpr);
+      this._scroll(0);
+      this._invalidate();
+    }
+
+    _layoutNow() {
+      let dirty = this._layoutDirty;
+      for (const tr of this.tracks) {
+        if (tr.layoutDirty) {
+          tr.layoutDirty = false;
+          dirty = true;
+        }
+      }
+      if (!dirty) return;
+      this._layoutDirty = false;
+      const out = [];
+      let y = 0;
+      const push = (tr, type, h, d, key) => {
+        out.push({tr, type, y, h, d, key});
+        y += h;
+      };
+      for (const tr of this.tracks) {
+        push(tr, 'header', HEADER_H, null, 'h');
+        if (tr.collapsed) continue;
+        for (const loop of [...tr.loops.keys()].sort((a, b) => a - b)) {
+          push(tr, 'loop', LOOP_H, tr.loops.get(loop), 'l' + loop);
+        }
+        if (tr.kernel) push(tr, 'kernel', KPAD * 2 + tr.kernel.rows * KROW_H, tr.kernel, 'k');
+        for (const fd of [...tr.fds.keys()].sort((a, b) => a - b)) push(tr, 'fd', FD_H, tr.fds.get(fd), 'f' + fd);
+        const names = [...tr.counters.keys()].sort((a, b) => {
+          const ia = COUNTER_ORDER.indexOf(a);
+          const ib = COUNTER_ORDER.indexOf(b);
+          return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || (a < b ? -1 : a > b ? 1 : 0);
+        });
+        for (const n of names) push(tr, 'counter', COUNTER_H, tr.counters.get(n), 'c' + n);
+      }
+      this.layout = out;
+      this.contentH = y;
+      if (this.autoHeight) {
+        const want = Math.ceil(AXIS_H + y + 2) + 'px';
+        if (this.canvas.style.height !== want) this.canvas.style.height = want;
+      }
+      this._scroll(0);
+    }
+
+    _laneLabel(l) {
+      const tr = l.tr;
+      switch (l.type) {
+        case 'header':
+          return [tr.label, ''];
+        case 'loop':
+          return [loopLabel(l.d.loop), l.d.loop === 0 ? 'handlers · syscalls' : 'loop ' + l.d.loop];
+        case 'kernel':
+          return ['kernel', 'ops in flight'];
+        case 'fd':
+          return ['fd ' + l.d.fd, l.d.names.join(' · ')];
+        case 'counter':
+          return [l.d.name, 'max ' + fmtInt(l.d.max)];
+      }
+      return ['', ''];
+    }
+
+    // ---- Drawing ----
+
+    _patterns() {
+      const mk = (bg, ink) => {
+        const c = document.createElement('canvas');
+        c.width = 8;
+        c.height = 8;
+        const g = c.getContext('2d');
+        if (bg) {
+          g.fillStyle = bg;
+          g.fillRect(0, 0, 8, 8);
+        }
+        g.strokeStyle = ink;
+        g.lineWidth = 1.5;
+        g.beginPath();
+        g.moveTo(-2, 10);
+        g.lineTo(10, -2);
+        g.moveTo(-2, 2);
+        g.lineTo(2, -2);
+        g.moveTo(6, 10);
+        g.lineTo(10, 6);
+        g.stroke();
+        return this.ctx.createPattern(c, 'repeat');
+      };
+      this.hatchKernel = mk(C.kwait, C.kwaitInk);
+      this.hatchOpen = mk(null, 'rgba(15, 23, 42, 0.35)');
+      this.hatchWait = mk('rgba(254, 243, 199, 0.9)', 'rgba(217, 119, 6, 0.75)');
+    }
+
+    _textW(s) {
+      let w = this._widths.get(s);
+      if (w === undefined) {
+        w = this.ctx.measureText(s).width;
+        if (this._widths.size > 5000) this._widths.clear();
+        this._widths.set(s, w);
+      }
+      return w;
+    }
+
+    // _label draws s inside [x0, x1], truncated with an ellipsis, if it fits.
+    _label(s, x0, x1, y, color) {
+      const lx0 = Math.max(x0, GUTTER) + 4;
+      const lx1 = Math.min(x1, this.W - RIGHT_PAD) - 3;
+      const room = lx1 - lx0;
+      if (room < 14 || !s) return;
+      const ctx = this.ctx;
+      let text = s;
+      const w = this._textW(s);
+      if (w > room) {
+        const n = Math.floor((room / w) * s.length) - 1;
+        if (n < 2) return;
+        text = s.slice(0, n) + '…';
+      }
+      ctx.fillStyle = color;
+      ctx.fillText(text, lx0, y);
+    }
+
+    _draw() {
+      const ctx = this.ctx;
+      const dpr = this.dpr;
+      this._layoutNow();
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.font = FONT;
+      ctx.textBaseline = 'middle';
+      const W = this.W;
+      const H = this.H;
+      ctx.fillStyle = C.bg;
+      ctx.fillRect(0, 0, W, H);
+      this._drawn = 0;
+
+      const t0 = this.v0;
+      const t1 = this.v1;
+      const plotW = this._plotW();
+      const k = plotW / (t1 - t0);
+      this._k = k;
+      const ticks = this._ticks(t0, t1, plotW);
+
+      // Pass 1: lane backgrounds and labels, then the grid.
+      let lanes = 0;
+      const visible = [];
+      for (const l of this.layout) {
+        const y = AXIS_H + l.y - this.scrollY;
+        if (y > H || y + l.h < AXIS_H) continue;
+        visible.push([l, y]);
+        if (l.type !== 'header') lanes++;
+      }
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(0, AXIS_H, W, H - AXIS_H);
+      ctx.clip();
+      let alt = false;
+      for (const [l, y] of visible) {
+        if (l.type === 'header') {
+          alt = false;
+          continue;
+        }
+        ctx.fillStyle = alt ? C.laneAlt : C.bg;
+        alt = !alt;
+        ctx.fillRect(GUTTER, y, W - GUTTER, l.h);
+      }
+      ctx.strokeStyle = C.grid;
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      for (const t of ticks.values) {
+        const x = Math.round(GUTTER + (t - t0) * k) + 0.5;
+        ctx.moveTo(x, AXIS_H);
+        ctx.lineTo(x, H);
+      }
+      ctx.stroke();
+
+      // Pass 2: lane contents, clipped to the plot.
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(GUTTER, AXIS_H, W - GUTTER - RIGHT_PAD + 4, H - AXIS_H);
+      ctx.clip();
+      for (const [l, y] of visible) {
+        switch (l.type) {
+          case 'loop':
+            this._drawLoop(l.tr, l.d, y);
+            break;
+          case 'kernel':
+            this._drawKernel(l.tr, l.d, y);
+            break;
+          case 'fd':
+            this._drawFd(l.tr, l.d, y);
+            break;
+          case 'counter':
+            this._drawCounter(l.tr, l.d, y);
+            break;
+        }
+      }
+      this._drawFlows(visible);
+      // The future, after the cursor, is dimmed.
+      const cx = GUTTER + (this.cursor - t0) * k;
+      if (!this.cursorEnd && cx < W) {
+        ctx.fillStyle = C.dim;
+        const x = Math.max(GUTTER, cx);
+        ctx.fillRect(x, AXIS_H, W - x, H - AXIS_H);
+      }
+      this._drawSelection(visible);
+      if (!this.cursorEnd && cx >= GUTTER && cx <= W - RIGHT_PAD) {
+        ctx.strokeStyle = C.cursor;
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        ctx.moveTo(Math.round(cx) + 0.5, AXIS_H);
+        ctx.lineTo(Math.round(cx) + 0.5, H);
+        ctx.stroke();
+      }
+      ctx.restore();
+
+      // Headers and the gutter go over the plot.
+      for (const [l, y] of visible) {
+        if (l.type === 'header') this._drawHeader(l, y, visible[0][0] === l);
+        else this._drawGutter(l, y);
+      }
+      ctx.strokeStyle = C.line;
+      ctx.beginPath();
+      ctx.moveTo(GUTTER + 0.5, AXIS_H);
+      ctx.lineTo(GUTTER + 0.5, H);
+      ctx.stroke();
+      ctx.restore();
+
+      this._drawAxis(ticks, cx);
+      this._drawScrollbar();
+      this._drawTooltip();
+
+      const ds = this.canvas.dataset;
+      ds.lanes = String(lanes);
+      ds.drawn = String(this._drawn);
+      ds.events = String(this.eventCount());
+    }
+
+    _ticks(t0, t1, plotW) {
+      const span = t1 - t0;
+      const target = span / Math.max(2, plotW / 110);
+      const p = Math.pow(10, Math.floor(Math.log10(target)));
+      let step = p;
+      for (const m of [1, 2, 5, 10]) {
+        if (p * m >= target) {
+          step = p * m;
+          break;
+        }
+      }
+      step = Math.max(step, 1);
+      const unit = step < 1e3 ? 1 : step < 1e6 ? 1e3 : step < 1e9 ? 1e6 : 1e9;
+      const uname = unit === 1 ? 'ns' : unit === 1e3 ? 'µs' : unit === 1e6 ? 'ms' : 's';
+      const dec = Math.max(0, Math.ceil(-Math.log10(step / unit) - 1e-9));
+      const values = [];
+      for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) values.push(t);
+      const label = (t) => {
+        const v = t / unit;
+        return (Math.abs(v) < 1e-9 ? 0 : v).toFixed(dec) + ' ' + uname;
+      };
+      return {values, step, label};
+    }
+
+    _drawAxis(ticks, cx) {
+      const ctx = this.ctx;
+      const W = this.W;
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(0, 0, W, AXIS_H);
+      ctx.fillStyle = C.gutter;
+      ctx.fillRect(0, 0, GUTTER, AXIS_H);
+      ctx.strokeStyle = '#cbd5e1';
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(0, AXIS_H - 0.5);
+      ctx.lineTo(W, AXIS_H - 0.5);
+      ctx.moveTo(GUTTER + 0.5, 0);
+      ctx.lineTo(GUTTER + 0.5, AXIS_H);
+      ctx.stroke();
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(GUTTER, 0, W - GUTTER, AXIS_H);
+      ctx.clip();
+      const k = this._k;
+      ctx.strokeStyle = C.faint;
+      ctx.beginPath();
+      // Minor ticks: five per step.
+      const minor = ticks.step / 5;
+      for (let t = Math.ceil(this.v0 / minor) * minor; t <= this.v1; t += minor) {
+        const x = Math.round(GUTTER + (t - this.v0) * k) + 0.5;
+        ctx.moveTo(x, AXIS_H - 4);
+        ctx.lineTo(x, AXIS_H);
+      }
+      ctx.stroke();
+      ctx.strokeStyle = C.muted;
+      ctx.beginPath();
+      ctx.font = FONT;
+      ctx.fillStyle = '#334155';
+      ctx.textBaseline = 'middle';
+      for (const t of ticks.values) {
+        const x = Math.round(GUTTER + (t - this.v0) * k) + 0.5;
+        ctx.moveTo(x, AXIS_H - 10);
+        ctx.lineTo(x, AXIS_H);
+        ctx.fillText(ticks.label(t), x + 4, 13);
+      }
+      ctx.stroke();
+      // The end of the run.
+      const end = this.traceEnd();
+      if (end > 0) {
+        const ex = GUTTER + (end - this.v0) * k;
+        if (ex > GUTTER && ex < W) {
+          ctx.fillStyle = 'rgba(100, 116, 139, 0.12)';
+          ctx.fillRect(ex, 0, W - ex, AXIS_H);
+        }
+      }
+      // The cursor: a handle and its time.
+      if (!this.cursorEnd && cx >= GUTTER - 1 && cx <= W - RIGHT_PAD + 1) {
+        const label = fmtTime(this.cursor);
+        ctx.font = FONT_SMALL;
+        const tw = ctx.measureText(label).width + 10;
+        let lx = cx - tw / 2;
+        lx = Math.max(GUTTER + 1, Math.min(W - tw - 1, lx));
+        ctx.fillStyle = C.cursor;
+        this._roundRect(lx, AXIS_H - 16, tw, 14, 3);
+        ctx.fill();
+        ctx.fillStyle = '#ffffff';
+        ctx.fillText(label, lx + 5, AXIS_H - 9);
+      }
+      ctx.restore();
+      // The gutter: what the view spans, and the playback state.
+      ctx.font = FONT_SMALL;
+      ctx.fillStyle = C.muted;
+      ctx.fillText('view ' + fmtDur(this.v1 - this.v0), 10, 12);
+      let state = this._playing ? '▶ playing ×' + this._speedLabel() : this.live ? '● live' : '';
+      if (!state && !this.cursorEnd) state = 'cursor ' + fmtTime(this.cursor);
+      if (state) {
+        ctx.fillStyle = this.live && !this._playing ? C.error : C.cursor;
+        ctx.fillText(state, 10, 25);
+      }
+    }
+
+    _speedLabel() {
+      return fmtDur(this.speed) + '/s';
+    }
+
+    _roundRect(x, y, w, h, r) {
+      const ctx = this.ctx;
+      ctx.beginPath();
+      ctx.moveTo(x + r, y);
+      ctx.arcTo(x + w, y, x + w, y + h, r);
+      ctx.arcTo(x + w, y + h, x, y + h, r);
+      ctx.arcTo(x, y + h, x, y, r);
+      ctx.arcTo(x, y, x + w, y, r);
+      ctx.closePath();
+    }
+
+    _drawHeader(l, y, first) {
+      const ctx = this.ctx;
+      const tr = l.tr;
+      ctx.fillStyle = C.header;
+      ctx.fillRect(0, y, this.W, HEADER_H);
+      ctx.strokeStyle = '#cbd5e1';
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(0, y + 0.5);
+      ctx.lineTo(this.W, y + 0.5);
+      ctx.moveTo(0, y + HEADER_H - 0.5);
+      ctx.lineTo(this.W, y + HEADER_H - 0.5);
+      ctx.stroke();
+      ctx.font = FONT_BOLD;
+      ctx.fillStyle = C.text;
+      const label = (tr.collapsed ? '▸ ' : '▾ ') + tr.label;
+      ctx.fillText(label, 10, y + HEADER_H / 2 + 1);
+      const lw = ctx.measureText(label).width;
+      ctx.font = FONT_SMALL;
+      ctx.fillStyle = C.muted;
+      const meta = fmtInt(tr.n) + ' events · ' + fmtDur(tr.end) + (tr.findings.length ? ' · ' + tr.findings.length + ' finding' + (tr.findings.length > 1 ? 's' : '') : '');
+      ctx.fillText(meta, Math.max(GUTTER + 8, 10 + lw + 14), y + HEADER_H / 2 + 1);
+      if (first) this._drawLegend(y);
+      ctx.font = FONT;
+    }
+
+    // _drawLegend explains the marks, at the right of the first header.
+    _drawLegend(y) {
+      const ctx = this.ctx;
+      const items = [
+        ['handler', (x, cy) => { ctx.fillStyle = HANDLER_COLORS[0]; ctx.fillRect(x, cy - 5, 12, 10); }],
+        ['ready, waiting to run', (x, cy) => { ctx.fillStyle = this.hatchWait; ctx.fillRect(x, cy - 3, 12, 6); }],
+        ['syscall', (x, cy) => { ctx.fillStyle = C.syscall; ctx.fillRect(x, cy - 3, 12, 6); }],
+        ['waiting in the kernel', (x, cy) => { ctx.fillStyle = this.hatchKernel; ctx.fillRect(x, cy - 4, 12, 8); }],
+        ['would block', (x, cy) => { ctx.fillStyle = C.blocked; ctx.fillRect(x, cy - 3, 12, 6); }],
+        ['error', (x, cy) => { ctx.fillStyle = C.error; ctx.fillRect(x, cy - 3, 12, 6); }],
+        ['finding', (x, cy) => this._flag(x + 6, cy - 5)],
+      ];
+      ctx.font = FONT_SMALL;
+      let w = 0;
+      for (const [t] of items) w += 18 + ctx.measureText(t).width + 12;
+      let x = this.W - RIGHT_PAD - w;
+      if (x < GUTTER + 260) return;
+      const cy = y + HEADER_H / 2 + 1;
+      for (const [t, draw] of items) {
+        draw(x, cy);
+        ctx.fillStyle = C.muted;
+        ctx.fillText(t, x + 17, cy);
+        x += 18 + ctx.measureText(t).width + 12;
+      }
+    }
+
+    _drawGutter(l, y) {
+      const ctx = this.ctx;
+      ctx.fillStyle = C.gutter;
+      ctx.fillRect(0, y, GUTTER, l.h);
+      ctx.strokeStyle = C.line;
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(0, y + l.h - 0.5);
+      ctx.lineTo(this.W, y + l.h - 0.5);
+      ctx.stroke();
+      const [main, sub] = this._laneLabel(l);
+      const compact = l.h < 28;
+      ctx.font = l.type === 'loop' ? FONT_BOLD : FONT;
+      ctx.fillStyle = C.text;
+      const indent = 18;
+      if (compact || !sub) {
+        ctx.fillText(main, indent, y + l.h / 2);
+        if (sub && compact) {
+          const w = ctx.measureText(main).width;
+          ctx.font = FONT_SMALL;
+          ctx.fillStyle = C.muted;
+          let s = sub;
+          while (s.length > 3 && indent + w + 8 + ctx.measureText(s).width > GUTTER - 6) s = s.slice(0, -2);
+          if (s !== sub) s = s.slice(0, -1) + '…';
+          ctx.fillText(s, indent + w + 8, y + l.h / 2);
+        }
+      } else {
+        const cy = l.type === 'loop' ? y + L_HAND + L_HAND_H / 2 : y + l.h / 2 - 6;
+        ctx.fillText(main, indent, cy);
+        ctx.font = FONT_SMALL;
+        ctx.fillStyle = C.muted;
+        ctx.fillText(sub, indent, cy + 14);
+      }
+      if (l.type === 'loop') {
+        // Row names, small, next to the rows they name.
+        ctx.font = FONT_SMALL;
+        ctx.fillStyle = C.faint;
+        ctx.textAlign = 'right';
+        ctx.fillText('syscalls', GUTTER - 8, y + L_SYS + L_SYS_H / 2);
+        ctx.fillText('events', GUTTER - 8, y + L_INST + L_INST_H / 2);
+        ctx.textAlign = 'left';
+      }
+      // A thin bar at the left edge ties the lanes of one track together.
+      ctx.fillStyle = HANDLER_COLORS[l.tr.order % HANDLER_COLORS.length];
+      ctx.globalAlpha = 0.5;
+      ctx.fillRect(0, y, 4, l.h);
+      ctx.globalAlpha = 1;
+      ctx.font = FONT;
+    }
+
+    _drawScrollbar() {
+      const viewH = this.H - AXIS_H;
+      if (this.contentH <= viewH) return;
+      const ctx = this.ctx;
+      const h = Math.max(24, viewH * viewH / this.contentH);
+      const y = AXIS_H + (viewH - h) * this.scrollY / (this.contentH - viewH);
+      ctx.fillStyle = 'rgba(100, 116, 139, 0.35)';
+      this._roundRect(this.W - 7, y + 2, 5, h - 4, 2.5);
+      ctx.fill();
+    }
+
+    // A density mark stands for every item that falls on one pixel column.
+    // Its opacity says how much of the column's time the items cover, so
+    // a loop that is busy a third of the time looks a third as dark.
+    _aggStart(y, h) {
+      this._ag = {col: -1e9, n: 0, busy: 0, color: '', y, h};
+    }
+
+    _aggAdd(x0, x1, color) {
+      const a = this._ag;
+      const col = Math.floor(x0);
+      if (col === a.col) {
+        a.n++;
+        a.busy += x1 - x0;
+        return;
+      }
+      this._aggFlush();
+      a.col = col;
+      a.n = 1;
+      a.busy = x1 - x0;
+      a.color = color;
+    }
+
+    _aggFlush() {
+      const a = this._ag;
+      if (!a.n) return;
+      const ctx = this.ctx;
+      ctx.fillStyle = a.color;
+      ctx.globalAlpha = Math.min(1, 0.35 + 0.65 * a.busy);
+      ctx.fillRect(a.col, a.y, 1, a.h);
+      ctx.globalAlpha = 1;
+      this._drawn++;
+      a.n = 0;
+    }
+
+    // Runs: consecutive narrow bars of one row (ops in flight, one after
+    // another) merge into one bar, since the row was busy all along.
+    _runsStart(rows) {
+      this._runs = [];
+      for (let r = 0; r < rows; r++) this._runs.push({x0: 0, x1: -1e9, n: 0, color: '', y: 0, h: 0, alpha: 1});
+    }
+
+    _runAdd(row, x0, x1, y, h, color, alpha) {
+      const r = this._runs[row];
+      if (r.n && x0 <= r.x1 + 1 && r.color === color) {
+        if (x1 > r.x1) r.x1 = x1;
+        r.n++;
+        return;
+      }
+      this._runFlush(row);
+      r.x0 = x0;
+      r.x1 = Math.max(x1, x0 + 1);
+      r.n = 1;
+      r.color = color;
+      r.y = y;
+      r.h = h;
+      r.alpha = alpha;
+    }
+
+    _runFlush(row) {
+      const r = this._runs[row];
+      if (!r.n) return;
+      const ctx = this.ctx;
+      ctx.globalAlpha = r.alpha;
+      ctx.fillStyle = r.color;
+      ctx.fillRect(r.x0, r.y, r.x1 - r.x0, r.h);
+      ctx.globalAlpha = 1;
+      this._drawn++;
+      r.n = 0;
+    }
+
+    _runsFlush() {
+      for (let r = 0; r < this._runs.length; r++) this._runFlush(r);
+    }
+
+    _drawLoop(tr, d, y) {
+      const ctx = this.ctx;
+      const t0 = this.v0;
+      const k = this._k;
+      const W = this.W;
+      const X = (t) => GUTTER + (t - t0) * k;
+      const lo = this.v0 - 2 / k;
+      const hi = this.v1 + 2 / k;
+      const clampX = (x) => (x < GUTTER - 10 ? GUTTER - 10 : x > W + 10 ? W + 10 : x);
+
+      // Ready -> begin: how long a ready handler waited for the loop.
+      this._aggStart(y + L_WAIT, L_WAIT_H);
+      ctx.fillStyle = this.hatchWait;
+      d.waits.visit(lo, hi, (p) => {
+        const x0 = X(d.waits.start[p]);
+        const x1 = X(d.waits.end[p]);
+        if (x1 - x0 < 1) {
+          this._aggAdd(x0, x1, C.blocked);
+          return;
+        }
+        this._aggFlush();
+        const a = clampX(x0);
+        const b = clampX(x1);
+        ctx.fillStyle = this.hatchWait;
+        ctx.fillRect(a, y + L_WAIT, b - a, L_WAIT_H);
+        ctx.fillStyle = C.blocked;
+        ctx.fillRect(a, y + L_WAIT, 1, L_WAIT_H);
+        this._drawn++;
+      });
+      this._aggFlush();
+
+      // Handlers.
+      const hs = d.handlers;
+      const endT = tr.end;
+      this._aggStart(y + L_HAND, L_HAND_H);
+      const ty = y + L_HAND + L_HAND_H / 2 + 0.5;
+      ctx.font = FONT;
+      hs.visit(lo, hi, (p) => {
+        const i = hs.ref[p];
+        const inf = tr.info(tr.name[i]);
+        const open = hs.end[p] === Infinity;
+        const x0 = X(hs.start[p]);
+        const x1 = X(open ? Math.max(endT, hs.start[p]) : hs.end[p]);
+        if (x1 - x0 < 1 && !open) {
+          this._aggAdd(x0, x1, inf.color);
+          return;
+        }
+        this._aggFlush();
+        const a = clampX(x0);
+        const b = Math.max(clampX(x1), a + 1);
+        ctx.fillStyle = inf.color;
+        ctx.fillRect(a, y + L_HAND, b - a, L_HAND_H);
+        if (open) {
+          ctx.fillStyle = this.hatchOpen;
+          ctx.fillRect(a, y + L_HAND, b - a, L_HAND_H);
+        }
+        if (b - a > 18) this._label(inf.name, a, b, ty, '#ffffff');
+        this._drawn++;
+      });
+      this._aggFlush();
+
+      // Syscalls, under the handlers that made them.
+      const ss = d.syscalls;
+      this._aggStart(y + L_SYS, L_SYS_H);
+      ctx.font = FONT_SMALL;
+      const sy = y + L_SYS + L_SYS_H / 2 + 0.5;
+      ss.visit(lo, hi, (p) => {
+        const i = ss.ref[p];
+        const inf = tr.info(tr.name[i]);
+        const res = tr.res[i];
+        const color = res < 0 ? (FLOW_ERRNOS.has(-res) ? C.blocked : C.error) : C.syscall;
+        const x0 = X(ss.start[p]);
+        const x1 = X(ss.end[p]);
+        if (x1 - x0 < 1) {
+          // A failed call colours its column, so a would-block read stays
+          // visible among many.
+          const a = this._ag;
+          if (a.col === Math.floor(x0)) {
+            a.n++;
+            a.busy += x1 - x0;
+            if (res < 0) {
+              a.color = color;
+              a.busy = 1;
+            }
+            return;
+          }
+          this._aggAdd(x0, res < 0 ? x0 + 1 : x1, inf.wait ? C.kwaitInk : color);
+          return;
+        }
+        this._aggFlush();
+        const a = clampX(x0);
+        const b = clampX(x1);
+        if (inf.wait && res >= 0) {
+          ctx.fillStyle = this.hatchKernel;
+          ctx.fillRect(a, y + L_SYS, b - a, L_SYS_H);
+          ctx.strokeStyle = C.kwaitInk;
+          ctx.lineWidth = 1;
+          ctx.strokeRect(a + 0.5, y + L_SYS + 0.5, b - a - 1, L_SYS_H - 1);
+          if (b - a > 40) {
+            const text = b - a > 190 ? inf.name + ' · waiting in the kernel' : inf.name;
+            this._labelBox(text, a, b, sy, '#334155');
+          }
+        } else {
+          ctx.fillStyle = color;
+          ctx.fillRect(a, y + L_SYS, b - a, L_SYS_H);
+          if (b - a > 24) this._label(res < 0 ? inf.name + ' ' + errnoName(res) : inf.name, a, b, sy, '#ffffff');
+        }
+        this._drawn++;
+      });
+      this._aggFlush();
+      ctx.font = FONT;
+
+      // Instants: wakeups, submits, marks, futures, timers.
+      this._drawInstants(tr, d.instants, y + L_INST, L_INST_H, lo, hi);
+
+      // Findings and live lints, pinned where they happened.
+      for (const m of d.marks) {
+        const x = X(m.time);
+        if (m.wait > 0) {
+          const x1 = X(m.time + m.wait);
+          if (x1 >= GUTTER && x <= W) {
+            ctx.fillStyle = 'rgba(220, 38, 38, 0.55)';
+            ctx.fillRect(clampX(x), y + L_MARK, clampX(x1) - clampX(x), 3);
+          }
+        }
+        if (x < GUTTER - 8 || x > W + 8) continue;
+        ctx.strokeStyle = 'rgba(220, 38, 38, 0.5)';
+        ctx.lineWidth = 1;
+        ctx.setLineDash([3, 2]);
+        ctx.beginPath();
+        ctx.moveTo(Math.round(x) + 0.5, y + L_MARK);
+        ctx.lineTo(Math.round(x) + 0.5, y + LOOP_H - 2);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        this._flag(x, y + L_MARK);
+        this._drawn++;
+      }
+    }
+
+    // _flag draws a finding's marker: a red tab with "!", pointing at x.
+    _flag(x, y) {
+      const ctx = this.ctx;
+      ctx.fillStyle = C.lint;
+      ctx.beginPath();
+      ctx.moveTo(x - 6, y);
+      ctx.lineTo(x + 6, y);
+      ctx.lineTo(x + 6, y + 8);
+      ctx.lineTo(x, y + 12);
+      ctx.lineTo(x - 6, y + 8);
+      ctx.closePath();
+      ctx.fill();
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(x - 0.75, y + 1.5, 1.5, 4.5);
+      ctx.fillRect(x - 0.75, y + 7, 1.5, 1.5);
+    }
+
+    // _labelBox draws a label with a light backdrop, for hatched bars.
+    _labelBox(s, x0, x1, y, color) {
+      const ctx = this.ctx;
+      const lx0 = Math.max(x0, GUTTER) + 4;
+      const room = Math.min(x1, this.W - RIGHT_PAD) - lx0 - 3;
+      const w = this._textW(s);
+      if (room < w) return;
+      ctx.fillStyle = 'rgba(241, 245, 249, 0.95)';
+      ctx.fillRect(lx0 - 2, y - 6, w + 4, 11);
+      ctx.fillStyle = color;
+      ctx.fillText(s, lx0, y);
+    }
+
+    _drawInstants(tr, s, y, h, lo, hi) {
+      const ctx = this.ctx;
+      const K = this.K;
+      const P = this.P;
+      const t0 = this.v0;
+      const k = this._k;
+      // One mark of a kind per 2 pixels: more would draw over each other.
+      const lastCol = this._lastCol || (this._lastCol = new Float64Array(64));
+      lastCol.fill(-1e9);
+      const cy = y + h / 2;
+      s.visit(lo, hi, (p) => {
+        const i = s.ref[p];
+        const x = GUTTER + (s.start[p] - t0) * k;
+        const col = Math.round(x);
+        const kind = tr.kind[i] & 63;
+        if (col - lastCol[kind] < 2) return;
+        lastCol[kind] = col;
+        this._drawn++;
+        if (kind === K.wakeup) {
+          ctx.fillStyle = C.wakeup;
+          ctx.fillRect(col - 1, y, 2, h);
+        } else if (kind === K.submit) {
+          ctx.fillStyle = C.submit;
+          ctx.beginPath();
+          ctx.moveTo(x - 3.5, y + 1);
+          ctx.lineTo(x + 3.5, y + 1);
+          ctx.lineTo(x, y + h - 1);
+          ctx.closePath();
+          ctx.fill();
+        } else if (kind === K.mark) {
+          ctx.fillStyle = C.mark;
+          ctx.beginPath();
+          ctx.moveTo(x, y);
+          ctx.lineTo(x + 4, cy);
+          ctx.lineTo(x, y + h);
+          ctx.lineTo(x - 4, cy);
+          ctx.closePath();
+          ctx.fill();
+        } else if (kind === K.future) {
+          const ph = tr.phase[i];
+          ctx.beginPath();
+          if (ph === P.wait) {
+            ctx.fillStyle = C.future;
+            ctx.fillRect(x - 3.5, cy - 3.5, 7, 7);
+          } else {
+            ctx.arc(x, cy, 3.5, 0, Math.PI * 2);
+            if (ph === P.resolve) {
+              ctx.fillStyle = C.future;
+              ctx.fill();
+            } else {
+              ctx.strokeStyle = C.future;
+              ctx.lineWidth = 1.5;
+              ctx.stroke();
+            }
+          }
+        } else if (kind === K.timer) {
+          const ph = tr.phase[i];
+          ctx.strokeStyle = C.timer;
+          ctx.fillStyle = C.timer;
+          ctx.lineWidth = 1.5;
+          if (ph === P.cancel) {
+            ctx.beginPath();
+            ctx.moveTo(x - 3, cy - 3);
+            ctx.lineTo(x + 3, cy + 3);
+            ctx.moveTo(x + 3, cy - 3);
+            ctx.lineTo(x - 3, cy + 3);
+            ctx.stroke();
+          } else {
+            ctx.beginPath();
+            ctx.moveTo(x, y + 0.5);
+            ctx.lineTo(x + 4, y + h - 0.5);
+            ctx.lineTo(x - 4, y + h - 0.5);
+            ctx.closePath();
+            if (ph === P.fire) ctx.fill();
+            else ctx.stroke();
+          }
+        } else {
+          ctx.fillStyle = C.muted;
+          ctx.beginPath();
+          ctx.arc(x, cy, 2.5, 0, Math.PI * 2);
+          ctx.fill();
+        }
+      });
+    }
+
+    _drawKernel(tr, d, y) {
+      const ctx = this.ctx;
+      const t0 = this.v0;
+      const k = this._k;
+      const W = this.W;
+      const X = (t) => GUTTER + (t - t0) * k;
+      const clampX = (x) => (x < GUTTER - 10 ? GUTTER - 10 : x > W + 10 ? W + 10 : x);
+      const lo = this.v0 - 2 / k;
+      const hi = this.v1 + 2 / k;
+      const ops = d.ops;
+      const endT = tr.end;
+      const rowH = KROW_H - 4;
+      ctx.font = FONT_SMALL;
+      this._runsStart(d.rows);
+      ops.visit(lo, hi, (p) => {
+        const r = ops.ref[p];
+        const rec = tr.recs[r];
+        const row = ops.aux[p];
+        const ry = y + KPAD + row * KROW_H + 1;
+        const open = ops.end[p] === Infinity;
+        const x0 = X(ops.start[p]);
+        const x1 = X(open ? Math.max(endT, ops.start[p]) : ops.end[p]);
+        const inf = tr.info(rec.name);
+        const res = rec.complete >= 0 ? tr.res[rec.complete] : 0;
+        if (x1 - x0 < 3 && !open) {
+          this._runAdd(row, x0, x1, ry, rowH, res < 0 ? (FLOW_ERRNOS.has(-res) ? C.blocked : C.error) : inf.opColor, 1);
+          return;
+        }
+        this._runFlush(row);
+        const a = clampX(x0);
+        const b = Math.max(clampX(x1), a + 1);
+        ctx.fillStyle = res === -125 ? '#cbd5e1' : inf.opColor;
+        ctx.fillRect(a, ry, b - a, rowH);
+        if (open) {
+          ctx.fillStyle = this.hatchOpen;
+          ctx.fillRect(a, ry, b - a, rowH);
+        }
+        if (res < 0 && b - a > 3) {
+          ctx.fillStyle = FLOW_ERRNOS.has(-res) ? C.blocked : C.error;
+          ctx.fillRect(b - 3, ry, 3, rowH);
+        }
+        if (b - a > 26) {
+          let text = inf.name;
+          if (res < 0) text += ' → ' + errnoName(res);
+          else if (open) text += ' (in flight)';
+          this._label(text, a, b - (res < 0 ? 3 : 0), ry + rowH / 2 + 0.5, '#0f172a');
+        }
+        this._drawn++;
+      });
+      this._runsFlush();
+      // Extra completions (multishot), cancels and completions of unknown ops.
+      const K = this.K;
+      d.ticks.visit(lo, hi, (p) => {
+        const i = d.ticks.ref[p];
+        const x = X(d.ticks.start[p]);
+        const ry = y + KPAD + d.ticks.aux[p] * KROW_H + 1;
+        this._drawn++;
+        if (tr.kind[i] === K.cancel) {
+          ctx.strokeStyle = C.cancel;
+          ctx.lineWidth = 2;
+          ctx.beginPath();
+          ctx.moveTo(x - 4, ry);
+          ctx.lineTo(x + 4, ry + rowH);
+          ctx.moveTo(x + 4, ry);
+          ctx.lineTo(x - 4, ry + rowH);
+          ctx.stroke();
+        } else {
+          ctx.fillStyle = '#334155';
+          ctx.fillRect(Math.round(x) - 1, ry + 2, 2, rowH - 4);
+        }
+      });
+      ctx.font = FONT;
+    }
+
+    _drawFd(tr, d, y) {
+      const ctx = this.ctx;
+      const t0 = this.v0;
+      const k = this._k;
+      const W = this.W;
+      const K = this.K;
+      const X = (t) => GUTTER + (t - t0) * k;
+      const clampX = (x) => (x < GUTTER - 10 ? GUTTER - 10 : x > W + 10 ? W + 10 : x);
+      const lo = this.v0 - 2 / k;
+      const hi = this.v1 + 2 / k;
+      const endT = tr.end;
+      // Ops waiting on this fd, faint, behind.
+      this._runsStart(1);
+      d.ops.visit(lo, hi, (p) => {
+        const rec = tr.recs[d.ops.ref[p]];
+        const open = d.ops.end[p] === Infinity;
+        const x0 = X(d.ops.start[p]);
+        const x1 = X(open ? Math.max(endT, d.ops.start[p]) : d.ops.end[p]);
+        this._runAdd(0, clampX(x0), Math.max(clampX(x1), clampX(x0) + 1), y + 4, FD_H - 8, tr.info(rec.name).opColor, 0.55);
+      });
+      this._runsFlush();
+      const s = d.items;
+      let lastX = -1e9;
+      s.visit(lo, hi, (p) => {
+        const i = s.ref[p];
+        const kind = tr.kind[i];
+        const x0 = X(s.start[p]);
+        const x1 = X(s.end[p]);
+        const res = tr.res[i];
+        const bad = res < 0 && kind !== K.submit;
+        const color = bad ? (FLOW_ERRNOS.has(-res) ? C.blocked : C.error) : null;
+        if (x1 - x0 < 2 && Math.abs(x0 - lastX) < 1.5 && !bad) return;
+        lastX = x0;
+        this._drawn++;
+        const cy = y + FD_H / 2;
+        if (kind === K.syscall) {
+          const inf = tr.info(tr.name[i]);
+          const a = clampX(x0);
+          const b = Math.max(clampX(x1), a + 2);
+          ctx.fillStyle = color || (inf.wait ? C.kwaitInk : C.syscall);
+          ctx.fillRect(a, cy - 4, b - a, 8);
+        } else if (kind === K.submit) {
+          ctx.fillStyle = C.submit;
+          ctx.beginPath();
+          ctx.moveTo(x0 - 3.5, cy - 6);
+          ctx.lineTo(x0 + 3.5, cy - 6);
+          ctx.lineTo(x0, cy);
+          ctx.closePath();
+          ctx.fill();
+        } else {
+          ctx.fillStyle = color || (isZeroOp(tr.op[i]) ? C.wakeup : C.ok);
+          ctx.beginPath();
+          ctx.arc(x0, cy + 1, 3.5, 0, Math.PI * 2);
+          ctx.fill();
+        }
+      });
+    }
+
+    _drawCounter(tr, d, y) {
+      const ctx = this.ctx;
+      const s = d.s;
+      if (s.n === 0) return;
+      const t0 = this.v0;
+      const k = this._k;
+      const base = y + COUNTER_H - 4;
+      const scale = (COUNTER_H - 9) / Math.max(1, d.max);
+      let p = Math.max(0, s.lowerBound(this.v0) - 1);
+      const hi = Math.min(s.n, s.upperBound(this.v1) + 1);
+      const endX = Math.min(this.W + 2, GUTTER + (tr.end - t0) * k);
+      const xOf = (q) => Math.max(GUTTER - 2, GUTTER + (s.start[q] - t0) * k);
+      const yOf = (q) => base - tr.res[s.ref[q]] * scale;
+      // A step graph; the samples that share a pixel column become one
+      // vertical stroke over their range.
+      const x00 = xOf(p);
+      let col = Math.floor(x00);
+      let cur = yOf(p);
+      let lo = cur;
+      let hiY = cur;
+      ctx.beginPath();
+      ctx.moveTo(x00, base);
+      ctx.lineTo(x00, cur);
+      let lastX = x00;
+      for (p++; p < hi; p++) {
+        const nx = xOf(p);
+        const ny = yOf(p);
+        const ncol = Math.floor(nx);
+        if (ncol === col) {
+          if (ny < hiY) hiY = ny;
+          if (ny > lo) lo = ny;
+          cur = ny;
+          continue;
+        }
+        if (lo !== hiY) {
+          ctx.lineTo(lastX, lo);
+          ctx.lineTo(lastX, hiY);
+          ctx.lineTo(lastX, cur);
+        }
+        ctx.lineTo(nx, cur);
+        ctx.lineTo(nx, ny);
+        col = ncol;
+        cur = lo = hiY = ny;
+        lastX = nx;
+        this._drawn++;
+      }
+      if (lo !== hiY) {
+        ctx.lineTo(lastX, lo);
+        ctx.lineTo(lastX, hiY);
+        ctx.lineTo(lastX, cur);
+      }
+      const xEnd = Math.max(lastX, endX);
+      ctx.lineTo(xEnd, cur);
+      ctx.strokeStyle = C.counterLine;
+      ctx.lineWidth = 1.25;
+      ctx.stroke();
+      ctx.lineTo(xEnd, base);
+      ctx.lineTo(x00, base);
+      ctx.closePath();
+      ctx.fillStyle = C.counterFill;
+      ctx.fill();
+      this._drawn++;
+    }
+
+    // _opPoints returns where an op's chain is drawn: the submit tick on its
+    // loop lane, the op bar in the kernel lane, and the handler it woke.
+    _opPoints(tr, r, laneY) {
+      const rec = tr.recs[r];
+      const ky = laneY.get(tr.id + ':k');
+      const ly = laneY.get(tr.id + ':l' + rec.loop);
+      if (ky === undefined && ly === undefined) return null;
+      const X = (t) => GUTTER + (t - this.v0) * this._k;
+      const pts = [];
+      const barY = ky === undefined ? undefined : ky + KPAD + rec.row * KROW_H + KROW_H / 2 - 1;
+      if (ly !== undefined && barY !== undefined) {
+        pts.push([X(tr.time[rec.submit]), ly + L_INST + L_INST_H / 2, X(tr.time[rec.submit]), barY]);
+      }
+      if (rec.complete >= 0 && rec.handler >= 0 && barY !== undefined && ly !== undefined) {
+        pts.push([X(tr.time[rec.complete]), barY, X(tr.time[rec.handler]), ly + L_HAND + L_HAND_H / 2]);
+      }
+      return pts;
+    }
+
+    _drawFlows(visible) {
+      const laneY = new Map();
+      for (const [l, y] of visible) laneY.set(l.tr.id + ':' + l.key, y);
+      const ctx = this.ctx;
+      const arrow = (x0, y0, x1, y1, strong) => {
+        ctx.strokeStyle = strong ? C.flow : 'rgba(71, 85, 105, 0.45)';
+        ctx.fillStyle = ctx.strokeStyle;
+        ctx.lineWidth = strong ? 1.5 : 1;
+        const dy = y1 - y0;
+        ctx.beginPath();
+        ctx.moveTo(x0, y0);
+        if (Math.abs(x1 - x0) < 2) {
+          ctx.lineTo(x1, y1 - Math.sign(dy) * 5);
+        } else {
+          ctx.bezierCurveTo(x0 + Math.min(40, (x1 - x0) / 2), y0, x1 - Math.min(40, (x1 - x0) / 2), y1, x1, y1 - Math.sign(dy) * 5);
+        }
+        ctx.stroke();
+        ctx.beginPath();
+        const s = Math.sign(dy) || 1;
+        ctx.moveTo(x1, y1);
+        ctx.lineTo(x1 - 3.5, y1 - s * 6);
+        ctx.lineTo(x1 + 3.5, y1 - s * 6);
+        ctx.closePath();
+        ctx.fill();
+        this._drawn++;
+      };
+      // Every visible chain, when few enough to read.
+      for (const [l] of visible) {
+        if (l.type !== 'kernel') continue;
+        const tr = l.tr;
+        const ops = l.d.ops;
+        const a = ops.lowerBound(this.v0);
+        const b = ops.upperBound(this.v1);
+        if (b - a === 0 || b - a > 40) continue;
+        const minGap = (this.v1 - this.v0) / this._plotW() * 6;
+        let last = -Infinity;
+        let crowded = false;
+        for (let p = a; p < b; p++) {
+          if (ops.start[p] - last < minGap) crowded = true;
+          last = ops.start[p];
+        }
+        if (crowded) continue;
+        for (let p = a; p < b; p++) {
+          const pts = this._opPoints(tr, ops.ref[p], laneY);
+          if (pts) for (const q of pts) arrow(q[0], q[1], q[2], q[3], false);
+        }
+      }
+      // The selected event's chain, always.
+      const s = this.sel;
+      if (s && !s.mark && s.tr.rec[s.idx] >= 0) {
+        const pts = this._opPoints(s.tr, s.tr.rec[s.idx], laneY);
+        if (pts) for (const q of pts) arrow(q[0], q[1], q[2], q[3], true);
+      }
+    }
+
+    // _itemRect returns the box of an event as drawn, in canvas pixels.
+    _itemRect(tr, idx, visible) {
+      const K = this.K;
+      const P = this.P;
+      const X = (t) => GUTTER + (t - this.v0) * this._k;
+      const kind = tr.kind[idx];
+      const lane = this._laneTypeOf(tr, idx);
+      let ly;
+      for (const [l, y] of visible) {
+        if (l.tr === tr && l.key === lane.key) ly = y;
+      }
+      if (ly === undefined) return null;
+      const t = tr.time[idx];
+      if (lane.type === 'kernel') {
+        if (tr.rec[idx] < 0) return {x0: X(t), x1: X(t), y: ly + KPAD + 1, h: KROW_H - 4};
+        const rec = tr.recs[tr.rec[idx]];
+        const end = rec.complete >= 0 ? tr.time[rec.complete] : tr.end;
+        return {x0: X(tr.time[rec.submit]), x1: X(end), y: ly + KPAD + rec.row * KROW_H + 1, h: KROW_H - 4};
+      }
+      if (lane.type === 'counter') return {x0: X(t), x1: X(t), y: ly + 2, h: COUNTER_H - 4};
+      if (lane.type === 'fd') return {x0: X(t), x1: X(t + tr.dur[idx]), y: ly + 3, h: FD_H - 6};
+      if (kind === K.handler && (tr.phase[idx] === P.begin || tr.phase[idx] === P.end)) {
+        const b = tr.phase[idx] === P.begin ? idx : tr.pair[idx];
+        if (b < 0) return {x0: X(t), x1: X(t), y: ly + L_HAND, h: L_HAND_H};
+        const e = tr.pair[b];
+        return {x0: X(tr.time[b]), x1: X(e >= 0 ? tr.time[e] : tr.end), y: ly + L_HAND, h: L_HAND_H};
+      }
+      if (kind === K.syscall) return {x0: X(t), x1: X(t + tr.dur[idx]), y: ly + L_SYS, h: L_SYS_H};
+      if (kind === K.lint) return {x0: X(t), x1: X(t), y: ly + L_MARK, h: 12};
+      return {x0: X(t), x1: X(t), y: ly + L_INST, h: L_INST_H};
+    }
+
+    _drawSelection(visible) {
+      const ctx = this.ctx;
+      const box = (r, color, width, pad) => {
+        const w = Math.max(r.x1 - r.x0, 0);
+        ctx.strokeStyle = color;
+        ctx.lineWidth = width;
+        ctx.strokeRect(r.x0 - pad, r.y - pad, w + pad * 2, r.h + pad * 2);
+      };
+      const s = this.sel;
+      if (s) {
+        if (s.mark) {
+          let ly;
+          for (const [l, y] of visible) if (l.tr === s.tr && l.key === 'l' + s.loop) ly = y;
+          if (ly !== undefined) {
+            const x = GUTTER + (s.mark.time - this.v0) * this._k;
+            box({x0: x - 7, x1: x + 7, y: ly + L_MARK - 1, h: 15}, C.sel, 2, 1);
+          }
+        } else {
+          const r = this._itemRect(s.tr, s.idx, visible);
+          if (r) {
+            box(r, '#ffffff', 3, 2.5);
+            box(r, C.sel, 1.5, 2.5);
+          }
+        }
+      }
+      const f = this.flash;
+      if (f) {
+        const r = this._itemRect(f.tr, f.idx, visible);
+        if (r) {
+          const left = Math.max(0, (f.until - performance.now()) / 1600);
+          const pulse = 0.5 + 0.5 * Math.sin((1 - left) * Math.PI * 6);
+          ctx.globalAlpha = left * (0.35 + 0.65 * pulse);
+          box(r, '#f59e0b', 4, 5);
+          ctx.globalAlpha = 1;
+        }
+      }
+    }
+
+    _drawTooltip() {
+      const h = this.hover;
+      const pt = this.pointer;
+      if (!h || !pt || this._drag) return;
+      const lines = this._describe(h);
+      if (!lines.length) return;
+      const ctx = this.ctx;
+      const maxW = 340;
+      const out = [];
+      ctx.font = FONT;
+      for (let n = 0; n < lines.length; n++) {
+        const words = String(lines[n]).split(' ');
+        let cur = '';
+        for (const w of words) {
+          const next = cur ? cur + ' ' + w : w;
+          if (ctx.measureText(next).width > maxW && cur) {
+            out.push([cur, n === 0]);
+            cur = w;
+          } else {
+            cur = next;
+          }
+        }
+        out.push([cur, n === 0]);
+      }
+      let w = 0;
+      for (const [t, bold] of out) {
+        ctx.font = bold ? FONT_BOLD : FONT;
+        w = Math.max(w, ctx.measureText(t).width);
+      }
+      w += 16;
+      const hgt = out.length * 16 + 10;
+      let x = pt.x + 14;
+      let y = pt.y + 16;
+      if (x + w > this.W - 4) x = pt.x - w - 10;
+      if (y + hgt > this.H - 4) y = pt.y - hgt - 8;
+      x = Math.max(4, x);
+      y = Math.max(4, y);
+      ctx.fillStyle = 'rgba(15, 23, 42, 0.94)';
+      this._roundRect(x, y, w, hgt, 5);
+      ctx.fill();
+      let ty = y + 13;
+      for (const [t, bold] of out) {
+        ctx.font = bold ? FONT_BOLD : FONT;
+        ctx.fillStyle = bold ? '#ffffff' : '#cbd5e1';
+        ctx.fillText(t, x + 8, ty);
+        ty += 16;
+      }
+      ctx.font = FONT;
+    }
+
+    // _describe returns the hover text of a hit: a title, then details.
+    _describe(h) {
+      const tr = h.tr;
+      if (h.mark) {
+        const m = h.mark;
+        const out = ['finding: ' + m.code + ' at ' + fmtTime(m.time)];
+        if (m.message) out.push(m.message);
+        return out;
+      }
+      if (h.idx === undefined || h.idx < 0) return [];
+      const i = h.idx;
+      const K = this.K;
+      const kind = tr.kind[i];
+      const name = tr.nameOf(tr.name[i]);
+      const kindName = this.schema.kinds[kind] || 'event';
+      const out = [];
+      if (h.wait) {
+        out.push(name + ' waited ' + fmtDur(tr.time[i] - tr.arg0[i]));
+        out.push('ready at ' + fmtTime(tr.arg0[i]) + ', began at ' + fmtTime(tr.time[i]) + ': the loop was busy');
+        return out;
+      }
+      const r = tr.rec[i];
+      if (kind === K.handler) {
+        const b = tr.phase[i] === this.P.begin ? i : tr.pair[i];
+        const e = b >= 0 ? tr.pair[b] : -1;
+        out.push('handler ' + name);
+        if (b >= 0) out.push(fmtTime(tr.time[b]) + (e >= 0 ? ', ran ' + fmtDur(tr.time[e] - tr.time[b]) : ', still running'));
+        if (b >= 0 && tr.arg0[b] > 0 && tr.arg0[b] < tr.time[b]) out.push('waited ' + fmtDur(tr.time[b] - tr.arg0[b]) + ' after it was ready');
+      } else if (r >= 0 && (kind === K.submit || kind === K.complete || kind === K.cancel)) {
+        const rec = tr.recs[r];
+        const opn = tr.nameOf(rec.name);
+        out.push(opn + (rec.fd >= 0 ? ' on fd ' + rec.fd : ''));
+        let line = 'submitted ' + fmtTime(tr.time[rec.submit]);
+        if (rec.complete >= 0) {
+          const res = tr.res[rec.complete];
+          line += ', completed after ' + fmtDur(tr.time[rec.complete] - tr.time[rec.submit]) + ': ' + res + (res < 0 ? ' ' + errnoName(res) : '');
+        } else {
+          line += ', never completed';
+        }
+        out.push(line);
+        if (rec.handler >= 0) out.push('woke ' + tr.nameOf(tr.name[rec.handler]));
+        if (kind === K.cancel) out.push('cancel requested at ' + fmtTime(tr.time[i]) + ': ' + tr.res[i] + ' ' + errnoName(tr.res[i]));
+      } else if (kind === K.syscall) {
+        const res = tr.res[i];
+        out.push(name + (tr.fd[i] >= 0 ? '(fd ' + tr.fd[i] + ')' : '()') + ' = ' + res + (res < 0 ? ' ' + errnoName(res) : ''));
+        out.push(fmtTime(tr.time[i]) + ', took ' + fmtDur(tr.dur[i]) + (WAIT_CALLS.has(name) ? ' waiting in the kernel' : ''));
+      } else if (kind === K.counter) {
+        out.push(name + ' = ' + tr.res[i]);
+        out.push('from ' + fmtTime(tr.time[i]));
+      } else if (kind === K.lint) {
+        const m = this._markOf(tr, i);
+        out.push('lint: ' + this._lintName(tr.arg0[i]) + ' (' + name + ')');
+        if (m && m.message) out.push(m.message);
+      } else if (kind === K.wakeup) {
+        out.push('wakeup: ' + (name || 'wait') + ' returned ' + tr.res[i] + ' event' + (tr.res[i] === 1 ? '' : 's'));
+        out.push(fmtTime(tr.time[i]));
+      } else if (kind === K.complete) {
+        const res = tr.res[i];
+        out.push((name || 'complete') + (tr.fd[i] >= 0 ? ' on fd ' + tr.fd[i] : ''));
+        out.push(fmtTime(tr.time[i]) + (res < 0 ? ': ' + res + ' ' + errnoName(res) : ''));
+      } else {
+        const ph = this.schema.phases[tr.phase[i]];
+        out.push(kindName + (ph && ph !== 'instant' ? ' ' + ph : '') + (name ? ' ' + name : ''));
+        out.push(fmtTime(tr.time[i]));
+      }
+      if (h.count > 1) out.push('+ ' + (h.count - 1) + ' more here: zoom in');
+      return out;
+    }
+
+    // ---- Hit testing ----
+
+    // _hit returns what is under (x, y): {tr, idx} for an event (wait: true
+    // for a handler's waiting span), {tr, mark, loop} for a finding,
+    // {tr, header: true} for a track header, or null.
+    _hit(x, y) {
+      if (y < AXIS_H) return null;
+      this._layoutNow();
+      const cy = y - AXIS_H + this.scrollY;
+      let lane = null;
+      for (const l of this.layout) {
+        if (cy >= l.y && cy < l.y + l.h) {
+          lane = l;
+          break;
+        }
+      }
+      if (!lane) return null;
+      const tr = lane.tr;
+      if (lane.type === 'header') return {tr, header: true};
+      if (x < GUTTER) return null;
+      const ly = cy - lane.y;
+      const t = this.xToTime(x);
+      const tol = 5 / this._k;
+      // nearest returns the item of s nearest to t within tol, preferring
+      // the shortest one that contains t.
+      const nearest = (s, filter) => {
+        let best = -1;
+        let bestD = Infinity;
+        let bestLen = Infinity;
+        let count = 0;
+        s.visit(t - tol, t + tol, (p) => {
+          if (filter && !filter(p)) return;
+          const a = s.start[p];
+          const b = s.end[p] === Infinity ? tr.end : s.end[p];
+          const d = t < a ? a - t : t > b ? t - b : 0;
+          if (d > tol) return;
+          count++;
+          const len = b - a;
+          if (d < bestD || (d === bestD && len < bestLen)) {
+            best = p;
+            bestD = d;
+            bestLen = len;
+          }
+        });
+        return best < 0 ? null : {p: best, count};
+      };
+      switch (lane.type) {
+        case 'loop': {
+          const d = lane.d;
+          if (ly < L_HAND + 8) {
+            let bm = null;
+            let bd = 8 / this._k;
+            for (const m of d.marks) {
+              const dd = Math.abs(m.time - t);
+              if (dd <= bd) {
+                bd = dd;
+                bm = m;
+              }
+            }
+            if (bm) return {tr, mark: bm, loop: d.loop};
+          }
+          if (ly < L_WAIT - 1) {
+            const h = nearest(d.handlers);
+            return h ? {tr, idx: d.handlers.ref[h.p], count: h.count} : null;
+          }
+          if (ly < L_SYS - 1) {
+            const h = nearest(d.waits);
+            return h ? {tr, idx: d.waits.ref[h.p], wait: true} : null;
+          }
+          if (ly < L_INST - 1) {
+            const h = nearest(d.syscalls);
+            return h ? {tr, idx: d.syscalls.ref[h.p], count: h.count} : null;
+          }
+          const h = nearest(d.instants);
+          return h ? {tr, idx: d.instants.ref[h.p], count: h.count} : null;
+        }
+        case 'kernel': {
+          const d = lane.d;
+          const row = Math.floor((ly - KPAD) / KROW_H);
+          if (row < 0 || row >= d.rows) return null;
+          const tk = nearest(d.ticks, (p) => d.ticks.aux[p] === row);
+          if (tk && tk.count) {
+            const i = d.ticks.ref[tk.p];
+            const x0 = this.timeToX(tr.time[i]);
+            if (Math.abs(x0 - x) < 5) return {tr, idx: i};
+          }
+          const h = nearest(d.ops, (p) => d.ops.aux[p] === row);
+          if (!h) return null;
+          const rec = tr.recs[d.ops.ref[h.p]];
+          // Near the end of the bar, the completion; else the submit.
+          if (rec.complete >= 0 && Math.abs(this.timeToX(tr.time[rec.complete]) - x) < 4) return {tr, idx: rec.complete};
+          return {tr, idx: rec.submit, count: h.count};
+        }
+        case 'fd': {
+          const h = nearest(lane.d.items);
+          if (h) return {tr, idx: lane.d.items.ref[h.p], count: h.count};
+          const o = nearest(lane.d.ops);
+          return o ? {tr, idx: tr.recs[lane.d.ops.ref[o.p]].submit} : null;
+        }
+        case 'counter': {
+          const s = lane.d.s;
+          const p = s.upperBound(t) - 1;
+          return p >= 0 ? {tr, idx: s.ref[p]} : null;
+        }
+      }
+      return null;
+    }
+
+    // ---- Input ----
+
+    _listen() {
+      const c = this.canvas;
+      if (!c.hasAttribute('tabindex')) c.tabIndex = 0;
+      if (!c.hasAttribute('aria-label')) c.setAttribute('aria-label', 'Trace timeline: arrows pan, + and - zoom, comma and period step, space plays');
+      c.style.touchAction = 'none';
+      c.style.outline = c.style.outline || 'none';
+      this._handlers = [];
+      const on = (type, fn, o) => {
+        const f = fn.bind(this);
+        c.addEventListener(type, f, o);
+        this._handlers.push([type, f, o]);
+      };
+      on('wheel', this._onWheel, {passive: false});
+      on('pointerdown', this._onDown);
+      on('pointermove', this._onMove);
+      on('pointerup', this._onUp);
+      on('pointercancel', this._onUp);
+      on('pointerleave', this._onLeave);
+      on('keydown', this._onKey);
+      on('dblclick', this._onDblClick);
+      if (typeof ResizeObserver !== 'undefined') {
+        this._ro = new ResizeObserver(() => this._resize());
+        this._ro.observe(c);
+      } else {
+        window.addEventListener('resize', () => this._resize());
+      }
+    }
+
+    _pos(ev) {
+      const r = this.canvas.getBoundingClientRect();
+      return {x: ev.clientX - r.left, y: ev.clientY - r.top};
+    }
+
+    _onWheel(ev) {
+      ev.preventDefault();
+      const p = this._pos(ev);
+      const unit = ev.deltaMode === 1 ? 16 : ev.deltaMode === 2 ? this.H : 1;
+      const dx = ev.deltaX * unit;
+      const dy = ev.deltaY * unit;
+      if (p.x < GUTTER && !ev.ctrlKey) {
+        this._scroll(dy);
+        return;
+      }
+      if (ev.shiftKey || Math.abs(dx) > Math.abs(dy)) {
+        const d = ev.shiftKey && Math.abs(dx) < Math.abs(dy) ? dy : dx;
+        this._pan(d * (this.v1 - this.v0) / this._plotW());
+        return;
+      }
+      this._zoom(Math.exp(dy * (ev.ctrlKey ? 0.01 : 0.0025)), p.x);
+    }
+
+    _onDown(ev) {
+      if (ev.button !== 0) return;
+      this.canvas.focus({preventScroll: true});
+      const p = this._pos(ev);
+      try {
+        this.canvas.setPointerCapture(ev.pointerId);
+      } catch (e) {
+        // A synthetic event has no active pointer to capture.
+      }
+      this._drag = {x: p.x, y: p.y, v0: this.v0, v1: this.v1, sy: this.scrollY, moved: false, scrub: p.y < AXIS_H && p.x > GUTTER};
+      if (this._drag.scrub) this.seek(this.xToTime(p.x));
+    }
+
+    _onMove(ev) {
+      const p = this._pos(ev);
+      this.pointer = p;
+      const d = this._drag;
+      if (d) {
+        if (d.scrub) {
+          this.seek(this.xToTime(p.x));
+          return;
+        }
+        const dx = p.x - d.x;
+        const dy = p.y - d.y;
+        if (!d.moved && Math.abs(dx) + Math.abs(dy) < 4) return;
+        d.moved = true;
+        const span = d.v1 - d.v0;
+        const dt = -dx * span / this._plotW();
+        this.v0 = d.v0 + dt;
+        this.v1 = d.v1 + dt;
+        this.autoFit = false;
+        const max = Math.max(0, this.contentH - (this.H - AXIS_H));
+        this.scrollY = Math.min(max, Math.max(0, d.sy - dy));
+        this._changed();
+        return;
+      }
+      const h = this._hit(p.x, p.y);
+      const same = (a, b) => (a === b) || (a && b && a.tr === b.tr && a.idx === b.idx && a.mark === b.mark && !!a.wait === !!b.wait && a.header === b.header);
+      if (!same(h, this.hover)) {
+        this.hover = h && !h.header ? h : null;
+        this.canvas.style.cursor = h ? 'pointer' : p.y < AXIS_H && p.x > GUTTER ? 'col-resize' : 'default';
+        this._invalidate();
+      } else if (this.hover) {
+        this._invalidate(); // the tooltip follows the pointer
+      }
+    }
+
+    _onUp(ev) {
+      const d = this._drag;
+      this._drag = null;
+      if (!d) return;
+      try {
+        this.canvas.releasePointerCapture(ev.pointerId);
+      } catch (e) {
+        // Nothing was captured.
+      }
+      if (d.moved || d.scrub) return;
+      const p = this._pos(ev);
+      const h = this._hit(p.x, p.y);
+      if (h && h.header) {
+        h.tr.collapsed = !h.tr.collapsed;
+        this._layoutDirty = true;
+        this._changed();
+        return;
+      }
+      if (!h) {
+        if (this.sel) this._select(null);
+        return;
+      }
+      this._select(h.mark ? {tr: h.tr, mark: h.mark, loop: h.loop} : {tr: h.tr, idx: h.idx});
+      this._stepFrom = 'sel';
+    }
+
+    _onLeave() {
+      this.pointer = null;
+      if (this.hover) {
+        this.hover = null;
+        this._invalidate();
+      }
+    }
+
+    _onDblClick(ev) {
+      const p = this._pos(ev);
+      const h = this._hit(p.x, p.y);
+      if (!h || h.header || h.mark) return;
+      const r = this._itemRect(h.tr, h.idx, this.layout.map((l) => [l, AXIS_H + l.y - this.scrollY]));
+      if (!r) return;
+      const a = this.xToTime(r.x0);
+      const b = this.xToTime(r.x1);
+      const w = Math.max(b - a, 2000);
+      this.setView(a - w, b + w);
+    }
+
+    _onKey(ev) {
+      if (ev.altKey || ev.metaKey || (ev.ctrlKey && ev.key !== '+' && ev.key !== '-')) return;
+      const span = this.v1 - this.v0;
+      const big = ev.shiftKey ? 0.5 : 0.15;
+      const zoomAt = () => {
+        const cx = this.timeToX(this.cursor);
+        return !this.cursorEnd && cx >= GUTTER && cx <= this.W ? cx : undefined;
+      };
+      switch (ev.key) {
+        case '+':
+        case '=':
+        case 'w':
+          this._zoom(1 / 1.5, zoomAt());
+          break;
+        case '-':
+        case '_':
+        case 's':
+          this._zoom(1.5, zoomAt());
+          break;
+        case 'ArrowLeft':
+        case 'a':
+          this._pan(-span * big);
+          break;
+        case 'ArrowRight':
+        case 'd':
+          this._pan(span * big);
+          break;
+        case 'ArrowUp':
+          this._scroll(-40);
+          break;
+        case 'ArrowDown':
+          this._scroll(40);
+          break;
+        case 'PageUp':
+          this._scroll(-(this.H - AXIS_H) * 0.8);
+          break;
+        case 'PageDown':
+          this._scroll((this.H - AXIS_H) * 0.8);
+          break;
+        case ',':
+        case '<':
+          this.stepBack();
+          break;
+        case '.':
+        case '>':
+          this.stepForward();
+          break;
+        case ' ':
+        case 'k':
+          if (this._playing) this.pause();
+          else this.play();
+          break;
+        case 'Home':
+          this.seek(0);
+          this.v0 = -span * 0.02;
+          this.v1 = this.v0 + span;
+          break;
+        case 'End': {
+          const end = this.traceEnd();
+          this.cursorEnd = true;
+          this.cursor = end;
+          this.v1 = end + span * 0.02;
+          this.v0 = this.v1 - span;
+          if (this.live) this.autoFit = true;
+          this._changed();
+          break;
+        }
+        case 'f':
+        case 'F':
+          this.fit();
+          break;
+        case 'Escape':
+          if (this.sel) this._select(null);
+          break;
+        default:
+          return;
+      }
+      ev.preventDefault();
+    }
+  }
+
+  Timeline.fmtDur = fmtDur;
+  Timeline.fmtTime = fmtTime;
+  Timeline.errnoName = errnoName;
+  window.Timeline = Timeline;
+})();
