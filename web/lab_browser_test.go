@@ -116,8 +116,19 @@ func setCode(t *testing.T, ctx context.Context, code []byte) {
 	js(t, ctx, fmt.Sprintf(`window.labEditor.setValue(%s), true`, src), &ok)
 }
 
-// runDone is true once the run's stream has ended: the result is shown.
-const runDone = `document.querySelector('[data-phase="done"]').className === "done" && !!document.querySelector('[data-testid="verdict"]')`
+// runDone is true once the stream of the run started last has ended.
+const runDone = `document.getElementById("lab").dataset.state === "done" && !!document.querySelector('[data-testid="verdict"]')`
+
+// clickRun clicks a button that starts a run, and waits for it to end.
+func clickRun(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	var ok bool
+	js(t, ctx, `document.getElementById("lab").dataset.state = "", true`, &ok)
+	if err := chromedp.Do(ctx, chromedp.Click(sel)); err != nil {
+		t.Fatalf("click %s: %v", sel, err)
+	}
+	waitJS(t, ctx, runDone, "the run to end")
+}
 
 // openExercise goes from the catalogue to an exercise page, as a student
 // does.
@@ -143,14 +154,14 @@ func TestBrowserRunLive(t *testing.T) {
 	screenshot(t, ctx, "catalogue-to-exercise")
 	// Sample the event count every frame from the click to the end.
 	const sample = `window.samples = []; (function tick() {
-		const done = document.querySelector('[data-phase="done"]').className === "done";
+		const done = document.getElementById("lab").dataset.state === "done";
 		window.samples.push([performance.now(), Number(document.getElementById("event-count").textContent), done]);
 		if (!done || window.samples.length < 3) requestAnimationFrame(tick);
 	})(); true`
 	var firstEvents []float64
 	for i := range 2 { // the first run warms the build; the second is measured
 		var ok bool
-		js(t, ctx, `window.labFirstEvent = undefined; true`, &ok)
+		js(t, ctx, `window.labFirstEvent = undefined; document.getElementById("lab").dataset.state = ""; true`, &ok)
 		if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="run"]`)); err != nil {
 			t.Fatal(err)
 		}
@@ -194,10 +205,7 @@ func TestBrowserSubmit(t *testing.T) {
 	openExercise(t, ctx, ts.URL, ex.Slug)
 
 	setCode(t, ctx, ex.Reference)
-	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="submit"]`)); err != nil {
-		t.Fatal(err)
-	}
-	waitJS(t, ctx, runDone, "the reference's result")
+	clickRun(t, ctx, `[data-testid="submit"]`)
 	var verdict string
 	var failing int
 	js(t, ctx, `document.querySelector('[data-testid="verdict"]').textContent`, &verdict)
@@ -215,10 +223,7 @@ func TestBrowserSubmit(t *testing.T) {
 		}
 	}
 	setCode(t, ctx, v.Source)
-	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="submit"]`)); err != nil {
-		t.Fatal(err)
-	}
-	waitJS(t, ctx, runDone+` && document.querySelector('[data-testid="verdict"]').textContent === "failed"`, "the variant's result")
+	clickRun(t, ctx, `[data-testid="submit"]`)
 	var jump string
 	js(t, ctx, `(document.querySelector('[data-testid="jump-no-head-of-line"]')||{}).textContent || ""`, &jump)
 	if jump == "" {
@@ -270,10 +275,7 @@ func TestBrowserCompileError(t *testing.T) {
 		}
 	}
 	setCode(t, ctx, []byte(broken.String()))
-	if err := chromedp.Do(ctx, chromedp.Click(`[data-testid="run"]`)); err != nil {
-		t.Fatal(err)
-	}
-	waitJS(t, ctx, runDone, "the compile error")
+	clickRun(t, ctx, `[data-testid="run"]`)
 	var lines2, verdict string
 	js(t, ctx, `document.querySelector('.cm-editor').dataset.problemLines`, &lines2)
 	js(t, ctx, `document.querySelector('[data-testid="verdict"]').textContent`, &verdict)
@@ -291,12 +293,10 @@ func TestBrowserReplayExportCompare(t *testing.T) {
 	ctx := newBrowser(t)
 	ex := exercise(t, "connect")
 	openExercise(t, ctx, ts.URL, ex.Slug)
-	if err := chromedp.Do(ctx,
-		chromedp.SetValue(`[data-testid="backend"]`, "both"),
-		chromedp.Click(`[data-testid="run"]`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.SetValue(`[data-testid="backend"]`, "both")); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, ctx, runDone, "the run")
+	clickRun(t, ctx, `[data-testid="run"]`)
 	var href string
 	js(t, ctx, `document.getElementById("run-link").getAttribute("href")`, &href)
 	id := strings.TrimPrefix(href, "/runs/")
@@ -395,6 +395,9 @@ func TestBrowserReplayExportCompare(t *testing.T) {
 
 	// Compare with the reference.
 	click(`[data-testid="compare-reference"]`)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`[data-page="compare"]`)); err != nil {
+		t.Fatalf("the comparison page: %v", err)
+	}
 	waitJS(t, ctx, `location.pathname === "/compare" && !!document.querySelector('[data-testid="result-b"] [data-testid="verdict"]') && !!document.querySelector('[data-testid="result-a"] [data-testid="verdict"]')`, "the comparison")
 	var lanes int
 	js(t, ctx, `Number(document.querySelector("canvas.tl").dataset.lanes || 0)`, &lanes)

@@ -285,6 +285,8 @@
         view.counter();
         editor.setProblems([]);
         latest = r.id;
+        root.dataset.run = r.id;
+        root.dataset.state = "live";
         const link = document.getElementById("run-link");
         link.href = r.url;
         link.hidden = false;
@@ -301,6 +303,7 @@
           if (m.type === "events" && window.labFirstEvent === undefined) window.labFirstEvent = performance.now() - window.labRunStarted;
           view.handle(m);
           if (m.type === "end") {
+            root.dataset.state = "done";
             notice("");
             buttons.forEach((b) => { b.disabled = false; b.dataset.busy = ""; });
           }
