@@ -14,7 +14,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -411,12 +413,12 @@ func openTimeline(t *testing.T, name string, tr *synthTrace) context.Context {
 }
 
 type viewState struct {
-	Start    float64         `json:"start"`
-	End      float64         `json:"end"`
-	Cursor   float64         `json:"cursor"`
-	Playing  bool            `json:"playing"`
-	Speed    float64         `json:"speed"`
-	TraceEnd float64         `json:"traceEnd"`
+	Start    float64        `json:"start"`
+	End      float64        `json:"end"`
+	Cursor   float64        `json:"cursor"`
+	Playing  bool           `json:"playing"`
+	Speed    float64        `json:"speed"`
+	TraceEnd float64        `json:"traceEnd"`
 	Selected *selectedEvent `json:"selected"`
 }
 
@@ -491,9 +493,19 @@ func TestTimelineLanes(t *testing.T) {
 		t.Errorf("the canvas has %d distinct saturated colours, want at least 8", px.Colors)
 	}
 
-	// The first 12ms hold most of both runs: the screenshot shows them.
-	evalJS[any](t, ctx, `tl.setView(-200e3, 12.4e6), frames(2)`)
+	// The screenshots: the refused connect selected, with its chain from
+	// submit to completion to the handler it woke; the first 12ms of both
+	// runs; both runs whole.
+	var connect synthEvent
+	for _, e := range tr.Tracks[0].evs {
+		if e.Kind == trace.KindComplete && e.Name == "CONNECT" {
+			connect = e
+		}
+	}
+	evalJS[any](t, ctx, fmt.Sprintf(`tl.jumpTo("refused-epoll", 0, %d), tl.seek(tl.view().traceEnd), tl.setView(-60e3, 2.9e6), frames(2)`, connect.Seq))
 	screenshot(t, ctx, "timeline-small")
+	evalJS[any](t, ctx, `tl.setView(-200e3, 12.4e6), frames(2)`)
+	screenshot(t, ctx, "timeline-small-12ms")
 	evalJS[any](t, ctx, `tl.fit(), frames(2)`)
 	screenshot(t, ctx, "timeline-small-fit")
 }
@@ -698,6 +710,13 @@ func TestTimelineJumpTo(t *testing.T) {
 	if !strings.Contains(details, `"req-10ms" was ready at 10.890ms`) {
 		t.Errorf("details after clicking the finding = %q, want its message", details)
 	}
+
+	// Hovering the marker shows the sentence too.
+	if err := chromedp.Do(ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, p.X+1, p.Y+1), chromedp.Sleep(50*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	evalJS[any](t, ctx, `frames(2)`)
+	screenshot(t, ctx, "timeline-hover")
 }
 
 func TestTimeline100kEvents(t *testing.T) {

@@ -78,6 +78,7 @@
     counterFill: 'rgba(37, 99, 235, 0.14)',
     counterLine: '#2563eb',
     dim: 'rgba(255, 255, 255, 0.8)',
+    ended: '#f1f4f8',
     flow: '#0f172a',
     sel: '#0f172a',
   };
@@ -94,6 +95,9 @@
       'counter', 'lint', 'mark', 'cancel'],
     phases: ['instant', 'begin', 'end', 'create', 'resolve', 'wait', 'fire', 'cancel'],
     lints: ['none', 'long-handler', 'head-of-line', 'deadlock', 'blocking-call', 'pending-connect', 'off-loop'],
+  };
+  const INSTANT_COLORS = {
+    wakeup: C.wakeup, submit: C.submit, mark: C.mark, future: C.future, timer: C.timer, handler: C.muted,
   };
   const COUNTER_ORDER = ['runq', 'inflight', 'sq_pending', 'cq_ready'];
   const WAIT_CALLS = new Set(['epoll_wait', 'epoll_pwait', 'epoll_pwait2', 'io_uring_enter']);
@@ -508,6 +512,7 @@
       this._listen();
       this._resize();
       this._patterns();
+      this._renderDetails();
       this._invalidate();
     }
 
@@ -1485,12 +1490,19 @@
       this.hatchWait = mk('rgba(254, 243, 199, 0.9)', 'rgba(217, 119, 6, 0.75)');
     }
 
+    // _textW returns the width of s in the current font, cached.
     _textW(s) {
-      let w = this._widths.get(s);
+      const font = this.ctx.font;
+      let m = this._widths.get(font);
+      if (!m) {
+        m = new Map();
+        this._widths.set(font, m);
+      }
+      let w = m.get(s);
       if (w === undefined) {
         w = this.ctx.measureText(s).width;
-        if (this._widths.size > 5000) this._widths.clear();
-        this._widths.set(s, w);
+        if (m.size > 5000) m.clear();
+        m.set(s, w);
       }
       return w;
     }
@@ -1525,6 +1537,14 @@
       ctx.fillStyle = C.bg;
       ctx.fillRect(0, 0, W, H);
       this._drawn = 0;
+      const ds = this.canvas.dataset;
+      if (W < GUTTER + 40 || H < AXIS_H + 10) {
+        // Not laid out yet, or too small to show a lane.
+        ds.lanes = '0';
+        ds.drawn = '0';
+        ds.events = String(this.eventCount());
+        return;
+      }
 
       const t0 = this.v0;
       const t1 = this.v1;
@@ -1555,6 +1575,11 @@
         ctx.fillStyle = alt ? C.laneAlt : C.bg;
         alt = !alt;
         ctx.fillRect(GUTTER, y, W - GUTTER, l.h);
+        const ex = GUTTER + (l.tr.end - t0) * k;
+        if (l.tr.n && ex < W) {
+          ctx.fillStyle = C.ended;
+          ctx.fillRect(Math.max(GUTTER, ex), y, W - Math.max(GUTTER, ex), l.h);
+        }
       }
       ctx.strokeStyle = C.grid;
       ctx.lineWidth = 1;
@@ -1588,12 +1613,25 @@
         }
       }
       this._drawFlows(visible);
-      // The future, after the cursor, is dimmed.
+      // The future, after the cursor, is dimmed, but for the selected
+      // event: the cursor sits at its start.
       const cx = GUTTER + (this.cursor - t0) * k;
       if (!this.cursorEnd && cx < W) {
         ctx.fillStyle = C.dim;
         const x = Math.max(GUTTER, cx);
-        ctx.fillRect(x, AXIS_H, W - x, H - AXIS_H);
+        ctx.beginPath();
+        ctx.rect(x, AXIS_H, W - x, H - AXIS_H);
+        const fl = this.flash;
+        const holes = [this.sel];
+        if (fl && !(this.sel && this.sel.tr === fl.tr && this.sel.idx === fl.idx)) holes.push(fl);
+        for (const f of holes) {
+          const r = f && !f.mark ? this._itemRect(f.tr, f.idx, visible) : null;
+          if (!r || r.x1 < x) continue;
+          const a = Math.max(x, r.x0 - 3);
+          const b = Math.min(W, Math.max(r.x1, r.x0) + 3);
+          if (b > a) ctx.rect(a, r.y - 3, b - a, r.h + 6);
+        }
+        ctx.fill('evenodd');
       }
       this._drawSelection(visible);
       if (!this.cursorEnd && cx >= GUTTER && cx <= W - RIGHT_PAD) {
@@ -1622,7 +1660,6 @@
       this._drawScrollbar();
       this._drawTooltip();
 
-      const ds = this.canvas.dataset;
       ds.lanes = String(lanes);
       ds.drawn = String(this._drawn);
       ds.events = String(this.eventCount());
@@ -1640,9 +1677,12 @@
         }
       }
       step = Math.max(step, 1);
-      const unit = step < 1e3 ? 1 : step < 1e6 ? 1e3 : step < 1e9 ? 1e6 : 1e9;
+      // The unit follows the size of the times shown ("90.6 ms", not
+      // "90600 µs"); the decimals follow the step.
+      const mag = Math.max(Math.abs(t0), Math.abs(t1), step);
+      const unit = mag < 1e3 ? 1 : mag < 1e6 ? 1e3 : mag < 1e9 ? 1e6 : 1e9;
       const uname = unit === 1 ? 'ns' : unit === 1e3 ? 'µs' : unit === 1e6 ? 'ms' : 's';
-      const dec = Math.max(0, Math.ceil(-Math.log10(step / unit) - 1e-9));
+      const dec = Math.min(6, Math.max(0, Math.ceil(-Math.log10(step / unit) - 1e-9)));
       const values = [];
       for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) values.push(t);
       const label = (t) => {
@@ -1691,7 +1731,8 @@
         const x = Math.round(GUTTER + (t - this.v0) * k) + 0.5;
         ctx.moveTo(x, AXIS_H - 10);
         ctx.lineTo(x, AXIS_H);
-        ctx.fillText(ticks.label(t), x + 4, 13);
+        const text = ticks.label(t);
+        if (x + 4 + this._textW(text) < W - 2) ctx.fillText(text, x + 4, 13);
       }
       ctx.stroke();
       // The end of the run.
@@ -1765,34 +1806,43 @@
       ctx.font = FONT_SMALL;
       ctx.fillStyle = C.muted;
       const meta = fmtInt(tr.n) + ' events · ' + fmtDur(tr.end) + (tr.findings.length ? ' · ' + tr.findings.length + ' finding' + (tr.findings.length > 1 ? 's' : '') : '');
-      ctx.fillText(meta, Math.max(GUTTER + 8, 10 + lw + 14), y + HEADER_H / 2 + 1);
-      if (first) this._drawLegend(y);
+      const mx = Math.max(GUTTER + 8, 10 + lw + 14);
+      ctx.fillText(meta, mx, y + HEADER_H / 2 + 1);
+      if (first) this._drawLegend(y, mx + ctx.measureText(meta).width + 24);
       ctx.font = FONT;
     }
 
-    // _drawLegend explains the marks, at the right of the first header.
-    _drawLegend(y) {
+    // _drawLegend explains the marks, at the right of the first header: as
+    // many as fit right of minX, the most telling first.
+    _drawLegend(y, minX) {
       const ctx = this.ctx;
       const items = [
-        ['handler', (x, cy) => { ctx.fillStyle = HANDLER_COLORS[0]; ctx.fillRect(x, cy - 5, 12, 10); }],
-        ['ready, waiting to run', (x, cy) => { ctx.fillStyle = this.hatchWait; ctx.fillRect(x, cy - 3, 12, 6); }],
-        ['syscall', (x, cy) => { ctx.fillStyle = C.syscall; ctx.fillRect(x, cy - 3, 12, 6); }],
-        ['waiting in the kernel', (x, cy) => { ctx.fillStyle = this.hatchKernel; ctx.fillRect(x, cy - 4, 12, 8); }],
-        ['would block', (x, cy) => { ctx.fillStyle = C.blocked; ctx.fillRect(x, cy - 3, 12, 6); }],
-        ['error', (x, cy) => { ctx.fillStyle = C.error; ctx.fillRect(x, cy - 3, 12, 6); }],
-        ['finding', (x, cy) => this._flag(x + 6, cy - 5)],
+        [0, 'handler', (x, cy) => { ctx.fillStyle = HANDLER_COLORS[0]; ctx.fillRect(x, cy - 5, 12, 10); }],
+        [1, 'waiting to run', (x, cy) => { ctx.fillStyle = this.hatchWait; ctx.fillRect(x, cy - 3, 12, 6); }],
+        [6, 'syscall', (x, cy) => { ctx.fillStyle = C.syscall; ctx.fillRect(x, cy - 3, 12, 6); }],
+        [2, 'in the kernel', (x, cy) => { ctx.fillStyle = this.hatchKernel; ctx.fillRect(x, cy - 4, 12, 8); }],
+        [3, 'would block', (x, cy) => { ctx.fillStyle = C.blocked; ctx.fillRect(x, cy - 3, 12, 6); }],
+        [4, 'error', (x, cy) => { ctx.fillStyle = C.error; ctx.fillRect(x, cy - 3, 12, 6); }],
+        [5, 'finding', (x, cy) => this._flag(x + 6, cy - 5)],
       ];
       ctx.font = FONT_SMALL;
-      let w = 0;
-      for (const [t] of items) w += 18 + ctx.measureText(t).width + 12;
-      let x = this.W - RIGHT_PAD - w;
-      if (x < GUTTER + 260) return;
+      const room = this.W - RIGHT_PAD - minX;
+      const width = (t) => 18 + this._textW(t) + 12;
+      let used = 0;
+      const keep = new Set();
+      for (const it of [...items].sort((a, b) => a[0] - b[0])) {
+        if (used + width(it[1]) > room) break;
+        used += width(it[1]);
+        keep.add(it);
+      }
+      let x = this.W - RIGHT_PAD - used;
       const cy = y + HEADER_H / 2 + 1;
-      for (const [t, draw] of items) {
-        draw(x, cy);
+      for (const it of items) {
+        if (!keep.has(it)) continue;
+        it[2](x, cy);
         ctx.fillStyle = C.muted;
-        ctx.fillText(t, x + 17, cy);
-        x += 18 + ctx.measureText(t).width + 12;
+        ctx.fillText(it[1], x + 17, cy);
+        x += width(it[1]);
       }
     }
 
@@ -1860,35 +1910,69 @@
     // A density mark stands for every item that falls on one pixel column.
     // Its opacity says how much of the column's time the items cover, so
     // a loop that is busy a third of the time looks a third as dark.
+    // Failed calls among them colour the top of the mark, as strongly as
+    // their share.
     _aggStart(y, h) {
-      this._ag = {col: -1e9, n: 0, busy: 0, color: '', y, h};
+      this._ag = {col: -1e9, n: 0, busy: 0, color: '', nErr: 0, err: '', y, h, r0: 0, r1: -1e9, rColor: '', rAlpha: 0};
     }
 
-    _aggAdd(x0, x1, color) {
+    _aggAdd(x0, x1, color, err) {
       const a = this._ag;
       const col = Math.floor(x0);
-      if (col === a.col) {
-        a.n++;
-        a.busy += x1 - x0;
-        return;
+      if (col !== a.col) {
+        this._aggFlush(false);
+        a.col = col;
+        a.color = color;
       }
-      this._aggFlush();
-      a.col = col;
-      a.n = 1;
-      a.busy = x1 - x0;
-      a.color = color;
+      a.n++;
+      a.busy += x1 - x0;
+      if (err) {
+        a.nErr++;
+        if (err === C.error || !a.err) a.err = err;
+      }
     }
 
-    _aggFlush() {
+    // _aggFlush ends the current column. Columns of one colour and about
+    // the same opacity, side by side, are drawn as one rectangle.
+    _aggFlush(final) {
       const a = this._ag;
-      if (!a.n) return;
       const ctx = this.ctx;
-      ctx.fillStyle = a.color;
-      ctx.globalAlpha = Math.min(1, 0.35 + 0.65 * a.busy);
-      ctx.fillRect(a.col, a.y, 1, a.h);
+      if (a.n) {
+        const alpha = Math.round(Math.min(1, 0.35 + 0.65 * a.busy) * 8) / 8;
+        if (a.col === a.r1 + 1 && a.color === a.rColor && alpha === a.rAlpha) {
+          a.r1 = a.col;
+        } else {
+          this._aggRun();
+          a.r0 = a.r1 = a.col;
+          a.rColor = a.color;
+          a.rAlpha = alpha;
+        }
+        if (a.nErr) {
+          ctx.fillStyle = a.err;
+          ctx.globalAlpha = 0.45 + 0.55 * a.nErr / a.n;
+          ctx.fillRect(a.col, a.y, 1, Math.min(a.h, 4));
+          ctx.globalAlpha = 1;
+          this._drawn++;
+        }
+        a.n = 0;
+        a.nErr = 0;
+        a.busy = 0;
+        a.err = '';
+      }
+      if (final !== false) this._aggRun();
+    }
+
+    _aggRun() {
+      const a = this._ag;
+      if (a.r1 < a.r0) return;
+      const ctx = this.ctx;
+      ctx.fillStyle = a.rColor;
+      ctx.globalAlpha = a.rAlpha;
+      ctx.fillRect(a.r0, a.y, a.r1 - a.r0 + 1, a.h);
       ctx.globalAlpha = 1;
       this._drawn++;
-      a.n = 0;
+      a.r0 = 0;
+      a.r1 = -1e9;
     }
 
     // Runs: consecutive narrow bars of one row (ops in flight, one after
@@ -1900,7 +1984,7 @@
 
     _runAdd(row, x0, x1, y, h, color, alpha) {
       const r = this._runs[row];
-      if (r.n && x0 <= r.x1 + 1 && r.color === color) {
+      if (r.n && x0 <= r.x1 + 2 && r.color === color) {
         if (x1 > r.x1) r.x1 = x1;
         r.n++;
         return;
@@ -2005,19 +2089,7 @@
         const x0 = X(ss.start[p]);
         const x1 = X(ss.end[p]);
         if (x1 - x0 < 1) {
-          // A failed call colours its column, so a would-block read stays
-          // visible among many.
-          const a = this._ag;
-          if (a.col === Math.floor(x0)) {
-            a.n++;
-            a.busy += x1 - x0;
-            if (res < 0) {
-              a.color = color;
-              a.busy = 1;
-            }
-            return;
-          }
-          this._aggAdd(x0, res < 0 ? x0 + 1 : x1, inf.wait ? C.kwaitInk : color);
+          this._aggAdd(x0, x1, inf.wait ? C.kwaitInk : C.syscall, res < 0 ? color : '');
           return;
         }
         this._aggFlush();
@@ -2107,14 +2179,40 @@
       const t0 = this.v0;
       const k = this._k;
       // One mark of a kind per 2 pixels: more would draw over each other.
+      // Where they are that dense, each is a one-pixel tick.
       const lastCol = this._lastCol || (this._lastCol = new Float64Array(64));
       lastCol.fill(-1e9);
       const cy = y + h / 2;
+      const dense = s.upperBound(hi) - s.lowerBound(lo) > this._plotW() / 4;
+      const runA = this._runA || (this._runA = new Float64Array(64));
+      const runB = this._runB || (this._runB = new Float64Array(64));
+      runA.fill(0);
+      runB.fill(-1e9);
+      const tick = (kind) => {
+        if (runB[kind] < runA[kind]) return;
+        ctx.fillStyle = INSTANT_COLORS[this.schema.kinds[kind]] || C.muted;
+        const a = runA[kind];
+        const w = runB[kind] - a + 1;
+        if (kind === K.wakeup) ctx.fillRect(a, y, w, h);
+        else if (kind === K.submit) ctx.fillRect(a, y, w, h / 2);
+        else ctx.fillRect(a, y + h / 2, w, h / 2);
+        this._drawn++;
+      };
       s.visit(lo, hi, (p) => {
         const i = s.ref[p];
         const x = GUTTER + (s.start[p] - t0) * k;
         const col = Math.round(x);
         const kind = tr.kind[i] & 63;
+        if (dense) {
+          // Ticks of one kind in adjacent columns make one bar.
+          if (col <= runB[kind] + 1) {
+            if (col > runB[kind]) runB[kind] = col;
+            return;
+          }
+          tick(kind);
+          runA[kind] = runB[kind] = col;
+          return;
+        }
         if (col - lastCol[kind] < 2) return;
         lastCol[kind] = col;
         this._drawn++;
@@ -2183,6 +2281,7 @@
           ctx.fill();
         }
       });
+      if (dense) for (let kd = 0; kd < 64; kd++) tick(kd);
     }
 
     _drawKernel(tr, d, y) {
@@ -2282,6 +2381,10 @@
       this._runsFlush();
       const s = d.items;
       let lastX = -1e9;
+      if (s.upperBound(hi) - s.lowerBound(lo) > this._plotW() / 5) {
+        this._drawFdTicks(tr, d, y, lo, hi);
+        return;
+      }
       s.visit(lo, hi, (p) => {
         const i = s.ref[p];
         const kind = tr.kind[i];
@@ -2290,10 +2393,10 @@
         const res = tr.res[i];
         const bad = res < 0 && kind !== K.submit;
         const color = bad ? (FLOW_ERRNOS.has(-res) ? C.blocked : C.error) : null;
+        const cy = y + FD_H / 2;
         if (x1 - x0 < 2 && Math.abs(x0 - lastX) < 1.5 && !bad) return;
         lastX = x0;
         this._drawn++;
-        const cy = y + FD_H / 2;
         if (kind === K.syscall) {
           const inf = tr.info(tr.name[i]);
           const a = clampX(x0);
@@ -2317,6 +2420,64 @@
       });
     }
 
+    // _drawFdTicks draws an fd lane with more events than pixels: single
+    // events are no longer legible there, so it shows where the fd was
+    // active (events less than 3 pixels apart make one band) and ticks only
+    // the failures, which stay rare.
+    _drawFdTicks(tr, d, y, lo, hi) {
+      const ctx = this.ctx;
+      const K = this.K;
+      const t0 = this.v0;
+      const k = this._k;
+      const cy = y + FD_H / 2;
+      let a = -1e9;
+      let b = -1e9;
+      const band = () => {
+        if (b < a) return;
+        ctx.fillRect(GUTTER + a, cy - 2, b - a + 1, 4);
+        this._drawn++;
+      };
+      const fails = [];
+      ctx.fillStyle = 'rgba(71, 85, 105, 0.45)';
+      d.items.visit(lo, hi, (p) => {
+        const i = d.items.ref[p];
+        const c = Math.floor((d.items.start[p] - t0) * k);
+        if (c > b + 3) {
+          band();
+          a = c;
+        }
+        if (c > b) b = c;
+        if (tr.res[i] < 0 && tr.kind[i] !== K.submit) fails.push(c, tr.res[i]);
+      });
+      band();
+      // Failures of one class in adjacent columns make one mark; a call
+      // that would block is a short tick, an error a full one.
+      for (const hard of [false, true]) {
+        ctx.fillStyle = hard ? C.error : C.blocked;
+        const top = hard ? y + 3 : cy;
+        const h = hard ? FD_H - 6 : FD_H / 2 - 3;
+        let fa = 0;
+        let fb = -1e9;
+        for (let j = 0; j < fails.length; j += 2) {
+          if (FLOW_ERRNOS.has(-fails[j + 1]) === hard) continue;
+          const c = fails[j];
+          if (c <= fb + 1) {
+            if (c > fb) fb = c;
+            continue;
+          }
+          if (fb >= fa) {
+            ctx.fillRect(GUTTER + fa, top, fb - fa + 1, h);
+            this._drawn++;
+          }
+          fa = fb = c;
+        }
+        if (fb >= fa) {
+          ctx.fillRect(GUTTER + fa, top, fb - fa + 1, h);
+          this._drawn++;
+        }
+      }
+    }
+
     _drawCounter(tr, d, y) {
       const ctx = this.ctx;
       const s = d.s;
@@ -2330,6 +2491,10 @@
       const endX = Math.min(this.W + 2, GUTTER + (tr.end - t0) * k);
       const xOf = (q) => Math.max(GUTTER - 2, GUTTER + (s.start[q] - t0) * k);
       const yOf = (q) => base - tr.res[s.ref[q]] * scale;
+      if (hi - p > this._plotW() / 2) {
+        this._drawCounterEnvelope(tr, d, p, hi, base, scale, endX);
+        return;
+      }
       // A step graph; the samples that share a pixel column become one
       // vertical stroke over their range.
       const x00 = xOf(p);
@@ -2379,6 +2544,69 @@
       ctx.fillStyle = C.counterFill;
       ctx.fill();
       this._drawn++;
+    }
+
+    // _drawCounterEnvelope draws a counter with more samples than pixels:
+    // per column, the range of values it took, light up to the maximum and
+    // darker up to the minimum.
+    _drawCounterEnvelope(tr, d, p, hi, base, scale, endX) {
+      const ctx = this.ctx;
+      const s = d.s;
+      const t0 = this.v0;
+      const k = this._k;
+      const n = Math.ceil(this.W - GUTTER) + 2;
+      if (!this._cmax || this._cmax.length < n) {
+        this._cmax = new Float64Array(n);
+        this._cmin = new Float64Array(n);
+      }
+      const mx = this._cmax;
+      const mn = this._cmin;
+      mx.fill(-1, 0, n);
+      mn.fill(Infinity, 0, n);
+      const colOf = (t) => Math.floor((t - t0) * k);
+      const lastCol = Math.min(n - 1, Math.floor(endX - GUTTER));
+      for (let q = p; q < hi; q++) {
+        const v = tr.res[s.ref[q]];
+        const a = Math.max(0, colOf(s.start[q]));
+        const b = Math.min(lastCol, q + 1 < s.n ? colOf(s.start[q + 1]) : lastCol);
+        for (let c = a; c <= Math.max(a, b) && c < n; c++) {
+          if (v > mx[c]) mx[c] = v;
+          if (v < mn[c]) mn[c] = v;
+        }
+      }
+      const shape = (arr, fill, stroke) => {
+        ctx.beginPath();
+        let open = false;
+        let last = 0;
+        for (let c = 0; c < n; c++) {
+          if (mx[c] < 0) {
+            if (open) {
+              ctx.lineTo(GUTTER + last + 1, base);
+              open = false;
+            }
+            continue;
+          }
+          const yv = base - arr[c] * scale;
+          if (!open) {
+            ctx.moveTo(GUTTER + c, base);
+            open = true;
+          }
+          ctx.lineTo(GUTTER + c, yv);
+          ctx.lineTo(GUTTER + c + 1, yv);
+          last = c;
+        }
+        if (open) ctx.lineTo(GUTTER + last + 1, base);
+        ctx.fillStyle = fill;
+        ctx.fill();
+        if (stroke) {
+          ctx.strokeStyle = stroke;
+          ctx.lineWidth = 1;
+          ctx.stroke();
+        }
+      };
+      shape(mx, C.counterFill, 'rgba(37, 99, 235, 0.7)');
+      shape(mn, 'rgba(37, 99, 235, 0.35)', null);
+      this._drawn += 2;
     }
 
     // _opPoints returns where an op's chain is drawn: the submit tick on its
@@ -2876,6 +3104,12 @@
       }
       this._select(h.mark ? {tr: h.tr, mark: h.mark, loop: h.loop} : {tr: h.tr, idx: h.idx});
       this._stepFrom = 'sel';
+      // A cursor in use follows the selection; one parked at the end stays.
+      if (!this.cursorEnd) {
+        this._playing = false;
+        this.cursor = h.mark ? h.mark.time : h.tr.time[h.idx];
+        this._changed();
+      }
     }
 
     _onLeave() {
