@@ -768,3 +768,40 @@ func TestTimeline100kEvents(t *testing.T) {
 	evalJS[any](t, ctx, `tl.setView(50e6, 52e6), frames(2)`)
 	screenshot(t, ctx, "timeline-100k-zoomed")
 }
+
+func TestTimelineLive(t *testing.T) {
+	ctx := openTimeline(t, "small", smallTrace())
+
+	// A live run: the view follows the newest event as batches arrive.
+	handler := func(seq, at int64, phase trace.Phase) string {
+		return fmt.Sprintf("[%d,%d,0,%d,%d,0,0,-1,0,0,0,1]", seq, at, trace.KindHandler, phase)
+	}
+	evalJS[any](t, ctx, `tl.clear(), tl.setLive(true), tl.addTrack("live-epoll", "live · epoll"), frames(1)`)
+	if n := evalJS[int](t, ctx, `tl.eventCount()`); n != 0 {
+		t.Fatalf("eventCount() after clear() = %d, want 0", n)
+	}
+	evalJS[any](t, ctx, fmt.Sprintf(`tl.addEvents("live-epoll", 1, ["tick"], [%s, %s]), frames(1)`,
+		handler(1, 1000, trace.PhaseBegin), handler(2, 2000, trace.PhaseEnd)))
+	evalJS[any](t, ctx, fmt.Sprintf(`tl.addEvents("live-epoll", 2, [], [%s, %s]), frames(1)`,
+		handler(3, 5_000_000, trace.PhaseBegin), handler(4, 6_000_000, trace.PhaseEnd)))
+	v := viewOf(t, ctx)
+	if v.End < 6_000_000 || v.Cursor != 6_000_000 {
+		t.Errorf("live, after an event at 6ms: view [%v, %v], cursor %v; want the view to reach 6ms and the cursor at the end", v.Start, v.End, v.Cursor)
+	}
+
+	// Once the user zooms, new events no longer move the view.
+	evalJS[any](t, ctx, `tl.setView(0, 500e3)`)
+	evalJS[any](t, ctx, fmt.Sprintf(`tl.addEvents("live-epoll", 2, [], [%s, %s]), frames(1)`,
+		handler(5, 9_000_000, trace.PhaseBegin), handler(6, 9_500_000, trace.PhaseEnd)))
+	if v := viewOf(t, ctx); v.Start != 0 || v.End != 500e3 {
+		t.Errorf("live, zoomed by the user, after new events: view [%v, %v], want [0, 500000]", v.Start, v.End)
+	}
+	if got := evalJS[string](t, ctx, `document.getElementById("tl").dataset.events`); got != "6" {
+		t.Errorf("canvas data-events = %q, want 6", got)
+	}
+	// fit() follows again.
+	evalJS[any](t, ctx, `tl.fit()`)
+	if v := viewOf(t, ctx); v.End < 9_500_000 {
+		t.Errorf("after fit(): view [%v, %v], want it to reach 9.5ms", v.Start, v.End)
+	}
+}

@@ -1,21 +1,42 @@
 // timeline.js draws a run's trace as an animated timeline on a canvas.
 //
 // It is plain ES2020 with no build step: the server embeds and serves it as
-// /static/timeline.js, and it defines one global, window.Timeline. The data
-// it takes is exactly what the run's websocket sends (docs/live.md): the
-// schema, tracks, batches of 12-integer events and findings. The exercise,
-// replay and compare pages build their own controls and call the API below.
+// /static/timeline.js (timeline.css styles the details it writes), and it
+// defines one global, window.Timeline. The data it takes is exactly what the
+// run's websocket sends (docs/live.md). The exercise, replay and compare
+// pages build their own controls and call this API:
 //
-//   const tl = new Timeline(canvas, {details, onSelect, onChange});
-//   tl.setSchema(schema); tl.addTrack('refused-epoll', 'refused · epoll');
-//   tl.addEvents('refused-epoll', firstName, names, events);
-//   tl.addFindings('refused-epoll', findings);
-//   tl.play(); tl.pause(); tl.stepForward(); tl.jumpTo(track, loop, seq);
+//   const tl = new Timeline(canvas, {details, onSelect, onChange, autoHeight});
+//
+//   Data      setSchema({kinds, phases, lints}); addTrack(track, label);
+//             addEvents(track, firstName, names, events); addFindings(track, findings);
+//             clear(); setLive(bool); eventCount(); traceEnd()
+//   Playback  play(); pause(); playing(); setSpeed(nsPerWallSecond); seek(ns);
+//             stepForward(); stepBack()  (false at either end)
+//   View      setView(startNs, endNs); fit(); jumpTo(track, loop, seq)  (true if found);
+//             view() -> {start, end, cursor, selected, playing, speed, live, traceEnd}
+//   Measure   stats() -> {frames, started, lastFrameMs, avgFrameMs, p95FrameMs,
+//             maxFrameMs, drawn}; resetStats()
+//   Layout    lanes() -> [{track, type, label, y, height, loop, fd}];
+//             timeToX(ns); xToTime(x); laneTop(track, type, key); destroy()
+//
+// onSelect(ev) gets the selected event as view().selected does; onChange(state)
+// gets view(), at most once per frame, when the view, cursor, selection or
+// playback changed. autoHeight makes the canvas as tall as its lanes; else
+// the page sizes it and the lanes scroll. After each frame the canvas carries
+// data-lanes, data-drawn and data-events.
 //
 // Each track (one sandboxed run) is a stack of lanes sharing one time axis,
 // where 0 is the run's start: one lane per loop (handlers, the time a ready
-// handler waited, syscalls, instants), the kernel (ops in flight), one lane
-// per file descriptor, and one per counter.
+// handler waited, syscalls, instants, findings), the kernel (ops in flight,
+// one sub-row each while they overlap), one lane per file descriptor, and
+// one per counter. Arrows follow an op from its submit to its completion to
+// the handler it woke: the selected one's always, every visible one's when
+// few enough to read.
+//
+// Stepping visits every event but counter samples, in time order across
+// the tracks that are not collapsed. While the cursor is before the end,
+// what comes after it is dimmed, so playback unfolds the run.
 //
 // Drawing is driven by requestAnimationFrame and happens only when something
 // changed. Each lane keeps its items in typed arrays sorted by start time,
@@ -1805,7 +1826,8 @@
       const lw = ctx.measureText(label).width;
       ctx.font = FONT_SMALL;
       ctx.fillStyle = C.muted;
-      const meta = fmtInt(tr.n) + ' events · ' + fmtDur(tr.end) + (tr.findings.length ? ' · ' + tr.findings.length + ' finding' + (tr.findings.length > 1 ? 's' : '') : '');
+      const nf = tr.findings.length;
+      const meta = fmtInt(tr.n) + ' events · ' + fmtDur(tr.end) + (nf ? ' · ' + nf + (nf > 1 ? ' findings' : ' finding') : '');
       const mx = Math.max(GUTTER + 8, 10 + lw + 14);
       ctx.fillText(meta, mx, y + HEADER_H / 2 + 1);
       if (first) this._drawLegend(y, mx + ctx.measureText(meta).width + 24);
@@ -2642,7 +2664,8 @@
         if (Math.abs(x1 - x0) < 2) {
           ctx.lineTo(x1, y1 - Math.sign(dy) * 5);
         } else {
-          ctx.bezierCurveTo(x0 + Math.min(40, (x1 - x0) / 2), y0, x1 - Math.min(40, (x1 - x0) / 2), y1, x1, y1 - Math.sign(dy) * 5);
+          const bend = Math.min(40, (x1 - x0) / 2);
+          ctx.bezierCurveTo(x0 + bend, y0, x1 - bend, y1, x1, y1 - Math.sign(dy) * 5);
         }
         ctx.stroke();
         ctx.beginPath();
@@ -2830,7 +2853,9 @@
         const e = b >= 0 ? tr.pair[b] : -1;
         out.push('handler ' + name);
         if (b >= 0) out.push(fmtTime(tr.time[b]) + (e >= 0 ? ', ran ' + fmtDur(tr.time[e] - tr.time[b]) : ', still running'));
-        if (b >= 0 && tr.arg0[b] > 0 && tr.arg0[b] < tr.time[b]) out.push('waited ' + fmtDur(tr.time[b] - tr.arg0[b]) + ' after it was ready');
+        if (b >= 0 && tr.arg0[b] > 0 && tr.arg0[b] < tr.time[b]) {
+          out.push('waited ' + fmtDur(tr.time[b] - tr.arg0[b]) + ' after it was ready');
+        }
       } else if (r >= 0 && (kind === K.submit || kind === K.complete || kind === K.cancel)) {
         const rec = tr.recs[r];
         const opn = tr.nameOf(rec.name);
@@ -2838,13 +2863,16 @@
         let line = 'submitted ' + fmtTime(tr.time[rec.submit]);
         if (rec.complete >= 0) {
           const res = tr.res[rec.complete];
-          line += ', completed after ' + fmtDur(tr.time[rec.complete] - tr.time[rec.submit]) + ': ' + res + (res < 0 ? ' ' + errnoName(res) : '');
+          line += ', completed after ' + fmtDur(tr.time[rec.complete] - tr.time[rec.submit]) + ': ' + res;
+          if (res < 0) line += ' ' + errnoName(res);
         } else {
           line += ', never completed';
         }
         out.push(line);
         if (rec.handler >= 0) out.push('woke ' + tr.nameOf(tr.name[rec.handler]));
-        if (kind === K.cancel) out.push('cancel requested at ' + fmtTime(tr.time[i]) + ': ' + tr.res[i] + ' ' + errnoName(tr.res[i]));
+        if (kind === K.cancel) {
+          out.push('cancel requested at ' + fmtTime(tr.time[i]) + ': ' + tr.res[i] + ' ' + errnoName(tr.res[i]));
+        }
       } else if (kind === K.syscall) {
         const res = tr.res[i];
         out.push(name + (tr.fd[i] >= 0 ? '(fd ' + tr.fd[i] + ')' : '()') + ' = ' + res + (res < 0 ? ' ' + errnoName(res) : ''));
@@ -2985,7 +3013,9 @@
     _listen() {
       const c = this.canvas;
       if (!c.hasAttribute('tabindex')) c.tabIndex = 0;
-      if (!c.hasAttribute('aria-label')) c.setAttribute('aria-label', 'Trace timeline: arrows pan, + and - zoom, comma and period step, space plays');
+      if (!c.hasAttribute('aria-label')) {
+        c.setAttribute('aria-label', 'Trace timeline: arrows pan, + and - zoom, comma and period step, space plays');
+      }
       c.style.touchAction = 'none';
       c.style.outline = c.style.outline || 'none';
       this._handlers = [];
@@ -3042,7 +3072,10 @@
       } catch (e) {
         // A synthetic event has no active pointer to capture.
       }
-      this._drag = {x: p.x, y: p.y, v0: this.v0, v1: this.v1, sy: this.scrollY, moved: false, scrub: p.y < AXIS_H && p.x > GUTTER};
+      this._drag = {
+        x: p.x, y: p.y, v0: this.v0, v1: this.v1, sy: this.scrollY, moved: false,
+        scrub: p.y < AXIS_H && p.x > GUTTER, // dragging on the axis scrubs the cursor
+      };
       if (this._drag.scrub) this.seek(this.xToTime(p.x));
     }
 
@@ -3070,7 +3103,8 @@
         return;
       }
       const h = this._hit(p.x, p.y);
-      const same = (a, b) => (a === b) || (a && b && a.tr === b.tr && a.idx === b.idx && a.mark === b.mark && !!a.wait === !!b.wait && a.header === b.header);
+      const same = (a, b) => a === b || (a && b && a.tr === b.tr && a.idx === b.idx && a.mark === b.mark &&
+        !!a.wait === !!b.wait && a.header === b.header);
       if (!same(h, this.hover)) {
         this.hover = h && !h.header ? h : null;
         this.canvas.style.cursor = h ? 'pointer' : p.y < AXIS_H && p.x > GUTTER ? 'col-resize' : 'default';
@@ -3133,7 +3167,8 @@
     }
 
     _onKey(ev) {
-      if (ev.altKey || ev.metaKey || (ev.ctrlKey && ev.key !== '+' && ev.key !== '-')) return;
+      // Shortcuts with a modifier belong to the browser (Ctrl + zooms the page).
+      if (ev.altKey || ev.metaKey || ev.ctrlKey) return;
       const span = this.v1 - this.v0;
       const big = ev.shiftKey ? 0.5 : 0.15;
       const zoomAt = () => {
