@@ -58,6 +58,10 @@ func (s *Stream) Append(typ string, body any) {
 func (s *Stream) appendRaw(typ string, fields []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.appendLocked(typ, fields)
+}
+
+func (s *Stream) appendLocked(typ string, fields []byte) {
 	if s.done {
 		return
 	}
@@ -81,13 +85,13 @@ func (s *Stream) appendRaw(typ string, fields []byte) {
 
 // Close appends the end message; nothing can be appended after it.
 func (s *Stream) Close() {
-	s.appendRaw("end", nil)
+	// One critical section: a concurrent Append or Close must not land
+	// between the end and done. The append wakes the readers.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.done {
+		s.appendLocked("end", nil)
 		s.done, s.finished = true, time.Now()
-		close(s.wake)
-		s.wake = make(chan struct{})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -72,7 +73,8 @@ func ParseClientMessage(b []byte) (int, error) {
 	if err := dec.Decode(&m); err != nil {
 		return 0, fmt.Errorf("not a JSON message of this protocol: %v", err)
 	}
-	if dec.More() {
+	// More would miss a trailing ] or }: only white space may follow.
+	if _, err := dec.Token(); err != io.EOF {
 		return 0, errors.New("one JSON object per message")
 	}
 	switch {
@@ -115,8 +117,9 @@ func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, s *Strea
 		return nil // Upgrade has replied to the client
 	}
 	defer conn.Close()
-	c := &conn2{conn: conn, s: s, opt: opt, ctrl: make(chan control, 4), gone: make(chan struct{})}
+	c := &conn2{conn: conn, s: s, opt: opt, ctrl: make(chan control, 4), gone: make(chan struct{}), quit: make(chan struct{})}
 	go c.read()
+	defer close(c.quit)
 	return c.write(ctx, after)
 }
 
@@ -126,6 +129,7 @@ type conn2 struct {
 	opt  Options
 	ctrl chan control
 	gone chan struct{} // closed when the reader stops
+	quit chan struct{} // closed when the writer stops
 }
 
 func (c *conn2) read() {
@@ -141,18 +145,27 @@ func (c *conn2) read() {
 		}
 		c.conn.SetReadDeadline(time.Now().Add(deadline))
 		if typ != websocket.TextMessage {
-			c.ctrl <- control{fail: "binary messages are not part of this protocol"}
+			c.fail("binary messages are not part of this protocol")
 			return
 		}
 		after, err := ParseClientMessage(b)
 		if err != nil {
-			c.ctrl <- control{fail: err.Error()}
+			c.fail(err.Error())
 			return
 		}
 		select {
 		case c.ctrl <- control{resume: after}:
 		default: // a flood of resumes: the writer has enough to do
 		}
+	}
+}
+
+// fail hands a protocol error to the writer, unless the writer has
+// already stopped and will never take it.
+func (c *conn2) fail(msg string) {
+	select {
+	case c.ctrl <- control{fail: msg}:
+	case <-c.quit:
 	}
 }
 
