@@ -7,13 +7,16 @@ import (
 	"time"
 
 	"github.com/asynclab/asynclab/engine/enginebench"
+	"github.com/asynclab/asynclab/web/live"
 )
 
-// benchCmd is `lab bench engine`: the engine's benchmarks without the
-// benchmark-only dependencies (gnet and the C liburing sweep live in the
-// bench/ module, which runs the same code and adds them).
+// benchCmd is `lab bench engine|web`. engine: the engine's benchmarks
+// without the benchmark-only dependencies (gnet and the C liburing sweep
+// live in the bench/ module, which runs the same code and adds them). web:
+// how many websocket viewers of one run this host serves within 100 ms.
 type benchCmd struct {
-	opts enginebench.Options
+	suite string
+	opts  enginebench.Options
 }
 
 func parseBench(args []string) (command, error) {
@@ -32,13 +35,17 @@ func parseBench(args []string) (command, error) {
 			args = args[1:]
 		}
 	}
-	if len(suite) != 1 || suite[0] != "engine" {
-		return nil, fmt.Errorf("%w: bench needs a suite name: engine", errUsage)
+	if len(suite) != 1 || (suite[0] != "engine" && suite[0] != "web") {
+		return nil, fmt.Errorf("%w: bench needs a suite name: engine or web", errUsage)
 	}
+	c.suite = suite[0]
 	return c, nil
 }
 
 func (c *benchCmd) run(ctx context.Context, m *Main) error {
+	if c.suite == "web" {
+		return benchWeb(ctx, m)
+	}
 	c.opts.Progress = m.Stderr
 	rep, err := enginebench.Run(ctx, c.opts)
 	if err != nil {
@@ -48,5 +55,29 @@ func (c *benchCmd) run(ctx context.Context, m *Main) error {
 		return err
 	}
 	fmt.Fprintln(m.Stdout, "\ngnet and the C liburing sweep: cd bench && go run ./cmd/enginebench")
+	return nil
+}
+
+// benchWeb doubles the viewers of one live run until the p99 lag from
+// append to receipt passes 100 ms: 300 events messages of 8 KiB, one every
+// 5 ms (1.6 MB/s to each viewer), viewers in this process on the same
+// cores.
+func benchWeb(ctx context.Context, m *Main) error {
+	const budget = 100 * time.Millisecond
+	fmt.Fprintln(m.Stderr, "doubling websocket viewers of one live run until p99 lag > 100ms ...")
+	steps, err := live.MaxViewers(ctx, budget, 300, 8<<10, 5*time.Millisecond)
+	if err != nil {
+		return fmt.Errorf("bench web: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "%8s %10s %10s %10s %8s %12s\n", "viewers", "p50", "p99", "max", "dropped", "p99/budget")
+	best := 0
+	for _, r := range steps {
+		fmt.Fprintf(m.Stdout, "%8d %10v %10v %10v %8d %12.3f\n", r.Viewers, r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond),
+			r.Max.Round(time.Microsecond), r.Dropped, float64(r.P99)/float64(budget))
+		if r.P99 <= budget && r.Dropped == 0 {
+			best = r.Viewers
+		}
+	}
+	fmt.Fprintf(m.Stdout, "\nviewers served within 100 ms at p99: %d\n", best)
 	return nil
 }

@@ -6,7 +6,7 @@
 //	lab run EXERCISE [--backend epoll|uring|both] [--file handler.go]
 //	lab grade EXERCISE FILE... [--json]
 //	lab doctor
-//	lab bench engine
+//	lab bench engine|web
 package main
 
 import (
@@ -64,6 +64,7 @@ const usage = `usage:
   lab grade EXERCISE FILE... [--json]         grade a handler; exits non-zero unless every check passed
   lab doctor                                  report what this host supports
   lab bench engine [--duration 2s]            benchmark the engine and print a table
+  lab bench web                               websocket viewers of one run served within 100 ms
 `
 
 var errUsage = errors.New("lab: bad usage")
