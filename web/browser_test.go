@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -184,10 +185,14 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 }
 
 // evalJS evaluates a JavaScript expression in the page, awaiting it if it
-// is a promise, and decodes its value as JSON into a T.
+// is a promise, and decodes its value as JSON into a T. It fails the test
+// if that takes more than a minute: a page that hangs fails fast.
 func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	// A timeout on a tab that has run limits this call only.
+	tctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	v, err := chromedp.Run(tctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("evaluate %q: %v", abbreviate(expr, 120), err)
 	}
