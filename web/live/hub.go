@@ -1,6 +1,7 @@
 package live
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -56,7 +57,7 @@ func (h *Hub) Get(id string, build func() (*Stream, error)) (*Stream, error) {
 		}
 		return h.Get(id, build) // a failed build was removed; try ours
 	}
-	e.s, e.err = build()
+	e.s, e.err = safeBuild(build)
 	if e.err != nil {
 		h.mu.Lock()
 		delete(h.entries, id)
@@ -64,6 +65,17 @@ func (h *Hub) Get(id string, build func() (*Stream, error)) (*Stream, error) {
 	}
 	close(e.ready)
 	return e.s, e.err
+}
+
+// safeBuild runs build, turning a panic into an error, so that callers
+// waiting on the same build are never left waiting.
+func safeBuild(build func() (*Stream, error)) (s *Stream, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s, err = nil, fmt.Errorf("live: building a stream panicked: %v", v)
+		}
+	}()
+	return build()
 }
 
 // evictLocked drops ended streams older than keep, then the oldest ended
