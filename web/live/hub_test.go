@@ -219,11 +219,11 @@ func TestHubBudgetEvictsOldestEnded(t *testing.T) {
 // A build that panics fails the callers waiting on it instead of leaving
 // them waiting, and the next caller builds again.
 func TestHubGetSurvivesPanickingBuild(t *testing.T) {
-	h := NewHub(time.Hour, 1<<20)
-	if _, err := h.Get("p", func() (*Stream, error) { panic("boom") }); err == nil {
+	h := live.NewHub(time.Hour, 1<<20)
+	if _, err := h.Get("p", func() (*live.Stream, error) { panic("boom") }); err == nil {
 		t.Fatal("Get with a panicking build = nil error")
 	}
-	s, err := h.Get("p", func() (*Stream, error) { return NewStream("p", true), nil })
+	s, err := h.Get("p", func() (*live.Stream, error) { return live.NewStream("p", true), nil })
 	if err != nil || s == nil {
 		t.Fatalf("Get after a panicking build = %v, %v", s, err)
 	}
