@@ -122,7 +122,10 @@
         case "track":
           if (!this.tracks.has(m.track)) {
             this.tracks.add(m.track);
-            this.tl.addTrack(this.key(m.track), (this.label ? this.label + ": " : "") + m.scenario + " on " + (m.backend === "uring" ? "io_uring" : m.backend));
+            // Compared runs interleave: the same scenario and backend of
+            // both runs sit next to each other.
+            const sortKey = this.label ? m.track + "\u0000" + this.label : undefined;
+            this.tl.addTrack(this.key(m.track), (this.label ? this.label + ": " : "") + m.scenario + " on " + (m.backend === "uring" ? "io_uring" : m.backend), sortKey);
           }
           break;
         case "events":

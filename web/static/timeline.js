@@ -560,13 +560,24 @@
       this._changed();
     }
 
-    addTrack(id, label) {
+    // addTrack adds a track, or relabels it. sortKey, if given, orders the
+    // tracks by string (those without one keep their arrival order, after
+    // the keyed ones): the compare page puts the same scenario and backend
+    // of both runs next to each other.
+    addTrack(id, label, sortKey) {
       let tr = this.trackById.get(id);
       if (tr) {
         if (label) tr.label = label;
       } else {
         tr = new Track(id, label, this.tracks.length);
+        tr.sortKey = sortKey === undefined ? null : String(sortKey);
         this.tracks.push(tr);
+        if (tr.sortKey !== null) {
+          this.tracks.sort((a, b) => {
+            if (a.sortKey === null || b.sortKey === null) return (a.sortKey === null) - (b.sortKey === null) || a.order - b.order;
+            return a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : a.order - b.order;
+          });
+        }
         this.trackById.set(id, tr);
         this._layoutDirty = true;
       }
