@@ -60,7 +60,9 @@ func (h *Hub) Get(id string, build func() (*Stream, error)) (*Stream, error) {
 	e.s, e.err = safeBuild(build)
 	if e.err != nil {
 		h.mu.Lock()
-		delete(h.entries, id)
+		if h.entries[id] == e { // not a live stream added meanwhile
+			delete(h.entries, id)
+		}
 		h.mu.Unlock()
 	}
 	close(e.ready)

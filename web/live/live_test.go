@@ -393,6 +393,9 @@ func TestServeReplayedStreamResets(t *testing.T) {
 		{replayed: true, after: 99, wantReset: true, wantFrom: 1},
 		{replayed: true, after: 0, wantReset: false, wantFrom: 1},
 		{replayed: false, after: 3, wantReset: false, wantFrom: 4},
+		// More than the stream has: the client holds another numbering
+		// (a run graded again after a restart) and must start over.
+		{replayed: false, after: 99, wantReset: true, wantFrom: 1},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("replayed=%v/after=%d", tt.replayed, tt.after), func(t *testing.T) {

@@ -27,8 +27,9 @@ type Stream struct {
 }
 
 // NewStream returns an empty stream for run id. replayed marks a stream
-// rebuilt from a recording: its numbering need not match the live one, so
-// a client resuming into it is reset.
+// whose numbering need not match one a client may already hold (a run
+// rebuilt from its recording, or graded again after a restart), so a
+// client resuming into it is reset.
 func NewStream(id string, replayed bool) *Stream {
 	return &Stream{id: id, replayed: replayed, wake: make(chan struct{})}
 }
