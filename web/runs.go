@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -37,11 +38,15 @@ type runner struct {
 	ctx    context.Context // the server's life; runs outlive requests
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	active map[string]bool // runs being graded, so none is graded twice
+	closed bool
 }
 
 func newRunner(store labs.RunStore, grader func() Grader, exs []*exercises.Exercise, log *slog.Logger) *runner {
 	x := &runner{store: store, hub: live.NewHub(10*time.Minute, 256<<20), grader: grader,
-		exercises: make(map[string]*exercises.Exercise), log: log}
+		exercises: make(map[string]*exercises.Exercise), log: log, active: make(map[string]bool)}
 	for _, ex := range exs {
 		x.exercises[ex.Slug] = ex
 	}
@@ -52,6 +57,9 @@ func newRunner(store labs.RunStore, grader func() Grader, exs []*exercises.Exerc
 // close stops the runs in progress and waits for them. They stay
 // unfinished in the store, so the next server resumes them.
 func (x *runner) close() {
+	x.mu.Lock()
+	x.closed = true
+	x.mu.Unlock()
 	x.cancel()
 	x.wg.Wait()
 }
@@ -73,18 +81,31 @@ func (x *runner) start(ctx context.Context, g Grader, run *labs.Run) error {
 	if err := x.store.CreateRun(ctx, run); err != nil {
 		return fmt.Errorf("start run: %w", err)
 	}
-	x.launch(g, ex, run)
+	x.launch(g, ex, run, false)
 	return nil
 }
 
-// launch streams and grades a stored, unfinished run.
-func (x *runner) launch(g Grader, ex *exercises.Exercise, run *labs.Run) {
-	s := live.NewStream(run.ID, false)
+// launch streams and grades a stored, unfinished run, unless it is being
+// graded already or the server is stopping. again marks a run graded
+// again after a restart: a browser may hold seqs of its first stream.
+func (x *runner) launch(g Grader, ex *exercises.Exercise, run *labs.Run, again bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed || x.active[run.ID] {
+		return
+	}
+	x.active[run.ID] = true
+	s := live.NewStream(run.ID, again)
 	s.Append("hello", helloMsg{Run: run.ID, Exercise: run.Exercise, Mode: run.Mode, Live: true, Schema: live.TraceSchema()})
 	x.hub.Add(s)
 	x.wg.Add(1)
 	go func() {
 		defer x.wg.Done()
+		defer func() {
+			x.mu.Lock()
+			delete(x.active, run.ID)
+			x.mu.Unlock()
+		}()
 		x.execute(g, ex, run, s)
 	}()
 }
@@ -106,7 +127,7 @@ func (x *runner) resume(ctx context.Context, g Grader) (int, error) {
 			continue
 		}
 		x.log.Info("resuming a run the last server left unfinished", "run", run.ID, "exercise", run.Exercise)
-		x.launch(g, ex, run)
+		x.launch(g, ex, run, true)
 	}
 	return len(runs), nil
 }
@@ -117,7 +138,7 @@ func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *liv
 	log := x.log.With("run", run.ID, "exercise", ex.Slug, "mode", run.Mode)
 	if err := x.store.StartRun(ctx, run.ID, time.Now()); err != nil {
 		log.Error("cannot start run", "err", err)
-		s.Append("error", map[string]string{"message": "The run could not be started; try again."})
+		x.interrupt(run.ID, "the run could not be started", s)
 		return
 	}
 	sub := grading.Submission{ID: run.ID, Exercise: ex, Scenarios: run.Scenarios, Observer: observer{s},
@@ -152,6 +173,7 @@ func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *liv
 	data, err := json.Marshal(res)
 	if err != nil {
 		log.Error("encode result", "err", err)
+		x.interrupt(run.ID, "the result could not be recorded", s)
 		return
 	}
 	var traces []labs.Trace
@@ -165,11 +187,20 @@ func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *liv
 	// is cheap, and the alternative is grading the run again.
 	if err := x.store.FinishRun(context.WithoutCancel(ctx), run.ID, out, traces); err != nil {
 		log.Error("cannot record the result", "err", err)
-		s.Append("error", map[string]string{"message": "The result could not be recorded; try again."})
+		x.interrupt(run.ID, "the result could not be recorded", s)
 		return
 	}
 	s.Append("result", map[string]json.RawMessage{"result": data})
 	log.Info("run finished", "verdict", res.Verdict, "score", res.Score, "max", res.Max)
+}
+
+// interrupt ends a run the server failed, in the store and for its
+// viewers, so that it is neither left "waiting" nor graded again.
+func (x *runner) interrupt(id, reason string, s *live.Stream) {
+	if err := x.store.InterruptRun(context.WithoutCancel(x.ctx), id, reason, time.Now()); err != nil {
+		x.log.Error("cannot mark the run interrupted", "run", id, "err", err)
+	}
+	s.Append("error", map[string]string{"message": "This run failed on our side (" + reason + "); it is not your fault. Run it again."})
 }
 
 // safeGrade keeps a grader panic from taking the server down.
@@ -201,8 +232,12 @@ func (o observer) TrackEnd(track string, run *exercises.Run, sum grading.RunSumm
 // stream returns the message stream of run id: the live one, or one
 // rebuilt from the recording.
 func (x *runner) stream(ctx context.Context, id string) (*live.Stream, error) {
-	return x.hub.Get(id, func() (*live.Stream, error) { return x.replay(ctx, id) })
+	return x.hub.Get(id, func() (*live.Stream, error) { return x.replay(x.ctx, id) })
 }
+
+// errWaiting is the replay of a run that is waiting to be graded again:
+// its stream exists only once it starts.
+var errWaiting = errors.New("the run is waiting to be graded again after a restart")
 
 // replay rebuilds a finished run's messages from the store, in the order
 // the live run sent them.
@@ -210,6 +245,9 @@ func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 	run, err := x.store.Run(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if !run.Status.Finished() {
+		return nil, errWaiting
 	}
 	s := live.NewStream(id, true)
 	defer s.Close()
@@ -222,8 +260,7 @@ func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 		return s, nil
 	case labs.StatusDone:
 	default:
-		s.Append("error", map[string]string{"message": "This run is waiting to be graded again after a restart; reload in a minute."})
-		return s, nil
+		return nil, errWaiting
 	}
 	var res grading.Result
 	if err := json.Unmarshal(run.Result, &res); err != nil {

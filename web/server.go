@@ -107,13 +107,10 @@ func New(cfg Config) *Server {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
-// Resume grades again the runs a stopped server left unfinished. Call it
-// once the grader is ready.
-func (s *Server) Resume(ctx context.Context) (int, error) {
-	g := s.grader()
-	if g == nil {
-		return 0, errors.New("resume: the grader is not ready")
-	}
+// Resume grades again, with g, the runs a stopped server left
+// unfinished. Call it once g is ready and before Config.Grader returns it,
+// so that no run started meanwhile is found unfinished too.
+func (s *Server) Resume(ctx context.Context, g Grader) (int, error) {
 	return s.runs.resume(ctx, g)
 }
 
@@ -457,6 +454,9 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) error {
 	st, err := s.runs.stream(r.Context(), id)
 	if errors.Is(err, labs.ErrNotFound) {
 		return errorf(KindNotFound, "There is no run %q.", id)
+	}
+	if errors.Is(err, errWaiting) {
+		return errorf(KindUnavailable, "This run is waiting to be graded again after a restart; it starts in a moment.")
 	}
 	if err != nil {
 		return fmt.Errorf("live %s: %w", id, err)

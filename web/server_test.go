@@ -417,7 +417,7 @@ func TestUnfinishedRunsAreResumed(t *testing.T) {
 		t.Fatalf("after the stop the run is %+v, %v; want it unfinished", run, err)
 	}
 	ts2 := newServerWith(t, store, &fakeGrader{}, nil)
-	if n, err := ts2.srv.Resume(context.Background()); err != nil || n != 1 {
+	if n, err := ts2.srv.Resume(context.Background(), ts2.grader); err != nil || n != 1 {
 		t.Fatalf("Resume = %d, %v; want 1 run", n, err)
 	}
 	msgs := ts2.follow(t, id, 0)
@@ -427,5 +427,28 @@ func TestUnfinishedRunsAreResumed(t *testing.T) {
 	run, err := store.Run(context.Background(), id)
 	if err != nil || run.Status != labs.StatusDone || run.Verdict != "passed" {
 		t.Errorf("resumed run = %+v, %v; want done and passed", run, err)
+	}
+}
+
+// A run being graded is not graded again by a Resume that finds it
+// unfinished in the store.
+func TestResumeSkipsRunsInProgress(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	g := &fakeGrader{block: make(chan struct{})}
+	ts := newServerWith(t, store, g, nil)
+	id := ts.start(t, "connect", map[string]any{"code": "package handler\n", "mode": "run"})
+	if _, err := ts.srv.Resume(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	close(g.block)
+	if msgs := ts.follow(t, id, 0); msgs[len(msgs)-2].Type != "result" {
+		t.Fatalf("the run streamed %s", types(msgs))
+	}
+	if n := g.calls.Load(); n != 1 {
+		t.Errorf("the run was graded %d times, want once", n)
 	}
 }

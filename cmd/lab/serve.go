@@ -88,15 +88,16 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 				m.Logger.Error("the grader could not start", "err", err)
 				return
 			}
-			g.Store(gr)
-			fmt.Fprintln(m.Stderr, "grader ready")
 			// Runs a stopped server left unfinished are graded now: their
-			// code is in the store.
-			if n, err := srv.Resume(ctx); err != nil {
+			// code is in the store. They are found before the grader takes
+			// new runs, which are then not found unfinished too.
+			if n, err := srv.Resume(ctx, gr); err != nil {
 				m.Logger.Error("resuming unfinished runs", "err", err)
 			} else if n > 0 {
 				fmt.Fprintf(m.Stderr, "resumed %d unfinished run(s)\n", n)
 			}
+			g.Store(gr)
+			fmt.Fprintln(m.Stderr, "grader ready")
 		}()
 	}
 	defer srv.Close()
