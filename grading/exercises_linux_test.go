@@ -191,3 +191,25 @@ func checkObserved(t *testing.T, res *grading.Result, obs *recorder) {
 		}
 	}
 }
+
+// panicky is an observer that panics on the first trace batch, as a bug
+// tripping over hostile trace bytes would.
+type panicky struct{ recorder }
+
+func (p *panicky) TraceBatch(track string, b trace.Batch) { panic("observer bug") }
+
+// A panic while decoding a trace live fails that run's trace and nothing
+// else: the server goes on.
+func TestTracePanicFailsOnlyTheTrace(t *testing.T) {
+	ex := catalog.All()[0]
+	obs := &panicky{recorder{batches: map[string]int{}, ended: map[string]int{}}}
+	res, err := newGrader(t).Run(context.Background(), grading.Submission{
+		Exercise: ex, Files: []builder.File{{Name: "handler.go", Data: ex.Reference}}, Observer: obs,
+		Scenarios: []string{ex.Scenarios[0].Name}, Backends: []engine.Kind{engine.Epoll}})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(res.Runs) != 1 || !strings.Contains(res.Runs[0].TraceError, "observer bug") {
+		t.Errorf("runs = %+v, want one whose trace error names the panic", res.Runs)
+	}
+}

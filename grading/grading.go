@@ -400,6 +400,15 @@ func (g *Grader) runOne(ctx context.Context, sub Submission, r *exercises.Run, b
 	spec.OnTrace = stream.write
 	decoded := make(chan decodeResult, 1)
 	go func() {
+		// This goroutine is outside runAll's recover: a decoder or an
+		// observer tripping over hostile trace bytes fails this run's
+		// trace, and must not take the server down.
+		defer func() {
+			if v := recover(); v != nil {
+				io.Copy(io.Discard, stream)
+				decoded <- decodeResult{&trace.Trace{Version: trace.Version, Names: []string{""}}, fmt.Errorf("decode the trace: %v", v)}
+			}
+		}()
 		t, err := decodeLive(stream, func(b trace.Batch) {
 			if obs != nil {
 				obs.TraceBatch(track, b)
@@ -407,8 +416,10 @@ func (g *Grader) runOne(ctx context.Context, sub Submission, r *exercises.Run, b
 		})
 		decoded <- decodeResult{t, err}
 	}()
-	box, err := sandbox.Run(ctx, spec)
-	stream.close()
+	box, err := func() (*sandbox.Result, error) {
+		defer stream.close()
+		return sandbox.Run(ctx, spec)
+	}()
 	d := <-decoded
 	if err != nil {
 		return fmt.Errorf("run %s: %w", r.Where(), err)
