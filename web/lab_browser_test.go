@@ -283,6 +283,20 @@ func TestBrowserCompileError(t *testing.T) {
 		t.Errorf("verdict %q, problem lines %q; want compile-error on line %d", verdict, lines2, want)
 	}
 	screenshot(t, ctx, "compile-error")
+
+	// A reload loses nothing: the code is the student's, and the run the
+	// page followed is shown again, with its problem on the same line.
+	if err := chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(`.cm-editor`)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `!!document.querySelector('[data-testid="verdict"]')`, "the followed run after a reload")
+	var code string
+	js(t, ctx, `window.labEditor.getValue()`, &code)
+	js(t, ctx, `document.querySelector('.cm-editor').dataset.problemLines`, &lines2)
+	if code != broken.String() || lines2 != fmt.Sprint(want) {
+		t.Errorf("after a reload the editor has the starter (%v) and problem lines %q; want the student's code and line %d",
+			code == string(ex.Starter), lines2, want)
+	}
 }
 
 // A recorded run replays on its own page, the toolbar moves the time

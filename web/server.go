@@ -58,7 +58,8 @@ type Config struct {
 	// run). The lab never runs a submission unconfined.
 	Ready  func() error
 	Logger *slog.Logger
-	// RunsPerMinute limits runs per client address; default 20.
+	// RunsPerMinute limits runs per browser; default 20. An address may
+	// make ten times as many, since a class behind one NAT shares it.
 	RunsPerMinute int
 	// Live tunes the websocket connections.
 	Live live.Options
@@ -69,8 +70,10 @@ type Server struct {
 	cfg    Config
 	log    *slog.Logger
 	router chi.Router
-	limit  *rateLimiter
+	limit  *rateLimiter // runs per browser
+	hosts  *rateLimiter // runs per address, looser: a class may share one
 	runs   *runner
+	heavy  chan struct{} // exports being built at once
 }
 
 // New returns a server. Call Close when done with it.
@@ -84,7 +87,8 @@ func New(cfg Config) *Server {
 	if cfg.Live.Logger == nil {
 		cfg.Live.Logger = cfg.Logger
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("subsystem", "web"), limit: newRateLimiter(cfg.RunsPerMinute, time.Minute)}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("subsystem", "web"), limit: newRateLimiter(cfg.RunsPerMinute, time.Minute),
+		hosts: newRateLimiter(10*cfg.RunsPerMinute, time.Minute), heavy: make(chan struct{}, 4)}
 	s.runs = newRunner(cfg.Store, s.grader, cfg.Exercises, s.log)
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
@@ -330,8 +334,8 @@ func (s *Server) gate(r *http.Request) (Grader, error) {
 	if g == nil {
 		return nil, errorf(KindUnavailable, "The grader is still warming up its build cache; try again in a few seconds.")
 	}
-	if !s.limit.allow(clientKey(r)) {
-		return nil, errorf(KindLimit, "Too many runs from your address; wait a minute and try again.")
+	if !s.limit.allow(clientID(nil, r)) || !s.hosts.allow(clientKey(r)) {
+		return nil, errorf(KindLimit, "Too many runs in the last minute; wait a moment and try again.")
 	}
 	return g, nil
 }
@@ -482,20 +486,27 @@ func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("export %s/%s: %w", run.ID, track, err)
 	}
+	// Decoding and encoding a big trace takes memory: a few at a time.
+	select {
+	case s.heavy <- struct{}{}:
+		defer func() { <-s.heavy }()
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
 	// The recording came from the sandbox: decode it as strictly as the
-	// grader did.
+	// grader did, and export what was well formed.
 	t, err := trace.Decode(bytes.NewReader(data), trace.DefaultLimits())
 	if err != nil && t == nil {
-		return errorf(KindInvalid, "The recorded trace of this run cannot be read: %v", err)
+		return fmt.Errorf("export %s/%s: the recorded trace cannot be read: %w", run.ID, track, err)
 	}
-	var buf bytes.Buffer
-	if err := trace.WriteChrome(&buf, t); err != nil {
-		return fmt.Errorf("export %s/%s: %w", run.ID, track, err)
-	}
+	data = nil
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", run.Exercise+"-"+run.ID+"-"+track+".json"))
-	_, err = buf.WriteTo(w)
-	return err
+	// Streamed: a failure midway can only cut the response short.
+	if err := trace.WriteChrome(w, t); err != nil {
+		s.log.Warn("export cut short", "run", run.ID, "track", track, "err", err)
+	}
+	return nil
 }
 
 // clientID returns the browser's anonymous id, setting the cookie on first
@@ -503,6 +514,9 @@ func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) error {
 func clientID(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie("lab_client"); err == nil && validHex(c.Value, 32) {
 		return c.Value
+	}
+	if w == nil {
+		return "" // no cookie yet: the address limit applies
 	}
 	var b [16]byte
 	rand.Read(b[:])

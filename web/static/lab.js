@@ -269,31 +269,29 @@
     });
     view.counter = eventCounter([view]);
     const buttons = [document.getElementById("run"), document.getElementById("submit")];
+    const refused = buttons[0].disabled; // the host refuses grading
+    let busy = false;
     const start = async (mode) => {
-      if (buttons[0].disabled && buttons[0].dataset.busy !== "1") return;
+      // One run at a time per page, whether from a button or the keyboard;
+      // a host that refuses grading disables the buttons for good.
+      if (busy || refused) return;
+      busy = true;
+      try { localStorage.setItem(draftKey, editor.getValue()); } catch (e) { /* full or off */ }
       const backend = document.getElementById("backend").value;
       const body = { code: editor.getValue(), mode };
       if (mode === "run") {
         body.backends = backend === "both" ? [] : [backend];
         body.scenario = document.getElementById("scenario").value;
       }
-      buttons.forEach((b) => { b.disabled = true; b.dataset.busy = "1"; });
+      buttons.forEach((b) => { b.disabled = true; });
       notice(mode === "submit" ? "Submitting…" : "Starting…");
       window.labRunStarted = performance.now();
       try {
         const r = await post(`/api/exercises/${root.dataset.slug}/runs`, body);
-        if (socket) socket.close();
-        tl.clear();
-        view.reset();
-        view.counter();
-        editor.setProblems([]);
+        follow(r.id, r.url);
         latest = r.id;
         root.dataset.run = r.id;
         root.dataset.state = "live";
-        const link = document.getElementById("run-link");
-        link.href = r.url;
-        link.hidden = false;
-        link.textContent = "replay link: " + location.origin + r.url;
         history.replaceState(null, "", `#run=${r.id}`);
         const recent = document.getElementById("recent");
         if (recent) {
@@ -302,26 +300,60 @@
           recent.prepend(li);
         }
         notice(mode === "submit" ? "Grading on every scenario and backend…" : "Running…");
-        socket = new RunSocket(r.id, (m) => {
-          if (m.type === "events" && window.labFirstEvent === undefined) window.labFirstEvent = performance.now() - window.labRunStarted;
-          view.handle(m);
-          if (m.type === "end") {
-            root.dataset.state = "done";
-            notice("");
-            buttons.forEach((b) => { b.disabled = false; b.dataset.busy = ""; });
-          }
-        });
       } catch (e) {
         notice(e.message, true);
-        buttons.forEach((b) => { b.disabled = false; b.dataset.busy = ""; });
+        busy = false;
+        buttons.forEach((b) => { b.disabled = false; });
       }
     };
+    // follow shows run id on this page, live or recorded.
+    const follow = (id, url) => {
+      if (socket) socket.close();
+      tl.clear();
+      view.reset();
+      view.counter();
+      editor.setProblems([]);
+      const link = document.getElementById("run-link");
+      link.href = url;
+      link.hidden = false;
+      link.textContent = "replay link: " + location.origin + url;
+      socket = new RunSocket(id, (m) => {
+        if (m.type === "events" && window.labFirstEvent === undefined) window.labFirstEvent = performance.now() - window.labRunStarted;
+        view.handle(m);
+        if (m.type === "end") {
+          root.dataset.state = "done";
+          notice("");
+          busy = false;
+          if (!refused) buttons.forEach((b) => { b.disabled = false; });
+        }
+      });
+    };
+    // The student's code is kept in this browser as they type, so a reload
+    // or a visit to another page loses nothing.
+    const draftKey = "asynclab:draft:" + root.dataset.slug;
+    const starter = document.getElementById("starter").value;
+    let draft = null;
+    try { draft = localStorage.getItem(draftKey); } catch (e) { /* storage off */ }
     const editor = AsyncLabEditor.create(document.getElementById("editor"), {
-      doc: document.getElementById("starter").value,
+      doc: draft || starter,
       onRun: () => start("run"),
       onSubmit: () => start("submit"),
     });
     window.labEditor = editor;
+    let saving = 0;
+    editor.view.dom.addEventListener("keyup", () => {
+      clearTimeout(saving);
+      saving = setTimeout(() => { try { localStorage.setItem(draftKey, editor.getValue()); } catch (e) { /* full or off */ } }, 400);
+    });
+    const reset = document.getElementById("reset-code");
+    if (reset) reset.onclick = () => {
+      if (!confirm("Replace your code with the starter?")) return;
+      editor.setValue(starter);
+      try { localStorage.removeItem(draftKey); } catch (e) { /* off */ }
+    };
+    // A reload shows the run the page was following.
+    const m = /^#run=([0-9]{8}-[0-9]{6}-[0-9a-f]{8})$/.exec(location.hash);
+    if (m) { latest = m[1]; follow(m[1], "/runs/" + m[1]); }
     buttons[0].onclick = () => start("run");
     buttons[1].onclick = () => start("submit");
     document.getElementById("compare-reference").onclick = () => {
