@@ -170,6 +170,13 @@ func TestBrowserRunLive(t *testing.T) {
 		var first float64
 		js(t, ctx, `window.labFirstEvent || -1`, &first)
 		firstEvents = append(firstEvents, first)
+		var phases []grading.Phase
+		js(t, ctx, `window.labLastResult.phases`, &phases)
+		var steps []string
+		for i := 1; i < len(phases); i++ {
+			steps = append(steps, fmt.Sprintf("%s %v", phases[i-1].Name, phases[i].At.Sub(phases[i-1].At).Round(time.Millisecond)))
+		}
+		t.Logf("run %d: click to first event %.0f ms; phases: %s", i, first, strings.Join(steps, ", "))
 		if i == 0 {
 			continue
 		}

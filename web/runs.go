@@ -133,10 +133,19 @@ func (x *runner) resume(ctx context.Context, g Grader) (int, error) {
 }
 
 func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *live.Stream) {
-	defer s.Close()
 	ctx := x.ctx
+	defer func() {
+		// A stream cut short by a stopping server does not end: its
+		// viewers reconnect to the next server, which grades the run again.
+		if ctx.Err() == nil {
+			s.Close()
+		}
+	}()
 	log := x.log.With("run", run.ID, "exercise", ex.Slug, "mode", run.Mode)
 	if err := x.store.StartRun(ctx, run.ID, time.Now()); err != nil {
+		if ctx.Err() != nil {
+			return // stopping: the run stays queued for the next server
+		}
 		log.Error("cannot start run", "err", err)
 		x.interrupt(run.ID, "the run could not be started", s)
 		return
@@ -154,7 +163,7 @@ func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *liv
 	if ctx.Err() != nil {
 		// The server is stopping: the run stays unfinished in the store
 		// and the next server grades it again.
-		s.Append("error", map[string]string{"message": "The server is restarting; this run will be graded again when it is back. Reload in a minute."})
+		s.Append("notice", map[string]string{"message": "The server is restarting; this run will be graded again when it is back."})
 		return
 	}
 	if err != nil {

@@ -143,6 +143,9 @@
           this.showResult(m.result);
           this.onResult(m.result);
           break;
+        case "notice":
+          notice(m.message);
+          break;
         case "error":
           if (this.result) this.result.insertAdjacentHTML("beforeend", `<p class="fail" data-testid="stream-error">${esc(m.message)}</p>`);
           break;
