@@ -442,31 +442,11 @@ type decodeResult struct {
 	err   error
 }
 
-// decodeLive decodes as much of an untrusted trace as is well formed,
-// handing each frame to batch as it is decoded. A run killed mid-stream
-// leaves a trace without its end frame; what came before is still worth
-// showing. The reader is drained to its end either way.
+// decodeLive decodes the trace as it arrives (see [trace.DecodePartial])
+// and drains the reader to its end either way.
 func decodeLive(r io.Reader, batch func(trace.Batch)) (*trace.Trace, error) {
 	defer io.Copy(io.Discard, r)
-	d := trace.NewDecoder(r, trace.DefaultLimits())
-	t := &trace.Trace{Version: trace.Version, Names: []string{""}}
-	for {
-		b, err := d.Next()
-		if err != nil {
-			return t, err
-		}
-		if len(b.Names) > 0 {
-			t.Names = append(t.Names[:b.FirstName], b.Names...)
-		}
-		t.Events = append(t.Events, b.Events...)
-		if b.Dropped > t.Dropped {
-			t.Dropped = b.Dropped
-		}
-		batch(b)
-		if b.End {
-			return t, nil
-		}
-	}
+	return trace.DecodePartial(r, trace.DefaultLimits(), batch)
 }
 
 // pipeBuffer is an unbounded in-memory pipe: write never blocks (the

@@ -31,7 +31,6 @@ const referenceClient = "reference"
 type runner struct {
 	store     labs.RunStore
 	hub       *live.Hub
-	grader    func() Grader
 	exercises map[string]*exercises.Exercise
 	log       *slog.Logger
 
@@ -44,8 +43,8 @@ type runner struct {
 	closed bool
 }
 
-func newRunner(store labs.RunStore, grader func() Grader, exs []*exercises.Exercise, log *slog.Logger) *runner {
-	x := &runner{store: store, hub: live.NewHub(10*time.Minute, 256<<20), grader: grader,
+func newRunner(store labs.RunStore, exs []*exercises.Exercise, log *slog.Logger) *runner {
+	x := &runner{store: store, hub: live.NewHub(10*time.Minute, 256<<20),
 		exercises: make(map[string]*exercises.Exercise), log: log, active: make(map[string]bool)}
 	for _, ex := range exs {
 		x.exercises[ex.Slug] = ex
@@ -168,11 +167,10 @@ func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *liv
 	}
 	if err != nil {
 		log.Error("grading failed", "err", err)
-		if res == nil || res.Verdict == "" {
-			res = &grading.Result{ID: run.ID, Exercise: ex.Slug, Verdict: grading.InternalError}
+		if res == nil {
+			res = &grading.Result{ID: run.ID, Exercise: ex.Slug}
 		}
-		res.Verdict = grading.InternalError
-		res.Message = "the grader failed; this is not your fault, try again"
+		res.Verdict, res.Message = grading.InternalError, "the grader failed; this is not your fault, try again"
 	}
 	if n := len(res.Phases); n == 0 || res.Phases[n-1].Name != "done" {
 		p := grading.Phase{Name: "done", At: time.Now()}
@@ -239,8 +237,9 @@ func (o observer) TrackEnd(track string, run *exercises.Run, sum grading.RunSumm
 }
 
 // stream returns the message stream of run id: the live one, or one
-// rebuilt from the recording.
-func (x *runner) stream(ctx context.Context, id string) (*live.Stream, error) {
+// rebuilt from the recording. The build outlives the request that asked
+// for it, since other viewers share it.
+func (x *runner) stream(id string) (*live.Stream, error) {
 	return x.hub.Get(id, func() (*live.Stream, error) { return x.replay(x.ctx, id) })
 }
 
@@ -248,8 +247,8 @@ func (x *runner) stream(ctx context.Context, id string) (*live.Stream, error) {
 // its stream exists only once it starts.
 var errWaiting = errors.New("the run is waiting to be graded again after a restart")
 
-// replay rebuilds a finished run's messages from the store, in the order
-// the live run sent them.
+// replay rebuilds a finished run's messages from the store, through the
+// observer the live run used, in the order the live run sent them.
 func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 	run, err := x.store.Run(ctx, id)
 	if err != nil {
@@ -261,15 +260,11 @@ func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 	s := live.NewStream(id, true)
 	defer s.Close()
 	s.Append("hello", helloMsg{Run: id, Exercise: run.Exercise, Mode: run.Mode, Schema: live.TraceSchema()})
-	switch run.Status {
-	case labs.StatusInterrupted:
+	if run.Status == labs.StatusInterrupted {
 		res := grading.Result{ID: id, Exercise: run.Exercise, Verdict: grading.InternalError,
 			Message: "this run was interrupted: " + run.Reason}
 		s.Append("result", map[string]any{"result": res})
 		return s, nil
-	case labs.StatusDone:
-	default:
-		return nil, errWaiting
 	}
 	var res grading.Result
 	if err := json.Unmarshal(run.Result, &res); err != nil {
@@ -283,38 +278,23 @@ func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 	for _, t := range traces {
 		byTrack[t.Track] = t.Data
 	}
+	o := observer{s}
 	// The phases up to "running" came before the tracks, the rest after.
 	phases := res.Phases
-	for len(phases) > 0 {
-		p := phases[0]
-		if p.Name == "checking" || p.Name == "done" {
-			break
-		}
-		s.Append("phase", p)
+	for len(phases) > 0 && phases[0].Name != "checking" && phases[0].Name != "done" {
+		o.Phase(phases[0])
 		phases = phases[1:]
 	}
 	for _, sum := range res.Runs {
-		s.Append("track", map[string]string{"track": sum.Track, "scenario": sum.Scenario, "backend": string(sum.Backend)})
+		o.TrackStart(sum.Track, sum.Scenario, sum.Backend)
 		// The recording came from the sandbox: decode it as strictly as
 		// the grader did, and show what was well formed.
-		t := &trace.Trace{Version: trace.Version, Names: []string{""}}
-		d := trace.NewDecoder(bytes.NewReader(byTrack[sum.Track]), trace.DefaultLimits())
-		for {
-			b, err := d.Next()
-			if err != nil {
-				break
-			}
-			if len(b.Names) > 0 {
-				t.Names = append(t.Names[:b.FirstName], b.Names...)
-			}
-			t.Events = append(t.Events, b.Events...)
-			s.AppendBatch(sum.Track, b)
-		}
-		s.Append("findings", map[string]any{"track": sum.Track, "findings": live.Findings(trace.Analyze(t, trace.LintOptions{}))})
-		s.Append("track_end", map[string]any{"track": sum.Track, "run": sum})
+		t, _ := trace.DecodePartial(bytes.NewReader(byTrack[sum.Track]), trace.DefaultLimits(),
+			func(b trace.Batch) { o.TraceBatch(sum.Track, b) })
+		o.TrackEnd(sum.Track, &exercises.Run{Findings: trace.Analyze(t, trace.LintOptions{})}, sum)
 	}
 	for _, p := range phases {
-		s.Append("phase", p)
+		o.Phase(p)
 	}
 	s.Append("result", map[string]json.RawMessage{"result": run.Result})
 	return s, nil

@@ -89,13 +89,13 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With("subsystem", "web"), limit: newRateLimiter(cfg.RunsPerMinute, time.Minute),
 		hosts: newRateLimiter(10*cfg.RunsPerMinute, time.Minute), heavy: make(chan struct{}, 4)}
-	s.runs = newRunner(cfg.Store, s.grader, cfg.Exercises, s.log)
+	s.runs = newRunner(cfg.Store, cfg.Exercises, s.log)
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	r.Get("/", s.handle(s.serveCatalogue))
 	r.Get("/exercises/{slug}", s.handle(s.serveExercise))
-	r.Post("/api/exercises/{slug}/runs", s.api(s.serveStartRun))
-	r.Post("/api/exercises/{slug}/reference", s.api(s.serveReference))
+	r.With(s.requireCSRF).Post("/api/exercises/{slug}/runs", s.api(s.serveStartRun))
+	r.With(s.requireCSRF).Post("/api/exercises/{slug}/reference", s.api(s.serveReference))
 	r.Get("/runs/{id}", s.handle(s.serveReplay))
 	r.Get("/runs/{id}/export/{file}", s.handle(s.serveExport))
 	r.Get("/compare", s.handle(s.serveCompare))
@@ -273,13 +273,15 @@ type startResponse struct {
 	WS  string `json:"ws"`  // its websocket
 }
 
+// writeRun answers a request that started or found run id.
+func writeRun(w http.ResponseWriter, code int, id string) {
+	writeJSON(w, code, startResponse{ID: id, URL: "/runs/" + id, WS: "/ws/runs/" + id})
+}
+
 func (s *Server) serveStartRun(w http.ResponseWriter, r *http.Request) error {
 	ex, err := s.exercise(chi.URLParam(r, "slug"))
 	if err != nil {
 		return err
-	}
-	if !csrfHeaderValid(r) {
-		return errorf(KindForbidden, "This page has expired or the request did not come from this site. Reload the page and try again.")
 	}
 	var req startRequest
 	if err := readJSON(w, r, MaxCode+4096, &req); err != nil {
@@ -320,7 +322,7 @@ func (s *Server) serveStartRun(w http.ResponseWriter, r *http.Request) error {
 	if err := s.runs.start(r.Context(), g, run); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, startResponse{ID: run.ID, URL: "/runs/" + run.ID, WS: "/ws/runs/" + run.ID})
+	writeRun(w, http.StatusAccepted, run.ID)
 	return nil
 }
 
@@ -348,16 +350,13 @@ func (s *Server) serveReference(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !csrfHeaderValid(r) {
-		return errorf(KindForbidden, "This page has expired or the request did not come from this site. Reload the page and try again.")
-	}
 	runs, err := s.cfg.Store.ClientRuns(r.Context(), referenceClient, ex.Slug, 5)
 	if err != nil {
 		return fmt.Errorf("reference of %s: %w", ex.Slug, err)
 	}
 	for _, run := range runs {
 		if run.Status != labs.StatusInterrupted && run.Verdict != string(grading.InternalError) {
-			writeJSON(w, http.StatusOK, startResponse{ID: run.ID, URL: "/runs/" + run.ID, WS: "/ws/runs/" + run.ID})
+			writeRun(w, http.StatusOK, run.ID)
 			return nil
 		}
 	}
@@ -369,7 +368,7 @@ func (s *Server) serveReference(w http.ResponseWriter, r *http.Request) error {
 	if err := s.runs.start(r.Context(), g, run); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, startResponse{ID: run.ID, URL: "/runs/" + run.ID, WS: "/ws/runs/" + run.ID})
+	writeRun(w, http.StatusAccepted, run.ID)
 	return nil
 }
 
@@ -455,7 +454,7 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) error {
 	if !grading.ValidID(id) {
 		return errorf(KindNotFound, "There is no run %q.", id)
 	}
-	st, err := s.runs.stream(r.Context(), id)
+	st, err := s.runs.stream(id)
 	if errors.Is(err, labs.ErrNotFound) {
 		return errorf(KindNotFound, "There is no run %q.", id)
 	}
@@ -546,6 +545,21 @@ func csrfToken(w http.ResponseWriter, r *http.Request) string {
 	tok := hex.EncodeToString(b[:])
 	http.SetCookie(w, &http.Cookie{Name: "csrf", Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	return tok
+}
+
+// requireCSRF refuses a state-changing API request that does not carry
+// the client's token.
+func (s *Server) requireCSRF(next http.Handler) http.Handler {
+	refuse := s.api(func(http.ResponseWriter, *http.Request) error {
+		return errorf(KindForbidden, "This page has expired or the request did not come from this site. Reload the page and try again.")
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !csrfHeaderValid(r) {
+			refuse(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // csrfHeaderValid reports whether the request carries the client's token

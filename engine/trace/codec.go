@@ -644,6 +644,26 @@ func Decode(r io.Reader, lim Limits) (*Trace, error) {
 }
 
 func (d *Decoder) decodeAll() (*Trace, error) {
+	t, err := d.decodePartial(nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.Next(); err != io.EOF {
+		return nil, err // something follows the end frame
+	}
+	return t, nil
+}
+
+// DecodePartial decodes a stream from r up to its end frame, handing each
+// frame to batch (if not nil) as it is decoded, for a live display. On an
+// error it returns what was well formed before it with the error: a run
+// killed mid-stream leaves a trace without its end frame, and what came
+// before is still worth showing. It does not read past the end frame.
+func DecodePartial(r io.Reader, lim Limits, batch func(Batch)) (*Trace, error) {
+	return NewDecoder(r, lim).decodePartial(batch)
+}
+
+func (d *Decoder) decodePartial(batch func(Batch)) (*Trace, error) {
 	t := &Trace{Version: Version, Names: []string{""}}
 	for {
 		b, err := d.Next()
@@ -651,10 +671,16 @@ func (d *Decoder) decodeAll() (*Trace, error) {
 			return t, nil
 		}
 		if err != nil {
-			return nil, err
+			return t, err
 		}
 		t.Names = append(t.Names, b.Names...)
 		t.Events = append(t.Events, b.Events...)
 		t.Dropped = b.Dropped
+		if batch != nil {
+			batch(b)
+		}
+		if b.End {
+			return t, nil
+		}
 	}
 }

@@ -156,13 +156,11 @@
     }
     phase(name) {
       if (!this.phases) return;
-      let seen = false;
       const order = ["queued", "building", "running", "checking", "done"];
       const at = order.indexOf(name);
       this.phases.querySelectorAll("li").forEach((li) => {
         const i = order.indexOf(li.dataset.phase);
         li.className = i < at || name === "done" ? "done" : i === at ? "active" : "";
-        seen = seen || i === at;
       });
     }
     showResult(r) {
@@ -385,13 +383,12 @@
     a.counter = b.counter = count;
     // Both sockets share one timeline: only a reset clears it, and then
     // both streams are asked again from the start.
-    let sa, sb;
     const handler = (v) => (m) => {
       if (m.type === "reset") { location.reload(); return; }
       v.handle(m);
     };
-    sa = new RunSocket(root.dataset.a, handler(a));
-    sb = new RunSocket(root.dataset.b, handler(b));
+    new RunSocket(root.dataset.a, handler(a));
+    new RunSocket(root.dataset.b, handler(b));
   }
 
   switch (root.dataset.page) {
