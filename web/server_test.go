@@ -331,6 +331,28 @@ func TestExport(t *testing.T) {
 	if spans != 2 {
 		t.Errorf("export has %d complete slices, want 2 (the handler and the syscall)", spans)
 	}
+	// A run killed mid-stream leaves a trace without its end frame: the
+	// export has what came before, as the replay does.
+	var cutBuf bytes.Buffer
+	enc, tr := trace.NewEncoder(&cutBuf), smallTrace()
+	if err := errors.Join(enc.WriteHeader(), enc.WriteNames(1, tr.Names[1:]), enc.WriteEvents(tr.Events)); err != nil {
+		t.Fatal(err)
+	}
+	cut := cutBuf.Bytes() // no end frame
+	id2 := grading.NewID(time.Now())
+	run2 := &labs.Run{ID: id2, Exercise: "connect", Mode: labs.ModeRun, Client: strings.Repeat("a", 32), Code: "x", Created: time.Now()}
+	if err := ts.store.CreateRun(ctx, run2); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.store.StartRun(ctx, id2, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.store.FinishRun(ctx, id2, out, []labs.Trace{{Track: "listener-epoll", Data: cut}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := ts.get(t, "/runs/"+id2+"/export/listener-epoll.json"); code != 200 || !strings.Contains(body, `"ph":"X"`) {
+		t.Errorf("export of a cut trace = %d\n%.300s\nwant its well-formed part", code, body)
+	}
 	for _, bad := range []string{"/runs/" + id + "/export/other-epoll.json", "/runs/" + id + "/export/listener-epoll", "/runs/..%2F..%2Fetc/export/x.json", "/runs/x/export/y.json"} {
 		if code, _ := ts.get(t, bad); code != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404", bad, code)
