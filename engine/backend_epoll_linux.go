@@ -3,7 +3,6 @@ package engine
 import (
 	"os"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -21,7 +20,7 @@ type epollBackend struct {
 	wakefd  int
 	events  []unix.EpollEvent
 	fds     map[int]*fdState
-	pending []*Op // queued this turn, tried at the next wait
+	pending []*Op // queued this turn, tried at the next flush
 	spare   []*Op // the other pending buffer, reused turn after turn
 	last    *Op   // the op queued most recently, for links
 	drains  []*Op // ops held by Drain until the ops before them complete
@@ -128,10 +127,6 @@ func (b *epollBackend) wait(timeout time.Duration) error {
 	msec := -1
 	if timeout >= 0 {
 		msec = int((timeout + time.Millisecond - 1) / time.Millisecond)
-	}
-	if len(b.pending) > 0 || b.l.queue.len() > 0 {
-		// Ops that finished while being tried have callbacks waiting.
-		msec = 0
 	}
 	l := b.l
 	l.counter(counterInflight, l.names.inflight, int64(l.inflight.len()))
@@ -358,12 +353,10 @@ func (b *epollBackend) try(op *Op) (res int32, again bool, end int64) {
 	return -int32(unix.EINVAL), false, -1
 }
 
-func uintptrOf(p []byte) uintptr { return uintptr(unsafe.Pointer(&p[0])) }
-
 func (b *epollBackend) tryConnect(op *Op) {
 	l := b.l
 	t := l.stamp()
-	_, _, errno := unix.Syscall(unix.SYS_CONNECT, uintptr(op.fd), uintptrOf(op.sa[:]), uintptr(op.salen))
+	_, _, errno := unix.Syscall(unix.SYS_CONNECT, uintptr(op.fd), bufAddr(op.sa[:]), uintptr(op.salen))
 	var err error
 	if errno != 0 {
 		err = errno

@@ -215,9 +215,9 @@ func (b *uringBackend) prep(sqe *uring.SQE, op *Op) {
 	case OpSend:
 		sqe.PrepSend(op.fd, bufAddr(op.buf), uint32(len(op.buf)), op.flags|unix.MSG_NOSIGNAL)
 	case OpConnect:
-		sqe.PrepConnect(op.fd, uintptr(unsafe.Pointer(&op.sa[0])), op.salen)
+		sqe.PrepConnect(op.fd, bufAddr(op.sa[:]), op.salen)
 	case OpAccept:
-		sqe.PrepAccept(op.fd, uintptr(unsafe.Pointer(&op.sa[0])), uintptr(unsafe.Pointer(&op.salen)), op.flags)
+		sqe.PrepAccept(op.fd, bufAddr(op.sa[:]), uintptr(unsafe.Pointer(&op.salen)), op.flags)
 	case OpPollAdd:
 		sqe.PrepPollAdd(op.fd, op.flags)
 	case OpTimeout:
@@ -250,9 +250,6 @@ func bufAddr(p []byte) uintptr {
 
 func (b *uringBackend) wait(timeout time.Duration) error {
 	l := b.l
-	if err := b.flush(); err != nil { // ops queued by callbacks that ran after the loop's flush
-		return err
-	}
 	l.counter(counterSQPending, l.names.sqPending, int64(b.ring.SQPending()))
 	inflight := l.inflight.len()
 	if b.wakeOp != nil {

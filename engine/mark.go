@@ -6,5 +6,5 @@ import "github.com/asynclab/asynclab/engine/trace"
 // the header", "retrying". It must be called on the loop.
 func (l *Loop) Mark(text string) {
 	l.mustOnLoop("Mark")
-	l.rec.Emit(trace.Event{Kind: trace.KindMark, Time: l.rec.Now(), Name: l.rec.Intern(text), Fd: -1})
+	l.rec.Emit(trace.Event{Kind: trace.KindMark, Time: l.stamp(), Name: l.rec.Intern(text), Fd: -1})
 }

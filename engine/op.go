@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynclab/asynclab/engine/sys"
 	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/engine/uring"
 )
 
 // OpKind is the operation an [Op] performs. The values match io_uring's
@@ -88,16 +89,16 @@ const (
 func (o Order) sqeFlags() uint8 {
 	var f uint8
 	if o&Link != 0 {
-		f |= 4 // IOSQE_IO_LINK
+		f |= uring.SQEIOLink
 	}
 	if o&HardLink != 0 {
-		f |= 8 // IOSQE_IO_HARDLINK
+		f |= uring.SQEIOHardlink
 	}
 	if o&Drain != 0 {
-		f |= 2 // IOSQE_IO_DRAIN
+		f |= uring.SQEIODrain
 	}
 	if o&Async != 0 {
-		f |= 16 // IOSQE_ASYNC
+		f |= uring.SQEAsync
 	}
 	return f
 }

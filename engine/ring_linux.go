@@ -138,11 +138,7 @@ func (r *Ring) enter(wait int) (int, error) {
 // buffers of reaped ops are released.
 func (r *Ring) Reap(dst []CQE) int {
 	l := r.l
-	max := len(dst)
-	if max > len(r.cqes) {
-		max = len(r.cqes)
-	}
-	n := r.r.Reap(r.cqes[:max])
+	n := r.r.Reap(r.cqes[:min(len(dst), len(r.cqes))])
 	now := l.stamp()
 	for i, c := range r.cqes[:n] {
 		dst[i] = CQE{UserData: c.UserData, Res: c.Res, Flags: c.Flags}
@@ -156,7 +152,7 @@ func (r *Ring) Reap(dst []CQE) int {
 // Close releases the ring. Ops still in flight are waited for first, so the
 // kernel never writes into memory that is no longer kept alive.
 func (r *Ring) Close() error {
-	for len(r.keep) > 0 && r.r.SQPending()+uint32(len(r.keep)) > 0 {
+	for len(r.keep) > 0 {
 		if _, err := r.r.SubmitAndWait(1); err != nil {
 			break
 		}

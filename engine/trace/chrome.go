@@ -48,12 +48,11 @@ type opKey struct {
 
 // opRun is one life of an op, from its submit to its final completion.
 type opRun struct {
-	key      opKey
-	name     string
-	submit   int // index of the submit event
-	complete int // index of the final completion, or -1
-	handler  int // index of the handler Begin it woke, or -1
-	flow     uint64
+	key     opKey
+	name    string
+	submit  int // index of the submit event
+	handler int // index of the handler Begin it woke, or -1
+	flow    uint64
 }
 
 // WriteChrome writes t as Chrome Trace Event JSON in object form, which
@@ -177,7 +176,7 @@ func (c *chromeWriter) plan() {
 			if e.Op == 0 {
 				continue
 			}
-			run := &opRun{key: key, name: c.t.Name(e.Name), submit: i, complete: -1, handler: -1}
+			run := &opRun{key: key, name: c.t.Name(e.Name), submit: i, handler: -1}
 			if old := inflight[key]; old != nil {
 				c.open = append(c.open, old) // resubmitted without a completion
 			}
@@ -195,7 +194,6 @@ func (c *chromeWriter) plan() {
 				continue
 			}
 			c.final[i] = true
-			run.complete = i
 			delete(inflight, key)
 			if explicit[key] {
 				waiting[key] = run

@@ -49,7 +49,6 @@ const (
 const (
 	magic           = "ALTR"
 	frameHeaderSize = 5
-	headerLen       = 8
 	// maxPayload is the largest payload the encoder writes, well inside the
 	// default MaxFrame.
 	maxPayload     = 256 << 10

@@ -141,7 +141,6 @@ type lintSpan struct {
 }
 
 type connectState struct {
-	seq      uint64
 	op       uint64 // the CONNECT op, when connect was submitted to the ring
 	linked   bool   // the CONNECT op was linked to the next submit
 	reported bool
@@ -266,7 +265,7 @@ func (a *analyzer) syscall(l *lintLoop, e *Event, name string) {
 	switch {
 	case name == "connect":
 		if e.Res == -errInProgress {
-			l.conns[e.Fd] = &connectState{seq: e.Seq}
+			l.conns[e.Fd] = &connectState{}
 		} else {
 			delete(l.conns, e.Fd)
 		}
@@ -283,7 +282,7 @@ func (a *analyzer) submit(l *lintLoop, e *Event, name string) {
 	}
 	switch {
 	case name == "CONNECT":
-		l.conns[e.Fd] = &connectState{seq: e.Seq, op: e.Op, linked: e.Arg0&sqeIOLink != 0}
+		l.conns[e.Fd] = &connectState{op: e.Op, linked: e.Arg0&sqeIOLink != 0}
 		return
 	case name == "CLOSE":
 		delete(l.conns, e.Fd)
