@@ -7,7 +7,6 @@ package exercises
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,13 +92,6 @@ func (o *Observations) Get(k string) string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.m[k]
-}
-
-// All returns a copy of every observation.
-func (o *Observations) All() map[string]string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return maps.Clone(o.m)
 }
 
 // Run is one run of a handler in one scenario on one backend, as the
@@ -229,16 +221,6 @@ func EachRun(eval func(r *Run) Outcome) func([]*Run) Outcome {
 		}
 		return Pass()
 	}
-}
-
-// Check returns the check with id, or nil.
-func (ex *Exercise) Check(id string) *Check {
-	for i := range ex.Checks {
-		if ex.Checks[i].ID == id {
-			return &ex.Checks[i]
-		}
-	}
-	return nil
 }
 
 // MaxScore is the sum of the checks' points.

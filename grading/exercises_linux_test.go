@@ -117,12 +117,31 @@ func TestExercisesProveTheirGraders(t *testing.T) {
 				}
 				checkObserved(t, res, obs)
 			})
+			canFail := map[string]bool{}
 			t.Run("starter", func(t *testing.T) {
 				res := grade(t, ex, ex.Starter)
-				if res.Verdict == grading.Passed {
-					t.Errorf("starter passed: %s", describe(res))
+				// The starter compiles and runs, and checks fail: it is a
+				// place to start, not a broken file.
+				if res.Verdict != grading.Failed {
+					t.Errorf("starter: %s", describe(res))
+				}
+				t.Logf("the starter fails %v", failedChecks(res))
+				for _, id := range failedChecks(res) {
+					canFail[id] = true
 				}
 			})
+			// Every check is shown to fail for some handler: the starter
+			// or a known-wrong variant.
+			for _, v := range ex.Variants {
+				for _, id := range v.Fails {
+					canFail[id] = true
+				}
+			}
+			for _, c := range ex.Checks {
+				if !canFail[c.ID] && !t.Failed() {
+					t.Errorf("no handler of %s fails check %q: the grader never shows it can fail", ex.Slug, c.ID)
+				}
+			}
 			for _, v := range ex.Variants {
 				t.Run(v.Name, func(t *testing.T) {
 					res := grade(t, ex, v.Source)

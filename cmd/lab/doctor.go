@@ -13,7 +13,8 @@ type doctorCmd struct{}
 
 func (doctorCmd) run(ctx context.Context, m *Main) error {
 	w := m.Stdout
-	for _, c := range sandbox.Doctor() {
+	checks := sandbox.Doctor()
+	for _, c := range checks {
 		mark := "ok  "
 		switch {
 		case !c.OK && c.Required:
@@ -26,7 +27,7 @@ func (doctorCmd) run(ctx context.Context, m *Main) error {
 			fmt.Fprintf(w, "      fix: %s\n", c.Fix)
 		}
 	}
-	if err := sandbox.Ready(); err != nil {
+	if err := sandbox.Missing(checks); err != nil {
 		fmt.Fprintf(w, "\nthe lab will NOT grade on this host: %v\n", err)
 		return nil
 	}

@@ -52,8 +52,8 @@ func TestRunName(t *testing.T) {
 			t.Errorf("parseRunName(%q) ok, want not a run", bad)
 		}
 	}
-	if !self.alive() && self.pid != 0 {
-		t.Errorf("this process is not alive by its procID %v", self)
+	if me, ok := procIDOf(os.Getpid()); !ok || !me.alive() {
+		t.Errorf("this process is not alive by its procID %v (found %v)", me, ok)
 	}
 	if (procID{pid: 1, start: math.MaxUint64}).alive() {
 		t.Errorf("a procID with a wrong start time is alive")

@@ -43,9 +43,10 @@
 // pivot_root. Landlock, where the kernel has it, restricts the same tree
 // again (and io_uring's OPENAT with it): read and execute everywhere,
 // write only under /tmp, the writable binds and the device nodes.
-// Result.Landlock reports the ABI used. The server reads files a box could
-// write only through [ReadFile], which refuses symlinks, FIFOs, devices,
-// hard links, other mounts and oversized files.
+// Result.Landlock reports the ABI used. A server that must read a file a
+// box could write does it through [ReadFile], which refuses symlinks,
+// FIFOs, devices, hard links, other mounts and oversized files; the lab's
+// grader reads only the pipes of a run.
 //
 // # Network
 //

@@ -32,20 +32,13 @@ func Doctor() []Check {
 	return cs
 }
 
-// Ready returns nil when every required check passes, and otherwise an
-// error that names the missing ones. The server refuses to grade then.
-func Ready() error {
-	var bad []string
-	for _, c := range Doctor() {
-		if c.Required && !c.OK {
-			bad = append(bad, c.Name+": "+c.Detail)
-		}
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("sandbox: host not ready: %s", strings.Join(bad, "; "))
-	}
-	return nil
-}
+// Ready returns nil when every required check of [Doctor] passes, and
+// otherwise an error that names the missing ones (see [Missing]). The
+// server refuses to grade then.
+func Ready() error { return Missing(Doctor()) }
+
+// probeTreeEnv tells the probe box that fd 3 is a detached bind to attach.
+const probeTreeEnv = "LAB_PROBE_TREE"
 
 // probeResult is what the probe box reported, step by step.
 type probeResult struct {
@@ -122,6 +115,7 @@ func runProbe() *probeResult {
 			f := os.NewFile(uintptr(fd), "tree")
 			defer f.Close()
 			cmd.ExtraFiles = []*os.File{f}
+			cmd.Env = []string{probeTreeEnv + "=1"}
 		}
 	}
 	out, err := cmd.Output()
@@ -202,7 +196,9 @@ func probeMounts() error {
 	if err := os.WriteFile(root+"/box/null", nil, 0o644); err != nil {
 		return err
 	}
-	if _, err := unix.FcntlInt(3, unix.F_GETFD, 0); err == nil {
+	// Told, not guessed from fd 3: the Go runtime may hold a file of its
+	// own there (the cgroup CPU quota).
+	if os.Getenv(probeTreeEnv) == "1" {
 		if err := unix.MoveMount(3, "", unix.AT_FDCWD, root+"/box/null", unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
 			return fmt.Errorf("attach a detached bind: %w", os.NewSyscallError("move_mount", err))
 		}

@@ -3,8 +3,10 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -175,3 +177,18 @@ const (
 
 // ErrNotRegular is returned by [ReadFile] for anything but a plain file.
 var ErrNotRegular = errors.New("sandbox: not a regular file")
+
+// Missing returns nil when every required check in checks passed, and
+// otherwise an error that names the ones that failed.
+func Missing(checks []Check) error {
+	var bad []string
+	for _, c := range checks {
+		if c.Required && !c.OK {
+			bad = append(bad, c.Name+": "+c.Detail)
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("sandbox: host not ready: %s", strings.Join(bad, "; "))
+	}
+	return nil
+}

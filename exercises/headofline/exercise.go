@@ -61,6 +61,8 @@ func Exercise() *exercises.Exercise {
 				Source: handlers.Must(files, "goroutine_touches_loop"), Fails: []string{"on-loop"}},
 			{Name: "waits_for_worker", Mistake: "works on a goroutine, but the callback waits for it",
 				Source: handlers.Must(files, "waits_for_worker"), Fails: []string{"no-head-of-line"}},
+			{Name: "answers_after_one_slice", Mistake: "yields between slices, but answers with the first slice's result",
+				Source: handlers.Must(files, "answers_after_one_slice"), Fails: []string{"responses"}},
 		},
 		Scenarios: []exercises.Scenario{
 			{Name: "burst", Title: "requests of 80, 40, 20 and 10 units arrive together, then a small one every 15 ms",

@@ -282,11 +282,7 @@ func (b *Builder) vendor(ctx context.Context, root string) error {
 				strings.Join(args, " "), err, out)
 		}
 	}
-	// The vendored copy is all a build needs; drop the replace so the
-	// sandbox never looks for the source directory.
-	mod := filepath.Join(tmpl, "go.mod")
-	data, _ := os.ReadFile(mod)
-	return os.WriteFile(mod, data, 0o444)
+	return nil
 }
 
 // warmHandler imports everything a handler may import, so the warm cache

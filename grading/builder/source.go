@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/parser"
+	"go/scanner"
 	"go/token"
 	"path"
 	"regexp"
@@ -142,15 +143,16 @@ func Check(files []File, pol Policy) error {
 		seen[name] = true
 		af, err := parser.ParseFile(fset, name, f.Data, parser.ParseComments|parser.AllErrors)
 		if err != nil {
-			var list interface{ Unwrap() []error }
-			if errors.As(err, &list) {
-				for _, e := range list.Unwrap() {
-					if !addParseError(add, name, e) {
-						break
-					}
+			// Every syntax error, each at its line, as the editor marks them.
+			var list scanner.ErrorList
+			if !errors.As(err, &list) {
+				add(Problem{File: name, Msg: err.Error()})
+				continue
+			}
+			for _, e := range list {
+				if !add(Problem{File: name, Line: e.Pos.Line, Col: e.Pos.Column, Msg: e.Msg}) {
+					break
 				}
-			} else {
-				addParseError(add, name, err)
 			}
 			continue
 		}
@@ -189,21 +191,6 @@ func safeName(s string) string {
 		s = s[:60] + "..."
 	}
 	return strconv.Quote(s)
-}
-
-func addParseError(add func(Problem) bool, name string, err error) bool {
-	msg := err.Error()
-	p := Problem{File: name, Msg: msg}
-	// go/scanner errors read "file:line:col: msg".
-	if rest, ok := strings.CutPrefix(msg, name+":"); ok {
-		parts := strings.SplitN(rest, ":", 3)
-		if len(parts) == 3 {
-			p.Line, _ = strconv.Atoi(parts[0])
-			p.Col, _ = strconv.Atoi(parts[1])
-			p.Msg = strings.TrimSpace(parts[2])
-		}
-	}
-	return add(p)
 }
 
 func checkFile(fset *token.FileSet, f *ast.File, name string, pol Policy, allowed map[string]bool, add func(Problem) bool) bool {

@@ -56,3 +56,21 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+// Each syntax error is a problem of its own, at its own line, so the
+// editor marks every one.
+func TestCheckReportsEverySyntaxError(t *testing.T) {
+	src := "package handler\n\nfunc f( {\n}\n\nfunc g() { x := }\n"
+	err := builder.Check([]builder.File{{"a.go", []byte(src)}}, builder.DefaultPolicy("handler"))
+	var rej *builder.RejectError
+	if !errors.As(err, &rej) {
+		t.Fatalf("Check() = %v, want a RejectError", err)
+	}
+	var lines []int
+	for _, p := range rej.Problems {
+		lines = append(lines, p.Line)
+	}
+	if len(lines) < 2 || lines[0] != 3 || lines[len(lines)-1] != 6 {
+		t.Errorf("problems at lines %v, want the first at 3 and the last at 6: %v", lines, rej.Problems)
+	}
+}
