@@ -210,6 +210,18 @@ func Fail(r *Run, e *trace.Event, format string, a ...any) Outcome {
 	return o
 }
 
+// FailOnFinding fails at the first of findings whose code is one of
+// codes, pointing at the event it is about and saying its sentence. found
+// is false when there is none.
+func FailOnFinding(r *Run, findings []trace.Finding, codes ...trace.LintCode) (o Outcome, found bool) {
+	for _, f := range findings {
+		if slices.Contains(codes, f.Code) {
+			return Fail(r, r.Event(f.Seq, f.Loop), "%s", f.Message), true
+		}
+	}
+	return Outcome{}, false
+}
+
 // EachRun makes a check that passes when eval passes on every run, and
 // otherwise reports the first failure.
 func EachRun(eval func(r *Run) Outcome) func([]*Run) Outcome {

@@ -24,16 +24,9 @@ func parseBench(args []string) (command, error) {
 	c := &benchCmd{}
 	fs.DurationVar(&c.opts.Duration, "duration", 2*time.Second, "measured time of each echo run")
 	fs.IntVar(&c.opts.Repeats, "repeats", 3, "echo runs per server; the median is reported")
-	var suite []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) > 0 {
-			suite = append(suite, args[0])
-			args = args[1:]
-		}
+	suite, err := parseInterleaved(fs, args)
+	if err != nil {
+		return nil, err
 	}
 	if len(suite) != 1 || (suite[0] != "engine" && suite[0] != "web") {
 		return nil, fmt.Errorf("%w: bench needs a suite name: engine or web", errUsage)

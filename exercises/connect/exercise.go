@@ -199,10 +199,9 @@ var checks = []exercises.Check{
 			}
 			// Thresholds far above what a loaded machine adds to a quick
 			// handler, far below what a blocked or spinning one takes.
-			for _, f := range trace.Analyze(r.Trace, trace.LintOptions{LongHandler: 100 * time.Millisecond, BlockingCall: 100 * time.Millisecond}) {
-				if f.Code == trace.LintLongHandler || f.Code == trace.LintBlockingCall {
-					return exercises.Fail(r, r.Event(f.Seq, f.Loop), "%s", f.Message)
-				}
+			lints := trace.Analyze(r.Trace, trace.LintOptions{LongHandler: 100 * time.Millisecond, BlockingCall: 100 * time.Millisecond})
+			if o, found := exercises.FailOnFinding(r, lints, trace.LintLongHandler, trace.LintBlockingCall); found {
+				return o
 			}
 			if e := blockingSocket(r); e != nil {
 				return exercises.Fail(r, e, "connect was called on a blocking socket (no SOCK_NONBLOCK)")
@@ -238,10 +237,8 @@ var checks = []exercises.Check{
 	{ID: "no-premature-use", Title: "A pending connection is never used as if connected", Points: 5,
 		Hint: "Until the socket is writable and SO_ERROR is 0, writing to it fails or queues data on a connection that may never exist.",
 		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
-			for _, f := range r.Findings {
-				if f.Code == trace.LintPendingConnect {
-					return exercises.Fail(r, r.Event(f.Seq, f.Loop), "%s", f.Message)
-				}
+			if o, found := exercises.FailOnFinding(r, r.Findings, trace.LintPendingConnect); found {
+				return o
 			}
 			return exercises.Pass()
 		})},

@@ -73,10 +73,8 @@ var checks = []exercises.Check{
 		Hint: "Wait, or a loop on Done, holds the loop's only thread, and only the loop can resolve the lookup. " +
 			"Chain the rest of the request with f.Then, or run it in l.Async and engine.Await the lookup.",
 		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
-			for _, f := range r.Findings {
-				if f.Code == trace.LintDeadlock {
-					return exercises.Fail(r, r.Event(f.Seq, f.Loop), "%s", f.Message)
-				}
+			if o, found := exercises.FailOnFinding(r, r.Findings, trace.LintDeadlock); found {
+				return o
 			}
 			if strings.HasPrefix(r.Error, "deadlock") {
 				return exercises.Fail(r, nil, "%s", r.Error)
@@ -125,10 +123,9 @@ var checks = []exercises.Check{
 			if strings.Contains(r.Error, "held the loop") {
 				return exercises.Fail(r, nil, "a callback held the loop until the harness gave up: %s", r.Error)
 			}
-			for _, f := range trace.Analyze(r.Trace, trace.LintOptions{LongHandler: longHandler}) {
-				if f.Code == trace.LintLongHandler {
-					return exercises.Fail(r, r.Event(f.Seq, f.Loop), "%s", f.Message)
-				}
+			lints := trace.Analyze(r.Trace, trace.LintOptions{LongHandler: longHandler})
+			if o, found := exercises.FailOnFinding(r, lints, trace.LintLongHandler); found {
+				return o
 			}
 			return exercises.Pass()
 		})},
@@ -136,10 +133,8 @@ var checks = []exercises.Check{
 		Hint: "A future and respond belong to the loop. Wait on another goroutine if you must, " +
 			"but hand the result back with l.Post and resolve or respond there.",
 		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
-			for _, f := range r.Findings {
-				if f.Code == trace.LintOffLoop {
-					return exercises.Fail(r, r.Event(f.Seq, f.Loop), "%s", f.Message)
-				}
+			if o, found := exercises.FailOnFinding(r, r.Findings, trace.LintOffLoop); found {
+				return o
 			}
 			if n := r.Values[child.ValueOffLoop]; n > 0 {
 				return exercises.Fail(r, nil, "respond was called %g time(s) off the loop's thread", n)

@@ -205,10 +205,8 @@ func noHeadOfLine(r *exercises.Run) exercises.Outcome {
 // onLoop passes when nothing touched loop-owned state from another thread:
 // the engine and the harness record an off-loop lint when it happens.
 func onLoop(r *exercises.Run) exercises.Outcome {
-	for _, f := range r.Findings {
-		if f.Code == trace.LintOffLoop {
-			return exercises.Fail(r, r.Event(f.Seq, f.Loop), "%s", f.Message)
-		}
+	if o, found := exercises.FailOnFinding(r, r.Findings, trace.LintOffLoop); found {
+		return o
 	}
 	return exercises.Pass()
 }
