@@ -210,6 +210,14 @@
   // is cheap because it is rarely far from it. Every chunk of CHUNK items
   // keeps its largest end, so a frame finds the long items that start
   // before the view without scanning them all.
+  // growArray returns a typed array of type A and length cap holding the
+  // first n items of old (which may be undefined).
+  function growArray(A, old, n, cap) {
+    const a = new A(cap);
+    if (old) a.set(old.subarray(0, n));
+    return a;
+  }
+
   const CHUNK_BITS = 6;
   const CHUNK = 1 << CHUNK_BITS;
 
@@ -221,12 +229,7 @@
     }
 
     _grow(cap) {
-      const n = this.n;
-      const grow = (A, old) => {
-        const a = new A(cap);
-        if (old) a.set(old.subarray(0, n));
-        return a;
-      };
+      const grow = (A, old) => growArray(A, old, this.n, cap);
       this.start = grow(Float64Array, this.start);
       this.end = grow(Float64Array, this.end);
       this.ref = grow(Int32Array, this.ref);
@@ -359,12 +362,7 @@
     }
 
     _grow(cap) {
-      const n = this.n;
-      const grow = (A, old) => {
-        const a = new A(cap);
-        if (old) a.set(old.subarray(0, n));
-        return a;
-      };
+      const grow = (A, old) => growArray(A, old, this.n, cap);
       this.seq = grow(Float64Array, this.seq);
       this.time = grow(Float64Array, this.time);
       this.dur = grow(Float64Array, this.dur);
