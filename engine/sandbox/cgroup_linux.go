@@ -270,6 +270,29 @@ func setupV2(dir string, ctrls []string) (*cgroupRoot, error) {
 	return r, nil
 }
 
+// parents returns r's directories, one per hierarchy: where the runs'
+// cgroups are made.
+func (r *cgroupRoot) parents() []string {
+	if r.v2 {
+		return []string{r.dir}
+	}
+	return r.v1dirs()
+}
+
+// run returns the existing run cgroup name under r.
+func (r *cgroupRoot) run(name string) *cgroup {
+	c := &cgroup{root: r, name: name}
+	if r.v2 {
+		c.dir = filepath.Join(r.dir, name)
+		return c
+	}
+	c.v1 = map[string]string{}
+	for ctrl, parent := range r.v1 {
+		c.v1[ctrl] = filepath.Join(parent, name)
+	}
+	return c
+}
+
 // cgroup is one run's cgroup.
 type cgroup struct {
 	root *cgroupRoot
@@ -281,11 +304,10 @@ type cgroup struct {
 // create makes the run cgroup name under r and writes lim's limits: the
 // memory limit without swap, the pids limit and one CPU's bandwidth.
 func (r *cgroupRoot) create(name string, lim Limits) (*cgroup, error) {
-	c := &cgroup{root: r, name: name}
+	c := r.run(name)
 	mem := strconv.FormatInt(lim.Memory, 10)
 	pids := strconv.Itoa(lim.Pids)
 	if r.v2 {
-		c.dir = filepath.Join(r.dir, name)
 		if err := os.Mkdir(c.dir, 0o755); err != nil {
 			return nil, fmt.Errorf("cgroup: %w", err)
 		}
@@ -308,10 +330,6 @@ func (r *cgroupRoot) create(name string, lim Limits) (*cgroup, error) {
 			}
 		}
 		return c, nil
-	}
-	c.v1 = map[string]string{}
-	for ctrl, parent := range r.v1 {
-		c.v1[ctrl] = filepath.Join(parent, name)
 	}
 	for _, d := range c.dirs() {
 		if err := os.Mkdir(d, 0o755); err != nil {
@@ -545,13 +563,7 @@ func (r *cgroupRoot) cleanStale() (int, error) {
 	seen := map[string]bool{}
 	var errs []error
 	n := 0
-	var parents []string
-	if r.v2 {
-		parents = []string{r.dir}
-	} else {
-		parents = r.v1dirs()
-	}
-	for _, p := range parents {
+	for _, p := range r.parents() {
 		ents, err := os.ReadDir(p)
 		if err != nil {
 			errs = append(errs, err)
@@ -563,16 +575,7 @@ func (r *cgroupRoot) cleanStale() (int, error) {
 				continue
 			}
 			seen[e.Name()] = true
-			c := &cgroup{root: r, name: e.Name()}
-			if r.v2 {
-				c.dir = filepath.Join(r.dir, e.Name())
-			} else {
-				c.v1 = map[string]string{}
-				for ctrl, parent := range r.v1 {
-					c.v1[ctrl] = filepath.Join(parent, e.Name())
-				}
-			}
-			if err := c.remove(); err != nil {
+			if err := r.run(e.Name()).remove(); err != nil {
 				errs = append(errs, err)
 				continue
 			}

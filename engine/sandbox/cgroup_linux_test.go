@@ -2,12 +2,15 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -76,8 +79,10 @@ func TestFilterShape(t *testing.T) {
 	}
 }
 
-// startIn starts a host process (the sleeper) in cgroup c.
-func startIn(t *testing.T, c *cgroup) *exec.Cmd {
+// startIn starts a host process (the sleeper) in cgroup c and returns
+// it with the result of its Wait. Whatever becomes of the test, the
+// process is killed and reaped when it ends.
+func startIn(t *testing.T, c *cgroup) (*exec.Cmd, <-chan error) {
 	t.Helper()
 	cmd := exec.Command(program(t, "hostile/sleeper"))
 	if c.root.v2 {
@@ -91,15 +96,137 @@ func startIn(t *testing.T, c *cgroup) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan error, 1)
+	waited := make(chan struct{})
+	go func() {
+		err := cmd.Wait()
+		close(waited)
+		exited <- err
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-waited
+	})
 	if err := c.enter(cmd.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
-	return cmd
+	return cmd, exited
+}
+
+// testRootPrefix starts the name of a test's private parent cgroup; it
+// goes on with the test process's pid, start time and a sequence number.
+const testRootPrefix = "test-"
+
+var testRootSeq atomic.Uint64
+
+// testRoot returns a parent cgroup of this test's own below r, for tests
+// that plant or leave behind a dead server's runs. Every lab process on
+// the host (a server, the grading tests) cleans the stale runs it finds
+// directly under r when it starts: in a private root, they can neither
+// remove what the test planted under its feet nor clean up for the test
+// what it must clean itself. When the test ends, every run in the root
+// is killed and removed, and the root with them.
+func testRoot(t *testing.T, r *cgroupRoot) *cgroupRoot {
+	t.Helper()
+	sweepTestRoots(t, r)
+	me, ok := procIDOf(os.Getpid())
+	if !ok {
+		t.Fatal("cannot read /proc/self/stat")
+	}
+	sub, err := subRoot(r, fmt.Sprintf("%s%d-%d-%d", testRootPrefix, me.pid, me.start, testRootSeq.Add(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := removeTestRoot(sub); err != nil {
+			t.Errorf("remove the test's cgroups: %v", err)
+		}
+	})
+	return sub
+}
+
+// subRoot makes (or opens) the parent cgroup name below r, with r's
+// controllers enabled for its children.
+func subRoot(r *cgroupRoot, name string) (*cgroupRoot, error) {
+	if r.v2 {
+		sub := &cgroupRoot{v2: true, dir: filepath.Join(r.dir, name), ctrls: maps.Clone(r.ctrls)}
+		if err := os.Mkdir(sub.dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, err
+		}
+		var enable []string
+		for _, c := range v2Controllers {
+			if r.ctrls[c] {
+				enable = append(enable, "+"+c)
+			}
+		}
+		if len(enable) > 0 {
+			if err := writeFile(filepath.Join(sub.dir, "cgroup.subtree_control"), strings.Join(enable, " ")); err != nil {
+				return nil, fmt.Errorf("enable controllers in %s: %w", sub.dir, err)
+			}
+		}
+		return sub, nil
+	}
+	sub := &cgroupRoot{v1: map[string]string{}}
+	for ctrl, p := range r.v1 {
+		sub.v1[ctrl] = filepath.Join(p, name)
+	}
+	for _, d := range sub.v1dirs() {
+		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, err
+		}
+	}
+	return sub, nil
+}
+
+// removeTestRoot kills and removes every run in r, whoever owns it, then
+// r itself.
+func removeTestRoot(r *cgroupRoot) error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, p := range r.parents() {
+		ents, _ := os.ReadDir(p)
+		for _, e := range ents {
+			if _, ok := parseRunName(e.Name()); ok && e.IsDir() && !seen[e.Name()] {
+				seen[e.Name()] = true
+				errs = append(errs, r.run(e.Name()).remove())
+			}
+		}
+	}
+	for _, p := range r.parents() {
+		errs = append(errs, rmdirRetry(p))
+	}
+	return errors.Join(errs...)
+}
+
+// sweepTestRoots removes the private roots of test processes that were
+// killed before their cleanup ran.
+func sweepTestRoots(t *testing.T, r *cgroupRoot) {
+	seen := map[string]bool{}
+	for _, p := range r.parents() {
+		ents, _ := os.ReadDir(p)
+		for _, e := range ents {
+			rest, ok := strings.CutPrefix(e.Name(), testRootPrefix)
+			// A test root is named like a run, with another prefix.
+			owner, ok2 := parseRunName(runPrefix + rest)
+			if !ok || !ok2 || !e.IsDir() || seen[e.Name()] || owner.alive() {
+				continue
+			}
+			seen[e.Name()] = true
+			sub, err := subRoot(r, e.Name())
+			if err == nil {
+				err = removeTestRoot(sub)
+			}
+			if err != nil {
+				t.Logf("remove a dead test's cgroups %s: %v", e.Name(), err)
+			}
+		}
+	}
 }
 
 // A run cgroup whose server is gone, with a process still in it, is
 // killed and removed; a live server's run is left alone.
-func testCleanStale(t *testing.T, root *cgroupRoot) {
+func testCleanStale(t *testing.T, host *cgroupRoot) {
+	root := testRoot(t, host)
 	dead := procID{pid: os.Getpid(), start: math.MaxUint64}
 	stale, err := root.create(runName(dead, 1), tight())
 	if err != nil {
@@ -109,13 +236,10 @@ func testCleanStale(t *testing.T, root *cgroupRoot) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer live.remove()
-	cmd := startIn(t, stale)
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	cmd, exited := startIn(t, stale)
 
-	if _, err := root.cleanStale(); err != nil {
-		t.Fatalf("cleanStale() error: %v", err)
+	if n, err := root.cleanStale(); err != nil || n != 1 {
+		t.Fatalf("cleanStale() = %d, %v; want 1 stale run removed", n, err)
 	}
 	select {
 	case err := <-exited:
@@ -123,7 +247,6 @@ func testCleanStale(t *testing.T, root *cgroupRoot) {
 			t.Errorf("the stale run's process ended with %v, want SIGKILL", err)
 		}
 	case <-time.After(5 * time.Second):
-		cmd.Process.Kill()
 		t.Fatal("the stale run's process survived")
 	}
 	for _, d := range stale.dirs() {

@@ -133,6 +133,13 @@ const (
 )
 
 // Result is the outcome of a run.
+//
+// PeakMemory is the most memory the run's cgroup held at once (memory.peak
+// on cgroup v2, memory.max_usage_in_bytes on v1): what Limits.Memory
+// limits, and so what a student compares with it. It may pass the limit
+// by a few pages in a run that the limit ended: the kernel charges an
+// allocation that must not fail (__GFP_NOFAIL, __GFP_HIGH, reclaim's
+// own) even over the limit, and the high-water mark records it.
 type Result struct {
 	Verdict  Verdict
 	Reason   string // one line for the student; never a host path
@@ -140,7 +147,7 @@ type Result struct {
 	Signal   string // "SIGKILL" and so on, or ""
 
 	CPU, Wall   time.Duration
-	PeakMemory  int64  // bytes, the cgroup's high-water mark
+	PeakMemory  int64  // bytes, the cgroup's high-water mark; see below
 	Stdout      []byte // the first Limits.Output bytes
 	Stderr      []byte // the first Limits.Output bytes
 	OutputBytes int64  // stdout+stderr bytes the program wrote, counted until it ended

@@ -275,15 +275,9 @@ func leftoverCgroups(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var parents []string
-	if cg.v2 {
-		parents = []string{cg.dir}
-	} else {
-		parents = cg.v1dirs()
-	}
 	prefix := fmt.Sprintf("%s%d-%d-", runPrefix, self.pid, self.start)
 	var left []string
-	for _, p := range parents {
+	for _, p := range cg.parents() {
 		ents, _ := os.ReadDir(p)
 		for _, e := range ents {
 			if strings.HasPrefix(e.Name(), prefix) {
