@@ -438,6 +438,22 @@ func (c *cgroup) oomKills() int64 {
 	return v
 }
 
+// pidsRefused returns how many forks and clones the pids limit refused
+// (the "max" count of pids.events, which v1's pids controller has too).
+func (c *cgroup) pidsRefused() int64 {
+	var d string
+	switch {
+	case c.root.v2 && c.root.ctrls["pids"]:
+		d = c.dir
+	case !c.root.v2:
+		d = c.v1["pids"]
+	default:
+		return 0
+	}
+	v, _ := readKey(filepath.Join(d, "pids.events"), "max")
+	return v
+}
+
 // kill kills every process in the run and waits until none is left. v2
 // has cgroup.kill; v1 freezes the cgroup (when the freezer is mounted) so
 // that nothing can fork while the listed processes are killed, and

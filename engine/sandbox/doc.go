@@ -76,10 +76,17 @@
 // without swap, pids and CPU bandwidth (one CPU), and is how the run is
 // killed (cgroup.kill, or freeze and SIGKILL until empty on v1) and
 // measured (CPU time, peak memory, OOM kills). Hard rlimits back it up
-// (NOFILE 256, NPROC, FSIZE, CORE 0, STACK 8 MiB, MEMLOCK 8 MiB, CPU);
+// (NOFILE 256, NPROC a little above the pids limit, FSIZE, CORE 0, STACK 8 MiB, MEMLOCK 8 MiB, CPU);
 // RLIMIT_AS and RLIMIT_DATA are left alone because they break Go. Run
 // enforces the wall and CPU limits and caps stdout, stderr and the trace
-// pipe (fd 3), killing the run when one overflows.
+// pipe (fd 3), killing the run when one overflows. stderr is read a
+// little longer (a second, or 16 MiB more) before the kill, and its
+// head and tail are kept apart from the cap: a Go crash prints every
+// goroutine, and its dump must not turn a runtime error into an output
+// limit, nor hide what the program said last. A crash is recognised by
+// its first line and the dump after it ([Result].Crash); a run that
+// died after the pids limit refused a fork or a thread says so in its
+// Reason.
 //
 // # Nothing left behind
 //

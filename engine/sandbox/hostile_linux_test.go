@@ -42,11 +42,86 @@ func TestForkBomb(t *testing.T) {
 	}
 }
 
-func TestThreadBomb(t *testing.T) {
-	res := run(t, boxSpec(t, "hostile/threadbomb", tight()))
-	wantVerdict(t, res, VerdictRuntimeError)
-	if !bytes.Contains(res.Stderr, []byte("failed to create new OS thread")) {
-		t.Errorf("stderr lacks the runtime's thread failure")
+// A Go crash is a runtime error named by its first line, even when its
+// goroutine dump floods stderr past the cap, or comes after a log that
+// did; a flood without a crash is the output limit. The head and tail of
+// stderr are kept whatever the cap.
+func TestCrashVerdicts(t *testing.T) {
+	lim := tight()
+	pidsNote := fmt.Sprintf("hit the limit of %d processes/threads", lim.Pids)
+	const threadCrash = "runtime: failed to create new OS thread"
+	tests := []struct {
+		name        string
+		prog        string
+		args        []string
+		verdict     Verdict
+		crash       string   // Crash's prefix; "" wants none
+		reason      []string // in Reason
+		notReason   string
+		minStderr   int64    // StderrBytes at least
+		tail        []string // in StderrTail
+		stderrAbove bool     // StderrBytes above the cap
+	}{
+		{name: "thread bomb", prog: "hostile/threadbomb", verdict: VerdictRuntimeError,
+			crash: threadCrash, reason: []string{"crashed: " + threadCrash, pidsNote}},
+		{name: "thread bomb dumps past the cap", prog: "hostile/threadbomb", args: []string{"5000"},
+			verdict: VerdictRuntimeError, crash: threadCrash, reason: []string{"crashed: " + threadCrash, pidsNote},
+			stderrAbove: true, tail: []string{"goroutine "}},
+		{name: "panic after 2 MiB of log", prog: "hostile/logcrash", args: []string{"2097152", "panic"},
+			verdict: VerdictRuntimeError, crash: "panic: boom after the log",
+			reason: []string{"crashed: panic: boom after the log"}, notReason: pidsNote,
+			minStderr: 2 << 20, tail: []string{"last words\npanic: boom after the log\n\ngoroutine 1 [running]:"}},
+		{name: "panic within the cap", prog: "hostile/logcrash", args: []string{"100", "panic"},
+			verdict: VerdictRuntimeError, crash: "panic: boom after the log",
+			reason: []string{"crashed: panic: boom after the log"}, notReason: pidsNote},
+		{name: "2 MiB of log, then exit 0", prog: "hostile/logcrash", args: []string{"2097152", "exit"},
+			verdict: VerdictOutputLimit, reason: []string{"stderr exceeded 64 KiB"}, minStderr: 2 << 20,
+			tail: []string{"last words\n"}},
+		{name: "flood", prog: "hostile/flood", args: []string{"2"},
+			verdict: VerdictOutputLimit, reason: []string{"stderr exceeded 64 KiB"}, stderrAbove: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := run(t, boxSpec(t, tc.prog, lim, tc.args...))
+			wantVerdict(t, res, tc.verdict)
+			t.Logf("Crash = %q, StderrBytes = %d, StderrHead %d bytes, StderrTail %d bytes",
+				res.Crash, res.StderrBytes, len(res.StderrHead), len(res.StderrTail))
+			if tc.crash == "" && res.Crash != "" || !strings.HasPrefix(res.Crash, tc.crash) {
+				t.Errorf("Crash = %q, want %q...", res.Crash, tc.crash)
+			}
+			for _, w := range tc.reason {
+				if !strings.Contains(res.Reason, w) {
+					t.Errorf("Reason = %q, want it to say %q", res.Reason, w)
+				}
+			}
+			if tc.notReason != "" && strings.Contains(res.Reason, tc.notReason) {
+				t.Errorf("Reason = %q, want no %q", res.Reason, tc.notReason)
+			}
+			if res.StderrBytes < tc.minStderr || tc.stderrAbove && res.StderrBytes <= lim.Output {
+				t.Errorf("StderrBytes = %d, want at least %d (above the %d cap: %v)", res.StderrBytes, tc.minStderr, lim.Output, tc.stderrAbove)
+			}
+			for _, w := range tc.tail {
+				if !bytes.Contains(res.StderrTail, []byte(w)) {
+					t.Errorf("StderrTail = %q..., want %q in it", clip(res.StderrTail), w)
+				}
+			}
+			// The head and tail are stderr's ends, whatever the cap.
+			head := min(res.StderrBytes, stderrKeep)
+			tail := min(res.StderrBytes-head, stderrKeep)
+			if int64(len(res.StderrHead)) != head || int64(len(res.StderrTail)) != tail {
+				t.Errorf("len(StderrHead), len(StderrTail) = %d, %d; want %d, %d of %d bytes",
+					len(res.StderrHead), len(res.StderrTail), head, tail, res.StderrBytes)
+			}
+			if n := min(len(res.Stderr), len(res.StderrHead)); !bytes.Equal(res.Stderr[:n], res.StderrHead[:n]) {
+				t.Errorf("StderrHead is not where Stderr starts")
+			}
+			if int64(len(res.Stderr)) != min(res.StderrBytes, lim.Output) {
+				t.Errorf("len(Stderr) = %d, want the first %d bytes", len(res.Stderr), min(res.StderrBytes, lim.Output))
+			}
+			if res.Wall >= lim.Wall {
+				t.Errorf("Wall = %v: the run went on to the wall limit", res.Wall)
+			}
+		})
 	}
 }
 

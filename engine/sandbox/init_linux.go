@@ -76,6 +76,11 @@ const (
 	rlimitNofile  = 256
 	rlimitStack   = 8 << 20
 	rlimitMemlock = 8 << 20
+	// nprocMargin puts RLIMIT_NPROC above the pids cgroup's limit: the
+	// cgroup is the limit that bites, and it counts what it refuses
+	// (pids.events), which the verdict reports. The rlimit is checked
+	// first, so at the same number it would refuse every fork itself.
+	nprocMargin = 32
 )
 
 // boxDevices are the device nodes bound from the host.
@@ -391,7 +396,7 @@ func setRlimits(cfg *boxConfig) error {
 		v   uint64
 	}{
 		{unix.RLIMIT_NOFILE, rlimitNofile},
-		{unix.RLIMIT_NPROC, uint64(cfg.Pids)},
+		{unix.RLIMIT_NPROC, uint64(cfg.Pids + nprocMargin)},
 		{unix.RLIMIT_FSIZE, uint64(cfg.FileSize)},
 		{unix.RLIMIT_CORE, 0},
 		{unix.RLIMIT_STACK, rlimitStack},

@@ -76,6 +76,16 @@ const setupTimeout = 10 * time.Second
 // cpuPoll is how often the run's CPU time is compared with its limit.
 const cpuPoll = 25 * time.Millisecond
 
+// Past its cap, stderr is still read (and counted, and its tail kept) for
+// stderrGrace, or until stderrSlack more bytes, before the run is killed:
+// a Go crash that floods stderr with its goroutine dump then ends, and is
+// told apart from a flood, and a program's own last words, after logs
+// past the cap, are not lost.
+const (
+	stderrGrace = time.Second
+	stderrSlack = 16 << 20
+)
+
 var (
 	hostOnce sync.Once
 	hostCg   *cgroupRoot
@@ -146,7 +156,7 @@ func runIn(ctx context.Context, spec Spec, cg *cgroupRoot) (*Result, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &runner{spec: spec, lim: spec.Limits.withDefaults(), cgRoot: cg, log: log}
+	r := &runner{spec: spec, lim: spec.Limits.withDefaults(), cgRoot: cg, log: log, stderrOver: make(chan struct{})}
 	return r.run(ctx)
 }
 
@@ -197,6 +207,10 @@ type runner struct {
 	mu         sync.Mutex
 	killReason Verdict // why the sandbox killed the program, if it did
 	killDetail string
+
+	stderr       stderrLog     // owned by the stderr reader until it returns
+	stderrOver   chan struct{} // closed when stderr passes Limits.Output
+	stderrClosed sync.Once
 }
 
 // kill ends the run for the given reason; the first reason wins.
@@ -343,6 +357,7 @@ func (r *runner) run(ctx context.Context) (res *Result, err error) {
 	errOut := newCappedReader(errR, r.lim.Output)
 	trace := newCappedReader(traceR, r.lim.Trace)
 	trace.tee = r.spec.OnTrace
+	errOut.all = r.stderrSeen
 	var readers sync.WaitGroup
 	var outTotal atomic.Int64
 	for _, c := range []struct {
@@ -358,6 +373,11 @@ func (r *runner) run(ctx context.Context) (res *Result, err error) {
 				count = nil
 			}
 			c.cr.drain(count, func() {
+				if c.cr == errOut {
+					// Killed after stderrGrace, or by stderrSeen.
+					r.stderrClosed.Do(func() { close(r.stderrOver) })
+					return
+				}
 				r.kill(VerdictOutputLimit, fmt.Sprintf("%s exceeded %s", c.name, sizeString(c.lim)))
 			})
 		}()
@@ -409,12 +429,19 @@ func (r *runner) run(ctx context.Context) (res *Result, err error) {
 	tick := time.NewTicker(cpuPoll)
 	defer tick.Stop()
 	cancelled := ctx.Done()
+	stderrOver := r.stderrOver
+	var stderrGraceOver <-chan time.Time
 	var ctxErr error
 wait:
 	for {
 		select {
 		case <-exited:
 			break wait
+		case <-stderrOver:
+			stderrOver = nil
+			stderrGraceOver = time.After(stderrGrace)
+		case <-stderrGraceOver:
+			r.kill(VerdictOutputLimit, r.stderrExceeded())
 		case <-wall.C:
 			r.kill(VerdictTimeLimit, "wall time exceeded "+r.lim.Wall.String())
 		case <-tick.C:
@@ -452,6 +479,10 @@ wait:
 		Stdout:      out.bytes(),
 		Stderr:      errOut.bytes(),
 		OutputBytes: outTotal.Load(),
+		StderrHead:  r.stderr.head,
+		StderrTail:  r.stderr.tail,
+		StderrBytes: r.stderr.total,
+		Crash:       r.stderr.crash.crash,
 		Trace:       trace.bytes(),
 		Landlock:    landlock,
 	}
@@ -460,7 +491,7 @@ wait:
 	} else {
 		res.CPU = r.cmd.ProcessState.UserTime() + r.cmd.ProcessState.SystemTime()
 	}
-	r.verdict(res, cg.oomKills())
+	r.verdict(res, cg.oomKills(), cg.pidsRefused())
 
 	if peerDone != nil {
 		// Cancel first, so that a peer blocked in Accept sees why its
@@ -479,8 +510,25 @@ wait:
 	return res, nil
 }
 
-// verdict fills in res's verdict from how the program ended.
-func (r *runner) verdict(res *Result, ooms int64) {
+// stderrSeen sees every byte of stderr, and kills the run once stderr
+// has gone stderrSlack bytes past its cap.
+func (r *runner) stderrSeen(p []byte) {
+	r.stderr.write(p)
+	if r.stderr.total > r.lim.Output+stderrSlack {
+		r.kill(VerdictOutputLimit, r.stderrExceeded())
+	}
+}
+
+func (r *runner) stderrExceeded() string {
+	return "stderr exceeded " + sizeString(r.lim.Output)
+}
+
+// verdict fills in res's verdict from how the program ended. A Go crash
+// (res.Crash) is a runtime error even when its dump overflowed stderr;
+// overflowing stderr otherwise is the output limit, even when the
+// program ended by itself within stderrGrace. pidsRefused counts the
+// forks and clones the pids limit refused.
+func (r *runner) verdict(res *Result, ooms, pidsRefused int64) {
 	ws := r.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	res.ExitCode = ws.ExitStatus()
 	if ws.Signaled() {
@@ -489,11 +537,24 @@ func (r *runner) verdict(res *Result, ooms int64) {
 	r.mu.Lock()
 	reason, detail := r.killReason, r.killDetail
 	r.mu.Unlock()
+	died := !(ws.Exited() && ws.ExitStatus() == 0)
+	stderrOver := false
+	select {
+	case <-r.stderrOver:
+		stderrOver = true
+	default:
+	}
 	switch {
+	case reason == VerdictOutputLimit && res.Crash != "":
+		res.Verdict, res.Reason = VerdictRuntimeError, "crashed: "+res.Crash
 	case reason != "":
 		res.Verdict, res.Reason = reason, detail
-	case ooms > 0 && !(ws.Exited() && ws.ExitStatus() == 0):
+	case ooms > 0 && died:
 		res.Verdict, res.Reason = VerdictMemoryLimit, "memory limit exceeded "+sizeString(r.lim.Memory)
+	case res.Crash != "" && died:
+		res.Verdict, res.Reason = VerdictRuntimeError, "crashed: "+res.Crash
+	case stderrOver:
+		res.Verdict, res.Reason = VerdictOutputLimit, r.stderrExceeded()
 	case ws.Signaled() && (ws.Signal() == syscall.SIGKILL || ws.Signal() == syscall.SIGXCPU) && res.CPU >= r.lim.CPU:
 		res.Verdict, res.Reason = VerdictTimeLimit, "CPU time exceeded "+r.lim.CPU.String()
 	case ws.Signaled() && ws.Signal() == syscall.SIGSYS:
@@ -506,6 +567,9 @@ func (r *runner) verdict(res *Result, ooms int64) {
 		res.Verdict, res.Reason = VerdictRuntimeError, "exit status "+strconv.Itoa(ws.ExitStatus())
 	default:
 		res.Verdict = VerdictOK
+	}
+	if res.Verdict == VerdictRuntimeError && pidsRefused > 0 {
+		res.Reason += fmt.Sprintf("; the program hit the limit of %d processes/threads", r.lim.Pids)
 	}
 }
 
@@ -610,6 +674,7 @@ type cappedReader struct {
 	f   *os.File
 	max int64
 	tee func([]byte) // sees what is kept, as it comes
+	all func([]byte) // sees every byte read, kept or not
 	mu  sync.Mutex
 	buf []byte
 }
@@ -629,6 +694,9 @@ func (c *cappedReader) drain(total *atomic.Int64, overflow func()) {
 		if k > 0 {
 			if total != nil {
 				total.Add(int64(k))
+			}
+			if c.all != nil {
+				c.all(b[:k])
 			}
 			c.mu.Lock()
 			var kept []byte

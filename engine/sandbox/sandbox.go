@@ -16,7 +16,7 @@ type Limits struct {
 	CPU      time.Duration // user+system time of the whole process tree
 	Memory   int64         // bytes of the run's memory cgroup: heap, stacks, page cache, tmpfs pages, kernel memory
 	Pids     int           // processes and threads alive at once
-	Output   int64         // bytes of stdout, and again of stderr
+	Output   int64         // bytes of stdout, and again of stderr, kept in Result (stderr gets a short grace past it)
 	FileSize int64         // largest file the program may write (RLIMIT_FSIZE)
 	Tmpfs    int64         // size of the writable /tmp
 	Trace    int64         // bytes the program may write to fd 3
@@ -124,10 +124,10 @@ type Verdict string
 // The verdicts of a run.
 const (
 	VerdictOK            Verdict = "ok"             // exit status 0
-	VerdictRuntimeError  Verdict = "runtime-error"  // non-zero exit or a fatal signal of its own
+	VerdictRuntimeError  Verdict = "runtime-error"  // non-zero exit, a fatal signal of its own, or a Go crash
 	VerdictTimeLimit     Verdict = "time-limit"     // wall or CPU limit
 	VerdictMemoryLimit   Verdict = "memory-limit"   // the memory cgroup killed it
-	VerdictOutputLimit   Verdict = "output-limit"   // stdout, stderr or the trace overflowed
+	VerdictOutputLimit   Verdict = "output-limit"   // stdout, stderr or the trace overflowed, with no crash
 	VerdictKilled        Verdict = "killed"         // killed by the sandbox otherwise (seccomp, SIGKILL)
 	VerdictInternalError Verdict = "internal-error" // the sandbox failed; the program is not to blame
 )
@@ -152,6 +152,29 @@ type Result struct {
 	Stderr      []byte // the first Limits.Output bytes
 	OutputBytes int64  // stdout+stderr bytes the program wrote, counted until it ended
 	Trace       []byte // raw bytes from the program's fd 3, the first Limits.Trace
+
+	// StderrHead is the first 4 KiB of stderr, always kept, even past
+	// the output cap (and when Limits.Output is smaller).
+	StderrHead []byte
+	// StderrTail is the last 4 KiB of stderr that StderrHead does not
+	// hold: empty when all of stderr fits in StderrHead, shorter than
+	// 4 KiB when stderr was shorter than 8 KiB. Past the cap it holds the
+	// program's last words, a crash's dump or the end of its log.
+	// StderrHead and StderrTail together are all of stderr when
+	// StderrBytes is their combined length, and are apart otherwise.
+	StderrTail []byte
+	// StderrBytes is how many bytes the program wrote to stderr in all,
+	// past the output cap too, counted until it ended.
+	StderrBytes int64
+	// Crash is the first line of a Go runtime crash found in stderr
+	// ("panic: ...", "fatal error: ...", "runtime: ..." followed by the
+	// runtime's goroutine dump), wherever in stderr it came, or "". When
+	// the runtime prints several such lines, the first says why:
+	// "runtime: failed to create new OS thread (have 31 already;
+	// errno=11)" before "fatal error: newosproc". A program that crashed
+	// has the verdict VerdictRuntimeError and Crash in its Reason, even
+	// when its dump overflowed stderr.
+	Crash string
 
 	Landlock int   // the Landlock ABI the box was restricted with; 0 when the kernel has none
 	PeerErr  error // what Spec.Peers returned
