@@ -162,6 +162,10 @@ func (b *epollBackend) wait(timeout time.Duration) error {
 			l.drainPosted()
 			continue
 		}
+		// What epoll said, before what the loop made of it: the same event
+		// a handler's own epoll_wait records (see sys.EpollWait).
+		l.rec.Emit(trace.Event{Kind: trace.KindReady, Time: end, Name: l.names.epollWait,
+			Fd: ev.Fd, Arg0: int64(ev.Events), Arg1: int64(b.epfd)})
 		if st := b.fds[fd]; st != nil {
 			b.dispatch(st, ev.Events)
 		}

@@ -138,8 +138,13 @@ func New(rec *trace.Recorder, onLoop func() bool) *Sys {
 }
 
 // record writes one syscall event. fd is the descriptor the call acted on,
-// res its result, err its error; a and b are call-specific arguments.
-func (s *Sys) record(c call, start int64, fd int, res int, err error, a, b int64) {
+// res its result, err its error; a and b are call-specific arguments. It
+// returns when the call ended.
+func (s *Sys) record(c call, start int64, fd int, res int, err error, a, b int64) int64 {
+	return s.recordOn(s.onLoop(), c, start, fd, res, err, a, b)
+}
+
+func (s *Sys) recordOn(onLoop bool, c call, start int64, fd int, res int, err error, a, b int64) int64 {
 	end := s.rec.Now()
 	r := int64(res)
 	if err != nil {
@@ -151,11 +156,33 @@ func (s *Sys) record(c call, start int64, fd int, res int, err error, a, b int64
 	}
 	e := trace.Event{Kind: trace.KindSyscall, Time: start, Dur: end - start, Name: s.names[c],
 		Fd: int32(fd), Res: r, Arg0: a, Arg1: b}
-	if s.onLoop() {
+	if onLoop {
 		s.rec.Emit(e)
 	} else {
 		s.rec.EmitForeign(e)
 	}
+	return end
+}
+
+// begin starts a call that can put the thread to sleep. On the loop thread
+// it records the call's begin and publishes it before the call is made, so
+// that the reader of the trace sees a loop stuck in the call while it is
+// stuck, and a trace cut off then still holds it. It returns the start time
+// and whether the caller is on the loop thread, for [Sys.recordOn].
+//
+// Publishing is the recorder's Flush: one atomic store (and a load of the
+// foreign-queue flag), a few nanoseconds next to the hundreds a system call
+// costs. Off the loop the begin is not recorded: such a call does not hold
+// up the loop, and only the loop thread may publish.
+func (s *Sys) begin(c call, fd int) (start int64, onLoop bool) {
+	onLoop = s.onLoop()
+	start = s.rec.Now()
+	if onLoop && s.rec.Enabled() {
+		s.rec.Emit(trace.Event{Kind: trace.KindSyscall, Phase: trace.PhaseBegin, Time: start,
+			Name: s.names[c], Fd: int32(fd)})
+		s.rec.Flush()
+	}
+	return start, onLoop
 }
 
 // Socket is unix.Socket.
@@ -169,9 +196,9 @@ func (s *Sys) Socket(domain, typ, proto int) (fd int, err error) {
 // Connect is unix.Connect. On a non-blocking socket it usually returns
 // EINPROGRESS: the handshake has started, not failed.
 func (s *Sys) Connect(fd int, sa Sockaddr) error {
-	t := s.rec.Now()
+	t, on := s.begin(callConnect, fd)
 	err := unix.Connect(fd, sa)
-	s.record(callConnect, t, fd, 0, err, sockaddrPort(sa), 0)
+	s.recordOn(on, callConnect, t, fd, 0, err, sockaddrPort(sa), 0)
 	return err
 }
 
@@ -193,9 +220,9 @@ func (s *Sys) Listen(fd int, backlog int) error {
 
 // Accept4 is unix.Accept4.
 func (s *Sys) Accept4(fd int, flags int) (nfd int, sa Sockaddr, err error) {
-	t := s.rec.Now()
+	t, on := s.begin(callAccept4, fd)
 	nfd, sa, err = unix.Accept4(fd, flags)
-	s.record(callAccept4, t, fd, nfd, err, int64(flags), 0)
+	s.recordOn(on, callAccept4, t, fd, nfd, err, int64(flags), 0)
 	return nfd, sa, err
 }
 
@@ -254,50 +281,50 @@ func (s *Sys) SetNonblock(fd int, nonblocking bool) error {
 
 // Read is unix.Read.
 func (s *Sys) Read(fd int, p []byte) (n int, err error) {
-	t := s.rec.Now()
+	t, on := s.begin(callRead, fd)
 	n, err = unix.Read(fd, p)
-	s.record(callRead, t, fd, n, err, int64(len(p)), 0)
+	s.recordOn(on, callRead, t, fd, n, err, int64(len(p)), 0)
 	return n, err
 }
 
 // Write is unix.Write.
 func (s *Sys) Write(fd int, p []byte) (n int, err error) {
-	t := s.rec.Now()
+	t, on := s.begin(callWrite, fd)
 	n, err = unix.Write(fd, p)
-	s.record(callWrite, t, fd, n, err, int64(len(p)), 0)
+	s.recordOn(on, callWrite, t, fd, n, err, int64(len(p)), 0)
 	return n, err
 }
 
 // Recvfrom is unix.Recvfrom.
 func (s *Sys) Recvfrom(fd int, p []byte, flags int) (n int, from Sockaddr, err error) {
-	t := s.rec.Now()
+	t, on := s.begin(callRecvfrom, fd)
 	n, from, err = unix.Recvfrom(fd, p, flags)
-	s.record(callRecvfrom, t, fd, n, err, int64(len(p)), int64(flags))
+	s.recordOn(on, callRecvfrom, t, fd, n, err, int64(len(p)), int64(flags))
 	return n, from, err
 }
 
 // Sendto is unix.Sendto. It returns only an error, like unix.Sendto; the
 // event records the length sent.
 func (s *Sys) Sendto(fd int, p []byte, flags int, to Sockaddr) error {
-	t := s.rec.Now()
+	t, on := s.begin(callSendto, fd)
 	err := unix.Sendto(fd, p, flags, to)
-	s.record(callSendto, t, fd, len(p), err, int64(len(p)), int64(flags))
+	s.recordOn(on, callSendto, t, fd, len(p), err, int64(len(p)), int64(flags))
 	return err
 }
 
 // Pread is unix.Pread.
 func (s *Sys) Pread(fd int, p []byte, offset int64) (n int, err error) {
-	t := s.rec.Now()
+	t, on := s.begin(callPread, fd)
 	n, err = unix.Pread(fd, p, offset)
-	s.record(callPread, t, fd, n, err, int64(len(p)), offset)
+	s.recordOn(on, callPread, t, fd, n, err, int64(len(p)), offset)
 	return n, err
 }
 
 // Pwrite is unix.Pwrite.
 func (s *Sys) Pwrite(fd int, p []byte, offset int64) (n int, err error) {
-	t := s.rec.Now()
+	t, on := s.begin(callPwrite, fd)
 	n, err = unix.Pwrite(fd, p, offset)
-	s.record(callPwrite, t, fd, n, err, int64(len(p)), offset)
+	s.recordOn(on, callPwrite, t, fd, n, err, int64(len(p)), offset)
 	return n, err
 }
 
@@ -354,11 +381,25 @@ func (s *Sys) EpollCtl(epfd int, op int, fd int, event *EpollEvent) error {
 	return err
 }
 
-// EpollWait is unix.EpollWait.
+// EpollWait is unix.EpollWait. Each entry it returns is recorded as a
+// KindReady event (Fd = the entry's Fd, Arg0 = its events, Arg1 = epfd), so
+// that readiness a handler waits for on its own epoll instance shows in the
+// trace as the engine's own does.
 func (s *Sys) EpollWait(epfd int, events []EpollEvent, msec int) (n int, err error) {
-	t := s.rec.Now()
+	t, on := s.begin(callEpollWait, epfd)
 	n, err = unix.EpollWait(epfd, events, msec)
-	s.record(callEpollWait, t, epfd, n, err, int64(msec), 0)
+	end := s.recordOn(on, callEpollWait, t, epfd, n, err, int64(msec), 0)
+	if n > 0 && s.rec.Enabled() {
+		for i := range events[:n] {
+			e := trace.Event{Kind: trace.KindReady, Time: end, Name: s.names[callEpollWait],
+				Fd: max(events[i].Fd, -1), Arg0: int64(events[i].Events), Arg1: int64(epfd)}
+			if on {
+				s.rec.Emit(e)
+			} else {
+				s.rec.EmitForeign(e)
+			}
+		}
+	}
 	return n, err
 }
 

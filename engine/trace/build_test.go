@@ -56,6 +56,16 @@ func (b *traceBuilder) syscall(loop uint16, at, dur int64, name string, fd int32
 	return b.add(Event{Loop: loop, Kind: KindSyscall, Time: at, Dur: dur, Fd: fd, Res: res}, name)
 }
 
+// sysBegin records that a syscall began; syscall with the same at records
+// its return.
+func (b *traceBuilder) sysBegin(loop uint16, at int64, name string, fd int32) *traceBuilder {
+	return b.add(Event{Loop: loop, Kind: KindSyscall, Phase: PhaseBegin, Time: at, Fd: fd}, name)
+}
+
+func (b *traceBuilder) ready(loop uint16, at int64, fd int32, mask, epfd int64) *traceBuilder {
+	return b.add(Event{Loop: loop, Kind: KindReady, Time: at, Fd: fd, Arg0: mask, Arg1: epfd}, "epoll_wait")
+}
+
 func (b *traceBuilder) submit(loop uint16, at int64, op uint64, opcode string, fd int32, flags int64) *traceBuilder {
 	return b.add(Event{Loop: loop, Kind: KindSubmit, Time: at, Op: op, Fd: fd, Arg0: flags}, opcode)
 }

@@ -14,6 +14,7 @@ const (
 	chromeTidHandlers = 1 // handler runs, submits, marks, futures, timers, lints
 	chromeTidSyscalls = 2 // system calls and wakeups
 	chromeTidKernel   = 3 // ops in flight, as async slices
+	chromeTidFd       = 8 // fd N's track is tid chromeTidFd+N: readiness epoll_wait reported for it
 )
 
 // cqeFMore is IORING_CQE_F_MORE: the op stays armed and more CQEs follow.
@@ -58,10 +59,17 @@ type opRun struct {
 // WriteChrome writes t as Chrome Trace Event JSON in object form, which
 // Perfetto (ui.perfetto.dev) and chrome://tracing open. Each loop is a
 // process (pid loop+1) with three threads: "handlers" (tid 1), "syscalls"
-// (tid 2) and "kernel" (tid 3, ops in flight). The mapping:
+// (tid 2) and "kernel" (tid 3, ops in flight), plus one per fd that an
+// epoll_wait reported ready ("fd N", tid 8+N). The mapping:
 //   - a handler Begin/End pair is a complete ("X") slice on tid 1; a handler
 //     still running when the trace ends lasts to the end of the trace;
-//   - a syscall is an X slice on tid 2 starting at its Time, lasting Dur;
+//   - a syscall is an X slice on tid 2 starting at its Time, lasting Dur,
+//     drawn from its completed record; its begin is drawn only if the call
+//     never returned, as an X slice to the end of the trace with args
+//     unfinished: true;
+//   - a ready event (what an epoll_wait returned) is a thread-scoped
+//     instant on the fd's own track (tid 8+fd, named "fd N"), named by its
+//     mask ("EPOLLIN|EPOLLOUT"), args fd, events, mask, epfd and the call;
 //   - a submit is a zero-length X slice on tid 1 (inside the handler that
 //     submitted, if the backend submits at once rather than in a batch after
 //     the handlers), and the op is an async nestable "b"/"e" slice from submit
@@ -107,8 +115,10 @@ type chromeWriter struct {
 	err   error
 	end   int64 // end of the trace: the latest Time+Dur
 	loops []uint16
+	fds   map[uint16][]int32 // per loop, the fds with ready events, in order
 
 	spanEnd []int64  // for a handler Begin: its end time, else unused
+	stuck   []bool   // for a syscall Begin: the call never returned
 	runOf   []*opRun // for a submit, completion or cancel: its op run
 	woke    []*opRun // for a handler Begin: the op whose completion it runs
 	final   []bool   // for a completion: it ends its op run
@@ -123,14 +133,24 @@ func (c *chromeWriter) plan() {
 	c.runOf = make([]*opRun, len(evs))
 	c.woke = make([]*opRun, len(evs))
 	c.final = make([]bool, len(evs))
+	c.stuck = make([]bool, len(evs))
+	for _, i := range c.t.UnfinishedSyscalls() {
+		c.stuck[i] = true
+	}
 
 	explicit := map[opKey]bool{}
 	seen := map[uint16]bool{}
+	seenFd := map[opKey]bool{}
+	c.fds = map[uint16][]int32{}
 	for _, e := range evs {
 		c.end = max(c.end, eventEnd(&e))
 		if !seen[e.Loop] {
 			seen[e.Loop] = true
 			c.loops = append(c.loops, e.Loop)
+		}
+		if k := (opKey{e.Loop, uint64(e.Fd)}); e.Kind == KindReady && e.Fd >= 0 && !seenFd[k] {
+			seenFd[k] = true
+			c.fds[e.Loop] = append(c.fds[e.Loop], e.Fd)
 		}
 		if id := wakeID(e); id != 0 {
 			explicit[opKey{e.Loop, id}] = true
@@ -226,6 +246,12 @@ func (c *chromeWriter) emitAll() {
 		c.write(chromeEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: chromeTidHandlers, Args: map[string]any{"name": "handlers"}})
 		c.write(chromeEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: chromeTidSyscalls, Args: map[string]any{"name": "syscalls"}})
 		c.write(chromeEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: chromeTidKernel, Args: map[string]any{"name": "kernel"}})
+		fds := c.fds[l]
+		slices.Sort(fds)
+		for _, fd := range fds {
+			c.write(chromeEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: chromeTidFd + int(fd),
+				Args: map[string]any{"name": "fd " + strconv.Itoa(int(fd))}})
+		}
 	}
 	for i := range c.t.Events {
 		c.event(i)
@@ -306,12 +332,26 @@ func (c *chromeWriter) event(i int) {
 		c.write(chromeEvent{Name: run.name, Cat: "io", Ph: ph, Ts: ts, Pid: pid, Tid: chromeTidKernel,
 			ID2: opID(e.Op), Args: args})
 	case KindSyscall:
+		if e.Phase == PhaseBegin {
+			if c.stuck[i] {
+				c.write(chromeEvent{Name: name, Cat: "syscall", Ph: "X", Ts: micros(e.Time), Dur: durUS(c.end - e.Time),
+					Pid: pid, Tid: chromeTidSyscalls, Args: map[string]any{"fd": e.Fd, "unfinished": true}})
+			}
+			return // else drawn by its record
+		}
 		args := map[string]any{"fd": e.Fd, "res": e.Res}
 		if s := errnoString(e.Res); s != "" {
 			args["errno"] = s
 		}
 		c.write(chromeEvent{Name: name, Cat: "syscall", Ph: "X", Ts: micros(e.Time), Dur: durUS(e.Dur),
 			Pid: pid, Tid: chromeTidSyscalls, Args: args})
+	case KindReady:
+		tid := chromeTidSyscalls // the entry's data was not an fd
+		if e.Fd >= 0 {
+			tid = chromeTidFd + int(e.Fd)
+		}
+		instant(tid, EpollEvents(e.Arg0),
+			map[string]any{"fd": e.Fd, "events": EpollEvents(e.Arg0), "mask": e.Arg0, "epfd": e.Arg1, "call": name})
 	case KindWakeup:
 		instant(chromeTidSyscalls, "wakeup", map[string]any{"events": e.Res, "call": name})
 	case KindCounter:

@@ -217,3 +217,62 @@ func TestWriteChromeEmpty(t *testing.T) {
 		t.Errorf("WriteChrome(empty) = %d events, want 0", len(ct.TraceEvents))
 	}
 }
+
+func TestWriteChromeSyscallBegins(t *testing.T) {
+	tr := newTraceBuilder().
+		sysBegin(0, us(10), "read", 3).
+		syscall(0, us(10), us(5), "read", 3, 1).
+		sysBegin(0, us(20), "connect", 7).
+		add(Event{Loop: 1, Kind: KindMark, Time: us(1520), Fd: -1}, "stalled").trace()
+	ct := writeChromeJSON(t, tr)
+	slices := map[string][]map[string]any{}
+	for _, ev := range ct.TraceEvents {
+		if ev["ph"] == "X" && ev["tid"] == float64(chromeTidSyscalls) {
+			slices[ev["name"].(string)] = append(slices[ev["name"].(string)], ev)
+		}
+	}
+	if r := slices["read"]; len(r) != 1 || r[0]["dur"] != 5.0 {
+		t.Errorf("read slices = %v, want one of 5µs (the begin is drawn by its record)", r)
+	}
+	c := slices["connect"]
+	if len(c) != 1 || c[0]["ts"] != 20.0 || c[0]["dur"] != 1500.0 {
+		t.Fatalf("connect slices = %v, want one from 20µs to the end of the trace (1500µs)", c)
+	}
+	if args := c[0]["args"].(map[string]any); args["unfinished"] != true || args["fd"] != 7.0 {
+		t.Errorf("unfinished connect args = %v, want unfinished and fd 7", args)
+	}
+}
+
+func TestWriteChromeReady(t *testing.T) {
+	tr := newTraceBuilder().
+		syscall(0, 0, us(10), "epoll_wait", 5, 2).
+		ready(0, us(10), 7, 0x1|0x4, 5).
+		ready(0, us(10), 9, 0x1|0x2000, 5).
+		ready(0, us(30), 7, 0x4, 5).trace()
+	ct := writeChromeJSON(t, tr)
+	threads := map[float64]string{}
+	var ready []map[string]any
+	for _, ev := range ct.TraceEvents {
+		switch {
+		case ev["ph"] == "M" && ev["name"] == "thread_name" && ev["pid"] == 1.0:
+			threads[ev["tid"].(float64)] = ev["args"].(map[string]any)["name"].(string)
+		case ev["ph"] == "i" && ev["args"].(map[string]any)["epfd"] != nil:
+			ready = append(ready, ev)
+		}
+	}
+	if threads[chromeTidFd+7] != "fd 7" || threads[chromeTidFd+9] != "fd 9" {
+		t.Errorf("threads = %v, want fd 7 and fd 9 tracks", threads)
+	}
+	want := []struct {
+		name string
+		tid  float64
+	}{{"EPOLLIN|EPOLLOUT", chromeTidFd + 7}, {"EPOLLIN|EPOLLRDHUP", chromeTidFd + 9}, {"EPOLLOUT", chromeTidFd + 7}}
+	if len(ready) != len(want) {
+		t.Fatalf("ready instants = %v, want %d", ready, len(want))
+	}
+	for i, w := range want {
+		if ready[i]["name"] != w.name || ready[i]["tid"] != w.tid || ready[i]["s"] != "t" {
+			t.Errorf("ready instant %d = %v, want %q on tid %v", i, ready[i], w.name, w.tid)
+		}
+	}
+}

@@ -24,7 +24,8 @@ package trace
 //
 // The decoder treats its input as hostile: every length is checked against
 // [Limits] before anything proportional to it is allocated, and every event
-// is validated (kind, phase, name id, per-loop sequence, durations).
+// is validated (kind, phase, name id, per-loop sequence, durations, and the
+// fields a kind constrains: a syscall begin, a ready event).
 
 import (
 	"bufio"
@@ -34,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 )
 
@@ -618,11 +620,45 @@ func (d *Decoder) parseEvents(p []byte) (*Batch, error) {
 		case e.Time < 0:
 			return nil, d.fail(ErrMalformed, nil, "event %d: negative time %d", i, e.Time)
 		}
+		if msg := checkFields(&e); msg != "" {
+			return nil, d.fail(ErrMalformed, nil, "event %d: %s", i, msg)
+		}
 		d.lastSeq[e.Loop] = e.Seq
 		evs[i] = e
 	}
 	d.events += len(evs)
 	return &Batch{Events: evs, Dropped: d.dropped}, nil
+}
+
+// checkFields checks the fields that a kind constrains (see [Kind]) and
+// says what is wrong, or returns "".
+func checkFields(e *Event) string {
+	switch e.Kind {
+	case KindSyscall:
+		switch e.Phase {
+		case PhaseInstant:
+		case PhaseBegin:
+			if e.Dur != 0 || e.Res != 0 {
+				return fmt.Sprintf("syscall begin with duration %d and result %d, want 0: the call has not returned", e.Dur, e.Res)
+			}
+		default:
+			return fmt.Sprintf("syscall with phase %s, want instant or begin", e.Phase)
+		}
+	case KindReady:
+		switch {
+		case e.Phase != PhaseInstant:
+			return fmt.Sprintf("ready with phase %s, want instant", e.Phase)
+		case e.Dur != 0:
+			return fmt.Sprintf("ready with duration %d, want 0", e.Dur)
+		case e.Fd < -1:
+			return fmt.Sprintf("ready on fd %d", e.Fd)
+		case e.Arg0 < 0 || e.Arg0 > math.MaxUint32:
+			return fmt.Sprintf("ready with event mask %#x, not a uint32", e.Arg0)
+		case e.Arg1 < 0 || e.Arg1 > math.MaxInt32:
+			return fmt.Sprintf("ready from epoll fd %d", e.Arg1)
+		}
+	}
+	return ""
 }
 
 func (d *Decoder) fail(kind, cause error, format string, args ...any) error {

@@ -20,7 +20,7 @@ import (
 func sampleTrace() *Trace {
 	return &Trace{
 		Version: Version,
-		Names:   []string{"", "read", "on-read", "READ", "runq", "hello", "fut", "tmr", "blocking wait"},
+		Names:   []string{"", "read", "on-read", "READ", "runq", "hello", "fut", "tmr", "blocking wait", "epoll_wait"},
 		Events: []Event{
 			{Seq: 1, Time: 0, Kind: KindHandler, Phase: PhaseBegin, Name: 2, Fd: -1},
 			{Seq: 2, Time: 10, Kind: KindSubmit, Op: 7, Fd: 5, Name: 3, Arg0: 4},
@@ -34,6 +34,8 @@ func sampleTrace() *Trace {
 			{Seq: 10, Time: 96, Kind: KindTimer, Phase: PhaseCreate, Op: 9, Name: 7, Arg0: 1000, Fd: -1},
 			{Seq: 11, Time: 97, Kind: KindLint, Arg0: int64(LintDeadlock), Name: 8, Op: 8, Fd: -1},
 			{Seq: 12, Time: 98, Kind: KindCancel, Op: 7, Res: -2, Fd: -1},
+			{Seq: 13, Time: 98, Kind: KindReady, Name: 9, Fd: 5, Arg0: 0x5, Arg1: 4},
+			{Seq: 14, Time: 98, Kind: KindSyscall, Phase: PhaseBegin, Name: 1, Fd: 5},
 			{Seq: 2, Time: 99, Kind: KindMark, Name: 5, Loop: 1, Fd: -1, Arg1: -1},
 		},
 		Dropped: 1,
@@ -231,7 +233,18 @@ func TestDecodeRejects(t *testing.T) {
 		{name: "names out of order", data: cat(rawHeader(), rawNames(1, "a"), rawNames(3, "c"), rawEnd), kind: ErrMalformed, msg: "names start at id 3, want 2", frame: 2},
 		{name: "names restart at 0", data: cat(rawHeader(), rawNames(0, "x"), rawEnd), kind: ErrMalformed, msg: "names start at id 0, want 1"},
 		{name: "invalid kind", data: cat(rawHeader(), rawEvents(Event{Seq: 1}), rawEnd), kind: ErrMalformed, msg: "event 0: invalid kind 0"},
-		{name: "kind out of range", data: cat(rawHeader(), rawEvents(Event{Seq: 1, Kind: kindMax}), rawEnd), kind: ErrMalformed, msg: "invalid kind 12"},
+		{name: "kind out of range", data: cat(rawHeader(), rawEvents(Event{Seq: 1, Kind: kindMax}), rawEnd), kind: ErrMalformed, msg: "invalid kind 13"},
+		{name: "syscall begin with a duration", data: cat(rawHeader(), rawEvents(Event{Seq: 1, Kind: KindSyscall, Phase: PhaseBegin, Dur: 5}), rawEnd), kind: ErrMalformed, msg: "event 0: syscall begin with duration 5 and result 0"},
+		{name: "syscall begin with a result", data: cat(rawHeader(), rawEvents(Event{Seq: 1, Kind: KindSyscall, Phase: PhaseBegin, Res: -11}), rawEnd), kind: ErrMalformed, msg: "syscall begin with duration 0 and result -11"},
+		{name: "syscall end", data: cat(rawHeader(), rawEvents(Event{Seq: 1, Kind: KindSyscall, Phase: PhaseEnd}), rawEnd), kind: ErrMalformed, msg: "syscall with phase end, want instant or begin"},
+		{name: "syscall wait", data: cat(rawHeader(), rawEvents(mark(1), Event{Seq: 2, Kind: KindSyscall, Phase: PhaseWait}), rawEnd), kind: ErrMalformed, msg: "event 1: syscall with phase wait"},
+		{name: "ready begin", data: cat(rawHeader(), rawEvents(Event{Seq: 1, Kind: KindReady, Phase: PhaseBegin, Fd: 3}), rawEnd), kind: ErrMalformed, msg: "ready with phase begin, want instant"},
+		{name: "ready with a duration", data: cat(rawHeader(), rawEvents(Event{Seq: 1, Kind: KindReady, Dur: 1, Fd: 3}), rawEnd), kind: ErrMalformed, msg: "ready with duration 1"},
+		{name: "ready on a negative fd", data: cat(rawHeader(), rawEvents(Event{Seq: 1, Kind: KindReady, Fd: -2}), rawEnd), kind: ErrMalformed, msg: "ready on fd -2"},
+		{name: "ready mask over 32 bits", data: cat(rawHeader(), rawEvents(Event{Seq: 1, Kind: KindReady, Fd: 3, Arg0: 1 << 32}), rawEnd), kind: ErrMalformed, msg: "event mask 0x100000000, not a uint32"},
+		{name: "ready negative mask", data: cat(rawHeader(), rawEvents(Event{Seq: 1, Kind: KindReady, Fd: 3, Arg0: -1}), rawEnd), kind: ErrMalformed, msg: "not a uint32"},
+		{name: "ready from a negative epoll fd", data: cat(rawHeader(), rawEvents(Event{Seq: 1, Kind: KindReady, Fd: 3, Arg0: 4, Arg1: -1}), rawEnd), kind: ErrMalformed, msg: "ready from epoll fd -1"},
+		{name: "ready from an epoll fd over 32 bits", data: cat(rawHeader(), rawEvents(Event{Seq: 1, Kind: KindReady, Fd: 3, Arg0: 4, Arg1: 1 << 31}), rawEnd), kind: ErrMalformed, msg: "ready from epoll fd 2147483648"},
 		{name: "invalid phase", data: cat(rawHeader(), rawEvents(Event{Seq: 1, Kind: KindHandler, Phase: phaseMax}), rawEnd), kind: ErrMalformed, msg: "invalid phase 8"},
 		{name: "undefined name", data: cat(rawHeader(), rawNames(1, "a"), rawEvents(Event{Seq: 1, Kind: KindMark, Name: 2}), rawEnd), kind: ErrMalformed, msg: "name 2 is not defined yet", frame: 2},
 		{name: "name defined too late", data: cat(rawHeader(), rawEvents(Event{Seq: 1, Kind: KindMark, Name: 1}), rawNames(1, "a"), rawEnd), kind: ErrMalformed, msg: "name 1 is not defined yet"},
@@ -286,6 +299,14 @@ func TestDecodeAccepts(t *testing.T) {
 		{"empty name", cat(rawHeader(), rawNames(1, "", "x"), rawEnd)},
 		{"unicode name", cat(rawHeader(), rawNames(1, "héllo ✓"), rawEnd)},
 		{"dropped anywhere", cat(rawHeader(), rawFrame('D', le64(0)), rawEvents(mark(1)), rawFrame('D', le64(3)), rawEnd)},
+		{"syscall begin and its record", cat(rawHeader(), rawNames(1, "connect"), rawEvents(
+			Event{Seq: 1, Kind: KindSyscall, Phase: PhaseBegin, Name: 1, Fd: 7, Time: 10},
+			Event{Seq: 2, Kind: KindSyscall, Name: 1, Fd: 7, Time: 10, Dur: 5, Res: -115}), rawEnd)},
+		{"unfinished syscall", cat(rawHeader(), rawNames(1, "connect"), rawEvents(Event{Seq: 1, Kind: KindSyscall, Phase: PhaseBegin, Name: 1, Fd: 7}), rawEnd)},
+		{"ready", cat(rawHeader(), rawNames(1, "epoll_wait"), rawEvents(
+			Event{Seq: 1, Kind: KindReady, Name: 1, Fd: 7, Arg0: 0x4 | 0x2000, Arg1: 5},
+			Event{Seq: 2, Kind: KindReady, Name: 1, Fd: -1, Arg0: 0xffffffff, Arg1: 0}), rawEnd)},
+		{"a trace from before begins and ready events", encodeTrace(t, chromeSample())},
 	} {
 		if _, err := Decode(bytes.NewReader(tt.data), DefaultLimits()); err != nil {
 			t.Errorf("Decode(%s) = %v, want nil", tt.name, err)
@@ -462,6 +483,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(valid)
 	f.Add(cat(rawHeader(), rawEnd))
 	f.Add(cat(rawHeader(), rawNames(1, "a", "b"), rawEvents(mark(1), Event{Seq: 2, Kind: KindSyscall, Name: 2, Dur: 5}), rawFrame('D', le64(2)), rawEnd))
+	f.Add(cat(rawHeader(), rawNames(1, "connect", "epoll_wait"), rawEvents(
+		Event{Seq: 1, Kind: KindSyscall, Phase: PhaseBegin, Name: 1, Fd: 7, Time: 3},
+		Event{Seq: 2, Kind: KindReady, Name: 2, Fd: 7, Time: 4, Arg0: 4, Arg1: 5}), rawEnd))
 	for _, n := range []int{0, 3, 5, 12, 13, 30, len(valid) / 2, len(valid) - 5, len(valid) - 1} {
 		f.Add(valid[:n])
 	}

@@ -45,7 +45,9 @@ func (o LintOptions) withDefaults() LintOptions {
 // Linux values the pending-connect lint reads.
 const (
 	errInProgress = 115    // EINPROGRESS
-	epollOut      = 0x4    // EPOLLOUT, in a POLL_ADD completion's result
+	epollOut      = 0x4    // EPOLLOUT, in a POLL_ADD completion's result or a ready mask
+	epollErr      = 0x8    // EPOLLERR
+	epollHup      = 0x10   // EPOLLHUP
 	sqeIOLink     = 1 << 2 // IOSQE_IO_LINK, in a submit's Arg0
 )
 
@@ -86,12 +88,20 @@ const holScanLimit = 4096
 //     became ready (Arg0 of its Begin) because other handlers ran on that
 //     loop meanwhile. Blocker is the longest of them; Wait is the delay.
 //   - LintBlockingCall: a syscall that can block ([blockingCalls]) took
-//     longer than opt.BlockingCall inside a handler.
+//     longer than opt.BlockingCall inside a handler. A syscall that began and
+//     never returned (see [KindSyscall] and [Trace.UnfinishedSyscalls]) is
+//     one too, in or out of a handler, lasting until the trace's last
+//     timestamp: "connect() on fd 7 blocked the loop for 1.5s and never
+//     returned". The long-handler finding of the handler it was made in
+//     then names it: "handler "X" held the loop for 1.5s, stuck in
+//     connect()".
 //   - LintPendingConnect: a write was made on an fd whose connect is still
 //     in progress. In progress means a "connect" syscall returned
 //     -EINPROGRESS, or a CONNECT op was submitted and has not completed. The
 //     fd stops being pending when a KindComplete named "writable" (the
-//     engine's EPOLLOUT readiness) arrives for it, a POLL_ADD op on it
+//     engine's EPOLLOUT readiness) or a KindReady with EPOLLOUT, EPOLLERR or
+//     EPOLLHUP (what an epoll_wait returned, the engine's or the handler's
+//     own) arrives for it, a POLL_ADD op on it
 //     completes with EPOLLOUT set in Res, its CONNECT op completes, another
 //     connect is made or the fd is closed. A write is a write, writev, send,
 //     sendto or sendmsg syscall, or a WRITE/WRITEV/SEND/SENDMSG-style submit;
@@ -151,6 +161,17 @@ type lintLoop struct {
 	done  []lintSpan // finished handlers in end order
 	conns map[int32]*connectState
 	ops   map[uint64]opInfo // submitted ops
+	calls []openCall        // syscalls begun and not returned, oldest first
+}
+
+// openCall is a syscall begin whose record has not come (yet).
+type openCall struct {
+	seq     uint64
+	time    int64
+	name    NameID
+	fd      int32
+	handler string // the handler it was made in, or ""
+	inSeq   uint64 // that handler's Begin, or 0
 }
 
 type opInfo struct {
@@ -193,10 +214,23 @@ func (a *analyzer) event(e *Event) {
 			l.stack = l.stack[:len(l.stack)-1]
 			s.end = e.Time
 			l.done = append(l.done, s)
-			a.longHandler(e.Loop, s, false)
+			a.longHandler(e.Loop, s, false, "")
 		}
 	case KindSyscall:
+		if e.Phase == PhaseBegin {
+			c := openCall{seq: e.Seq, time: e.Time, name: e.Name, fd: e.Fd, handler: l.current()}
+			if n := len(l.stack); n > 0 {
+				c.inSeq = l.stack[n-1].seq
+			}
+			l.calls = append(l.calls, c)
+			return
+		}
+		l.returned(e)
 		a.syscall(l, e, name)
+	case KindReady:
+		if e.Arg0&(epollOut|epollErr|epollHup) != 0 {
+			delete(l.conns, e.Fd)
+		}
 	case KindSubmit:
 		a.submit(l, e, name)
 	case KindComplete:
@@ -209,6 +243,16 @@ func (a *analyzer) event(e *Event) {
 			return
 		}
 		a.out = append(a.out, f)
+	}
+}
+
+// returned drops the begin that the syscall record e completes, if any.
+func (l *lintLoop) returned(e *Event) {
+	for i, c := range l.calls {
+		if c.name == e.Name && c.fd == e.Fd && c.time == e.Time {
+			l.calls = append(l.calls[:i], l.calls[i+1:]...)
+			return
+		}
 	}
 }
 
@@ -238,16 +282,24 @@ func (a *analyzer) headOfLine(l *lintLoop, e *Event, s lintSpan) {
 	})
 }
 
-func (a *analyzer) longHandler(loop uint16, s lintSpan, unfinished bool) {
+// longHandler reports s if it ran too long. unfinished says it was still
+// running when the trace ended; stuck names the syscall it was then inside,
+// if any.
+func (a *analyzer) longHandler(loop uint16, s lintSpan, unfinished bool, stuck string) {
 	d := s.end - s.start
 	if d <= int64(a.opt.LongHandler) {
 		return
 	}
-	msg := fmt.Sprintf("%q ran for %s on loop %d; no other handler could run meanwhile (limit %s)",
-		s.name, fmtDur(d), loop, fmtDur(int64(a.opt.LongHandler)))
-	if unfinished {
+	var msg string
+	switch {
+	case stuck != "":
+		msg = fmt.Sprintf("handler %q held the loop for %s, stuck in %s()", s.name, fmtDur(d), stuck)
+	case unfinished:
 		msg = fmt.Sprintf("%q was still running %s after it began when the trace ended; no other handler could run meanwhile (limit %s)",
 			s.name, fmtDur(d), fmtDur(int64(a.opt.LongHandler)))
+	default:
+		msg = fmt.Sprintf("%q ran for %s on loop %d; no other handler could run meanwhile (limit %s)",
+			s.name, fmtDur(d), loop, fmtDur(int64(a.opt.LongHandler)))
 	}
 	a.long = append(a.long, longSpan{loop: loop, start: s.start, end: s.end})
 	a.out = append(a.out, Finding{Code: LintLongHandler, Seq: s.seq, Time: s.start, Loop: loop, Op: s.op,
@@ -339,9 +391,27 @@ func (a *analyzer) finish() {
 	slices.Sort(ids)
 	for _, id := range ids {
 		l := a.loops[id]
+		stuck := map[uint64]string{} // handler Begin seq -> the call it is stuck in
+		for _, c := range l.calls {
+			name := a.t.Name(c.name)
+			if c.inSeq != 0 {
+				stuck[c.inSeq] = name
+			}
+			wait := a.end - c.time
+			if wait <= int64(a.opt.BlockingCall) {
+				continue
+			}
+			on := ""
+			if c.fd >= 0 {
+				on = fmt.Sprintf(" on fd %d", c.fd)
+			}
+			a.out = append(a.out, Finding{Code: LintBlockingCall, Seq: c.seq, Time: c.time, Loop: id,
+				Subject: c.handler, Blocker: name, Wait: wait,
+				Message: fmt.Sprintf("%s()%s blocked the loop for %s and never returned", name, on, fmtDur(wait))})
+		}
 		for _, s := range l.stack {
 			s.end = a.end
-			a.longHandler(id, s, true)
+			a.longHandler(id, s, true, stuck[s.seq])
 		}
 	}
 	for _, f := range a.live {

@@ -120,6 +120,40 @@ func TestAnalyze(t *testing.T) {
 			},
 		},
 		{
+			name: "a blocking connect that never returned",
+			trace: newTraceBuilder().
+				begin(0, ms(1), ms(1), "dial").
+				sysBegin(0, ms(2), "connect", 7).
+				add(Event{Loop: 1, Kind: KindMark, Time: ms(1502), Fd: -1}, "harness: stalled").trace(),
+			want: []Finding{
+				{Code: LintLongHandler, Seq: 1, Time: ms(1), Subject: "dial", Wait: ms(1501)},
+				{Code: LintBlockingCall, Seq: 2, Time: ms(2), Subject: "dial", Blocker: "connect", Wait: ms(1500)},
+			},
+		},
+		{
+			name: "a call that returned is reported once, from its record",
+			trace: newTraceBuilder().
+				begin(0, 0, 0, "h").
+				sysBegin(0, ms(1), "read", 3).
+				syscall(0, ms(1), ms(5), "read", 3, 10).
+				sysBegin(0, ms(7), "read", 3).
+				syscall(0, ms(7), us(5), "read", 3, -11).
+				end(0, ms(8), ms(8), "h").trace(),
+			want: []Finding{
+				{Code: LintBlockingCall, Seq: 3, Time: ms(1), Subject: "h", Blocker: "read", Wait: ms(5)},
+			},
+		},
+		{
+			name: "unfinished outside a handler, and one too short to tell",
+			trace: newTraceBuilder().
+				sysBegin(0, ms(1), "accept4", 5).
+				sysBegin(2, ms(10), "read", 4).
+				add(Event{Loop: 1, Kind: KindMark, Time: ms(10) + us(100), Fd: -1}, "end").trace(),
+			want: []Finding{
+				{Code: LintBlockingCall, Seq: 1, Time: ms(1), Blocker: "accept4", Wait: ms(9) + us(100)},
+			},
+		},
+		{
 			name: "write before the connect completes (epoll)",
 			trace: newTraceBuilder().
 				begin(0, 0, 0, "dial").
@@ -136,6 +170,21 @@ func TestAnalyze(t *testing.T) {
 				complete(0, us(50), 0, "writable", 7, 4).
 				syscall(0, us(51), us(1), "getsockopt", 7, 0).
 				syscall(0, us(53), us(1), "write", 7, 5).trace(),
+		},
+		{
+			name: "EPOLLOUT from the handler's own epoll_wait settles the connect",
+			trace: newTraceBuilder().
+				syscall(0, us(1), us(1), "connect", 7, -115).
+				ready(0, us(50), 7, 0x4, 9).
+				syscall(0, us(53), us(1), "write", 7, 5).trace(),
+		},
+		{
+			name: "EPOLLIN alone does not settle the connect",
+			trace: newTraceBuilder().
+				syscall(0, us(1), us(1), "connect", 7, -115).
+				ready(0, us(50), 7, 0x1, 9).
+				syscall(0, us(53), us(1), "write", 7, 5).trace(),
+			want: []Finding{{Code: LintPendingConnect, Seq: 3, Time: us(53), Subject: "fd 7", Blocker: "connect"}},
 		},
 		{
 			name: "getsockopt before writable does not settle the connect",
@@ -231,6 +280,20 @@ func TestAnalyzeMessages(t *testing.T) {
 	}
 	if want := []string{`blocking wait on future "body"`}; !slices.Equal(deadlocks, want) {
 		t.Errorf("deadlock findings = %q, want one with the lint's own text %q", deadlocks, want)
+	}
+
+	tr = newTraceBuilder().
+		begin(0, 0, 0, "X").
+		sysBegin(0, ms(1), "connect", 7).
+		add(Event{Loop: 1, Kind: KindMark, Time: ms(1501), Fd: -1}, "stalled").trace()
+	got = Analyze(tr, LintOptions{})
+	var msgs []string
+	for _, f := range got {
+		msgs = append(msgs, f.Message)
+	}
+	if want := []string{`handler "X" held the loop for 1.501s, stuck in connect()`,
+		`connect() on fd 7 blocked the loop for 1.5s and never returned`}; !slices.Equal(msgs, want) {
+		t.Errorf("findings of a connect that never returned = %q, want %q", msgs, want)
 	}
 
 	tr = newTraceBuilder().syscall(0, 0, 0, "connect", 7, -115).syscall(0, 1, 0, "write", 7, 1).trace()

@@ -25,9 +25,11 @@ type TextOptions struct {
 // The columns are the time since the run started (ms, to the µs), the loop,
 // the kind, the name (indented inside handler spans, ">" at a handler's
 // begin and "<" at its end) and details: fd, op id, result (with the errno
-// name for a negative result), duration. Findings from [Analyze] follow the
-// event they are about, marked "!!", as are the live lint events. A summary
-// line ends the output.
+// name for a negative result), duration. A syscall's begin says "begin", and
+// "never returned" with how long before the trace ended if no record of its
+// return follows; a ready event names its event mask ("EPOLLIN|EPOLLOUT")
+// and the epoll fd. Findings from [Analyze] follow the event they are about,
+// marked "!!", as are the live lint events. A summary line ends the output.
 func WriteText(w io.Writer, t *Trace, opt TextOptions) error {
 	bw := bufio.NewWriter(w)
 	findings := Analyze(t, opt.Lint)
@@ -63,6 +65,15 @@ func WriteText(w io.Writer, t *Trace, opt TextOptions) error {
 	}
 	writeFindings(at[-1])
 
+	unfinished := map[int]bool{}
+	for _, i := range t.UnfinishedSyscalls() {
+		unfinished[i] = true
+	}
+	end := int64(0)
+	for i := range t.Events {
+		end = max(end, eventEnd(&t.Events[i]))
+	}
+
 	depth := map[uint16]int{}
 	printed := 0
 	for i, e := range t.Events {
@@ -80,8 +91,12 @@ func WriteText(w io.Writer, t *Trace, opt TextOptions) error {
 			if e.Kind == KindLint {
 				marker = "!!"
 			}
+			desc := describe(t, &e)
+			if unfinished[i] {
+				desc += fmt.Sprintf(", never returned (%s until the trace ended)", fmtDur(end-e.Time))
+			}
 			fmt.Fprintf(bw, "%s%12s L%-2d %-8s %s%s\n", marker, fmtTime(e.Time), e.Loop, e.Kind,
-				strings.Repeat("  ", d), describe(t, &e))
+				strings.Repeat("  ", d), desc)
 			printed++
 		}
 		if e.Kind == KindHandler && e.Phase == PhaseBegin {
@@ -134,14 +149,23 @@ func describe(t *Trace, e *Event) string {
 	default:
 		b.WriteString(name)
 	}
-	if e.Fd >= 0 && (e.Fd > 0 || e.Kind == KindSyscall || e.Kind == KindSubmit || e.Kind == KindComplete) {
+	if e.Fd >= 0 && (e.Fd > 0 || e.Kind == KindSyscall || e.Kind == KindSubmit || e.Kind == KindComplete || e.Kind == KindReady) {
 		field("fd=%d", e.Fd)
 	}
 	if e.Op != 0 {
 		field("op=%#x", e.Op)
 	}
 	switch e.Kind {
-	case KindSyscall, KindComplete, KindCancel:
+	case KindSyscall:
+		if e.Phase == PhaseBegin {
+			field("begin")
+		} else {
+			field("res=%s", fmtRes(e.Res))
+		}
+	case KindReady:
+		field("ready=%s", EpollEvents(e.Arg0))
+		field("epfd=%d", e.Arg1)
+	case KindComplete, KindCancel:
 		field("res=%s", fmtRes(e.Res))
 	case KindWakeup:
 		field("events=%d", e.Res)
@@ -204,13 +228,17 @@ func errnoString(res int64) string {
 // Summary counts what a trace holds.
 type Summary struct {
 	Wakeups, Syscalls, Submits, Completions, Handlers, Lints int
+	Unfinished                                               int // syscalls that began and never returned, counted in Syscalls too
 	Readiness                                                int // readiness notices (a completion event with no op)
+	Ready                                                    int // fds an epoll_wait reported ready (KindReady)
 	Dropped                                                  uint64
 	Span                                                     int64 // ns from the first event to the end of the last
 }
 
-// Summarize counts the events of t by kind. Handlers counts handler runs
-// (their Begin events); Lints counts the live KindLint events.
+// Summarize counts the events of t by kind. Syscalls counts calls: their
+// completed records plus the begins that never returned (Unfinished), so
+// a call that returned counts once, not for its begin too. Handlers counts
+// handler runs (their Begin events); Lints counts the live KindLint events.
 func Summarize(t *Trace) Summary {
 	s := Summary{Dropped: t.Dropped}
 	var first, last int64
@@ -223,7 +251,11 @@ func Summarize(t *Trace) Summary {
 		case KindWakeup:
 			s.Wakeups++
 		case KindSyscall:
-			s.Syscalls++
+			if e.Phase != PhaseBegin {
+				s.Syscalls++
+			}
+		case KindReady:
+			s.Ready++
 		case KindSubmit:
 			s.Submits++
 		case KindComplete:
@@ -243,6 +275,8 @@ func Summarize(t *Trace) Summary {
 	if len(t.Events) > 0 {
 		s.Span = last - first
 	}
+	s.Unfinished = len(t.UnfinishedSyscalls())
+	s.Syscalls += s.Unfinished
 	return s
 }
 
@@ -255,14 +289,21 @@ func (s Summary) String() string {
 		}
 		return strconv.Itoa(n) + " " + many
 	}
+	syscalls := plural(s.Syscalls, "syscall", "syscalls")
+	if s.Unfinished > 0 {
+		syscalls += " (" + strconv.Itoa(s.Unfinished) + " never returned)"
+	}
 	parts := []string{
 		plural(s.Wakeups, "wakeup", "wakeups"),
-		plural(s.Syscalls, "syscall", "syscalls"),
+		syscalls,
 		plural(s.Submits, "submit", "submits"),
 		plural(s.Completions, "completion", "completions"),
 	}
 	if s.Readiness > 0 {
 		parts = append(parts, plural(s.Readiness, "readiness notice", "readiness notices"))
+	}
+	if s.Ready > 0 {
+		parts = append(parts, plural(s.Ready, "ready fd", "ready fds"))
 	}
 	return strings.Join(append(parts,
 		plural(s.Handlers, "handler", "handlers"),

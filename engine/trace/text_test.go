@@ -124,6 +124,8 @@ func TestSummaryString(t *testing.T) {
 		{Summary{}, "0 wakeups, 0 syscalls, 0 submits, 0 completions, 0 handlers, 0 lints, 0 dropped, over 0s"},
 		{Summary{Wakeups: 5, Syscalls: 9, Submits: 1, Completions: 1, Handlers: 1, Lints: 1, Dropped: 3, Span: ms(140)},
 			"5 wakeups, 9 syscalls, 1 submit, 1 completion, 1 handler, 1 lint, 3 dropped, over 140ms"},
+		{Summary{Syscalls: 2, Unfinished: 1, Ready: 2, Span: ms(1)},
+			"0 wakeups, 2 syscalls (1 never returned), 0 submits, 0 completions, 2 ready fds, 0 handlers, 0 lints, 0 dropped, over 1ms"},
 	} {
 		if got := tt.s.String(); got != tt.want {
 			t.Errorf("%+v.String() = %q, want %q", tt.s, got, tt.want)
@@ -165,5 +167,35 @@ func TestFmtDur(t *testing.T) {
 		if got := fmtDur(tt.ns); got != tt.want {
 			t.Errorf("fmtDur(%d) = %q, want %q", tt.ns, got, tt.want)
 		}
+	}
+}
+
+func TestWriteTextSyscallBeginsAndReady(t *testing.T) {
+	tr := newTraceBuilder().
+		syscall(0, 0, us(10), "epoll_wait", 5, 1).
+		ready(0, us(10), 7, 0x1|0x4, 5).
+		begin(0, ms(1), ms(1), "dial").
+		sysBegin(0, ms(1), "read", 3).
+		syscall(0, ms(1), us(2), "read", 3, -11).
+		sysBegin(0, ms(2), "connect", 7).
+		add(Event{Loop: 1, Kind: KindMark, Time: ms(1502), Fd: -1}, "stalled").trace()
+	lines := writeTextLines(t, tr, TextOptions{})
+	for _, tt := range []struct {
+		name   string
+		tokens []string
+	}{
+		{"ready", []string{"0.010ms", "ready", "epoll_wait", "fd=7", "ready=EPOLLIN|EPOLLOUT", "epfd=5"}},
+		{"begin that returned", []string{"1.000ms", "syscall", "read", "fd=3", "begin"}},
+		{"unfinished", []string{"2.000ms", "syscall", "connect", "fd=7", "begin, never returned (1.5s until the trace ended)"}},
+		{"finding", []string{"!!", "2.000ms", "blocking-call: connect() on fd 7 blocked the loop for 1.5s and never returned"}},
+		{"stuck handler", []string{"!!", "long-handler", `handler "dial" held the loop for 1.501s, stuck in connect()`}},
+		{"summary", []string{"-- 0 wakeups, 3 syscalls (1 never returned), 0 submits, 0 completions, 1 ready fd, 1 handler"}},
+	} {
+		if lineWith(lines, tt.tokens...) < 0 {
+			t.Errorf("%s: no line with %q in:\n%s", tt.name, tt.tokens, strings.Join(lines, "\n"))
+		}
+	}
+	if i := lineWith(lines, "read", "begin"); strings.Contains(lines[i], "never returned") {
+		t.Errorf("a read that returned is marked unfinished: %q", lines[i])
 	}
 }
