@@ -397,6 +397,57 @@ func TestEscalation(t *testing.T) {
 	wantLines(t, lines(res.Stdout), want)
 }
 
+// inotify instances of a box count against the limit of its user
+// namespace's creator, root, host-wide: the box gets none, and while it
+// runs, the server can still take one.
+func TestInotifyDenied(t *testing.T) {
+	const addr = "127.0.0.1:7001" // in the box's own network namespace
+	spec := boxSpec(t, "hostile/inotify", tight(), addr)
+	spec.Peers = func(ctx context.Context, ns *NetNS) error {
+		ln, err := ns.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		ns.Ready()
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		// The server's own instance, taken while the box holds what it
+		// could get.
+		fd, err := unix.InotifyInit1(unix.IN_CLOEXEC)
+		if err == nil {
+			unix.Close(fd)
+		}
+		_, err = fmt.Fprintf(c, "%s\n", errnoName(err))
+		return err
+	}
+	res := run(t, spec)
+	wantVerdict(t, res, VerdictOK)
+	if res.PeerErr != nil {
+		t.Errorf("PeerErr = %v", res.PeerErr)
+	}
+	want := map[string]string{"inotify_init1": "EPERM", "instances": "0", "fanotify_init": "EPERM", "host": "ok"}
+	if runtime.GOARCH == "amd64" {
+		want["inotify_init"] = "EPERM"
+	}
+	wantLines(t, lines(res.Stdout), want)
+}
+
+// errnoName names err's errno as the test programs' report package does:
+// "ok", "EPERM" and so on.
+func errnoName(err error) string {
+	var e syscall.Errno
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &e) && unix.ErrnoName(e) != "":
+		return unix.ErrnoName(e)
+	}
+	return "err: " + err.Error()
+}
+
 func TestForeignSyscallABI(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skip("the i386 system call gate exists on amd64 only")

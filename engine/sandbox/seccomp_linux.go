@@ -32,7 +32,12 @@ var deniedSyscalls = []uint32{
 	unix.SYS_PROCESS_MADVISE, unix.SYS_KCMP, unix.SYS_MOVE_PAGES, unix.SYS_MIGRATE_PAGES,
 	// Kernel attack surface.
 	unix.SYS_BPF, unix.SYS_PERF_EVENT_OPEN, unix.SYS_USERFAULTFD, unix.SYS_KEYCTL, unix.SYS_ADD_KEY,
-	unix.SYS_REQUEST_KEY, unix.SYS_FANOTIFY_INIT, unix.SYS_PERSONALITY, unix.SYS_LOOKUP_DCOOKIE,
+	unix.SYS_REQUEST_KEY, unix.SYS_PERSONALITY, unix.SYS_LOOKUP_DCOOKIE,
+	// Host-wide counts: the inotify instances of a box count against the
+	// limit of the user who made its user namespace (root, for a root
+	// server), so a box could take the host's share; fanotify marks
+	// whole mounts. No handler watches files.
+	unix.SYS_INOTIFY_INIT1, unix.SYS_FANOTIFY_INIT,
 	// The machine.
 	unix.SYS_KEXEC_LOAD, unix.SYS_KEXEC_FILE_LOAD, unix.SYS_INIT_MODULE, unix.SYS_FINIT_MODULE,
 	unix.SYS_DELETE_MODULE, unix.SYS_REBOOT, unix.SYS_SWAPON, unix.SYS_SWAPOFF, unix.SYS_ACCT,

@@ -10,4 +10,4 @@ const auditArch = unix.AUDIT_ARCH_X86_64
 const x32Bit = 0x40000000
 
 // archDenied are the x86-only calls the filter refuses.
-var archDenied = []uint32{unix.SYS_MODIFY_LDT, unix.SYS_IOPL, unix.SYS_IOPERM, unix.SYS_USELIB}
+var archDenied = []uint32{unix.SYS_MODIFY_LDT, unix.SYS_IOPL, unix.SYS_IOPERM, unix.SYS_USELIB, unix.SYS_INOTIFY_INIT}
