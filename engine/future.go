@@ -140,6 +140,11 @@ func (f *Future[T]) Value() (T, error) { return f.val, f.err }
 // loop's own thread for an unresolved future, it can never return: the loop
 // is the only thing that can resolve it. Wait then records a deadlock lint
 // and ends the run with a [DeadlockError] naming the handler and the future.
+//
+// On another goroutine Wait is allowed, but while it waits the loop must
+// stay free to resolve the future: a callback that blocks the loop's
+// thread meanwhile for Config.DeadlockLimit is reported as a deadlock. If
+// the run ends first, Wait returns [ErrClosed].
 func (f *Future[T]) Wait() (T, error) {
 	if f.l.OnLoop() {
 		f.l.rec.Emit(trace.Event{Kind: trace.KindFuture, Phase: trace.PhaseWait, Time: f.l.stamp(),
@@ -159,7 +164,21 @@ func (f *Future[T]) Wait() (T, error) {
 	}
 	ch := f.waitCh
 	f.mu.Unlock()
+	w, ok := f.l.waitOffLoop(f.id, f.name, func() {
+		var zero T
+		f.Resolve(zero, ErrClosed)
+	})
+	if !ok {
+		select {
+		case <-ch: // resolved as the run ended
+			return f.val, f.err
+		default:
+			var zero T
+			return zero, ErrClosed
+		}
+	}
 	<-ch
+	f.l.doneWaiting(w)
 	return f.val, f.err
 }
 

@@ -48,7 +48,9 @@ const (
 //   - any goroutine may call [Recorder.Intern], [Recorder.Name],
 //     [Recorder.EmitForeign], [Recorder.Now], [Recorder.Dropped],
 //     [Recorder.Enabled], [Recorder.SetEnabled], [Recorder.ForLoop],
-//     [Recorder.Loop] and [Recorder.Cap].
+//     [Recorder.Loop] and [Recorder.Cap];
+//   - any goroutine may call [Recorder.Seal] once the owner is stuck for
+//     good, to publish what the owner cannot.
 //
 // [Recorder.Snapshot] flushes and then drains, so it is for the owner
 // itself, or for any one goroutine once the owner has stopped (after the
@@ -70,6 +72,8 @@ const (
 // stored event is counted there but cannot show as a gap.
 type Recorder struct {
 	enabled atomic.Bool
+	sealed  atomic.Bool // see Seal; written under stateMu
+	stateMu sync.Mutex  // orders SetEnabled and Seal
 	loop    uint16
 	start   time.Time
 	ring    []Event
@@ -147,9 +151,48 @@ func (r *Recorder) Now() int64 { return int64(time.Since(r.start)) }
 func (r *Recorder) Enabled() bool { return r.enabled.Load() }
 
 // SetEnabled turns recording on or off. While off, Emit and EmitForeign
-// return at once and consume no sequence numbers. It is safe for concurrent
-// use.
-func (r *Recorder) SetEnabled(on bool) { r.enabled.Store(on) }
+// return at once and consume no sequence numbers. A sealed recorder stays
+// off. It is safe for concurrent use.
+func (r *Recorder) SetEnabled(on bool) {
+	r.stateMu.Lock()
+	defer r.stateMu.Unlock()
+	if !r.sealed.Load() {
+		r.enabled.Store(on)
+	}
+}
+
+// sealGrace is how long Seal gives an owner that was in the middle of Emit
+// or Flush when recording stopped to finish: those take well under a
+// microsecond when the owner is not descheduled inside them.
+const sealGrace = 2 * time.Millisecond
+
+// Seal publishes everything the recorder holds on behalf of an owner that is
+// stuck in a call it may never return from (a stalled or deadlocked loop),
+// when the process is about to end with the trace it has: events queued by
+// [Recorder.EmitForeign] (such as the watchdog's own lint) cannot reach the
+// reader until the owner's next Flush, which will not come. Seal turns
+// recording off for good (Emit, EmitForeign and Flush do nothing from then
+// on, and SetEnabled cannot turn it back on), gives an Emit or Flush the
+// owner may be in the middle of sealGrace to finish, then moves the queued
+// events into the ring and publishes every stored event, as Flush would.
+// The next Drain sees them all. An owner descheduled inside Emit for longer
+// than sealGrace is the one case it cannot cover. Any goroutine may call
+// it; only the first call does anything.
+func (r *Recorder) Seal() {
+	r.stateMu.Lock()
+	if r.sealed.Load() {
+		r.stateMu.Unlock()
+		return
+	}
+	r.sealed.Store(true)
+	r.enabled.Store(false)
+	r.stateMu.Unlock()
+	time.Sleep(sealGrace)
+	if r.fpending.Load() {
+		r.moveForeign()
+	}
+	r.publish()
+}
 
 // Emit records e, setting its Seq and Loop; the caller sets Time (usually
 // from [Recorder.Now]). Only the owning loop thread may call it. It never
@@ -226,9 +269,12 @@ func (r *Recorder) EmitForeign(e Event) {
 // publishes every stored event to the reader. Only the owning loop thread
 // may call it: once per loop iteration, and before the loop blocks, so that
 // the reader sees all of a turn's events while the loop waits. When nothing
-// is queued it costs one atomic load, plus one atomic store if events were
-// stored since the last publish.
+// is queued it costs two atomic loads, plus one atomic store if events were
+// stored since the last publish. After [Recorder.Seal] it does nothing.
 func (r *Recorder) Flush() {
+	if r.sealed.Load() {
+		return // Seal has published for good
+	}
 	if r.fpending.Load() {
 		r.moveForeign()
 	}

@@ -30,6 +30,12 @@ type Args struct {
 	Params   map[string]string `json:"params"`
 	Tag      int64             `json:"tag"`     // marks the harness's own reports
 	Timeout  time.Duration     `json:"timeout"` // how long the handler has to report
+
+	// HandlerCPU asks the loop to record, on each handler's end, the CPU
+	// time and the run-queue delay of the loop's thread during it (see
+	// engine.Config.HandlerCPU), for exercises that tell a callback that
+	// computed from one that blocked.
+	HandlerCPU bool `json:"handler_cpu"`
 }
 
 // Param returns a scenario parameter.
@@ -131,15 +137,20 @@ func Main(drive func(e *Env)) {
 	time.Sleep(time.Microsecond)
 	openFDs()
 	before := openFDs()
+	// stuck ends a run whose loop is stuck in a handler and cannot be
+	// stopped from here: the loop has sealed its trace, with its lint, so
+	// record why, seal the reports too (their writer is the stuck loop's
+	// goroutine) and end the process with the trace there is.
+	stuck := func(err error) {
+		reports.EmitForeign(trace.Event{Kind: trace.KindMark, Time: rec.Now(), Arg1: a.Tag, Fd: -1,
+			Name: reports.Intern(ReportError + err.Error())})
+		reports.Seal()
+		finish(0)
+	}
 	l := engine.New(engine.Config{Backend: a.Backend, Recorder: rec, StallLimit: a.Timeout,
-		OnStall: func(err *engine.StallError) {
-			// The loop is stuck in a handler and cannot be stopped from
-			// here: record why and end the process with the trace it has.
-			reports.EmitForeign(trace.Event{Kind: trace.KindMark, Time: rec.Now(), Arg1: a.Tag, Fd: -1,
-				Name: reports.Intern(ReportError + err.Error())})
-			reports.Flush()
-			finish(0)
-		}})
+		HandlerCPU: a.HandlerCPU,
+		OnStall:    func(err *engine.StallError) { stuck(err) },
+		OnDeadlock: func(err *engine.DeadlockError) { stuck(err) }})
 	env := &Env{Loop: l, Recorder: rec, Args: a, reports: reports}
 	runCtx, cancel := context.WithTimeout(context.Background(), a.Timeout)
 	defer cancel()
