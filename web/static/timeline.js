@@ -10,7 +10,8 @@
 //
 //   Data      setSchema({kinds, phases, lints}); addTrack(track, label);
 //             addEvents(track, firstName, names, events); addFindings(track, findings);
-//             clear(); setLive(bool); eventCount(); traceEnd()
+//             clear(); setLive(bool); eventCount(); traceEnd();
+//             unfinished() -> [{track, loop, seq, name, fd, time, dur, label}]
 //   Playback  play(); pause(); playing(); setSpeed(nsPerWallSecond); seek(ns);
 //             stepForward(); stepBack()  (false at either end)
 //   View      setView(startNs, endNs); fit(); jumpTo(track, loop, seq)  (true if found);
@@ -30,7 +31,10 @@
 // where 0 is the run's start: one lane per loop (handlers, the time a ready
 // handler waited, syscalls, instants, findings), the kernel (ops in flight,
 // one sub-row each while they overlap), one lane per file descriptor, and
-// one per counter. Arrows follow an op from its submit to its completion to
+// one per counter. A syscall that began and has not returned (its begin
+// event has no record yet) is a bar to the end of the trace, live to the
+// latest event, labelled "in connect(), 1.5 s"; a ready event (what an
+// epoll_wait returned) is a tick on its fd's lane. Arrows follow an op from its submit to its completion to
 // the handler it woke: the selected one's always, every visible one's when
 // few enough to read.
 //
@@ -113,12 +117,13 @@
 
   const DEFAULT_SCHEMA = {
     kinds: ['invalid', 'syscall', 'wakeup', 'submit', 'complete', 'handler', 'future', 'timer',
-      'counter', 'lint', 'mark', 'cancel'],
+      'counter', 'lint', 'mark', 'cancel', 'ready'],
     phases: ['instant', 'begin', 'end', 'create', 'resolve', 'wait', 'fire', 'cancel'],
     lints: ['none', 'long-handler', 'head-of-line', 'deadlock', 'blocking-call', 'pending-connect', 'off-loop'],
   };
   const INSTANT_COLORS = {
     wakeup: C.wakeup, submit: C.submit, mark: C.mark, future: C.future, timer: C.timer, handler: C.muted,
+    ready: C.wakeup,
   };
   const COUNTER_ORDER = ['runq', 'inflight', 'sq_pending', 'cq_ready'];
   const WAIT_CALLS = new Set(['epoll_wait', 'epoll_pwait', 'epoll_pwait2', 'io_uring_enter']);
@@ -157,6 +162,26 @@
 
   function errnoName(res) {
     return res < 0 && res >= -4095 ? (ERRNO[-res] || 'errno ' + (-res)) : '';
+  }
+
+  // ---- epoll event masks ----
+  const EPOLL_BITS = [[0x1, 'EPOLLIN'], [0x2, 'EPOLLPRI'], [0x4, 'EPOLLOUT'], [0x8, 'EPOLLERR'],
+    [0x10, 'EPOLLHUP'], [0x20, 'EPOLLNVAL'], [0x40, 'EPOLLRDNORM'], [0x80, 'EPOLLRDBAND'],
+    [0x100, 'EPOLLWRNORM'], [0x200, 'EPOLLWRBAND'], [0x400, 'EPOLLMSG'], [0x2000, 'EPOLLRDHUP']];
+  const EPOLL_TROUBLE = 0x8 | 0x10; // EPOLLERR | EPOLLHUP
+
+  // epollEvents names the bits of an event mask: "EPOLLIN|EPOLLOUT".
+  function epollEvents(mask) {
+    let m = mask >>> 0;
+    const out = [];
+    for (const [bit, name] of EPOLL_BITS) {
+      if (m & bit) {
+        out.push(name);
+        m = (m & ~bit) >>> 0;
+      }
+    }
+    if (m) out.push('0x' + m.toString(16));
+    return out.length ? out.join('|') : '0';
   }
 
   // ---- Formatting ----
@@ -420,6 +445,7 @@
           instants: new Series(),
           marks: [], // {time, wait, code, message, idx, finding}
           stack: [],
+          calls: new Map(), // syscalls begun and not returned: "name/fd/time" -> [{idx, sid, fid}]
         };
         this.loops.set(loop, d);
         this.layoutDirty = true;
@@ -549,7 +575,7 @@
       this.K = {
         syscall: k('syscall'), wakeup: k('wakeup'), submit: k('submit'), complete: k('complete'),
         handler: k('handler'), future: k('future'), timer: k('timer'), counter: k('counter'),
-        lint: k('lint'), mark: k('mark'), cancel: k('cancel'),
+        lint: k('lint'), mark: k('mark'), cancel: k('cancel'), ready: k('ready'),
       };
       this.P = {
         instant: p('instant'), begin: p('begin'), end: p('end'), create: p('create'),
@@ -678,8 +704,36 @@
           break;
         }
         case K.syscall: {
-          tr.loopData(loop).syscalls.add(time, time + dur, i, 0);
+          // A call that can block is recorded as it begins too; its record
+          // (same loop, name, fd and start) follows when it returns. Until
+          // then the begin is drawn open, to the end of the trace.
+          const d = tr.loopData(loop);
+          const ck = name + '/' + fd + '/' + time;
+          if (phase === P.begin) {
+            const call = {idx: i, sid: d.syscalls.add(time, Infinity, i, 0), fid: -1};
+            if (fd >= 0) call.fid = this._fdItem(tr, fd, time, Infinity, i, name);
+            const q = d.calls.get(ck);
+            if (q) q.push(call);
+            else d.calls.set(ck, [call]);
+            break;
+          }
+          const q = d.calls.get(ck);
+          if (q) {
+            const call = q.shift();
+            if (!q.length) d.calls.delete(ck);
+            // The record draws the call from now on.
+            d.syscalls.setEnd(call.sid, time);
+            if (call.fid >= 0) tr.fds.get(fd).items.setEnd(call.fid, time);
+            tr.pair[call.idx] = i;
+            tr.pair[i] = call.idx;
+          }
+          d.syscalls.add(time, time + dur, i, 0);
           if (fd >= 0) this._fdItem(tr, fd, time, time + dur, i, name);
+          break;
+        }
+        case K.ready: {
+          if (fd >= 0) this._fdItem(tr, fd, time, time, i, name);
+          else tr.loopData(loop).instants.add(time, time, i, 0);
           break;
         }
         case K.submit: {
@@ -730,13 +784,56 @@
       return this.schema.lints[code] || 'lint ' + code;
     }
 
+    // _fdItem adds an item to fd's lane and returns its id there.
     _fdItem(tr, fd, start, end, i, name) {
       const d = tr.fdData(fd);
-      d.items.add(start, end, i, 0);
+      const id = d.items.add(start, end, i, 0);
       if (name && d.names.length < 3) {
         const s = tr.nameOf(name);
         if (s && !WAIT_CALLS.has(s) && d.names.indexOf(s) < 0) d.names.push(s);
       }
+      return id;
+    }
+
+    // _openCall reports whether event i is a syscall begin whose record has
+    // not come: a call still in progress, or one that never returned.
+    _openCall(tr, i) {
+      return tr.kind[i] === this.K.syscall && tr.phase[i] === this.P.begin && tr.pair[i] < 0;
+    }
+
+    // _closedBegin reports whether event i is a syscall begin whose record
+    // came: the record draws the call, so the begin is not drawn or hit.
+    _closedBegin(tr, i) {
+      return tr.kind[i] === this.K.syscall && tr.phase[i] === this.P.begin && tr.pair[i] >= 0;
+    }
+
+    // _itemEnd returns where event i ends as drawn: an open call runs to
+    // the end of its track (live: its latest event).
+    _itemEnd(tr, i) {
+      return this._openCall(tr, i) ? Math.max(tr.end, tr.time[i]) : tr.time[i] + tr.dur[i];
+    }
+
+    // _inCall labels an open call: "in connect(), 1.5 s".
+    _inCall(tr, i) {
+      return 'in ' + tr.nameOf(tr.name[i]) + '(), ' + fmtDur(Math.max(0, tr.end - tr.time[i]));
+    }
+
+    unfinished() {
+      const out = [];
+      for (const tr of this.tracks) {
+        for (const d of tr.loops.values()) {
+          for (const q of d.calls.values()) {
+            for (const c of q) {
+              const i = c.idx;
+              out.push({
+                track: tr.id, loop: d.loop, seq: tr.seq[i], name: tr.nameOf(tr.name[i]), fd: tr.fd[i],
+                time: tr.time[i], dur: Math.max(0, tr.end - tr.time[i]), label: this._inCall(tr, i),
+              });
+            }
+          }
+        }
+      }
+      return out.sort((a, b) => a.time - b.time);
     }
 
     _submit(tr, i, key, loop, time, fd, name) {
@@ -1172,6 +1269,7 @@
       const hasRec = tr.rec[idx] >= 0;
       if (kind === K.cancel || ((kind === K.submit || kind === K.complete) && hasRec)) return {type: 'kernel', key: 'k'};
       if (kind === K.complete) return tr.fd[idx] >= 0 ? {type: 'fd', key: 'f' + tr.fd[idx]} : {type: 'kernel', key: 'k'};
+      if (kind === K.ready && tr.fd[idx] >= 0) return {type: 'fd', key: 'f' + tr.fd[idx]};
       if (kind === K.counter) return {type: 'counter', key: 'c' + tr.nameOf(tr.name[idx])};
       return {type: 'loop', key: 'l' + tr.loop[idx]};
     }
@@ -1214,6 +1312,11 @@
         info.begin = tr.time[b];
         info.end = tr.time[e];
       }
+      if (this._openCall(tr, i)) {
+        info.unfinished = true;
+        info.label = this._inCall(tr, i);
+      }
+      if (tr.kind[i] === this.K.ready) info.events = epollEvents(tr.arg0[i]);
       return info;
     }
 
@@ -1300,7 +1403,23 @@
           }
           if (rec.cancel >= 0) row('cancel', 'requested at ' + fmtTime(tr.time[rec.cancel]));
         }
-        if (kind === K.syscall || kind === K.complete || kind === K.cancel) resValue = tr.res[i];
+        if (kind === K.syscall && tr.phase[i] === this.P.begin) {
+          const e = tr.pair[i];
+          if (e >= 0) {
+            row('returned', fmtTime(tr.time[e] + tr.dur[e]) + ' (after ' + fmtDur(tr.dur[e]) + ')');
+            resValue = tr.res[e];
+          } else {
+            add(el, 'p', 'tl-message', this._inCall(tr, i) + ': it never returned. The loop thread was still inside ' +
+              name + '() at the ' + (this.live ? 'latest event' : 'end of the trace') + ', so nothing else could run on it.');
+            row('returned', 'never: still in the call ' + fmtDur(Math.max(0, tr.end - tr.time[i])) + ' later, at the end of the trace', 'tl-err');
+          }
+        } else if (kind === K.syscall || kind === K.complete || kind === K.cancel) {
+          resValue = tr.res[i];
+        }
+        if (kind === K.ready) {
+          row('events', epollEvents(tr.arg0[i]));
+          row('epoll fd', String(tr.arg1[i]));
+        }
         if (kind === K.wakeup) row('events', String(tr.res[i]));
         if (kind === K.counter) row('value', String(tr.res[i]));
         if (kind === K.timer && tr.arg0[i]) row('deadline', fmtTime(tr.arg0[i]));
@@ -1855,6 +1974,12 @@
         [3, 'would block', (x, cy) => { ctx.fillStyle = C.blocked; ctx.fillRect(x, cy - 3, 12, 6); }],
         [4, 'error', (x, cy) => { ctx.fillStyle = C.error; ctx.fillRect(x, cy - 3, 12, 6); }],
         [5, 'finding', (x, cy) => this._flag(x + 6, cy - 5)],
+        [7, 'never returned', (x, cy) => {
+          ctx.fillStyle = C.blocked;
+          ctx.fillRect(x, cy - 3, 12, 6);
+          ctx.fillStyle = this.hatchOpen;
+          ctx.fillRect(x, cy - 3, 12, 6);
+        }],
       ];
       ctx.font = FONT_SMALL;
       const room = this.W - RIGHT_PAD - minX;
@@ -2114,6 +2239,12 @@
       const sy = y + L_SYS + L_SYS_H / 2 + 0.5;
       ss.visit(lo, hi, (p) => {
         const i = ss.ref[p];
+        if (tr.phase[i] === this.P.begin) {
+          if (tr.pair[i] >= 0) return; // its record draws the call
+          this._aggFlush();
+          this._drawOpenCall(tr, i, X(ss.start[p]), X(Math.max(endT, ss.start[p])), y + L_SYS, L_SYS_H, sy, clampX);
+          return;
+        }
         const inf = tr.info(tr.name[i]);
         const res = tr.res[i];
         const color = res < 0 ? (FLOW_ERRNOS.has(-res) ? C.blocked : C.error) : C.syscall;
@@ -2171,6 +2302,25 @@
         this._flag(x, y + L_MARK);
         this._drawn++;
       }
+    }
+
+    // _drawOpenCall draws a call that has not returned, from x0 to x1 (the
+    // end of the trace), in the row at [top, top+h): the colour of a call
+    // that would block, hatched as open, labelled "in connect(), 1.5 s".
+    _drawOpenCall(tr, i, x0, x1, top, h, ty, clampX) {
+      const ctx = this.ctx;
+      const a = clampX(x0);
+      const b = Math.max(clampX(x1), a + 2);
+      ctx.fillStyle = C.blocked;
+      ctx.fillRect(a, top, b - a, h);
+      ctx.fillStyle = this.hatchOpen;
+      ctx.fillRect(a, top, b - a, h);
+      ctx.fillStyle = C.error;
+      ctx.fillRect(b - 2, top, 2, h);
+      const text = this._inCall(tr, i);
+      if (b - a > this._textW(text) + 10) this._labelBox(text, a, b, ty, '#7c2d12');
+      else if (b - a > 24) this._label(text, a, b, ty, '#ffffff');
+      this._drawn++;
     }
 
     // _flag draws a finding's marker: a red tab with "!", pointing at x.
@@ -2419,6 +2569,14 @@
       s.visit(lo, hi, (p) => {
         const i = s.ref[p];
         const kind = tr.kind[i];
+        if (kind === K.syscall && tr.phase[i] === this.P.begin) {
+          if (tr.pair[i] >= 0) return; // its record draws the call
+          ctx.font = FONT_SMALL;
+          this._drawOpenCall(tr, i, X(s.start[p]), X(Math.max(endT, s.start[p])), y + FD_H / 2 - 5, 10, y + FD_H / 2 + 0.5, clampX);
+          ctx.font = FONT;
+          lastX = X(s.start[p]);
+          return;
+        }
         const x0 = X(s.start[p]);
         const x1 = X(s.end[p]);
         const res = tr.res[i];
@@ -2442,6 +2600,11 @@
           ctx.lineTo(x0, cy);
           ctx.closePath();
           ctx.fill();
+        } else if (kind === K.ready) {
+          // What epoll_wait said of this fd: a tick, red on EPOLLERR or
+          // EPOLLHUP.
+          ctx.fillStyle = tr.arg0[i] & EPOLL_TROUBLE ? C.error : C.wakeup;
+          ctx.fillRect(Math.round(x0) - 1, y + 3, 2, FD_H - 6);
         } else {
           ctx.fillStyle = color || (isZeroOp(tr.op[i]) ? C.wakeup : C.ok);
           ctx.beginPath();
@@ -2735,14 +2898,14 @@
         return {x0: X(tr.time[rec.submit]), x1: X(end), y: ly + KPAD + rec.row * KROW_H + 1, h: KROW_H - 4};
       }
       if (lane.type === 'counter') return {x0: X(t), x1: X(t), y: ly + 2, h: COUNTER_H - 4};
-      if (lane.type === 'fd') return {x0: X(t), x1: X(t + tr.dur[idx]), y: ly + 3, h: FD_H - 6};
+      if (lane.type === 'fd') return {x0: X(t), x1: X(this._itemEnd(tr, idx)), y: ly + 3, h: FD_H - 6};
       if (kind === K.handler && (tr.phase[idx] === P.begin || tr.phase[idx] === P.end)) {
         const b = tr.phase[idx] === P.begin ? idx : tr.pair[idx];
         if (b < 0) return {x0: X(t), x1: X(t), y: ly + L_HAND, h: L_HAND_H};
         const e = tr.pair[b];
         return {x0: X(tr.time[b]), x1: X(e >= 0 ? tr.time[e] : tr.end), y: ly + L_HAND, h: L_HAND_H};
       }
-      if (kind === K.syscall) return {x0: X(t), x1: X(t + tr.dur[idx]), y: ly + L_SYS, h: L_SYS_H};
+      if (kind === K.syscall) return {x0: X(t), x1: X(this._itemEnd(tr, idx)), y: ly + L_SYS, h: L_SYS_H};
       if (kind === K.lint) return {x0: X(t), x1: X(t), y: ly + L_MARK, h: 12};
       return {x0: X(t), x1: X(t), y: ly + L_INST, h: L_INST_H};
     }
@@ -2882,6 +3045,19 @@
         if (kind === K.cancel) {
           out.push('cancel requested at ' + fmtTime(tr.time[i]) + ': ' + tr.res[i] + ' ' + errnoName(tr.res[i]));
         }
+      } else if (kind === K.syscall && tr.phase[i] === this.P.begin) {
+        const e = tr.pair[i];
+        const call = name + (tr.fd[i] >= 0 ? '(fd ' + tr.fd[i] + ')' : '()');
+        if (e < 0) {
+          out.push(this._inCall(tr, i));
+          out.push(call + ' began at ' + fmtTime(tr.time[i]) + ' and never returned');
+        } else {
+          out.push(call + ' began');
+          out.push(fmtTime(tr.time[i]) + ', returned after ' + fmtDur(tr.dur[e]) + ': ' + tr.res[e] + (tr.res[e] < 0 ? ' ' + errnoName(tr.res[e]) : ''));
+        }
+      } else if (kind === K.ready) {
+        out.push('ready: fd ' + tr.fd[i] + ' ' + epollEvents(tr.arg0[i]));
+        out.push(fmtTime(tr.time[i]) + ', reported by ' + (name || 'epoll_wait') + ' on epoll fd ' + tr.arg1[i]);
       } else if (kind === K.syscall) {
         const res = tr.res[i];
         out.push(name + (tr.fd[i] >= 0 ? '(fd ' + tr.fd[i] + ')' : '()') + ' = ' + res + (res < 0 ? ' ' + errnoName(res) : ''));
@@ -2979,7 +3155,7 @@
             return h ? {tr, idx: d.waits.ref[h.p], wait: true} : null;
           }
           if (ly < L_INST - 1) {
-            const h = nearest(d.syscalls);
+            const h = nearest(d.syscalls, (p) => !this._closedBegin(tr, d.syscalls.ref[p]));
             return h ? {tr, idx: d.syscalls.ref[h.p], count: h.count} : null;
           }
           const h = nearest(d.instants);
@@ -3003,7 +3179,7 @@
           return {tr, idx: rec.submit, count: h.count};
         }
         case 'fd': {
-          const h = nearest(lane.d.items);
+          const h = nearest(lane.d.items, (p) => !this._closedBegin(tr, lane.d.items.ref[p]));
           if (h) return {tr, idx: lane.d.items.ref[h.p], count: h.count};
           const o = nearest(lane.d.ops);
           return o ? {tr, idx: tr.recs[lane.d.ops.ref[o.p]].submit} : null;
@@ -3260,5 +3436,6 @@
   Timeline.fmtDur = fmtDur;
   Timeline.fmtTime = fmtTime;
   Timeline.errnoName = errnoName;
+  Timeline.epollEvents = epollEvents;
   window.Timeline = Timeline;
 })();
