@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -110,12 +112,119 @@ func TestHandlerCPUContention(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d spinners, GOMAXPROCS=%d", tt.spinners, tt.procs), func(t *testing.T) {
 			h := onOneCPU(t, tt.spinners, tt.procs)
+			t.Logf("spinning on one CPU: %v", h)
 			if h.Delay < h.Dur/4 || h.blocked() > h.Dur/4 {
 				t.Errorf("a handler spinning 100ms among %d spinners on one CPU: %v; want run delay > 25%% and blocked < 25%% of it",
 					tt.spinners, h)
 			}
 		})
 	}
+}
+
+// TestHandlerCPUQuota spins a handler in a child process whose cgroup may
+// use half a CPU: the time the kernel throttles the thread for the quota is
+// run delay, not blocked time. (On Linux 6.18 with cgroup v1's cpu
+// controller it is: a throttled thread is runnable, waiting.)
+func TestHandlerCPUQuota(t *testing.T) {
+	dir := quotaCgroup(t, 10*time.Millisecond, 20*time.Millisecond)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childEnv+"=0", gateEnv+"=1", "GOMAXPROCS=2")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	if err := os.WriteFile(dir+"/cgroup.procs", []byte(strconv.Itoa(cmd.Process.Pid)), 0); err != nil {
+		cmd.Process.Kill()
+		t.Fatalf("move the child into %s: %v", dir, err)
+	}
+	stdin.Write([]byte("\n"))
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("child: %v\n%s", err, out.Bytes())
+	}
+	var h handlerTimes
+	if err := json.Unmarshal(resultLine(out.Bytes()), &h); err != nil {
+		t.Fatalf("child said %q: %v", out.Bytes(), err)
+	}
+	t.Logf("spinning under a quota: %v", h)
+	if h.Delay < h.Dur/4 || h.blocked() > h.Dur/4 {
+		t.Errorf("a handler spinning 100ms under a quota of half a CPU: %v; want run delay > 25%% and blocked < 25%% of it", h)
+	}
+}
+
+// quotaCgroup makes a cgroup below this process's own that may use quota
+// of every period of CPU time, and removes it when the test ends. It uses
+// the cgroup v1 cpu controller if one is mounted, else cgroup v2's.
+func quotaCgroup(t *testing.T, quota, period time.Duration) string {
+	t.Helper()
+	mount, own, v2 := cpuController(t)
+	dir := fmt.Sprintf("%s%s/engine-quota-test-%d", mount, own, os.Getpid())
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("cannot make a cgroup for a CPU quota (the test needs root): %v", err)
+	}
+	t.Cleanup(func() { os.Remove(dir) })
+	us := func(d time.Duration) string { return strconv.FormatInt(d.Microseconds(), 10) }
+	var err error
+	if v2 {
+		err = os.WriteFile(dir+"/cpu.max", []byte(us(quota)+" "+us(period)), 0)
+	} else if err = os.WriteFile(dir+"/cpu.cfs_period_us", []byte(us(period)), 0); err == nil {
+		err = os.WriteFile(dir+"/cpu.cfs_quota_us", []byte(us(quota)), 0)
+	}
+	if err != nil {
+		t.Fatalf("set the quota of %s: %v", dir, err)
+	}
+	return dir
+}
+
+// cpuController finds the cpu controller's mount and this process's
+// cgroup under it, from /proc/self/mountinfo and /proc/self/cgroup.
+func cpuController(t *testing.T) (mount, own string, v2 bool) {
+	t.Helper()
+	info, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v1Mount, v2Mount string
+	for _, line := range strings.Split(string(info), "\n") {
+		pre, post, ok := strings.Cut(line, " - ")
+		f, g := strings.Fields(pre), strings.Fields(post)
+		if !ok || len(f) < 5 || len(g) < 3 {
+			continue
+		}
+		switch g[0] {
+		case "cgroup":
+			if slices.Contains(strings.Split(g[2], ","), "cpu") {
+				v1Mount = f[4]
+			}
+		case "cgroup2":
+			v2Mount = f[4]
+		}
+	}
+	cg, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(cg)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if v1Mount != "" && slices.Contains(strings.Split(parts[1], ","), "cpu") {
+			return v1Mount, strings.TrimSuffix(parts[2], "/"), false
+		}
+		if v1Mount == "" && v2Mount != "" && parts[0] == "0" {
+			return v2Mount, strings.TrimSuffix(parts[2], "/"), true
+		}
+	}
+	t.Skip("no cgroup cpu controller is mounted")
+	return "", "", false
 }
 
 // onOneCPU runs contentionChild in a child process pinned
@@ -180,9 +289,17 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// gateEnv makes the child wait for a line on stdin before it measures,
+// while its parent moves it into a cgroup.
+const gateEnv = "ENGINE_CPU_GATE"
+
 // contentionChild spins a handler for 100ms while n goroutines spin, and
 // prints what the handler's End event says.
 func contentionChild(n int) int {
+	if os.Getenv(gateEnv) != "" {
+		var b [1]byte
+		os.Stdin.Read(b[:])
+	}
 	var stop atomic.Bool
 	var started atomic.Int32
 	for range n {
@@ -207,30 +324,40 @@ func contentionChild(n int) int {
 }
 
 // BenchmarkHandlerCPU is the cost of HandlerCPU per handler: run it with
-// and without, in one run, and compare.
+// and without, in one run, and compare. With one handler per turn every
+// handler pays two schedstat reads; back-to-back handlers in one turn
+// share the reading between them.
 func BenchmarkHandlerCPU(b *testing.B) {
-	for _, on := range []bool{false, true} {
-		b.Run(fmt.Sprintf("HandlerCPU=%v", on), func(b *testing.B) {
-			rec := trace.NewRecorder(0, 1<<16, time.Now())
-			l := engine.New(engine.Config{Recorder: rec, HandlerCPU: on, TrustHandlers: true})
-			// The bench drains the ring, as a harness would.
-			ctx, stop := context.WithCancel(context.Background())
-			defer stop()
-			go drain(ctx, rec)
-			n := 0
-			var next func()
-			next = func() {
-				if n++; n >= b.N {
-					l.Stop()
-					return
+	for _, perTurn := range []int{1, 16} {
+		for _, on := range []bool{false, true} {
+			b.Run(fmt.Sprintf("perTurn=%d/HandlerCPU=%v", perTurn, on), func(b *testing.B) {
+				rec := trace.NewRecorder(0, 1<<16, time.Now())
+				l := engine.New(engine.Config{Recorder: rec, HandlerCPU: on, TrustHandlers: true})
+				// The bench drains the ring, as a harness would.
+				ctx, stop := context.WithCancel(context.Background())
+				defer stop()
+				go drain(ctx, rec)
+				n := 0
+				var turn func()
+				turn = func() {
+					for range perTurn {
+						if n++; n >= b.N {
+							l.Stop()
+							return
+						}
+						if n%perTurn == 0 {
+							l.Queue("nop", turn) // the next turn's batch
+						} else {
+							l.Queue("nop", func() {})
+						}
+					}
 				}
-				l.Queue("nop", next)
-			}
-			b.ResetTimer()
-			if err := l.Run(context.Background(), "main", next); err != nil {
-				b.Fatal(err)
-			}
-		})
+				b.ResetTimer()
+				if err := l.Run(context.Background(), "main", turn); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
 	}
 }
 
