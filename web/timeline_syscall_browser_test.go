@@ -12,7 +12,8 @@ import (
 // is stuck: the handler makes a blocking connect on fd 7 that never
 // returns, and the harness's watchdog mark, 1.5 s later, ends the trace.
 // Before it, a write that returned (its begin and its record) and what the
-// handler's own epoll_wait on epoll fd 5 reported for fd 7.
+// handler's own epoll_wait on epoll fd 5 reported for fd 7, once and then
+// 300 times in 15 µs, so that fd 7's lane is drawn dense.
 func stuckTrace() (*synthTrace, map[string]int64) {
 	st := newSynthTrace()
 	tr := st.track("stuck-epoll", "full queue · epoll")
@@ -24,6 +25,9 @@ func stuckTrace() (*synthTrace, map[string]int64) {
 	seqs["ready"] = tr.add(synthEvent{Kind: trace.KindReady, Loop: 0, Time: 50 * us, Fd: 7, Arg0: 0x1 | 0x4, Arg1: 5, Name: "epoll_wait"})
 	seqs["write-begin"] = tr.add(synthEvent{Kind: trace.KindSyscall, Phase: trace.PhaseBegin, Loop: 0, Time: 60 * us, Fd: 7, Name: "write"})
 	tr.syscall(0, "write", 60*us, 8*us, 7, 5)
+	for i := range int64(300) { // more than the fd lane has pixels for: drawn dense
+		tr.add(synthEvent{Kind: trace.KindReady, Loop: 0, Time: 70*us + i*50, Fd: 7, Arg0: 0x1, Arg1: 5, Name: "epoll_wait"})
+	}
 	seqs["connect"] = tr.add(synthEvent{Kind: trace.KindSyscall, Phase: trace.PhaseBegin, Loop: 0, Time: 100 * us, Fd: 7, Name: "connect"})
 	tr.instant(1, trace.KindMark, trace.PhaseInstant, "harness: the handler held the loop", 1_500_100*us, nil, 0)
 	return st, seqs
@@ -68,8 +72,8 @@ func TestTimelineUnfinishedSyscall(t *testing.T) {
 		CanvasRenderingContext2D.prototype.fillText = fillText;
 		return window.texts;
 	})()`)
-	if n := countOf(drawn, "in connect(), 1.5 s"); n < 1 {
-		t.Errorf("texts drawn = %q, want the label %q", drawn, "in connect(), 1.5 s")
+	if n := countOf(drawn, "in connect(), 1.5 s"); n != 2 {
+		t.Errorf("the label %q is drawn %d times, want 2 (the loop's syscall row and fd 7's dense lane); texts drawn: %q", "in connect(), 1.5 s", n, drawn)
 	}
 	if n := countOf(drawn, "write"); n > 2 {
 		t.Errorf("the write that returned is labelled %d times, want it drawn once per lane (its record), not for its begin too", n)

@@ -2632,9 +2632,14 @@
         this._drawn++;
       };
       const fails = [];
+      const open = []; // calls that have not returned: drawn over the bands
       ctx.fillStyle = 'rgba(71, 85, 105, 0.45)';
       d.items.visit(lo, hi, (p) => {
         const i = d.items.ref[p];
+        if (tr.kind[i] === K.syscall && tr.phase[i] === this.P.begin) {
+          if (tr.pair[i] < 0) open.push(p);
+          return;
+        }
         const c = Math.floor((d.items.start[p] - t0) * k);
         if (c > b + 3) {
           band();
@@ -2669,6 +2674,17 @@
           ctx.fillRect(GUTTER + fa, top, fb - fa + 1, h);
           this._drawn++;
         }
+      }
+      if (open.length) {
+        const W = this.W;
+        const clampX = (x) => (x < GUTTER - 10 ? GUTTER - 10 : x > W + 10 ? W + 10 : x);
+        const X = (t) => GUTTER + (t - t0) * k;
+        ctx.font = FONT_SMALL;
+        for (const p of open) {
+          const st = d.items.start[p];
+          this._drawOpenCall(tr, d.items.ref[p], X(st), X(Math.max(tr.end, st)), cy - 5, 10, cy + 0.5, clampX);
+        }
+        ctx.font = FONT;
       }
     }
 
