@@ -171,9 +171,12 @@ func (s *Sys) recordOn(onLoop bool, c call, start int64, fd int, res int, err er
 // and whether the caller is on the loop thread, for [Sys.recordOn].
 //
 // Publishing is the recorder's Flush: one atomic store (and a load of the
-// foreign-queue flag), a few nanoseconds next to the hundreds a system call
-// costs. Off the loop the begin is not recorded: such a call does not hold
-// up the loop, and only the loop thread may publish.
+// foreign-queue flag), tens of nanoseconds next to the hundreds the cheapest
+// system call costs (BenchmarkTracedRead). It is done on every such call,
+// watchdog or not: the lab always runs one, and a live viewer needs the
+// begin while the loop is stuck, before any watchdog fires. Off the loop the
+// begin is not recorded: such a call does not hold up the loop, and only
+// the loop thread may publish.
 func (s *Sys) begin(c call, fd int) (start int64, onLoop bool) {
 	onLoop = s.onLoop()
 	start = s.rec.Now()
