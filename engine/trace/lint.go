@@ -161,17 +161,26 @@ type lintLoop struct {
 	done  []lintSpan // finished handlers in end order
 	conns map[int32]*connectState
 	ops   map[uint64]opInfo // submitted ops
-	calls []openCall        // syscalls begun and not returned, oldest first
+	calls []openCall        // syscall begins, in trace order
+	open  map[callKey][]int // the calls not returned (yet), by what their record will repeat
 }
 
-// openCall is a syscall begin whose record has not come (yet).
+// openCall is a syscall begin.
 type openCall struct {
-	seq     uint64
-	time    int64
-	name    NameID
-	fd      int32
-	handler string // the handler it was made in, or ""
-	inSeq   uint64 // that handler's Begin, or 0
+	seq      uint64
+	time     int64
+	name     NameID
+	fd       int32
+	handler  string // the handler it was made in, or ""
+	inSeq    uint64 // that handler's Begin, or 0
+	returned bool   // its record came
+}
+
+// callKey is what a syscall's begin and its record share on one loop.
+type callKey struct {
+	name NameID
+	fd   int32
+	time int64
 }
 
 type opInfo struct {
@@ -182,7 +191,7 @@ type opInfo struct {
 func (a *analyzer) loop(id uint16) *lintLoop {
 	l := a.loops[id]
 	if l == nil {
-		l = &lintLoop{conns: map[int32]*connectState{}, ops: map[uint64]opInfo{}}
+		l = &lintLoop{conns: map[int32]*connectState{}, ops: map[uint64]opInfo{}, open: map[callKey][]int{}}
 		a.loops[id] = l
 	}
 	return l
@@ -222,6 +231,8 @@ func (a *analyzer) event(e *Event) {
 			if n := len(l.stack); n > 0 {
 				c.inSeq = l.stack[n-1].seq
 			}
+			k := callKey{e.Name, e.Fd, e.Time}
+			l.open[k] = append(l.open[k], len(l.calls))
 			l.calls = append(l.calls, c)
 			return
 		}
@@ -246,13 +257,19 @@ func (a *analyzer) event(e *Event) {
 	}
 }
 
-// returned drops the begin that the syscall record e completes, if any.
+// returned marks the begin that the syscall record e completes, if any:
+// the oldest one with its name, fd and start.
 func (l *lintLoop) returned(e *Event) {
-	for i, c := range l.calls {
-		if c.name == e.Name && c.fd == e.Fd && c.time == e.Time {
-			l.calls = append(l.calls[:i], l.calls[i+1:]...)
-			return
-		}
+	k := callKey{e.Name, e.Fd, e.Time}
+	q := l.open[k]
+	if len(q) == 0 {
+		return
+	}
+	l.calls[q[0]].returned = true
+	if len(q) == 1 {
+		delete(l.open, k)
+	} else {
+		l.open[k] = q[1:]
 	}
 }
 
@@ -393,6 +410,9 @@ func (a *analyzer) finish() {
 		l := a.loops[id]
 		stuck := map[uint64]string{} // handler Begin seq -> the call it is stuck in
 		for _, c := range l.calls {
+			if c.returned {
+				continue
+			}
 			name := a.t.Name(c.name)
 			if c.inSeq != 0 {
 				stuck[c.inSeq] = name
