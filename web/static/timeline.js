@@ -34,9 +34,9 @@
 // one per counter. A syscall that began and has not returned (its begin
 // event has no record yet) is a bar to the end of the trace, live to the
 // latest event, labelled "in connect(), 1.5 s"; a ready event (what an
-// epoll_wait returned) is a tick on its fd's lane. Arrows follow an op from its submit to its completion to
-// the handler it woke: the selected one's always, every visible one's when
-// few enough to read.
+// epoll_wait returned) is a tick on its fd's lane. Arrows follow an op from
+// its submit to its completion to the handler it woke: the selected one's
+// always, every visible one's when few enough to read.
 //
 // Stepping visits every event but counter samples, in time order across
 // the tracks that are not collapsed. While the cursor is before the end,
@@ -818,24 +818,6 @@
       return 'in ' + tr.nameOf(tr.name[i]) + '(), ' + fmtDur(Math.max(0, tr.end - tr.time[i]));
     }
 
-    unfinished() {
-      const out = [];
-      for (const tr of this.tracks) {
-        for (const d of tr.loops.values()) {
-          for (const q of d.calls.values()) {
-            for (const c of q) {
-              const i = c.idx;
-              out.push({
-                track: tr.id, loop: d.loop, seq: tr.seq[i], name: tr.nameOf(tr.name[i]), fd: tr.fd[i],
-                time: tr.time[i], dur: Math.max(0, tr.end - tr.time[i]), label: this._inCall(tr, i),
-              });
-            }
-          }
-        }
-      }
-      return out.sort((a, b) => a.time - b.time);
-    }
-
     _submit(tr, i, key, loop, time, fd, name) {
       const k = tr.kernelData();
       const r = tr.recs.length;
@@ -947,6 +929,28 @@
       let e = 0;
       for (const tr of this.tracks) if (tr.end > e) e = tr.end;
       return e;
+    }
+
+    // unfinished lists the syscalls that began and have not returned: in a
+    // finished trace the calls that never returned, live the ones the loop
+    // is inside now. dur runs to the track's latest event; label is what
+    // the bar says, "in connect(), 1.5 s".
+    unfinished() {
+      const out = [];
+      for (const tr of this.tracks) {
+        for (const d of tr.loops.values()) {
+          for (const q of d.calls.values()) {
+            for (const c of q) {
+              const i = c.idx;
+              out.push({
+                track: tr.id, loop: d.loop, seq: tr.seq[i], name: tr.nameOf(tr.name[i]), fd: tr.fd[i],
+                time: tr.time[i], dur: Math.max(0, tr.end - tr.time[i]), label: this._inCall(tr, i),
+              });
+            }
+          }
+        }
+      }
+      return out.sort((a, b) => a.time - b.time);
     }
 
     // ---- Playback and navigation ----
@@ -1409,7 +1413,8 @@
             row('returned', fmtTime(tr.time[e] + tr.dur[e]) + ' (after ' + fmtDur(tr.dur[e]) + ')');
             resValue = tr.res[e];
           } else {
-            add(el, 'p', 'tl-message', this._inCall(tr, i) + ': it never returned. The loop thread was still inside ' +
+            const who = tr.loop[i] === 0 ? 'The loop thread' : 'Thread ' + tr.loop[i];
+            add(el, 'p', 'tl-message', this._inCall(tr, i) + ': it never returned. ' + who + ' was still inside ' +
               name + '() at the ' + (this.live ? 'latest event' : 'end of the trace') + ', so nothing else could run on it.');
             row('returned', 'never: still in the call ' + fmtDur(Math.max(0, tr.end - tr.time[i])) + ' later, at the end of the trace', 'tl-err');
           }
