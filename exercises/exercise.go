@@ -44,6 +44,16 @@ type Exercise struct {
 	Scenarios []Scenario
 	Checks    []Check
 	Limits    sandbox.Limits
+	// Lints are the thresholds of the trace analysis, chosen to match what
+	// the checks grade. Grading analyses each run once with them and
+	// stores the findings with the result; checks, the timeline and
+	// replays all read those findings and never analyse again.
+	Lints trace.LintOptions
+	// MeasureHandlers asks the loop to record each callback's CPU time and
+	// run-queue delay (a system call per callback), for checks that must
+	// tell a callback that computed or was descheduled from one that sat
+	// blocked while other threads worked.
+	MeasureHandlers bool
 }
 
 // Variant is a known-wrong handler, named after the mistake it makes. Fails
@@ -172,17 +182,37 @@ type Check struct {
 	Title  string
 	Points int
 	Hint   string // what to think about when it fails
-	// Eval looks at every run and decides. A failure names what happened
+	// Reached, if set, says whether a run attempted what the check grades:
+	// "" when it did, otherwise why not ("no connect was started"). A check
+	// is evaluated over the runs that reached it only; when none did, it is
+	// "not reached" and earns nothing, so that a handler that does nothing
+	// never scores for what it did not do.
+	Reached func(r *Run) string
+	// Eval looks at the runs and decides. A failure names what happened
 	// and, where it can, the moment in the trace.
 	Eval func(runs []*Run) Outcome
 }
 
+// Status is a check's state in a result.
+type Status string
+
+// The statuses of a check. Only StatusPassed earns points.
+const (
+	StatusPassed       Status = "passed"
+	StatusFailed       Status = "failed"
+	StatusNotReached   Status = "not-reached"   // nothing the check grades was attempted
+	StatusNotEvaluated Status = "not-evaluated" // a run ended too early, or its trace is incomplete
+)
+
 // Outcome is a check's decision.
 type Outcome struct {
-	Pass    bool
+	Status  Status
 	Message string
 	Ref     *Ref
 }
+
+// Passed reports whether the check passed.
+func (o Outcome) Passed() bool { return o.Status == StatusPassed }
 
 // Ref points at a moment in one run's trace.
 type Ref struct {
@@ -195,17 +225,99 @@ type Ref struct {
 }
 
 // Pass is a passing outcome.
-func Pass() Outcome { return Outcome{Pass: true} }
+func Pass() Outcome { return Outcome{Status: StatusPassed} }
 
 // Fail is a failing outcome with a message about run r, pointing at e when
-// e is not nil.
+// e is not nil, and otherwise at the run's last event.
 func Fail(r *Run, e *trace.Event, format string, a ...any) Outcome {
-	o := Outcome{Message: fmt.Sprintf("%s: %s", r.Where(), fmt.Sprintf(format, a...))}
+	o := Outcome{Status: StatusFailed, Message: fmt.Sprintf("%s: %s", r.Where(), fmt.Sprintf(format, a...))}
 	if e != nil {
 		o.Ref = &Ref{Scenario: r.Scenario.Name, Backend: r.Backend, Time: e.Time, Seq: e.Seq, Op: e.Op, Loop: e.Loop}
 	} else if r.Trace != nil && len(r.Trace.Events) > 0 {
 		last := r.Trace.Events[len(r.Trace.Events)-1]
 		o.Ref = &Ref{Scenario: r.Scenario.Name, Backend: r.Backend, Time: last.Time, Seq: last.Seq, Loop: last.Loop}
+	}
+	return o
+}
+
+// PassNote is a passing outcome with a note for the student about run r,
+// pointing at e: the answer is right, but there is a better way.
+func PassNote(r *Run, e *trace.Event, format string, a ...any) Outcome {
+	o := Fail(r, e, format, a...)
+	o.Status = StatusPassed
+	return o
+}
+
+// NotEvaluated is the outcome of a check that could not be decided from
+// run r, saying why.
+func NotEvaluated(r *Run, format string, a ...any) Outcome {
+	o := Fail(r, nil, format, a...)
+	o.Status = StatusNotEvaluated
+	return o
+}
+
+// Incomplete says why run r cannot support a passing verdict: it ended
+// before the handler's work was done, or its trace is not whole. It is ""
+// for a run that ended normally with a whole trace.
+func (r *Run) Incomplete() string {
+	switch {
+	case r.Box != nil && r.Box.Verdict != sandbox.VerdictOK:
+		return fmt.Sprintf("the run was stopped (%s: %s)", r.Box.Verdict, r.Box.Reason)
+	case r.Error != "":
+		return "the run ended early: " + r.Error
+	case r.Trace == nil:
+		return "the run left no trace"
+	case r.TraceErr != nil:
+		return "its trace is damaged: " + r.TraceErr.Error()
+	case r.Trace.Dropped > 0:
+		return fmt.Sprintf("%d trace events were dropped, so the trace is not whole", r.Trace.Dropped)
+	}
+	return ""
+}
+
+// Evaluate decides check c over runs: over the runs that reached it, and
+// "not reached" when none did. A pass that rests on a run that ended early
+// or lost part of its trace is "not evaluated": the lab never shows a pass
+// it could not see. A check that panics on hostile or truncated runs is
+// "not evaluated" too, with the reason.
+func (c Check) Evaluate(runs []*Run) (o Outcome) {
+	reached := runs
+	if c.Reached != nil {
+		reached = nil
+		var why string
+		var first *Run
+		for _, r := range runs {
+			w := c.Reached(r)
+			if w == "" {
+				reached = append(reached, r)
+			} else if first == nil {
+				first, why = r, w
+			}
+		}
+		if len(reached) == 0 {
+			if first == nil {
+				return Outcome{Status: StatusNotReached, Message: "no run reached this check"}
+			}
+			o := NotEvaluated(first, "%s", why)
+			o.Status = StatusNotReached
+			return o
+		}
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			o = Outcome{Status: StatusNotEvaluated, Message: fmt.Sprintf("the check could not read this run (%v)", v)}
+		}
+	}()
+	o = c.Eval(reached)
+	if o.Status == "" {
+		o.Status = StatusFailed
+	}
+	if o.Passed() {
+		for _, r := range reached {
+			if why := r.Incomplete(); why != "" {
+				return NotEvaluated(r, "not evaluated: %s", why)
+			}
+		}
 	}
 	return o
 }
@@ -227,7 +339,7 @@ func FailOnFinding(r *Run, findings []trace.Finding, codes ...trace.LintCode) (o
 func EachRun(eval func(r *Run) Outcome) func([]*Run) Outcome {
 	return func(runs []*Run) Outcome {
 		for _, r := range runs {
-			if o := eval(r); !o.Pass {
+			if o := eval(r); !o.Passed() {
 				return o
 			}
 		}

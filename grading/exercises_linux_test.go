@@ -3,7 +3,11 @@ package grading_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -68,10 +72,12 @@ func grade(t *testing.T, ex *exercises.Exercise, src []byte) *grading.Result {
 	return res
 }
 
+// failedChecks returns the ids of the checks that failed; a check that was
+// not reached or not evaluated earns nothing but names no mistake.
 func failedChecks(res *grading.Result) []string {
 	var ids []string
 	for _, c := range res.Checks {
-		if !c.Passed {
+		if c.Status == exercises.StatusFailed {
 			ids = append(ids, c.ID)
 		}
 	}
@@ -84,11 +90,14 @@ func describe(res *grading.Result) string {
 	b.WriteString(string(res.Verdict) + ": " + res.Message + "\n")
 	for _, c := range res.Checks {
 		if !c.Passed {
-			b.WriteString("  FAIL " + c.ID + ": " + c.Message + "\n")
+			b.WriteString("  " + string(c.Status) + " " + c.ID + ": " + c.Message + "\n")
 		}
 	}
 	for _, r := range res.Runs {
-		b.WriteString("  run " + r.Scenario + "/" + string(r.Backend) + ": " + string(r.Verdict) + " answer=" + r.Answer + " err=" + r.Error + " trace=" + r.TraceError + "\n")
+		b.WriteString("  run " + r.Scenario + "/" + string(r.Backend) + ": " + string(r.Verdict) + " " + r.Reason + " answer=" + r.Answer + " err=" + r.Error + " trace=" + r.TraceError + "\n")
+		if r.Stderr != "" {
+			b.WriteString("    stderr: " + firstLines(r.Stderr, 5) + "\n")
+		}
 	}
 	for _, p := range res.Problems {
 		b.WriteString("  problem " + p.String() + "\n")
@@ -96,9 +105,19 @@ func describe(res *grading.Result) string {
 	return b.String()
 }
 
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, " | ")
+}
+
 // TestExercisesProveTheirGraders: the reference passes every check on every
-// backend, the starter fails, and each known-wrong variant fails exactly
-// the checks it targets.
+// backend, the starter fails, each known-wrong variant fails exactly the
+// checks it targets, a handler that does nothing earns nothing, and every
+// handler of the exercise's corpus (written from the instructions alone by
+// someone who never saw the checks) is judged as its header says.
 func TestExercisesProveTheirGraders(t *testing.T) {
 	for _, ex := range catalog.All() {
 		t.Run(ex.Slug, func(t *testing.T) {
@@ -152,8 +171,106 @@ func TestExercisesProveTheirGraders(t *testing.T) {
 					}
 				})
 			}
+			t.Run("does_nothing", func(t *testing.T) {
+				res := grade(t, ex, doNothing(t, ex))
+				if res.Verdict != grading.Failed || res.Score != 0 {
+					t.Errorf("a handler that does nothing scores %d/%d, want 0\n%s", res.Score, res.Max, describe(res))
+				}
+			})
+			for _, c := range loadCorpus(t, ex.Slug) {
+				t.Run("corpus/"+c.name, func(t *testing.T) {
+					res := grade(t, ex, c.src)
+					if c.pass {
+						if res.Verdict != grading.Passed || res.Score != res.Max {
+							t.Errorf("corpus %s is correct (%s), but the grader says:\n%s", c.name, c.why, describe(res))
+						}
+						return
+					}
+					// Judged right: every check the mistake breaks earns
+					// nothing (failed, or not reached when the handler
+					// never attempted it), and no other check fails.
+					var wrong []string
+					for _, cr := range res.Checks {
+						named := slices.Contains(c.fails, cr.ID)
+						if named && cr.Passed || !named && cr.Status == exercises.StatusFailed {
+							wrong = append(wrong, cr.ID)
+						}
+					}
+					if res.Verdict == grading.Passed || len(wrong) > 0 {
+						t.Errorf("corpus %s (%s) should fail exactly %v; misjudged: %v\n%s", c.name, c.why, c.fails, wrong, describe(res))
+					}
+				})
+			}
 		})
 	}
+}
+
+// corpusHandler is one handler of an exercise's corpus: a folder under
+// exercises/SLUG/corpus whose handler.go starts with "// Corpus: pass" or
+// "// Corpus: fail CHECK...", then a line saying its approach or mistake.
+type corpusHandler struct {
+	name  string
+	src   []byte
+	pass  bool
+	fails []string
+	why   string
+}
+
+func loadCorpus(t *testing.T, slug string) []corpusHandler {
+	t.Helper()
+	dir := filepath.Join("..", "exercises", slug, "corpus")
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []corpusHandler
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		src, err := os.ReadFile(filepath.Join(dir, e.Name(), "handler.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := corpusHandler{name: e.Name(), src: src}
+		lines := strings.SplitN(string(src), "\n", 3)
+		head, ok := strings.CutPrefix(lines[0], "// Corpus: ")
+		if !ok || len(lines) < 3 {
+			t.Fatalf("%s/%s: handler.go must start with a \"// Corpus: pass|fail CHECK...\" line", slug, e.Name())
+		}
+		f := strings.Fields(head)
+		switch {
+		case len(f) == 1 && f[0] == "pass":
+			c.pass = true
+		case len(f) > 1 && f[0] == "fail":
+			c.fails = f[1:]
+			sort.Strings(c.fails)
+		default:
+			t.Fatalf("%s/%s: bad corpus header %q", slug, e.Name(), lines[0])
+		}
+		_, c.why, _ = strings.Cut(lines[1], ": ")
+		out = append(out, c)
+	}
+	return out
+}
+
+// doNothing returns a handler with the exercise's signature and an empty
+// body.
+func doNothing(t *testing.T, ex *exercises.Exercise) []byte {
+	t.Helper()
+	imports := map[string]string{"engine.": "github.com/asynclab/asynclab/engine", "sys.": "github.com/asynclab/asynclab/engine/sys", "time.": "time"}
+	var b strings.Builder
+	b.WriteString("package handler\n\nimport (\n")
+	for prefix, path := range imports {
+		if strings.Contains(ex.Signature, prefix) {
+			fmt.Fprintf(&b, "\t%q\n", path)
+		}
+	}
+	b.WriteString(")\n\n" + ex.Signature + " {}\n")
+	return []byte(b.String())
 }
 
 // recorder is an Observer that counts what it is told.

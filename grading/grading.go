@@ -116,14 +116,15 @@ type Phase struct {
 
 // CheckResult is one check's outcome.
 type CheckResult struct {
-	ID      string         `json:"id"`
-	Title   string         `json:"title"`
-	Points  int            `json:"points"`
-	Max     int            `json:"max"`
-	Passed  bool           `json:"passed"`
-	Message string         `json:"message,omitempty"`
-	Hint    string         `json:"hint,omitempty"`
-	Ref     *exercises.Ref `json:"ref,omitempty"`
+	ID      string           `json:"id"`
+	Title   string           `json:"title"`
+	Points  int              `json:"points"`
+	Max     int              `json:"max"`
+	Passed  bool             `json:"passed"`
+	Status  exercises.Status `json:"status"` // passed, failed, not-reached or not-evaluated
+	Message string           `json:"message,omitempty"`
+	Hint    string           `json:"hint,omitempty"`
+	Ref     *exercises.Ref   `json:"ref,omitempty"`
 }
 
 // RunSummary is one sandboxed run, for the result.
@@ -141,6 +142,15 @@ type RunSummary struct {
 	Dropped    uint64          `json:"dropped"`
 	Track      string          `json:"track"`                 // scenario-backend
 	TraceError string          `json:"trace_error,omitempty"` // what was wrong with the trace the box sent
+	// Findings are the trace analysis's findings, made once with the
+	// exercise's lint options; replays show these.
+	Findings []trace.Finding `json:"findings,omitempty"`
+	// Stderr is the head of what the program wrote to stderr (a panic's
+	// message, the handler's own prints), and StderrTail its last lines
+	// when there was more.
+	Stderr     string `json:"stderr,omitempty"`
+	StderrTail string `json:"stderr_tail,omitempty"`
+	Stdout     string `json:"stdout,omitempty"`
 }
 
 // Result is a graded submission.
@@ -180,31 +190,21 @@ func (g *Grader) Grade(ctx context.Context, sub Submission) (*Result, error) {
 	return res, nil
 }
 
-// Evaluate runs every check of ex over runs.
+// Evaluate runs every check of ex over runs (see [exercises.Check.Evaluate]).
+// Only a passed check earns its points.
 func Evaluate(ex *exercises.Exercise, runs []*exercises.Run) []CheckResult {
 	out := make([]CheckResult, 0, len(ex.Checks))
 	for _, c := range ex.Checks {
-		o := safeEval(c, runs)
-		cr := CheckResult{ID: c.ID, Title: c.Title, Max: c.Points, Passed: o.Pass, Message: o.Message, Ref: o.Ref}
-		if o.Pass {
+		o := c.Evaluate(runs)
+		cr := CheckResult{ID: c.ID, Title: c.Title, Max: c.Points, Passed: o.Passed(), Status: o.Status, Message: o.Message, Ref: o.Ref}
+		if o.Passed() {
 			cr.Points = c.Points
-		} else {
+		} else if o.Status == exercises.StatusFailed {
 			cr.Hint = c.Hint
 		}
 		out = append(out, cr)
 	}
 	return out
-}
-
-// safeEval keeps a check that trips over hostile or truncated runs from
-// taking the grader down: it fails, with a message.
-func safeEval(c exercises.Check, runs []*exercises.Run) (o exercises.Outcome) {
-	defer func() {
-		if v := recover(); v != nil {
-			o = exercises.Outcome{Message: fmt.Sprintf("the check could not read this run (%v)", v)}
-		}
-	}()
-	return c.Eval(runs)
 }
 
 func verdict(res *Result) (Verdict, string) {
@@ -214,13 +214,21 @@ func verdict(res *Result) (Verdict, string) {
 	if res.Score == res.Max {
 		return Passed, fmt.Sprintf("every check passed: %d/%d", res.Score, res.Max)
 	}
-	failed := 0
+	n := map[exercises.Status]int{}
 	for _, c := range res.Checks {
-		if !c.Passed {
-			failed++
-		}
+		n[c.Status]++
 	}
-	return Failed, fmt.Sprintf("%d of %d checks failed: %d/%d", failed, len(res.Checks), res.Score, res.Max)
+	var parts []string
+	if n[exercises.StatusFailed] > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d checks failed", n[exercises.StatusFailed], len(res.Checks)))
+	}
+	if n[exercises.StatusNotReached] > 0 {
+		parts = append(parts, fmt.Sprintf("%d not reached", n[exercises.StatusNotReached]))
+	}
+	if n[exercises.StatusNotEvaluated] > 0 {
+		parts = append(parts, fmt.Sprintf("%d could not be evaluated", n[exercises.StatusNotEvaluated]))
+	}
+	return Failed, fmt.Sprintf("%s: %d/%d", strings.Join(parts, ", "), res.Score, res.Max)
 }
 
 // boxVerdict is the verdict of the first run the sandbox ended badly, or
@@ -309,6 +317,10 @@ func summarize(r *exercises.Run) RunSummary {
 	if r.TraceErr != nil {
 		s.TraceError = r.TraceErr.Error()
 	}
+	s.Findings = r.Findings
+	s.Stdout = string(clip(r.Box.Stdout, outputShown))
+	s.Stderr = string(clip(r.Box.StderrHead, outputShown))
+	s.StderrTail = string(clip(r.Box.StderrTail, outputShown))
 	return s
 }
 
@@ -371,7 +383,8 @@ func (g *Grader) runOne(ctx context.Context, sub Submission, r *exercises.Run, b
 	if timeout <= 0 {
 		timeout = 3 * time.Second
 	}
-	args, _ := json.Marshal(kit.Args{Backend: r.Backend, Scenario: r.Scenario.Name, Params: r.Scenario.Params, Tag: tag, Timeout: timeout})
+	args, _ := json.Marshal(kit.Args{Backend: r.Backend, Scenario: r.Scenario.Name, Params: r.Scenario.Params, Tag: tag, Timeout: timeout,
+		HandlerCPU: ex.MeasureHandlers})
 	limits := ex.Limits
 	if limits.Wall == 0 || limits.Wall < timeout+2*time.Second {
 		limits.Wall = timeout + 2*time.Second
@@ -430,7 +443,7 @@ func (g *Grader) runOne(ctx context.Context, sub Submission, r *exercises.Run, b
 	}
 	r.Trace, r.TraceErr = d.trace, d.err
 	r.ParseReports(tag)
-	r.Findings = trace.Analyze(r.Trace, trace.LintOptions{})
+	r.Findings = trace.Analyze(r.Trace, ex.Lints)
 	if obs != nil {
 		obs.TrackEnd(track, r, summarize(r))
 	}
@@ -513,4 +526,17 @@ func randomTag() int64 {
 	var b [8]byte
 	rand.Read(b[:])
 	return int64(binary.LittleEndian.Uint64(b[:])>>1) | 1
+}
+
+// outputShown is how much of a run's stdout and of its stderr a result
+// keeps for the student: enough for a panic's message and a screen of
+// prints, little enough to store with every run.
+const outputShown = 4 << 10
+
+// clip returns at most n bytes of b, as valid UTF-8.
+func clip(b []byte, n int) []byte {
+	if len(b) > n {
+		b = b[:n]
+	}
+	return []byte(strings.ToValidUTF8(string(b), "\uFFFD"))
 }

@@ -232,7 +232,7 @@ func (o observer) TrackStart(track, scenario string, backend engine.Kind) {
 func (o observer) TraceBatch(track string, b trace.Batch) { o.s.AppendBatch(track, b) }
 
 func (o observer) TrackEnd(track string, run *exercises.Run, sum grading.RunSummary) {
-	o.s.Append("findings", map[string]any{"track": track, "findings": live.Findings(run.Findings)})
+	o.s.Append("findings", map[string]any{"track": track, "findings": live.Findings(sum.Findings)})
 	o.s.Append("track_end", map[string]any{"track": track, "run": sum})
 }
 
@@ -291,7 +291,16 @@ func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 		// the grader did, and show what was well formed.
 		t, _ := trace.DecodePartial(bytes.NewReader(byTrack[sum.Track]), trace.DefaultLimits(),
 			func(b trace.Batch) { o.TraceBatch(sum.Track, b) })
-		o.TrackEnd(sum.Track, &exercises.Run{Findings: trace.Analyze(t, trace.LintOptions{})}, sum)
+		if sum.Findings == nil {
+			// Stored before results kept their findings: analyse as
+			// grading does now, with the exercise's own thresholds.
+			var opt trace.LintOptions
+			if ex := x.exercises[run.Exercise]; ex != nil {
+				opt = ex.Lints
+			}
+			sum.Findings = trace.Analyze(t, opt)
+		}
+		o.TrackEnd(sum.Track, nil, sum)
 	}
 	for _, p := range phases {
 		o.Phase(p)

@@ -86,18 +86,36 @@ func writeResult(w io.Writer, res *grading.Result) {
 		fmt.Fprintf(w, "  %s\n", p)
 	}
 	for _, c := range res.Checks {
-		mark := "PASS"
-		if !c.Passed {
+		mark := map[exercises.Status]string{exercises.StatusPassed: "PASS", exercises.StatusFailed: "FAIL",
+			exercises.StatusNotReached: "----", exercises.StatusNotEvaluated: "????"}[c.Status]
+		if mark == "" {
 			mark = "FAIL"
 		}
 		fmt.Fprintf(w, "%s %3d/%-3d %s\n", mark, c.Points, c.Max, c.Title)
-		if !c.Passed {
+		switch c.Status {
+		case exercises.StatusPassed:
+			if c.Message != "" {
+				fmt.Fprintf(w, "          note: %s\n", c.Message)
+			}
+		case exercises.StatusNotReached:
+			fmt.Fprintf(w, "          not reached: %s\n", c.Message)
+		case exercises.StatusNotEvaluated:
+			fmt.Fprintf(w, "          not evaluated: %s\n", c.Message)
+		case exercises.StatusFailed:
 			fmt.Fprintf(w, "          what happened: %s\n", c.Message)
 			if c.Ref != nil {
 				fmt.Fprintf(w, "          where: %s on %s, at %s (event %d%s)\n", c.Ref.Scenario, c.Ref.Backend,
 					time.Duration(c.Ref.Time).Round(time.Microsecond), c.Ref.Seq, opText(c.Ref.Op))
 			}
 			fmt.Fprintf(w, "          hint: %s\n", c.Hint)
+		}
+	}
+	for _, r := range res.Runs {
+		if r.Stderr != "" {
+			fmt.Fprintf(w, "stderr of %s on %s:\n%s\n", r.Scenario, r.Backend, indent(r.Stderr))
+			if r.StderrTail != "" {
+				fmt.Fprintf(w, "          …\n%s\n", indent(r.StderrTail))
+			}
 		}
 	}
 	if len(res.Checks) > 0 {
@@ -230,4 +248,9 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 	}
 	return pos, nil
+}
+
+// indent indents every line of s for the terminal report.
+func indent(s string) string {
+	return "          " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n          ")
 }

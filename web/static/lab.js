@@ -176,7 +176,12 @@
       if (r.checks && r.checks.length) {
         h += `<table class="checks" data-testid="checks"><tbody>`;
         r.checks.forEach((c, i) => {
-          h += `<tr data-testid="check-${esc(c.id)}" class="${c.passed ? "ok" : "bad"}"><td>${c.passed ? '<span class="pass">pass</span>' : '<span class="fail">fail</span>'}</td>`;
+          // A check is passed, failed, not reached (nothing it grades was
+          // attempted) or not evaluated (a run ended too early to say).
+          const st = c.status || (c.passed ? "passed" : "failed");
+          const label = { passed: '<span class="pass">pass</span>', failed: '<span class="fail">fail</span>',
+            "not-reached": '<span class="muted">not reached</span>', "not-evaluated": '<span class="muted">not evaluated</span>' }[st] || esc(st);
+          h += `<tr data-testid="check-${esc(c.id)}" data-status="${esc(st)}" class="${c.passed ? "ok" : "bad"}"><td>${label}</td>`;
           h += `<td>${c.points}/${c.max}</td><td><strong>${esc(c.title)}</strong>`;
           if (!c.passed) {
             h += `<div>${esc(c.message)}</div>`;
@@ -184,6 +189,8 @@
               h += `<div><a href="#" class="jump" data-check="${i}" data-testid="jump-${esc(c.id)}">show in the timeline: ${esc(c.ref.scenario)} on ${c.ref.backend === "uring" ? "io_uring" : esc(c.ref.backend)}, ${fmtNs(c.ref.time_ns)} in, event ${c.ref.seq}</a></div>`;
             }
             if (c.hint) h += `<div class="hint"><em>Hint:</em> ${esc(c.hint)}</div>`;
+          } else if (c.message) {
+            h += `<div class="note" data-testid="note-${esc(c.id)}"><em>Note:</em> ${esc(c.message)}</div>`;
           }
           h += `</td></tr>`;
         });
@@ -193,7 +200,7 @@
         h += `<table class="runs" data-testid="runs"><thead><tr><th>Scenario</th><th>Backend</th><th>Sandbox</th><th>Answer</th><th>Events</th><th>Wall</th><th>Export</th></tr></thead><tbody>`;
         for (const x of r.runs) {
           h += `<tr><td>${esc(x.scenario)}</td><td>${x.backend === "uring" ? "io_uring" : esc(x.backend)}</td><td>${esc(x.box_verdict)}${x.reason ? " (" + esc(x.reason) + ")" : ""}</td>`;
-          h += `<td>${esc(x.answer)}${x.error ? `<div class="fail">${esc(x.error)}</div>` : ""}</td><td>${x.events}</td><td>${fmtNs(x.wall_ns)}</td>`;
+          h += `<td>${esc(x.answer)}${x.error ? `<div class="fail">${esc(x.error)}</div>` : ""}${outputOf(x)}</td><td>${x.events}</td><td>${fmtNs(x.wall_ns)}</td>`;
           h += `<td><a href="/runs/${esc(r.id)}/export/${esc(x.track)}.json" data-testid="export-${esc(x.track)}" title="Chrome Trace Event JSON: open it in ui.perfetto.dev">Perfetto JSON</a></td></tr>`;
         }
         h += `</tbody></table>`;
@@ -209,6 +216,16 @@
         };
       });
     }
+  }
+
+  // outputOf shows what a run printed: its stdout, and the head and tail
+  // of its stderr (a panic's message lands there).
+  function outputOf(x) {
+    let h = "";
+    const block = (name, text) => `<details class="output" data-testid="output-${esc(name)}-${esc(x.track)}"><summary>${esc(name)}</summary><pre>${esc(text)}</pre></details>`;
+    if (x.stdout) h += block("stdout", x.stdout);
+    if (x.stderr) h += block("stderr", x.stderr + (x.stderr_tail ? "\n…\n" + x.stderr_tail : ""));
+    return h;
   }
 
   // Counts events across views, redrawn once per frame at most.
