@@ -79,7 +79,11 @@ type Config struct {
 	// run with a [DeadlockError] if the callback ever returns. Zero means
 	// 100 ms; a negative limit, or TrustHandlers, turns the check off. The
 	// watchdog runs only while some goroutine waits, and tells a sleeping
-	// thread from a running or runnable one by /proc/thread-self/stat.
+	// thread from a running or runnable one by /proc/thread-self/stat. The
+	// loop cannot see what the callback waits for, so one that blocks that
+	// long for anything else while a goroutine waits is reported too: it
+	// held the loop from the waiter all the same. OnDeadlock must return or
+	// end the process.
 	DeadlockLimit time.Duration
 	OnDeadlock    func(*DeadlockError)
 
