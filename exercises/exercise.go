@@ -287,8 +287,11 @@ func (c Check) Evaluate(runs []*Run) (o Outcome) {
 		var why string
 		var first *Run
 		for _, r := range runs {
+			// A run cut short may not show the attempt it made: it is
+			// evaluated, and can then fail or be "not evaluated", but is
+			// never skipped as if nothing was tried.
 			w := c.Reached(r)
-			if w == "" {
+			if w == "" || r.Incomplete() != "" {
 				reached = append(reached, r)
 			} else if first == nil {
 				first, why = r, w

@@ -38,7 +38,7 @@ var (
 
 // newGrader returns one grader for the test binary: the build template and
 // warm cache are made once.
-func newGrader(t *testing.T) *grading.Grader {
+func newGrader(t testing.TB) *grading.Grader {
 	t.Helper()
 	if err := sandbox.Ready(); err != nil {
 		t.Skipf("the sandbox cannot run on this host: %v", err)
@@ -180,29 +180,37 @@ func TestExercisesProveTheirGraders(t *testing.T) {
 			for _, c := range loadCorpus(t, ex.Slug) {
 				t.Run("corpus/"+c.name, func(t *testing.T) {
 					res := grade(t, ex, c.src)
-					if c.pass {
-						if res.Verdict != grading.Passed || res.Score != res.Max {
-							t.Errorf("corpus %s is correct (%s), but the grader says:\n%s", c.name, c.why, describe(res))
-						}
-						return
-					}
-					// Judged right: every check the mistake breaks earns
-					// nothing (failed, or not reached when the handler
-					// never attempted it), and no other check fails.
-					var wrong []string
-					for _, cr := range res.Checks {
-						named := slices.Contains(c.fails, cr.ID)
-						if named && cr.Passed || !named && cr.Status == exercises.StatusFailed {
-							wrong = append(wrong, cr.ID)
-						}
-					}
-					if res.Verdict == grading.Passed || len(wrong) > 0 {
-						t.Errorf("corpus %s (%s) should fail exactly %v; misjudged: %v\n%s", c.name, c.why, c.fails, wrong, describe(res))
+					if wrong := c.misjudged(res); wrong != "" {
+						t.Errorf("corpus %s (%s): %s\n%s", c.name, c.why, wrong, describe(res))
 					}
 				})
 			}
 		})
 	}
+}
+
+// misjudged says how res judges c wrongly, or "" when it is right. A
+// correct handler passes with full marks. A wrong one is judged right when
+// every check its mistake breaks earns nothing (failed, or not reached when
+// the handler never attempted it) and no other check fails.
+func (c corpusHandler) misjudged(res *grading.Result) string {
+	if c.pass {
+		if res.Verdict != grading.Passed || res.Score != res.Max {
+			return fmt.Sprintf("correct, but graded %s %d/%d", res.Verdict, res.Score, res.Max)
+		}
+		return ""
+	}
+	var wrong []string
+	for _, cr := range res.Checks {
+		named := slices.Contains(c.fails, cr.ID)
+		if named && cr.Passed || !named && cr.Status == exercises.StatusFailed {
+			wrong = append(wrong, cr.ID)
+		}
+	}
+	if res.Verdict == grading.Passed || len(wrong) > 0 {
+		return fmt.Sprintf("should fail exactly %v; misjudged: %v", c.fails, wrong)
+	}
+	return ""
 }
 
 // corpusHandler is one handler of an exercise's corpus: a folder under
@@ -216,7 +224,7 @@ type corpusHandler struct {
 	why   string
 }
 
-func loadCorpus(t *testing.T, slug string) []corpusHandler {
+func loadCorpus(t testing.TB, slug string) []corpusHandler {
 	t.Helper()
 	dir := filepath.Join("..", "exercises", slug, "corpus")
 	ents, err := os.ReadDir(dir)

@@ -202,7 +202,6 @@ func newGrader(ctx context.Context, m *Main, dir string) (*grading.Grader, error
 		return nil, fmt.Errorf("this host cannot run submissions safely, so the lab will not run them: %w (see `lab doctor`)", err)
 	}
 	start := time.Now()
-	fmt.Fprintln(m.Stderr, "preparing the build sandbox (the first time takes about 15 s)...")
 	g, err := prepareGrader(ctx, m, dir)
 	if err != nil {
 		return nil, err

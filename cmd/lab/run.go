@@ -85,4 +85,4 @@ func writeRun(w io.Writer, res *demo.Result) {
 // left out: they are sampled every turn and drown the story in a terminal
 // (the web timeline draws them as lanes).
 var timelineKinds = []trace.Kind{trace.KindSyscall, trace.KindWakeup, trace.KindSubmit, trace.KindComplete,
-	trace.KindHandler, trace.KindFuture, trace.KindTimer, trace.KindLint, trace.KindMark, trace.KindCancel}
+	trace.KindHandler, trace.KindFuture, trace.KindTimer, trace.KindLint, trace.KindMark, trace.KindCancel, trace.KindReady}

@@ -139,6 +139,9 @@ func prepareGrader(ctx context.Context, m *Main, dir string) (*grading.Grader, e
 	if err != nil {
 		return nil, err
 	}
+	if !b.Warm() {
+		fmt.Fprintln(m.Stderr, "preparing the build sandbox: compiling the engine once into a build cache (about 15 s on an idle machine; later starts reuse it)...")
+	}
 	if err := b.Prepare(ctx); err != nil {
 		return nil, err
 	}

@@ -235,6 +235,9 @@ type Summary struct {
 	Span                                                     int64 // ns from the first event to the end of the last
 }
 
+// wakeOp names the loop's own wakeup read on its ring (engine/names.go).
+const wakeOp = "wake"
+
 // Summarize counts the events of t by kind. Syscalls counts calls: their
 // completed records plus the begins that never returned (Unfinished), so
 // a call that returned counts once, not for its begin too. Handlers counts
@@ -257,11 +260,17 @@ func Summarize(t *Trace) Summary {
 		case KindReady:
 			s.Ready++
 		case KindSubmit:
-			s.Submits++
+			// The loop's own wakeup read on its ring is its machinery,
+			// not an op of the program's.
+			if t.Name(e.Name) != wakeOp {
+				s.Submits++
+			}
 		case KindComplete:
-			if e.Op == 0 {
+			switch {
+			case e.Op == 0:
 				s.Readiness++ // "fd is readable": not an op's completion
-			} else {
+			case t.Name(e.Name) == wakeOp:
+			default:
 				s.Completions++
 			}
 		case KindHandler:

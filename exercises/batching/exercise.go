@@ -324,7 +324,7 @@ func batchedEnters(r *exercises.Run) exercises.Outcome {
 			switch {
 			case e.Kind == trace.KindSubmit:
 				prepared++
-			case e.Kind == trace.KindSyscall && r.Trace.Name(e.Name) == "io_uring_enter" && int(e.Fd) != loopFd:
+			case e.Kind == trace.KindSyscall && e.Phase != trace.PhaseBegin && r.Trace.Name(e.Name) == "io_uring_enter" && int(e.Fd) != loopFd:
 				enters = append(enters, e)
 				if e.Res > 0 {
 					submitted += e.Res

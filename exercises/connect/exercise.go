@@ -217,7 +217,7 @@ var checks = []exercises.Check{
 			}
 			return exercises.Pass()
 		})},
-	{ID: "waits-writable", Title: "SO_ERROR is read only after the socket became writable", Points: 15,
+	{ID: "waits-writable", Title: "After EINPROGRESS the handler waits until the socket is writable (or the connect completes), and reads SO_ERROR only then", Points: 15,
 		Hint:    "POSIX makes the socket writable when the handshake ends, either way. Wait for that (OnWritable, your own epoll, or IORING_OP_CONNECT's completion) before asking SO_ERROR.",
 		Reached: connected,
 		Eval:    exercises.EachRun(waitsWritable)},
@@ -231,6 +231,9 @@ var checks = []exercises.Check{
 		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
 			if o, found := exercises.FailOnFinding(r, r.Findings, trace.LintPendingConnect); found {
 				return o
+			}
+			if e := pendingWhenReported(r); e != nil {
+				return exercises.Fail(r, reportEvent(r), "the handler reported fd %d as connected while its connect was still in progress: nothing had said the handshake was over", e.Fd)
 			}
 			return exercises.Pass()
 		})},
@@ -342,20 +345,6 @@ func uncancelledConnect(r *exercises.Run) *trace.Event {
 // reportEvent is the harness's mark of the handler's answer.
 func reportEvent(r *exercises.Run) *trace.Event { return r.AnswerEvent }
 
-func syscalls(r *exercises.Run, name string) []*trace.Event {
-	var out []*trace.Event
-	if r.Trace == nil {
-		return nil
-	}
-	for i := range r.Trace.Events {
-		e := &r.Trace.Events[i]
-		if e.Kind == trace.KindSyscall && r.Trace.Name(e.Name) == name {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // connectStart is when the handler started connecting: its first connect
 // call or CONNECT submission.
 func connectStart(r *exercises.Run) int64 {
@@ -436,13 +425,15 @@ func waitsWritable(r *exercises.Run) exercises.Outcome {
 			}
 		case e.Kind == trace.KindSyscall && name == "connect" && pending[e.Fd] != nil:
 			// Connect again: EALREADY while the handshake runs, then its
-			// outcome (0, EISCONN or the error). The handler learns how
-			// it ended without SO_ERROR.
+			// outcome (0, EISCONN or the error). Polling is a way of
+			// waiting, and the outcome tells how the handshake ended
+			// without SO_ERROR.
 			if e.Res == -int64(unix.EALREADY) && polled == nil {
 				polled = e
 			}
+			waited[e.Fd] = true
 			if e.Res != -int64(unix.EALREADY) {
-				waited[e.Fd], writable[e.Fd] = true, true
+				writable[e.Fd] = true
 			}
 		case e.Kind == trace.KindSyscall && name == "epoll_ctl" && e.Arg1&unix.EPOLLOUT != 0:
 			waited[e.Fd] = true
@@ -467,6 +458,40 @@ func waitsWritable(r *exercises.Run) exercises.Outcome {
 		return exercises.PassNote(r, polled, "you learned the outcome by calling connect again (EALREADY while the handshake runs). That works, but it is polling: the idiom is to wait until the socket is writable, then read SO_ERROR once")
 	}
 	return exercises.Pass()
+}
+
+// pendingWhenReported returns the connect whose socket the handler
+// reported as connected before anything said the handshake was over (a
+// writability report, a CONNECT completion, a second connect's outcome;
+// an SO_ERROR read before any of them says nothing), or nil.
+func pendingWhenReported(r *exercises.Run) *trace.Event {
+	e := reportEvent(r)
+	if r.Answer != "connected" || e == nil {
+		return nil
+	}
+	var pending *trace.Event
+	for i := range r.Trace.Events {
+		ev := &r.Trace.Events[i]
+		if ev.Time > e.Time {
+			break
+		}
+		if ev.Kind == trace.KindSyscall && ev.Phase == trace.PhaseBegin {
+			continue
+		}
+		name := r.Trace.Name(ev.Name)
+		switch {
+		case ev.Kind == trace.KindSyscall && name == "connect" && ev.Res == -int64(unix.EINPROGRESS):
+			if pending == nil {
+				pending = ev
+			}
+		case pending == nil || ev.Fd != pending.Fd:
+		case ev.Kind == trace.KindSyscall && name == "connect" && ev.Res != -int64(unix.EALREADY),
+			ev.Kind == trace.KindReady && ev.Arg0&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0,
+			ev.Kind == trace.KindComplete && (name == "writable" || name == "CONNECT" || name == "POLL_ADD" || name == "SEND"):
+			return nil
+		}
+	}
+	return pending
 }
 
 //go:embed handlers

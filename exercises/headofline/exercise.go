@@ -96,13 +96,13 @@ var checks = []exercises.Check{
 		Hint: "Call work until all of the request's units are done; the last value it returns is the result. Call respond once per request, never before the work is finished and never twice.",
 		Eval: exercises.EachRun(responses)},
 	{ID: "no-head-of-line", Title: fmt.Sprintf("No request waits behind more than %d units of other requests' work done in one callback", maxUnits), Points: 45,
-		Hint: "A callback has the loop to itself until it returns. Do a few units, then give the loop back (co.Yield in an l.Async coroutine, or l.Queue the next slice), or do the work on a goroutine and l.Post the result back without waiting for it.",
+		Hint:    "A callback has the loop to itself until it returns. Do a few units, then give the loop back (co.Yield in an l.Async coroutine, or l.Queue the next slice), or do the work on a goroutine and l.Post the result back without waiting for it.",
 		Reached: worked,
-		Eval: exercises.EachRun(noHeadOfLine)},
+		Eval:    exercises.EachRun(noHeadOfLine)},
 	{ID: "on-loop", Title: "Loop-owned state is touched only on the loop's thread", Points: 20,
-		Hint: "work may run on any goroutine, but respond, futures, timers and the loop's methods belong to the loop. From a goroutine, hand the result to the loop with l.Post and respond there.",
+		Hint:    "work may run on any goroutine, but respond, futures, timers and the loop's methods belong to the loop. From a goroutine, hand the result to the loop with l.Post and respond there.",
 		Reached: worked,
-		Eval: exercises.EachRun(onLoop)},
+		Eval:    exercises.EachRun(onLoop)},
 }
 
 // responses passes when every request of the scenario was answered once,

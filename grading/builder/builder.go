@@ -192,15 +192,34 @@ func (b *Builder) Prepare(ctx context.Context) error {
 	return b.err
 }
 
+// Warm reports whether the template and warm cache for this engine are
+// already on disk, so that [Builder.Prepare] will be quick.
+func (b *Builder) Warm() bool {
+	root, err := b.templateRoot()
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(root, "ready"))
+	return err == nil
+}
+
+// templateRoot is where the template for the embedded engine lives.
+func (b *Builder) templateRoot() (string, error) {
+	sum, err := sourceHash(b.cfg.Vendor)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(b.cfg.Dir, "template-"+sum[:16]), nil
+}
+
 func (b *Builder) prepare(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Join(b.cfg.Dir, "work"), 0o711); err != nil {
 		return fmt.Errorf("builder: %w", err)
 	}
-	sum, err := sourceHash(b.cfg.Vendor)
+	root, err := b.templateRoot()
 	if err != nil {
 		return err
 	}
-	root := filepath.Join(b.cfg.Dir, "template-"+sum[:16])
 	b.template, b.cache = filepath.Join(root, "ws"), filepath.Join(root, "cache")
 	if _, err := os.Stat(filepath.Join(root, "ready")); err == nil {
 		return nil
