@@ -174,7 +174,7 @@ func (c *runExerciseCmd) run(ctx context.Context, m *Main) error {
 	for _, r := range res.RunDetails() {
 		fmt.Fprintf(m.Stdout, "== %s (%s) on %s\n", r.Scenario.Name, r.Scenario.Title, r.Backend)
 		if r.Trace != nil {
-			trace.WriteText(m.Stdout, r.Trace, trace.TextOptions{Kinds: timelineKinds, MaxEvents: 400})
+			trace.WriteText(m.Stdout, r.Trace, trace.TextOptions{Kinds: timelineKinds, MaxEvents: 400, Lint: c.exercise.Lints})
 		}
 		switch {
 		case r.Answer != "":
@@ -187,6 +187,14 @@ func (c *runExerciseCmd) run(ctx context.Context, m *Main) error {
 		}
 		if r.Box.Verdict != sandbox.VerdictOK {
 			fmt.Fprintf(m.Stdout, "   sandbox: %s: %s\n", r.Box.Verdict, r.Box.Reason)
+		}
+		for _, out := range []struct {
+			name string
+			data []byte
+		}{{"stdout", r.Box.Stdout}, {"stderr", r.Box.StderrHead}} {
+			if len(out.data) > 0 {
+				fmt.Fprintf(m.Stdout, "   %s:\n%s\n", out.name, indent(string(out.data)))
+			}
 		}
 		fmt.Fprintln(m.Stdout)
 	}

@@ -1,0 +1,66 @@
+// Corpus: pass
+// Approach: The textbook readiness dance: non-blocking socket, connect, OnWritable watch plus an AfterFunc deadline, SO_ERROR read in the writable callback, a flag so only the first of the two reports.
+package handler
+
+import (
+	"time"
+
+	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/sys"
+)
+
+// Connect starts a non-blocking connect to addr and calls done exactly once.
+func Connect(l *engine.Loop, addr sys.Sockaddr, deadline time.Duration, done func(fd int, err error)) {
+	s := l.Sys()
+	fd, err := s.Socket(sys.AF_INET, sys.SOCK_STREAM|sys.SOCK_NONBLOCK|sys.SOCK_CLOEXEC, 0)
+	if err != nil {
+		done(-1, err)
+		return
+	}
+	err = s.Connect(fd, addr)
+	if err == nil {
+		done(fd, nil)
+		return
+	}
+	if err != sys.EINPROGRESS {
+		s.Close(fd)
+		done(-1, err)
+		return
+	}
+
+	var w *engine.Watch
+	var t *engine.Timer
+	finished := false
+	w, err = l.OnWritable(fd, "connected", func(events uint32) {
+		if finished {
+			return
+		}
+		finished = true
+		w.Stop()
+		t.Stop()
+		soerr, err := s.GetsockoptInt(fd, sys.SOL_SOCKET, sys.SO_ERROR)
+		if err == nil && soerr != 0 {
+			err = sys.Errno(soerr)
+		}
+		if err != nil {
+			s.Close(fd)
+			done(-1, err)
+			return
+		}
+		done(fd, nil)
+	})
+	if err != nil {
+		s.Close(fd)
+		done(-1, err)
+		return
+	}
+	t = l.AfterFunc("deadline", deadline, func() {
+		if finished {
+			return
+		}
+		finished = true
+		w.Stop()
+		s.Close(fd)
+		done(-1, sys.ETIMEDOUT)
+	})
+}
