@@ -279,7 +279,8 @@ func (r *cgroupRoot) parents() []string {
 	return r.v1dirs()
 }
 
-// run returns the existing run cgroup name under r.
+// run returns the run cgroup name under r; it neither creates nor checks
+// its directories.
 func (r *cgroupRoot) run(name string) *cgroup {
 	c := &cgroup{root: r, name: name}
 	if r.v2 {
