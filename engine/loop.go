@@ -64,8 +64,10 @@ type Config struct {
 	// StallLimit is how long one handler may hold the loop. A stalled loop
 	// cannot be preempted from inside the process, so when the limit passes
 	// a watchdog records a lint and calls OnStall, from its own goroutine;
-	// a sandboxed harness flushes the trace and exits there. Zero means no
-	// watchdog.
+	// a sandboxed harness ends the process there. Before OnStall the
+	// watchdog seals the trace ([trace.Recorder.Seal]), which publishes the
+	// lint and everything before it, and records nothing after. Zero means
+	// no watchdog.
 	StallLimit time.Duration
 	OnStall    func(*StallError)
 
@@ -75,8 +77,9 @@ type Config struct {
 	// futures, before the run is called deadlocked: only the loop can
 	// resolve that future, so if the callback waits for that goroutine,
 	// neither ever runs again. A watchdog then records a deadlock lint,
-	// calls OnDeadlock from its own goroutine, as for a stall, and ends the
-	// run with a [DeadlockError] if the callback ever returns. Zero means
+	// seals the trace and calls OnDeadlock from its own goroutine, as for a
+	// stall, and ends the run with a [DeadlockError] if the callback ever
+	// returns. Zero means
 	// 100 ms; a negative limit, or TrustHandlers, turns the check off. The
 	// watchdog runs only while some goroutine waits, and tells a sleeping
 	// thread from a running or runnable one by /proc/thread-self/stat. The

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,11 @@ import (
 
 // TraceFD is the descriptor the sandbox reads the trace from.
 const TraceFD = 3
+
+// handlerCPUProcs is GOMAXPROCS for a run that measures its handlers:
+// enough Ps that a handler's goroutines do not queue for one, and few
+// enough threads for the box's process limit.
+const handlerCPUProcs = 32
 
 // Args are the run's arguments, passed by the grader as JSON in argv[1].
 type Args struct {
@@ -118,6 +124,16 @@ func Main(drive func(e *Env)) {
 	}
 	if a.Timeout <= 0 {
 		a.Timeout = 3 * time.Second
+	}
+	if a.HandlerCPU {
+		// The kernel, which HandlerCPU asks, sees the loop's thread asleep
+		// whenever the Go scheduler holds the loop's goroutine off a P:
+		// with more runnable goroutines than GOMAXPROCS, a handler that
+		// only waited for a P behind the handler's own workers would look
+		// blocked. With a P for each of them they wait for the CPU in the
+		// kernel's run queue instead, which is counted as run delay. The
+		// box's CPU quota, not GOMAXPROCS, is what limits them.
+		runtime.GOMAXPROCS(max(runtime.GOMAXPROCS(0), handlerCPUProcs))
 	}
 	out := os.NewFile(TraceFD, "trace")
 	rec := trace.NewRecorder(0, 1<<18, time.Now())
