@@ -61,10 +61,11 @@ func (s *threadStat) close() {
 }
 
 // times reads the thread's schedstat: "cpu-ns run-delay-ns slices\n". The
-// kernel updates the CPU time of a running thread at each tick and each
-// switch, so a reading may lag the truth by up to one tick; the run delay
-// of a thread reading its own schedstat is exact, because the thread is
-// running.
+// kernel updates the CPU time there only at each tick and each switch, so
+// it may lag the truth by a tick, more than a short handler runs: the CPU
+// time comes from the thread's CPU clock instead, which the kernel brings
+// up to date when it is read. The run delay of a thread reading its own
+// schedstat is exact, because the thread is running.
 func (s *threadStat) times() (schedTimes, error) {
 	var b [96]byte
 	n, err := preadFull(s.sched, b[:])
@@ -87,7 +88,11 @@ func (s *threadStat) times() (schedTimes, error) {
 	if i != 2 {
 		return schedTimes{}, errors.New("engine: malformed /proc/thread-self/schedstat")
 	}
-	return schedTimes{CPU: v[0], Delay: v[1], Slices: v[2]}, nil
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return schedTimes{}, os.NewSyscallError("clock_gettime", err)
+	}
+	return schedTimes{CPU: ts.Nano(), Delay: v[1], Slices: v[2]}, nil
 }
 
 // state reads the thread's state letter from its stat: 'R' running or

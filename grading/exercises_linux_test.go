@@ -169,6 +169,7 @@ func TestExercisesProveTheirGraders(t *testing.T) {
 					if got := failedChecks(res); !slices.Equal(got, want) {
 						t.Errorf("%s fails %v, want exactly %v\n%s", v.Name, got, want, describe(res))
 					}
+					checkRefs(t, res)
 				})
 			}
 			t.Run("does_nothing", func(t *testing.T) {
@@ -183,9 +184,36 @@ func TestExercisesProveTheirGraders(t *testing.T) {
 					if wrong := c.misjudged(res); wrong != "" {
 						t.Errorf("corpus %s (%s): %s\n%s", c.name, c.why, wrong, describe(res))
 					}
+					checkRefs(t, res)
 				})
 			}
 		})
+	}
+}
+
+// checkRefs checks that every check that points into a trace points at an
+// event that is there: the run it names, the event with that sequence
+// number on that loop, at that time. A link to nothing is a message the
+// student cannot check.
+func checkRefs(t *testing.T, res *grading.Result) {
+	t.Helper()
+	for _, c := range res.Checks {
+		if c.Ref == nil {
+			continue
+		}
+		var run *exercises.Run
+		for _, r := range res.RunDetails() {
+			if r.Scenario.Name == c.Ref.Scenario && r.Backend == c.Ref.Backend {
+				run = r
+			}
+		}
+		if run == nil {
+			t.Errorf("check %s points at %s on %s, a run that does not exist", c.ID, c.Ref.Scenario, c.Ref.Backend)
+			continue
+		}
+		if e := run.Event(c.Ref.Seq, c.Ref.Loop); e == nil || e.Time != c.Ref.Time {
+			t.Errorf("check %s points at event %d of loop %d at %dns in %s, which is not in its trace (%v)", c.ID, c.Ref.Seq, c.Ref.Loop, c.Ref.Time, run.Where(), e)
+		}
 	}
 }
 

@@ -263,15 +263,24 @@ func (x *harness) call(offs []int64, nops int, timed int, next func()) {
 		x.failed = append(x.failed, fmt.Sprintf("call %d never called done", i+1))
 		next()
 	})
+	// The handler starts in a callback of its own, so that the callbacks
+	// between its start and done are its alone: the grader sums the CPU
+	// time the loop measured in them, and leaves out the loop's own turns
+	// between them (see the speed-up check).
+	x.l.Queue(fmt.Sprintf("Batch (your handler), call %d", i+1), func() { x.start(r, i, offs, nops, timed, limit, &answered, next) })
+}
+
+// start calls the handler for call i and checks what it hands back.
+func (x *harness) start(r *engine.Ring, i int, offs []int64, nops, timed int, limit *engine.Timer, answered *bool, next func()) {
 	x.e.Value(fmt.Sprintf(ValueStart, i), float64(x.l.Now()))
 	start := threadCPU()
 	x.h(x.l, r, x.fd, offs, x.size, nops, func(data [][]byte, err error) {
 		cpu := threadCPU() - start
 		end := x.l.Now()
-		if answered {
+		if *answered {
 			return
 		}
-		answered = true
+		*answered = true
 		limit.Stop()
 		x.e.Value(fmt.Sprintf(ValueEnd, i), float64(end))
 		if timed >= 0 {
