@@ -6,6 +6,7 @@ package batching
 import (
 	"embed"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -26,14 +27,17 @@ const (
 	// enterSlack is how many io_uring_enter calls a handler may make
 	// beyond ceil(ops/entries): a last wait for stragglers, a flush.
 	enterSlack = 4
-	// maxRatio is the most CPU time a handler may take to run its NOPs, as
-	// a fraction of the harness's own one-op-per-enter run of the same
-	// NOPs in the same process. Batching takes about 0.35 of it here, with
-	// the trace on; the starter's strategy, however it is written, 0.9 to
-	// 1.15. Both sides are the fastest of five runs, timed on the loop
-	// thread's own CPU clock, which a loaded machine stretches far less
-	// than wall time.
-	maxRatio = 0.55
+	// maxRatio is the most time a handler's NOPs may spend in
+	// io_uring_enter, as a fraction of the harness's own one-op-per-enter
+	// run of the same NOPs in the same process (see speedUp). Measured on
+	// the reference, the known-wrong variants and the 31 corpus handlers,
+	// two runs each on a loaded 2-core machine: every batched handler,
+	// including one that yields to the loop after every batch, 0.12 to
+	// 0.19; every handler that still pays a crossing per op (the starter,
+	// batch_of_one, an enter per completion, a submit per prep, a yield per
+	// op) 0.65 to 2.1. The bound sits at about their geometric middle,
+	// nearly a factor of two from each side.
+	maxRatio = 0.35
 )
 
 // Exercise returns the exercise.
@@ -71,8 +75,7 @@ func Exercise() *exercises.Exercise {
 					"file": "4096", "timed": "5", "seed": "2"},
 				Timeout: 8 * time.Second},
 		},
-		Checks:          checks,
-		MeasureHandlers: true,
+		Checks: checks,
 	}
 }
 
@@ -83,12 +86,56 @@ var checks = []exercises.Check{
 	{ID: "no-op-lost", Title: "No op is lost: every read and every NOP is submitted, and each SQE is reaped exactly once", Points: 20,
 		Hint: "The SQ holds r.Entries() SQEs. When Prep returns engine.ErrSQFull, submit what is queued and reap before preparing more; count what is in flight and wait until it is all reaped.",
 		Eval: exercises.EachRun(noOpLost)},
-	{ID: "batched-enters", Title: "One io_uring_enter per full SQ: at most ceil(ops/entries) + 4 per call", Points: 30,
-		Hint: "Prepare SQEs until ErrSQFull, then make one r.SubmitAndWait(n) that submits the batch and waits for all n of its ops (tmpfs reads finish later, on the kernel's io-wq threads), and Reap every CQE: reaping is shared memory, not a system call.",
-		Eval: exercises.EachRun(batchedEnters)},
-	{ID: "speed-up", Title: fmt.Sprintf("NOPs take at most %.2f× the CPU time of one NOP per enter, measured in the same run", maxRatio), Points: 20,
-		Hint: "The time goes into user-kernel transitions: one per op in the starter. Fewer io_uring_enter calls, each carrying a full SQ, is what makes it faster.",
-		Eval: exercises.EachRun(speedUp)},
+	{ID: "batched-enters", Title: "One io_uring_enter per full SQ on your ring: at most ceil(ops/entries) + 4 per call", Points: 30,
+		Hint:    "Prepare SQEs until ErrSQFull, then make one r.SubmitAndWait(n) that submits the batch and waits for all n of its ops (tmpfs reads finish later, on the kernel's io-wq threads), and Reap every CQE: reaping is shared memory, not a system call.",
+		Reached: preparedAny,
+		Eval:    exercises.EachRun(batchedEnters)},
+	{ID: "speed-up", Title: fmt.Sprintf("NOPs spend at most %.2f× the time in io_uring_enter of one NOP per enter, measured in the same run", maxRatio), Points: 20,
+		Hint:    "The time goes into user-kernel transitions: one per op in the starter. Fewer io_uring_enter calls, each carrying a full SQ, is what makes it faster.",
+		Reached: ranTheNops,
+		Eval:    exercises.EachRun(speedUp)},
+}
+
+// preparedAny reaches a check in a run where the handler prepared at least
+// one SQE: a handler that gives up at once makes no enters, and earns
+// nothing for it.
+func preparedAny(r *exercises.Run) string {
+	ws, o := windows(r)
+	if o != nil {
+		return ""
+	}
+	for _, w := range ws {
+		for _, e := range in(r, w) {
+			if e.Kind == trace.KindSubmit {
+				return ""
+			}
+		}
+	}
+	return "the handler never prepared an SQE"
+}
+
+// ranTheNops reaches the speed-up check in a run where every timed call
+// prepared at least the NOPs it was given: NOPs never run take no time.
+func ranTheNops(r *exercises.Run) string {
+	ws, o := windows(r)
+	if o != nil {
+		return ""
+	}
+	for _, w := range ws {
+		if _, timed := value(r, fmt.Sprintf(child.ValueCPU, w.i)); !timed {
+			continue
+		}
+		prepared := 0
+		for _, e := range in(r, w) {
+			if e.Kind == trace.KindSubmit {
+				prepared++
+			}
+		}
+		if prepared < w.nops {
+			return fmt.Sprintf("call %d prepared %d SQEs for its %d NOPs, so there was nothing to time", w.i+1, prepared, w.nops)
+		}
+	}
+	return ""
 }
 
 // value returns one of the harness's measurements.
@@ -115,7 +162,9 @@ type window struct {
 // harness did not get that far.
 func windows(r *exercises.Run) ([]window, *exercises.Outcome) {
 	if r.Error != "" {
-		o := exercises.Fail(r, nil, "the run ended with %s", r.Error)
+		// The calls were cut short: what they would have done cannot be
+		// counted. correct-data fails such a run on its own.
+		o := exercises.NotEvaluated(r, "the run ended with %s, so the calls could not be counted", r.Error)
 		return nil, &o
 	}
 	n, ok := value(r, child.ValueCalls)
@@ -216,6 +265,9 @@ func traceWhole(r *exercises.Run) *exercises.Outcome {
 }
 
 func correctData(r *exercises.Run) exercises.Outcome {
+	if r.Error != "" {
+		return exercises.Fail(r, nil, "the run ended with %s: the data never came back", r.Error)
+	}
 	ws, o := windows(r)
 	if o != nil {
 		return *o
@@ -344,17 +396,20 @@ func batchedEnters(r *exercises.Run) exercises.Outcome {
 	return exercises.Pass()
 }
 
-// speedUp compares the CPU time of the handler's fastest timed call with
-// the harness's fastest one-NOP-per-enter run of the same NOPs, measured in
-// the same process.
+// speedUp compares the time the handler's fastest timed call spent
+// crossing into the kernel with the harness's fastest one-NOP-per-enter run
+// of the same NOPs, measured in the same process from the same trace.
 //
-// The handler's time is what the loop measured inside its callbacks, from
-// its start to done (see [exercises.Exercise.MeasureHandlers]): its own
-// Preps, enters and reaps, and its coroutine or callback switches, but not
-// the loop's own turns between its callbacks. A handler that gives the
-// loop back between batches, as a good citizen of a loop should, is not
-// charged for what the loop does meanwhile. A trace without those
-// measurements falls back to the thread's CPU clock over the whole call.
+// What batching saves is user-kernel transitions, so that is what is
+// measured: the time of every io_uring_enter on the handler's ring during
+// the call, plus one bare crossing (the baseline's median enter) for every
+// turn the loop made on its own ring meanwhile, since a handler that gives
+// the loop back causes those. The loop's other work between callbacks, and
+// the handler's coroutine or callback switches, are not what the exercise
+// is about and are not charged: a handler that yields between batches is
+// judged like one that does not, and one that yields after every op pays a
+// crossing per op again. The CPU times the harness measured are shown in
+// the run's answer; they are not graded.
 func speedUp(r *exercises.Run) exercises.Outcome {
 	ws, o := windows(r)
 	if o != nil {
@@ -365,62 +420,79 @@ func speedUp(r *exercises.Run) exercises.Outcome {
 			return exercises.Fail(r, nil, "call %d never called done, so it could not be timed", w.i+1)
 		}
 	}
-	b, ok := value(r, child.ValueBaseline)
-	if !ok || b <= 0 {
-		return exercises.Fail(r, nil, "the harness could not time the handler (%s)", answerOr(r))
+	loopFd := -1
+	if v, ok := value(r, child.ValueLoopRingFd); ok {
+		loopFd = int(v)
 	}
-	h, how := float64(0), "in its callbacks"
+	var base, perEnter float64
+	for t := 0; ; t++ {
+		s, ok1 := value(r, fmt.Sprintf(child.ValueBaseStart, t))
+		e, ok2 := value(r, fmt.Sprintf(child.ValueBaseEnd, t))
+		if !ok1 || !ok2 {
+			break
+		}
+		durs := enterDurs(r, int64(s), int64(e), -1)
+		if sum := sumOf(durs); len(durs) > 0 && (base == 0 || sum < base) {
+			slices.Sort(durs)
+			base, perEnter = sum, float64(durs[len(durs)/2])
+		}
+	}
+	if base <= 0 {
+		return exercises.Fail(r, nil, "the harness could not time its baseline (%s)", answerOr(r))
+	}
+	var best float64
+	var bestLoop int
 	for _, w := range ws {
 		if _, timed := value(r, fmt.Sprintf(child.ValueCPU, w.i)); !timed {
 			continue
 		}
-		cpu, measured := callbackCPU(r, w)
-		if !measured {
-			h, how = 0, "on the loop thread"
-			break
+		own := sumOf(enterDurs(r, w.start, w.end, loopFd))
+		turns := 0
+		if loopFd >= 0 {
+			for _, e := range in(r, w) {
+				if isEnter(r, e) && int(e.Fd) == loopFd {
+					turns++
+				}
+			}
 		}
-		if h == 0 || cpu < h {
-			h = cpu
-		}
-	}
-	if h == 0 {
-		h, ok = value(r, child.ValueHandlerCPU)
-		if !ok || h <= 0 {
-			return exercises.Fail(r, nil, "the harness could not time the handler (%s)", answerOr(r))
+		if cost := own + float64(turns)*perEnter; best == 0 || cost < best {
+			best, bestLoop = cost, turns
 		}
 	}
-	if h > maxRatio*b {
-		return exercises.Fail(r, r.AnswerEvent, "your handler's fastest run of %s NOPs took %s of CPU %s; one NOP per io_uring_enter took %s: %.2f× its time, and batching brings it under %.2f×",
-			r.Scenario.Params["nops"], fmtNs(h), how, fmtNs(b), h/b, maxRatio)
+	if best > maxRatio*base {
+		extra := ""
+		if bestLoop > 0 {
+			extra = fmt.Sprintf(", counting %d turns of the loop on its own ring as a crossing each", bestLoop)
+		}
+		return exercises.Fail(r, r.AnswerEvent, "your fastest run of %s NOPs spent %s in io_uring_enter%s; one NOP per enter spent %s: %.2f× its time, and batching brings it under %.2f×",
+			r.Scenario.Params["nops"], fmtNs(best), extra, fmtNs(base), best/base, maxRatio)
 	}
 	return exercises.Pass()
 }
 
-// callbackCPU sums the CPU time the loop measured in the callbacks that ran
-// from call w's start to its done. measured is false when the loop did not
-// measure them.
-func callbackCPU(r *exercises.Run, w window) (cpu float64, measured bool) {
-	var begin int64 = -1
-	for _, e := range r.Trace.Events {
-		if e.Loop != 0 || e.Kind != trace.KindHandler {
-			continue
-		}
-		switch e.Phase {
-		case trace.PhaseBegin:
-			begin = e.Time
-		case trace.PhaseEnd:
-			// The callback that started the call began just before it
-			// recorded its start; the one that called done ends after.
-			if begin >= 0 && e.Time >= w.start && begin <= w.end {
-				if e.Arg0 <= 0 {
-					return 0, false
-				}
-				cpu += float64(e.Arg0)
-			}
-			begin = -1
+// enterDurs returns the durations of the io_uring_enter calls on loop 0
+// between from and to, leaving out those on the descriptor skip.
+func enterDurs(r *exercises.Run, from, to int64, skip int) []int64 {
+	var out []int64
+	for i := range r.Trace.Events {
+		e := &r.Trace.Events[i]
+		if e.Loop == 0 && e.Time >= from && e.Time <= to && isEnter(r, e) && int(e.Fd) != skip {
+			out = append(out, e.Dur)
 		}
 	}
-	return cpu, cpu > 0
+	return out
+}
+
+func isEnter(r *exercises.Run, e *trace.Event) bool {
+	return e.Kind == trace.KindSyscall && e.Phase != trace.PhaseBegin && r.Trace.Name(e.Name) == "io_uring_enter"
+}
+
+func sumOf(xs []int64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += float64(x)
+	}
+	return s
 }
 
 func fmtNs(ns float64) string {

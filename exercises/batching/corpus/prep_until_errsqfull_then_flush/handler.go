@@ -1,0 +1,71 @@
+// Corpus: pass
+// Approach: Prepares ops in one stream (reads, then NOPs) until PrepRead/PrepNop returns ErrSQFull, then flushes the full SQ with one SubmitAndWait for every op in flight, reaps them all in one go and prepares the refused op again.
+package handler
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/sys"
+)
+
+// Batch reads size bytes from fd at each of offsets and runs nops NOPs, all
+// through the raw ring r, then calls done once with the bytes of each read,
+// in the order of offsets.
+func Batch(l *engine.Loop, r *engine.Ring, fd int, offsets []int64, size int, nops int, done func(data [][]byte, err error)) {
+	data := make([][]byte, len(offsets))
+	cqes := make([]engine.CQE, 2*r.Entries())
+	total := len(offsets) + nops
+	inflight := 0
+
+	// flush submits what is prepared and waits until every op in flight
+	// has been reaped.
+	flush := func() error {
+		for inflight > 0 {
+			if _, err := r.SubmitAndWait(inflight); err != nil {
+				return err
+			}
+			n := r.Reap(cqes)
+			for _, c := range cqes[:n] {
+				if c.Res < 0 {
+					return fmt.Errorf("op %d: %w", c.UserData, sys.Errno(-c.Res))
+				}
+				if c.UserData < uint64(len(offsets)) && int(c.Res) != size {
+					return fmt.Errorf("read %d: got %d bytes, want %d", c.UserData, c.Res, size)
+				}
+			}
+			inflight -= n
+		}
+		return nil
+	}
+
+	prep := func(i int) error {
+		if i < len(offsets) {
+			return r.PrepRead(fd, data[i], offsets[i], uint64(i))
+		}
+		return r.PrepNop(uint64(i))
+	}
+
+	for i := range offsets {
+		data[i] = make([]byte, size)
+	}
+	for i := 0; i < total; i++ {
+		err := prep(i)
+		if errors.Is(err, engine.ErrSQFull) {
+			if err = flush(); err == nil {
+				err = prep(i)
+			}
+		}
+		if err != nil {
+			done(nil, err)
+			return
+		}
+		inflight++
+	}
+	if err := flush(); err != nil {
+		done(nil, err)
+		return
+	}
+	done(data, nil)
+}
