@@ -487,10 +487,11 @@ func (l *Loop) runTask(t task, start int64) (end int64) {
 	return end // set by the deferred function
 }
 
-// readTimes reads the loop thread's schedstat for HandlerCPU; CPU is -1 if
-// the reading failed, which a thread reading its own /proc file does not.
+// readTimes reads the loop thread's times for HandlerCPU, on that thread;
+// CPU is -1 if the reading failed, which it does not on a thread reading
+// its own /proc file and CPU clock.
 func (l *Loop) readTimes() schedTimes {
-	t, err := l.thread.times()
+	t, err := l.thread.ownTimes()
 	if err != nil {
 		return schedTimes{CPU: -1, Delay: -1}
 	}
@@ -725,7 +726,7 @@ func (l *Loop) watchDeadlock(stop <-chan struct{}) {
 			since = 0
 			continue
 		}
-		t, err := l.thread.times()
+		t, err := l.thread.times() // schedstat's CPU time: exact for a sleeping thread, and read from this one
 		if err != nil {
 			since = 0
 			continue

@@ -60,12 +60,11 @@ func (s *threadStat) close() {
 	}
 }
 
-// times reads the thread's schedstat: "cpu-ns run-delay-ns slices\n". The
-// kernel updates the CPU time there only at each tick and each switch, so
-// it may lag the truth by a tick, more than a short handler runs: the CPU
-// time comes from the thread's CPU clock instead, which the kernel brings
-// up to date when it is read. The run delay of a thread reading its own
-// schedstat is exact, because the thread is running.
+// times reads the thread's schedstat: "cpu-ns run-delay-ns slices\n". Any
+// thread may read it. The kernel updates the CPU time there only at each
+// tick and each switch, so for a running thread it may lag the truth by a
+// tick; for a sleeping one it is exact. The run delay of a thread reading
+// its own schedstat is exact, because the thread is running.
 func (s *threadStat) times() (schedTimes, error) {
 	var b [96]byte
 	n, err := preadFull(s.sched, b[:])
@@ -88,11 +87,24 @@ func (s *threadStat) times() (schedTimes, error) {
 	if i != 2 {
 		return schedTimes{}, errors.New("engine: malformed /proc/thread-self/schedstat")
 	}
+	return schedTimes{CPU: v[0], Delay: v[1], Slices: v[2]}, nil
+}
+
+// ownTimes is times for the thread itself, which alone may call it: the
+// CPU time comes from the calling thread's CPU clock, which the kernel
+// brings up to date when it is read, instead of schedstat's, which may lag
+// by a tick, more than a short handler runs.
+func (s *threadStat) ownTimes() (schedTimes, error) {
+	t, err := s.times()
+	if err != nil {
+		return t, err
+	}
 	var ts unix.Timespec
 	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
 		return schedTimes{}, os.NewSyscallError("clock_gettime", err)
 	}
-	return schedTimes{CPU: ts.Nano(), Delay: v[1], Slices: v[2]}, nil
+	t.CPU = ts.Nano()
+	return t, nil
 }
 
 // state reads the thread's state letter from its stat: 'R' running or
