@@ -328,6 +328,12 @@ func TestCgroupV2Mechanics(t *testing.T) {
 		spec.Binds = append(spec.Binds, Bind{Host: out, Inside: "/out", Writable: true})
 		wantVerdict(t, runV2(t, spec), VerdictOK)
 	})
+	// Born in its cgroup (CLONE_INTO_CGROUP), the box's cgroup namespace
+	// is rooted there.
+	t.Run("facts", func(t *testing.T) {
+		spec, dir := factsSpec(t)
+		wantNoHostFacts(t, runV2(t, spec), dir)
+	})
 	t.Run("cpu", func(t *testing.T) {
 		res := runV2(t, boxSpec(t, "control/light", tight()))
 		wantVerdict(t, res, VerdictOK)

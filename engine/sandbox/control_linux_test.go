@@ -79,7 +79,7 @@ func TestBoxCredentials(t *testing.T) {
 	spec.Files = []File{{Inside: "/tmp/in.txt", Data: []byte("hi")}, {Inside: "/etc/config.json", Data: []byte("{}"), Mode: 0o600}}
 	res := run(t, spec)
 	wantVerdict(t, res, VerdictOK)
-	uid, gid := BoxIDs()
+	ids := BoxIDs()
 	setgroups := "deny"
 	if os.Geteuid() == 0 {
 		setgroups = "allow"
@@ -89,10 +89,15 @@ func TestBoxCredentials(t *testing.T) {
 		"Uid": "0 0 0 0", "Gid": "0 0 0 0", "Groups": "",
 		"CapInh": zero, "CapPrm": zero, "CapEff": zero, "CapBnd": zero, "CapAmb": zero,
 		"NoNewPrivs": "1", "Seccomp": "2",
-		"uid_map": fmt.Sprintf("0 %d 1", uid), "gid_map": fmt.Sprintf("0 %d 1", gid), "setgroups": setgroups,
+		"gid_map": fmt.Sprintf("0 %d 1", ids.GID), "setgroups": setgroups,
 		"pid": "1", "hostname": "box", "wd": "/tmp", "args": "prog a b", "env": "A=1 B=2",
 		"file": `"hi" <nil>`, "file mode": "-rw-------", "interface": "lo",
 	})
+	// The uid is the box's own, leased from the range.
+	uidMap := strings.Fields(firstOf(lines(res.Stdout)["uid_map"]))
+	if uid, err := strconv.Atoi(uidMap[min(1, len(uidMap)-1)]); len(uidMap) != 3 || uidMap[0] != "0" || uidMap[2] != "1" || err != nil || !ids.Contains(uid) {
+		t.Errorf("uid_map = %q, want 0 mapped to one uid of %+v", uidMap, ids)
+	}
 	if string(res.Stderr) != "to stderr" || string(res.Trace) != "to trace" {
 		t.Errorf("Stderr = %q, Trace = %q; want the program's bytes", res.Stderr, res.Trace)
 	}
@@ -224,7 +229,7 @@ func TestRunCancelled(t *testing.T) {
 
 func TestDoctor(t *testing.T) {
 	checks := Doctor()
-	required := []string{CheckUserNS, CheckMountNS, CheckPidNS, CheckNetNS, CheckCgroups, CheckSeccomp,
+	required := []string{CheckUserNS, CheckMountNS, CheckPidNS, CheckNetNS, CheckTimeNS, CheckCgroups, CheckSeccomp,
 		CheckIOUring, CheckIOUringOn, CheckGo}
 	optional := []string{CheckLandlock, CheckSwap, CheckVsock}
 	byName := map[string]Check{}

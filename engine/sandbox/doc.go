@@ -3,8 +3,9 @@
 // kernel, with epoll and io_uring available to it, and reports a verdict.
 //
 // [Run] re-executes /proc/self/exe as "box-init" in new user, mount, pid,
-// network, IPC, UTS and cgroup namespaces, in a cgroup of its own, so the
-// server's main (and every TestMain that runs boxes) must begin with
+// network, IPC, UTS, cgroup and time namespaces, in a cgroup of its own,
+// so the server's main (and every TestMain that runs boxes) must begin
+// with
 //
 //	if sandbox.IsInit() {
 //		sandbox.InitMain()
@@ -22,14 +23,23 @@
 //
 // # Identity
 //
-// A root server maps the box's root to a dedicated host uid and gid
-// (1600000000 plus the server's pid, see [BoxIDs]) with no supplementary groups; an
-// unprivileged server can map only itself. The program is root of its
-// user namespace with no capability at all (bounding, ambient,
-// inheritable, permitted and effective sets empty, secure bits locked,
+// A root server maps the box's root to a host uid of the box's own,
+// leased for the run from a range ([IDRange], 1600000000 and up by
+// default) and returned once the box and all its processes are gone, and
+// to the boxes' gid, with no supplementary groups; an unprivileged server
+// can map only itself. Leases are flocks in a directory under /run, so
+// the lab processes of a host never lease one uid twice, and a crashed
+// server's uids come back by themselves. What the kernel counts per host
+// user (not per user namespace) is so the box's alone: io_uring's locked
+// memory (rings and registered buffers are charged to the user, against
+// RLIMIT_MEMLOCK, so a box holding them would starve every box of the
+// same uid) and epoll watches. The program is root of its user
+// namespace with no capability at all (bounding, ambient, inheritable,
+// permitted and effective sets empty, secure bits locked,
 // no_new_privs). Seen from the host it is an unprivileged user that owns
 // no file: if it ever escaped its mount namespace it could read only
-// world-readable files, and it can signal or trace nothing of the host.
+// world-readable files, and it can signal or trace nothing of the host
+// or of another box.
 //
 // # Filesystem
 //
@@ -40,13 +50,24 @@
 // tmpfs /tmp of Limits.Tmpfs bytes (noexec); no /sys. A root server
 // clones each bound tree with open_tree, so the box needs no permission
 // on the host path leading to it. The host tree is detached after
-// pivot_root. Landlock, where the kernel has it, restricts the same tree
+// pivot_root. A read-only bound directory is shown through an overlay of
+// it alone, so that /proc/self/mountinfo does not give its host path.
+// Landlock, where the kernel has it, restricts the same tree
 // again (and io_uring's OPENAT with it): read and execute everywhere,
 // write only under /tmp, the writable binds and the device nodes.
 // Result.Landlock reports the ABI used. A server that must read a file a
 // box could write does it through [ReadFile], which refuses symlinks,
 // FIFOs, devices, hard links, other mounts and oversized files; the lab's
 // grader reads only the pipes of a run.
+//
+// # Host facts
+//
+// The box's cgroup namespace is rooted at the run's cgroup (the box is
+// cloned into it on v2; on v1 box-init makes the namespace once the
+// server has moved it there), so /proc/self/cgroup shows "/". Its time
+// namespace starts the boot clock at zero: uptime is the box's. The
+// monotonic clock stays the host's, because io_uring reads absolute
+// timeouts on the host's clocks.
 //
 // # Network
 //
@@ -96,5 +117,6 @@
 // reaped, so Pdeathsig kills box-init (and with PID 1, the whole box) if
 // the server dies. Each run's cgroups are named after the server's pid and
 // start time; [Cleanup], and the first Run of a process, kill and remove
-// the runs of servers that are gone.
+// the runs of servers that are gone. A dead server's uid leases die with
+// it.
 package sandbox

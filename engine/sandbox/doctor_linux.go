@@ -72,19 +72,21 @@ func (p *probeResult) nsChecks() []Check {
 	switch {
 	case p.startErr == nil:
 		user.OK = true
-		user.Detail = "the box gets its own user, mount, pid, network, IPC, UTS and cgroup namespaces"
+		user.Detail = "the box gets its own user, mount, pid, network, IPC, UTS, cgroup and time namespaces, and a host uid of its own"
 	default:
 		user.Detail = "cannot create the box's namespaces: " + p.startErr.Error()
 		user.Fix = userNSFix()
 	}
 	return []Check{
 		user,
-		p.check(CheckMountNS, true, "tmpfs root, detached binds, /proc of the box's pid namespace, pivot_root",
-			"run on a host (not in a container with a masked /proc) whose kernel has the new mount API (5.12+)"),
+		p.check(CheckMountNS, true, "tmpfs root, detached binds, overlays, /proc of the box's pid namespace, pivot_root",
+			"run on a host (not in a container with a masked /proc) whose kernel has the new mount API (5.12+) and overlayfs (CONFIG_OVERLAY_FS)"),
 		p.check(CheckPidNS, true, "the program is PID 1 of its own pid namespace: its exit ends every process of the box",
 			"enable CONFIG_PID_NS"),
 		p.check(CheckNetNS, true, "the box has only a loopback interface",
 			"enable CONFIG_NET_NS"),
+		p.check(CheckTimeNS, true, "the box's boot clock (uptime) starts at zero",
+			"enable CONFIG_TIME_NS (Linux 5.6+)"),
 	}
 }
 
@@ -102,9 +104,17 @@ func userNSFix() string {
 // runProbe starts a box that tries each mechanism and reports.
 func runProbe() *probeResult {
 	res := &probeResult{steps: map[string]string{}}
-	attr := boxProcAttr()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	ids, err := leaseIDs(ctx)
+	if err != nil {
+		res.startErr = err
+		return res
+	}
+	// The probe is PID 1 of its pid namespace: once it is reaped, nothing
+	// of it is left.
+	defer ids.release()
+	attr := boxProcAttr(ids.uid, ids.gid, true)
 	cmd := exec.CommandContext(ctx, "/proc/self/exe")
 	cmd.Args = []string{probeArg0}
 	cmd.Env = []string{}
@@ -146,6 +156,7 @@ func probeMain() int {
 	} else {
 		report(CheckPidNS, nil)
 	}
+	report(CheckTimeNS, newTimeNS())
 	report(CheckMountNS, probeMounts())
 	report(CheckNetNS, loopbackUp())
 	err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
@@ -202,6 +213,15 @@ func probeMounts() error {
 		if err := unix.MoveMount(3, "", unix.AT_FDCWD, root+"/box/null", unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
 			return fmt.Errorf("attach a detached bind: %w", os.NewSyscallError("move_mount", err))
 		}
+	}
+	// A read-only directory bind is shown through an overlay.
+	for _, d := range []string{"/ov", stageDir + "/0", stageDir + "/empty"} {
+		if err := os.MkdirAll(root+d, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := neutralBind(boxBind{Host: root + "/box", Dir: true, FD: -1}, root+"/ov", root+stageDir, 0); err != nil {
+		return fmt.Errorf("show a bind through an overlay: %w", err)
 	}
 	if err := unix.Mount("proc", root+"/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mount proc: %w", err)
@@ -294,7 +314,7 @@ func ioUringSysctlCheck() Check {
 		return c
 	}
 	v := strings.TrimSpace(string(b))
-	_, gid := BoxIDs()
+	gid := BoxIDs().GID
 	switch v {
 	case "0":
 		c.OK = true

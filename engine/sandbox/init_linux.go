@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -57,6 +58,10 @@ type boxConfig struct {
 	FileSize int64
 	Pids     int
 	CPU      int64 // seconds, RLIMIT_CPU
+	// CgroupNS asks box-init for the box's cgroup namespace: it was
+	// cloned in the server's cgroups and moved into the run's (v1), so a
+	// namespace made at clone time would be rooted at the server's.
+	CgroupNS bool
 }
 
 // boxBind is one bind: from the detached mount FD (a root server) or from
@@ -85,6 +90,16 @@ const (
 
 // boxDevices are the device nodes bound from the host.
 var boxDevices = []string{"null", "zero", "urandom"}
+
+func init() {
+	// box-init makes the box's time namespace, whose clock offsets are
+	// set through /proc/self (the thread group leader) and which the
+	// program enters when the thread that made it execs: all of it must
+	// happen on the main thread. LockOSThread in init keeps main there.
+	if IsInit() {
+		runtime.LockOSThread()
+	}
+}
 
 // IsInit reports whether this process was started by [Run] as a box's
 // init (or by [Doctor] as its probe). main and TestMain call it first:
@@ -119,6 +134,16 @@ func InitMain() {
 	cfg, err := readConfig(ctl)
 	if err != nil {
 		fail(fmt.Errorf("read config: %w", err))
+	}
+	// The server has put box-init in the run's cgroups by now: it sends
+	// the config after that.
+	if cfg.CgroupNS {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			fail(os.NewSyscallError("unshare(CLONE_NEWCGROUP)", err))
+		}
+	}
+	if err := newTimeNS(); err != nil {
+		fail(err)
 	}
 	if err := setupMounts(cfg); err != nil {
 		fail(err)
@@ -166,6 +191,32 @@ func readConfig(r io.Reader) (*boxConfig, error) {
 	}
 	cfg := new(boxConfig)
 	return cfg, json.Unmarshal(b, cfg)
+}
+
+// newTimeNS makes the time namespace the program will run in (it enters
+// it at exec), with the boot clock starting from zero: /proc/uptime,
+// sysinfo and CLOCK_BOOTTIME tell the box's age, not the host's. The
+// monotonic clock keeps the host's: io_uring's absolute timeouts
+// (IORING_TIMEOUT_ABS, IORING_ENTER_ABS_TIMER) are read on the host's
+// clocks, untranslated, and a shifted monotonic clock would fire every
+// absolute deadline the program sets at once. Absolute io_uring timeouts
+// on the boot clock (IORING_TIMEOUT_BOOTTIME) are off by the host's
+// uptime in the box for the same reason.
+func newTimeNS() error {
+	if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
+		return os.NewSyscallError("unshare(CLONE_NEWTIME)", err)
+	}
+	var now unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &now); err != nil {
+		return os.NewSyscallError("clock_gettime", err)
+	}
+	// The clock may not go below zero in the namespace: only whole
+	// seconds are taken off, and the clock moves on after the read.
+	off := fmt.Sprintf("%d %d 0\n", unix.CLOCK_BOOTTIME, -now.Sec)
+	if err := os.WriteFile("/proc/self/timens_offsets", []byte(off), 0); err != nil {
+		return fmt.Errorf("set the box's boot clock: %w", err)
+	}
+	return nil
 }
 
 // newRootDir returns the directory the box's new root is mounted on: any
@@ -227,24 +278,23 @@ func setupMounts(cfg *boxConfig) error {
 		}
 	}
 
-	for _, b := range cfg.Binds {
+	for i, b := range cfg.Binds {
 		t := in(b.Inside)
 		if err := mkMountPoint(t, b.Dir); err != nil {
 			return fmt.Errorf("bind %s: %w", b.Inside, err)
 		}
-		if b.FD >= 0 {
-			if err := unix.MoveMount(b.FD, "", unix.AT_FDCWD, t, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
-				return fmt.Errorf("bind %s: %w", b.Inside, os.NewSyscallError("move_mount", err))
+		if !b.Dir || b.Writable {
+			if err := attachBind(b, t); err != nil {
+				return fmt.Errorf("bind %s: %w", b.Inside, err)
 			}
-			unix.Close(b.FD)
 			continue
 		}
-		if err := unix.Mount(b.Host, t, "", unix.MS_BIND, ""); err != nil {
-			return fmt.Errorf("bind %s: %w", b.Inside, os.NewSyscallError("mount", err))
-		}
-		if err := setMountAttr(t, bindAttr(b.Writable)); err != nil {
+		if err := neutralBind(b, t, in(stageDir), i); err != nil {
 			return fmt.Errorf("bind %s: %w", b.Inside, err)
 		}
+	}
+	if err := os.RemoveAll(in(stageDir)); err != nil {
+		return err
 	}
 
 	// A proc of the box's own pid namespace, mounted while the host's
@@ -296,6 +346,64 @@ func setupMounts(cfg *boxConfig) error {
 	}
 	if err := unix.Chdir(dir); err != nil {
 		return fmt.Errorf("chdir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// stageDir is where neutralBind attaches a bind before it is shown in the
+// box through an overlay; it is gone before the program runs.
+const stageDir = "/.stage"
+
+// attachBind mounts the bind b on t.
+func attachBind(b boxBind, t string) error {
+	if b.FD >= 0 {
+		if err := unix.MoveMount(b.FD, "", unix.AT_FDCWD, t, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+			return os.NewSyscallError("move_mount", err)
+		}
+		unix.Close(b.FD)
+		return nil
+	}
+	if err := unix.Mount(b.Host, t, "", unix.MS_BIND, ""); err != nil {
+		return os.NewSyscallError("mount", err)
+	}
+	return setMountAttr(t, bindAttr(b.Writable))
+}
+
+// neutralBind shows the read-only directory bind b at t through an
+// overlay of it alone. /proc/self/mountinfo gives each mount's root as a
+// path in its filesystem, which for a bind is where the directory lies on
+// the host: the server's layout, a submission's id. The overlay's root is
+// its own "/", and its layers are named by the paths they had in the box
+// when it was mounted, relative to the stage: "0:empty". (An overlay with
+// no upper layer needs two lower ones; the second is empty.)
+func neutralBind(b boxBind, t, stage string, i int) error {
+	name := strconv.Itoa(i)
+	for _, d := range []string{name, "empty"} {
+		if err := os.MkdirAll(filepath.Join(stage, d), 0o755); err != nil {
+			return err
+		}
+	}
+	src := filepath.Join(stage, name)
+	if err := attachBind(b, src); err != nil {
+		return err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	if err := unix.Chdir(stage); err != nil {
+		return err
+	}
+	err = unix.Mount("overlay", t, "overlay", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "lowerdir="+name+":empty")
+	if e := unix.Chdir(wd); err == nil {
+		err = e
+	}
+	if err != nil {
+		return fmt.Errorf("overlay: %w", os.NewSyscallError("mount", err))
+	}
+	// The overlay holds its own clones of its layers.
+	if err := unix.Unmount(src, unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach the staged bind: %w", err)
 	}
 	return nil
 }

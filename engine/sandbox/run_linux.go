@@ -23,47 +23,31 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// boxID is the base of the host uids and gids a root server maps a box's
-// root to: dedicated ids that own no file and run no process on the host.
-// Seen from the host, the box is that unprivileged user with no
-// supplementary groups, so even outside its mount namespace it could read
-// only world-readable files; and it cannot signal, ptrace or share limits
-// (RLIMIT_NPROC counts per user namespace) with anything outside. Each
-// server process gets its own id (the base plus its pid), so the boxes of
-// two servers on one host are strangers to each other too.
-const boxID = 1_600_000_000
-
-// BoxIDs returns the host uid and gid this server's boxes run as: a
-// dedicated id when the server runs as root, else the server's own ids (an
-// unprivileged server can map only itself). A writable [Bind] must be
-// writable by them.
-func BoxIDs() (uid, gid int) {
-	if os.Geteuid() == 0 {
-		id := boxID + os.Getpid()
-		return id, id
-	}
-	return os.Geteuid(), os.Getegid()
-}
-
 // boxProcAttr returns how box-init is cloned: into new user, mount, pid,
-// network, IPC, UTS and cgroup namespaces, as root of its user namespace
-// mapped to BoxIDs, in a session of its own, killed if the thread that
-// started it dies.
-func boxProcAttr() *syscall.SysProcAttr {
-	uid, gid := BoxIDs()
+// network, IPC and UTS namespaces, as root of its user namespace mapped
+// to the host ids uid and gid, in a session of its own, killed if the
+// thread that started it dies. With cgroupNS, also into a new cgroup
+// namespace, which is rooted where box-init is born: a box cloned into
+// its cgroup (v2) gets it here, one moved there afterwards (v1) makes its
+// own once it is in place (see boxConfig.CgroupNS).
+func boxProcAttr(uid, gid int, cgroupNS bool) *syscall.SysProcAttr {
 	attr := &syscall.SysProcAttr{
 		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWNET |
-			syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS | syscall.CLONE_NEWCGROUP,
+			syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS,
 		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}},
 		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: gid, Size: 1}},
 		Setsid:      true,
 		Pdeathsig:   syscall.SIGKILL,
 	}
+	if cgroupNS {
+		attr.Cloneflags |= syscall.CLONE_NEWCGROUP
+	}
 	if os.Geteuid() == 0 {
 		// A root server's child keeps kuid 0, which the map leaves out:
 		// it must switch to the mapped root (setresuid(0) inside is
-		// BoxIDs outside) and drop root's supplementary groups (gid 0
-		// among them), which would otherwise follow it onto host files.
+		// the box's uid outside) and drop root's supplementary groups
+		// (gid 0 among them), which would otherwise follow it onto host
+		// files.
 		attr.GidMappingsEnableSetgroups = true
 		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{}}
 	}
@@ -173,12 +157,12 @@ func (s *Spec) validate() error {
 			return bad("bind " + b.Inside + ": Host and Inside must be absolute, Inside not /")
 		}
 		if reserved(b.Inside) {
-			return bad("bind " + b.Inside + ": /proc and /dev belong to the sandbox")
+			return bad("bind " + b.Inside + ": /proc, /dev and " + stageDir + " belong to the sandbox")
 		}
 	}
 	for _, f := range s.Files {
 		if !path.IsAbs(f.Inside) || path.Clean(f.Inside) == "/" || reserved(f.Inside) {
-			return bad("file " + f.Inside + ": must be absolute, not /, not under /proc or /dev")
+			return bad("file " + f.Inside + ": must be absolute, not /, not under /proc, /dev or " + stageDir)
 		}
 	}
 	return nil
@@ -186,7 +170,7 @@ func (s *Spec) validate() error {
 
 func reserved(p string) bool {
 	p = path.Clean(p)
-	for _, r := range []string{"/proc", "/dev"} {
+	for _, r := range []string{"/proc", "/dev", stageDir} {
 		if p == r || strings.HasPrefix(p, r+"/") {
 			return true
 		}
@@ -235,6 +219,21 @@ func (r *runner) kill(v Verdict, detail string) {
 }
 
 func (r *runner) run(ctx context.Context) (res *Result, err error) {
+	ids, err := leaseIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The uid goes back to the pool only when nothing of the box is
+	// left: its cgroup is empty and gone.
+	keepUID := false
+	defer func() {
+		if keepUID {
+			r.log.Warn("sandbox keeps a box uid leased: the run's cgroup was not removed", "uid", ids.uid)
+			ids.keep()
+			return
+		}
+		ids.release()
+	}()
 	cg, err := r.cgRoot.create(runName(self, runSeq.Add(1)), r.lim)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -246,6 +245,7 @@ func (r *runner) run(ctx context.Context) (res *Result, err error) {
 			if err == nil {
 				res, err = nil, fmt.Errorf("sandbox: %w", e)
 			}
+			keepUID = true
 		}
 	}()
 
@@ -291,8 +291,9 @@ func (r *runner) run(ctx context.Context) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.CgroupNS = !cg.root.v2
 
-	attr := boxProcAttr()
+	attr := boxProcAttr(ids.uid, ids.gid, cg.root.v2)
 	if cg.root.v2 {
 		fd, err := cg.openFD()
 		if err != nil {

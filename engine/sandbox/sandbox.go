@@ -66,12 +66,49 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// IDRange is the host ids a root server runs its boxes as. Each box runs
+// as a uid of its own, leased for the run from First to First+Count-1 and
+// returned once the box and all its processes are gone, so that what the
+// kernel counts per host user (io_uring's locked memory, epoll watches)
+// is the box's alone: no box can use up another's budget. Every box has the group GID, which owns no file unless the
+// server gives it one: a directory the boxes may write is group-writable
+// by GID, and kernel.io_uring_group may name it.
+//
+// The ids must be unused on the host, outside /etc/subuid ranges (the
+// default is above shadow's SUB_UID_MAX). Leases are flocks on files in
+// LockDir, so that every lab process on the host (a server, the tests)
+// leases from one pool; a lease dies with its holder, even by kill -9.
+type IDRange struct {
+	First, Count int
+	GID          int
+	LockDir      string
+}
+
+// DefaultIDRange returns the ids of [IDRange] used unless the server
+// sets others with SetIDRange: 1024 uids from 1600000000, gid 1600000000,
+// leases in /run/asynclab/box-uids.
+func DefaultIDRange() IDRange {
+	return IDRange{First: 1_600_000_000, Count: 1024, GID: 1_600_000_000, LockDir: "/run/asynclab/box-uids"}
+}
+
+// Contains reports whether uid is one of r's uids.
+func (r IDRange) Contains(uid int) bool { return uid >= r.First && uid < r.First+r.Count }
+
 // Bind makes a host file or directory visible inside the box at Inside.
 // It is read-only, nosuid and nodev unless Writable; a writable bind is
-// also noexec. The box runs as an unprivileged host user ([BoxIDs]), so
-// the bound directory and its files need "other" permissions (or that
-// owner) to be read, and a writable one must be writable by that user.
+// also noexec. The box runs as an unprivileged host user of its own with
+// the boxes' group ([BoxIDs]), so the bound directory and its files need
+// "other" permissions, or the group's, to be read, and a writable one
+// must be writable by the group (or by all).
 // The path leading to Host needs no permissions: the server opens it.
+//
+// The box does not learn Host of a read-only directory: it sees the
+// directory through an overlay of it alone, whose root in
+// /proc/self/mountinfo is "/". A file or a writable directory is a plain
+// bind, and mountinfo gives its root as its path in its host filesystem:
+// bind those from paths that tell nothing (the lab's run boxes bind only
+// the program's directory, read-only; its build boxes run no student
+// code).
 type Bind struct {
 	Host, Inside string
 	Writable     bool
@@ -195,6 +232,7 @@ const (
 	CheckMountNS   = "mount namespace"
 	CheckPidNS     = "pid namespace"
 	CheckNetNS     = "network namespace"
+	CheckTimeNS    = "time namespace"
 	CheckCgroups   = "cgroups"
 	CheckSeccomp   = "seccomp"
 	CheckLandlock  = "landlock"

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // binDir holds the test programs, built once per test binary. The box
@@ -35,6 +37,9 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getenv(crashServerEnv) != "" {
 		crashServerMain()
+	}
+	if os.Getenv(leaseHolderEnv) != "" {
+		leaseHolderMain()
 	}
 	// The server's network namespace, read before any peer runs: a peer's
 	// locked thread may be the main thread, and /proc/self names the main
@@ -206,6 +211,11 @@ func (s *hostState) verify(t *testing.T) {
 	if left := leftoverCgroups(t); len(left) > 0 {
 		t.Errorf("cgroups left behind: %v", left)
 	}
+	if pool != nil {
+		if n := pool.held.Load(); n != 0 {
+			t.Errorf("%d box uids still leased", n)
+		}
+	}
 	b, _ := os.ReadFile(sentinel)
 	if string(b) != sentinelData || !after.sentinel.ModTime().Equal(s.sentinel.ModTime()) {
 		t.Errorf("the host's sentinel file changed: %q", b)
@@ -236,7 +246,7 @@ func strayProcesses() []string {
 		parent[pid], _ = strconv.Atoi(f[1])
 		pids = append(pids, pid)
 	}
-	uid, _ := BoxIDs()
+	ids := BoxIDs()
 	marker := fmt.Sprintf("/%s/%s%d-%d-", parentName, runPrefix, self.pid, self.start)
 	var strays []string
 	for _, pid := range pids {
@@ -248,15 +258,11 @@ func strayProcesses() []string {
 		}
 		cg, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
 		// A box of another server (another test binary of this repository
-		// running at the same time) runs as the same uid, inside that
-		// server's own run cgroup: it is not ours to count.
+		// running at the same time) runs as a uid of the same range,
+		// inside that server's own run cgroup: it is not ours to count.
 		othersBox := strings.Contains(string(cg), "/"+parentName+"/"+runPrefix) && !strings.Contains(string(cg), marker)
-		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil && uid != os.Geteuid() && !othersBox {
-			for _, l := range strings.Split(string(st), "\n") {
-				if f := strings.Fields(l); len(f) > 1 && f[0] == "Uid:" && f[1] == strconv.Itoa(uid) {
-					why = "runs as the box's uid"
-				}
-			}
+		if uid := procUID(pid); ids.Contains(uid) && uid != os.Geteuid() && !othersBox && !leased(ids, uid) {
+			why = "runs as a box uid that no one leases"
 		}
 		if strings.Contains(string(cg), marker) {
 			why = "in a run cgroup"
@@ -267,6 +273,40 @@ func strayProcesses() []string {
 		}
 	}
 	return strays
+}
+
+// leased reports whether a server holds the lease of uid: a process that
+// runs as uid is then that server's box (another test binary's, or a
+// server's, on this host), in the moment before it is moved into its run
+// cgroup perhaps. Once its lease is returned, no process of the uid may
+// be left.
+func leased(ids IDRange, uid int) bool {
+	if ids.LockDir == "" {
+		return false
+	}
+	fd, err := unix.Open(filepath.Join(ids.LockDir, strconv.Itoa(uid)), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	return unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB) != nil
+}
+
+// procUID returns the real uid of process pid, or -1.
+func procUID(pid int) int {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(st), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "Uid:" {
+			uid, err := strconv.Atoi(f[1])
+			if err == nil {
+				return uid
+			}
+		}
+	}
+	return -1
 }
 
 // leftoverCgroups lists this process's run cgroups that still exist.
@@ -289,12 +329,14 @@ func leftoverCgroups(t *testing.T) []string {
 }
 
 // boxWritableDir returns a host directory the box may write, for a
-// writable bind.
+// writable bind: group-writable by the boxes' group.
 func boxWritableDir(t *testing.T) string {
 	t.Helper()
 	d := t.TempDir() // its parent stays 0700: the box needs no path to it
-	uid, gid := BoxIDs()
-	if err := os.Chown(d, uid, gid); err != nil {
+	if err := os.Chown(d, os.Geteuid(), BoxIDs().GID); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(d, 0o770); err != nil {
 		t.Fatal(err)
 	}
 	return d

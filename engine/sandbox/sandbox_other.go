@@ -41,8 +41,11 @@ func InitMain() { panic(errUnsupported) }
 // Cleanup has nothing to clean off Linux.
 func Cleanup() (int, error) { return 0, nil }
 
-// BoxIDs returns -1, -1: there are no boxes off Linux.
-func BoxIDs() (uid, gid int) { return -1, -1 }
+// BoxIDs returns the zero range: there are no boxes off Linux.
+func BoxIDs() IDRange { return IDRange{} }
+
+// SetIDRange returns an error: the sandbox needs Linux.
+func SetIDRange(r IDRange) error { return errUnsupported }
 
 // ReadFile returns an error off Linux.
 func ReadFile(dir, name string, max int64) ([]byte, error) { return nil, errUnsupported }

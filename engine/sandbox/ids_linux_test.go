@@ -1,0 +1,104 @@
+package sandbox
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// leaseHolderEnv makes the test binary a process that leases one uid
+// from the pool in the lock directory it names, prints it and holds it
+// until it is killed.
+const leaseHolderEnv = "ASYNCLAB_SANDBOX_TEST_LEASE_HOLDER"
+
+// testIDRange is a pool of two uids with a lock directory of its own.
+func testIDRange(dir string) IDRange {
+	return IDRange{First: 1_599_000_000, Count: 2, GID: 1_599_000_000, LockDir: dir}
+}
+
+func leaseHolderMain() {
+	p := &idPool{r: testIDRange(os.Getenv(leaseHolderEnv))}
+	l, err := p.lease(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lease holder:", err)
+		os.Exit(1)
+	}
+	fmt.Println(l.uid)
+	select {}
+}
+
+// A uid leased by one process is not leased by another until the holder
+// lets it go, or dies (here by kill -9); within a process, no two leases
+// share a uid, and a lease waits while the whole range is taken.
+func TestIDPool(t *testing.T) {
+	dir := t.TempDir()
+	cmd := execSelf(t, leaseHolderEnv+"="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan struct{})
+	go func() { cmd.Wait(); close(waited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-waited
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	theirs, err2 := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || err2 != nil {
+		t.Fatalf("the lease holder said %q, %v", line, err)
+	}
+
+	p := &idPool{r: testIDRange(dir)}
+	lease := func(d time.Duration) (*idLease, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		return p.lease(ctx)
+	}
+	mine, err := lease(30 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mine.release()
+	if mine.uid == theirs || !p.r.Contains(mine.uid) || mine.gid != p.r.GID {
+		t.Errorf("lease() = uid %d gid %d, want the range's other uid than %d and gid %d", mine.uid, mine.gid, theirs, p.r.GID)
+	}
+	if l, err := lease(300 * time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		if l != nil {
+			l.release()
+		}
+		t.Fatalf("lease() with every uid taken = %+v, %v; want it to wait until the deadline", l, err)
+	}
+
+	cmd.Process.Signal(os.Kill)
+	<-waited
+	again, err := lease(30 * time.Second)
+	if err != nil {
+		t.Fatalf("lease() after the holder was killed: %v", err)
+	}
+	if again.uid != theirs {
+		t.Errorf("lease() = %d, want %d, the killed holder's", again.uid, theirs)
+	}
+	again.release()
+	mine.release()
+	if n := p.held.Load(); n != 0 {
+		t.Errorf("held = %d after every release, want 0", n)
+	}
+	// Returned, a uid is leased again.
+	for range 3 {
+		l, err := lease(30 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.release()
+	}
+}
