@@ -318,7 +318,7 @@ func (c Check) Evaluate(runs []*Run) (o Outcome) {
 	if o.Passed() {
 		for _, r := range reached {
 			if why := r.Incomplete(); why != "" {
-				return NotEvaluated(r, "not evaluated: %s", why)
+				return NotEvaluated(r, "%s", why)
 			}
 		}
 	}

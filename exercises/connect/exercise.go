@@ -283,6 +283,9 @@ func deadlineHonoured(r *exercises.Run) exercises.Outcome {
 	e := reportEvent(r)
 	start := connectStart(r)
 	if e == nil {
+		if r.Error != "" {
+			return exercises.NotEvaluated(r, "the run ended with %s before anything could be timed", r.Error)
+		}
 		if r.Scenario.Name == "full-queue" {
 			return exercises.Fail(r, nil, "no answer by the deadline (%v)", deadline)
 		}
