@@ -35,12 +35,44 @@ type uringBackend struct {
 
 var _ backend = (*uringBackend)(nil)
 
+// loopRingRestrictions is everything the loop's ring may do: the opcodes
+// prep writes, one for each OpKind, and the SQE flags Order.sqeFlags sets.
+// POLL_REMOVE is not there (unwatch cancels with ASYNC_CANCEL), nor any
+// opcode that makes a descriptor from nothing (SOCKET, OPENAT, ...): an op
+// cannot create a socket of a family the box's seccomp filter refuses to
+// socket(2). The loop never calls io_uring_register once the ring is
+// enabled, so no register opcode is allowed.
+var loopRingRestrictions = uring.Restrictions{
+	Ops: []uring.Opcode{
+		uring.OpNop,         // OpNop
+		uring.OpRead,        // OpRead, and the wake eventfd's READ
+		uring.OpWrite,       // OpWrite
+		uring.OpRecv,        // OpRecv
+		uring.OpSend,        // OpSend
+		uring.OpConnect,     // OpConnect
+		uring.OpAccept,      // OpAccept
+		uring.OpPollAdd,     // OpPollAdd, and watches
+		uring.OpTimeout,     // OpTimeout
+		uring.OpLinkTimeout, // OpLinkTimeout
+		uring.OpAsyncCancel, // Cancel, unwatch, and retiring the wake READ
+		uring.OpFsync,       // OpFsync
+		uring.OpClose,       // OpClose
+	},
+	// Link, HardLink, Drain, Async. Not FIXED_FILE or BUFFER_SELECT: the
+	// loop registers no files and provides no buffers.
+	SQEFlags: uring.SQEIOLink | uring.SQEIOHardlink | uring.SQEIODrain | uring.SQEAsync,
+}
+
+// newUringBackend sets up the loop's ring, restricted to
+// loopRingRestrictions. Where the kernel cannot restrict a ring (before
+// 5.10) it fails, and the loop falls back to epoll if allowed to: an
+// unrestricted ring would let a handler that reaches it issue any op.
 func newUringBackend(l *Loop) (*uringBackend, error) {
 	st := uring.Check()
 	if !st.Available {
 		return nil, fmt.Errorf("io_uring unavailable: %s", st.Reason)
 	}
-	ring, err := uring.Setup(uring.Options{Entries: l.cfg.Entries})
+	ring, err := uring.Setup(uring.Options{Entries: l.cfg.Entries, Restrict: &loopRingRestrictions})
 	if err != nil {
 		return nil, fmt.Errorf("io_uring setup: %w", err)
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/engine/uring"
@@ -32,11 +33,20 @@ type CQE struct {
 // submit first.
 var ErrSQFull = errors.New("engine: submission queue full, submit first")
 
+// rawRingRestrictions is everything a Ring may do: the opcodes of its
+// Prep methods, no SQE flags (they set none) and no io_uring_register.
+// The handler holds this ring, so anything else it allowed a handler could
+// issue.
+var rawRingRestrictions = uring.Restrictions{
+	Ops: []uring.Opcode{uring.OpNop, uring.OpRead, uring.OpWrite}, // PrepNop, PrepRead, PrepWrite
+}
+
 // NewRing sets up a raw ring with entries SQ slots (rounded up to a power of
-// two by the kernel).
+// two by the kernel). The ring is restricted to the ops of its Prep methods;
+// on kernels that cannot restrict a ring (before 5.10) NewRing fails.
 func (l *Loop) NewRing(entries uint32) (*Ring, error) {
 	l.mustOnLoop("NewRing")
-	r, err := uring.Setup(uring.Options{Entries: entries})
+	r, err := uring.Setup(uring.Options{Entries: entries, Restrict: &rawRingRestrictions})
 	if err != nil {
 		return nil, fmt.Errorf("new ring: %w", err)
 	}
@@ -161,4 +171,17 @@ func (r *Ring) Close() error {
 		}
 	}
 	return r.r.Close()
+}
+
+// RingRestrictions returns copies of what the engine's rings may do: loop
+// for the loop's own ring, raw for the rings NewRing makes. The sandbox's
+// tests set up rings with them to show what a program that reaches those
+// rings can and cannot do.
+func RingRestrictions() (loop, raw uring.Restrictions) {
+	clone := func(rs uring.Restrictions) uring.Restrictions {
+		rs.Ops = slices.Clone(rs.Ops)
+		rs.RegisterOps = slices.Clone(rs.RegisterOps)
+		return rs
+	}
+	return clone(loopRingRestrictions), clone(rawRingRestrictions)
 }

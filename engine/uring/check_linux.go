@@ -16,16 +16,25 @@ import (
 // kernel.io_uring_group, 2 disables it.
 const sysctlPath = "/proc/sys/kernel/io_uring_disabled"
 
-// Check sets up a tiny ring, probes its opcodes and closes it, and reports
-// whether the engine can use io_uring here. It locks the calling goroutine
-// to its thread for the duration, so it may be called from anywhere.
+// checkRestrictions is the probe ring's: no SQE at all, and the probe.
+var checkRestrictions = Restrictions{RegisterOps: []RegisterOp{RegisterProbe}}
+
+// Check sets up a tiny restricted ring, probes its opcodes and closes it,
+// and reports whether the engine can use io_uring here. The engine only
+// ever makes restricted rings, so a kernel without ring restrictions
+// (before 5.10) is reported unavailable. It locks the calling goroutine to
+// its thread for the duration, so it may be called from anywhere.
 func Check() Status {
 	st := Status{Sysctl: readSysctl()}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	r, err := Setup(Options{Entries: 8})
+	r, err := Setup(Options{Entries: 8, Restrict: &checkRestrictions})
 	if err != nil {
+		if NewRingsForbidden() {
+			st.Reason = err.Error() + ": ForbidNewRings has run in this process"
+			return st
+		}
 		st.Reason = setupReason(err, st.Sysctl, seccompMode())
 		return st
 	}
@@ -98,7 +107,7 @@ func setupReason(err error, sysctl, seccomp string) string {
 		}
 		return msg + ": blocked by seccomp (EPERM/ENOSYS)"
 	case errors.Is(err, unix.EINVAL):
-		return msg + ": kernel rejected the ring parameters (older than 5.1, or flags it lacks)"
+		return msg + ": kernel rejected the ring parameters (older than 5.10, which added IORING_SETUP_R_DISABLED and ring restrictions, or flags it lacks)"
 	case errors.Is(err, unix.ENOMEM):
 		return msg + ": ring memory exceeds RLIMIT_MEMLOCK (kernels up to 5.11 charge rings to it)"
 	}

@@ -52,7 +52,7 @@ func TestSetupReason(t *testing.T) {
 		{"no io_uring in kernel", setupErr(unix.ENOSYS), "", "0",
 			"io_uring_setup: function not implemented: kernel built without io_uring (CONFIG_IO_URING=n) or older than 5.1"},
 		{"EINVAL", setupErr(unix.EINVAL), "0", "0",
-			"io_uring_setup: invalid argument: kernel rejected the ring parameters (older than 5.1, or flags it lacks)"},
+			"io_uring_setup: invalid argument: kernel rejected the ring parameters (older than 5.10, which added IORING_SETUP_R_DISABLED and ring restrictions, or flags it lacks)"},
 		{"memlock", setupErr(unix.ENOMEM), "", "0",
 			"io_uring_setup: cannot allocate memory: ring memory exceeds RLIMIT_MEMLOCK (kernels up to 5.11 charge rings to it)"},
 		{"mmap", os.NewSyscallError("mmap", unix.EACCES), "0", "0",

@@ -27,6 +27,13 @@ const (
 	OpRecv          Opcode = 27
 )
 
+// Opcodes the engine never issues, named for the tests of restricted rings
+// and for the sandbox's: they open files and sockets past seccomp.
+const (
+	OpOpenat Opcode = 18 // IORING_OP_OPENAT (5.6)
+	OpSocket Opcode = 45 // IORING_OP_SOCKET (5.19)
+)
+
 // opNames holds the kernel's name for every opcode up to
 // IORING_OP_PIPE (Linux 6.16), so that a probe of a newer kernel
 // still prints readable names.

@@ -18,13 +18,6 @@ const (
 	offSQEs   = 0x10000000
 )
 
-// io_uring_register opcodes (IORING_REGISTER_*).
-const (
-	registerProbe     = 8
-	registerIOWQAff   = 17
-	unregisterIOWQAff = 18
-)
-
 // errClosed is returned by calls on a closed Ring.
 var errClosed = fmt.Errorf("uring: %w", os.ErrClosed)
 
@@ -66,9 +59,10 @@ type getEventsArg struct {
 // It is not safe for concurrent use; see the package comment for the
 // thread it must be used from.
 type Ring struct {
-	fd       int
-	flags    uint32
-	features uint32
+	fd         int
+	flags      uint32
+	features   uint32
+	restricted bool // set up with Options.Restrict
 
 	// The mappings stay referenced here so that Close can unmap them; the
 	// pointers below point into them.
@@ -107,10 +101,17 @@ type Ring struct {
 // fills the SQ index array with the identity, reading every offset from
 // the kernel's io_uring_params.
 //
+// With Options.Restrict the ring is set up disabled (SetupRDisabled), the
+// restrictions are registered and the ring is enabled before Setup
+// returns; an error at any step closes the ring. A kernel without ring
+// restrictions (before 5.10) makes io_uring_setup fail with EINVAL, and
+// Setup returns that error: it never falls back to an unrestricted ring.
+//
 // Call Setup on the OS thread that will submit, with that goroutine locked
 // to it by runtime.LockOSThread: with SetupSingleIssuer the kernel binds
-// the ring to the creating thread and fails io_uring_enter from any other
-// with EEXIST, and completion task_work always runs on the submitter.
+// the ring to the creating thread (to the enabling thread, for a
+// restricted ring) and fails io_uring_enter from any other with EEXIST,
+// and completion task_work always runs on the submitter.
 func Setup(opts Options) (*Ring, error) {
 	entries := opts.Entries
 	if entries == 0 {
@@ -127,6 +128,9 @@ func Setup(opts Options) (*Ring, error) {
 	if opts.CQEntries != 0 {
 		flags |= SetupCQSize
 	}
+	if opts.Restrict != nil {
+		flags |= SetupRDisabled
+	}
 	p, fd, err := setup(entries, opts, flags)
 	if err == unix.EINVAL && auto {
 		flags &^= defaultSetupFlags
@@ -140,7 +144,29 @@ func Setup(opts Options) (*Ring, error) {
 		r.Close()
 		return nil, err
 	}
+	if opts.Restrict != nil {
+		if err := r.restrict(opts.Restrict); err != nil {
+			r.Close()
+			return nil, err
+		}
+	}
 	return r, nil
+}
+
+// restrict registers rs on the disabled ring r and enables it. The
+// kernel takes restrictions only while a ring is disabled, once, and
+// enforces them from IORING_REGISTER_ENABLE_RINGS on.
+func (r *Ring) restrict(rs *Restrictions) error {
+	res := rs.entries()
+	if _, err := r.register(RegisterRestrictions, unsafe.Pointer(&res[0]), uint32(len(res))); err != nil {
+		return fmt.Errorf("uring: register restrictions: %w", err)
+	}
+	if _, err := r.register(RegisterEnableRings, nil, 0); err != nil {
+		return fmt.Errorf("uring: enable ring: %w", err)
+	}
+	r.flags &^= SetupRDisabled
+	r.restricted = true
+	return nil
 }
 
 // setup calls io_uring_setup with a fresh params block.
@@ -254,8 +280,12 @@ func (r *Ring) Fd() int { return r.fd }
 func (r *Ring) Features() uint32 { return r.features }
 
 // SetupFlags returns the setup flags the ring was created with, after the
-// EINVAL fallback and including SetupCQSize.
+// EINVAL fallback and including SetupCQSize. SetupRDisabled is cleared
+// once a restricted ring is enabled.
 func (r *Ring) SetupFlags() uint32 { return r.flags }
+
+// Restricted reports whether the ring was set up with Options.Restrict.
+func (r *Ring) Restricted() bool { return r.restricted }
 
 // SQEntries returns the SQ size, a power of two.
 func (r *Ring) SQEntries() uint32 { return r.sq.entries }
@@ -495,7 +525,7 @@ type probeBuf struct {
 // thread: SetupSingleIssuer rings refuse registration from others.
 func (r *Ring) Probe() (*Probe, error) {
 	var buf probeBuf
-	if _, err := r.register(registerProbe, unsafe.Pointer(&buf), uint32(len(buf.Ops))); err != nil {
+	if _, err := r.register(RegisterProbe, unsafe.Pointer(&buf), uint32(len(buf.Ops))); err != nil {
 		return nil, err
 	}
 	p := &Probe{lastOp: Opcode(buf.LastOp)}
@@ -508,7 +538,7 @@ func (r *Ring) Probe() (*Probe, error) {
 }
 
 // register is io_uring_register, retried on EINTR.
-func (r *Ring) register(op uint32, arg unsafe.Pointer, nrArgs uint32) (int, error) {
+func (r *Ring) register(op RegisterOp, arg unsafe.Pointer, nrArgs uint32) (int, error) {
 	if r.fd < 0 {
 		return 0, errClosed
 	}
@@ -530,12 +560,12 @@ func (r *Ring) register(op uint32, arg unsafe.Pointer, nrArgs uint32) (int, erro
 // CPUs in set (IORING_REGISTER_IOWQ_AFF, 5.14). io-wq belongs to the
 // submitting thread, so this affects every ring that thread uses.
 func (r *Ring) RegisterIOWQAffinity(set *unix.CPUSet) error {
-	_, err := r.register(registerIOWQAff, unsafe.Pointer(set), uint32(unsafe.Sizeof(*set)))
+	_, err := r.register(RegisterIOWQAff, unsafe.Pointer(set), uint32(unsafe.Sizeof(*set)))
 	return err
 }
 
 // UnregisterIOWQAffinity lets io-wq workers run on any CPU again.
 func (r *Ring) UnregisterIOWQAffinity() error {
-	_, err := r.register(unregisterIOWQAff, nil, 0)
+	_, err := r.register(UnregisterIOWQAff, nil, 0)
 	return err
 }
