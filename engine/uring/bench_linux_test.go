@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -127,4 +128,67 @@ func BenchmarkRingRead(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSetupRestricted sets up and closes a 32-entry ring, alternately
+// unrestricted and restricted to the engine's thirteen ops, and reports
+// each one's time and their ratio, measured in the same run. ns/op is one
+// pair.
+func BenchmarkSetupRestricted(b *testing.B) {
+	if st := hostStatus(); !st.Available {
+		b.Skip(st.Reason)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	rs := &Restrictions{Ops: NeededOps, SQEFlags: SQEIOLink | SQEIOHardlink | SQEIODrain | SQEAsync}
+	var plain, restricted time.Duration
+	for b.Loop() {
+		for _, opts := range []Options{{Entries: 32}, {Entries: 32, Restrict: rs}} {
+			start := time.Now()
+			r, err := Setup(opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r.Close()
+			if opts.Restrict != nil {
+				restricted += time.Since(start)
+			} else {
+				plain += time.Since(start)
+			}
+		}
+	}
+	b.ReportMetric(float64(plain.Nanoseconds())/float64(b.N), "plain-ns/setup")
+	b.ReportMetric(float64(restricted.Nanoseconds())/float64(b.N), "restricted-ns/setup")
+	b.ReportMetric(float64(restricted)/float64(plain), "restricted/plain")
+}
+
+// BenchmarkNOPRestricted runs batches of 32 NOPs alternately on an
+// unrestricted ring and on one restricted to the engine's ops, and reports
+// the time per NOP on each and their ratio, measured in the same run: the
+// kernel checks every SQE of a restricted ring against its restrictions.
+func BenchmarkNOPRestricted(b *testing.B) {
+	const batch = 32
+	rs := &Restrictions{Ops: NeededOps, SQEFlags: SQEIOLink | SQEIOHardlink | SQEIODrain | SQEAsync}
+	rings := []*Ring{newRing(b, Options{Entries: batch}), newRing(b, Options{Entries: batch, Restrict: rs})}
+	var took [2]time.Duration
+	cqes := make([]CQE, batch)
+	for b.Loop() {
+		for i, r := range rings {
+			start := time.Now()
+			for range batch {
+				r.GetSQE().PrepNop()
+			}
+			if _, err := r.SubmitAndWait(batch); err != nil {
+				b.Fatal(err)
+			}
+			for got := 0; got < batch; {
+				got += r.Reap(cqes)
+			}
+			took[i] += time.Since(start)
+		}
+	}
+	n := float64(b.N * batch)
+	b.ReportMetric(float64(took[0].Nanoseconds())/n, "plain-ns/nop")
+	b.ReportMetric(float64(took[1].Nanoseconds())/n, "restricted-ns/nop")
+	b.ReportMetric(float64(took[1])/float64(took[0]), "restricted/plain")
 }

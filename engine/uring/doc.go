@@ -15,6 +15,14 @@
 // them so is the caller's job (an in-flight table, runtime.Pinner, or an
 // off-heap arena).
 //
+// io_uring ops are not system calls, so a seccomp filter never sees them:
+// a ring can open files and sockets (IORING_OP_OPENAT, IORING_OP_SOCKET,
+// of any family) that the filter refuses to open(2) and socket(2).
+// [Options].Restrict sets a ring up restricted to the opcodes, SQE flags
+// and io_uring_register opcodes of a [Restrictions] (Linux 5.10), and
+// [ForbidNewRings] makes io_uring_setup fail in the process once it has
+// the rings it needs, so that no unrestricted ring can be made after.
+//
 // [Check] reports whether io_uring is usable on this host and, when it is
 // not, why: a sysctl, a seccomp filter or an old kernel. On systems other
 // than Linux only the portable parts (opcodes, SQE and CQE layouts, [Check])
