@@ -102,3 +102,21 @@ func TestIDPool(t *testing.T) {
 		l.release()
 	}
 }
+
+func TestSetIDRangeRejects(t *testing.T) {
+	good := DefaultIDRange()
+	for name, r := range map[string]IDRange{
+		"no uids":          {First: good.First, Count: 0, GID: good.GID, LockDir: good.LockDir},
+		"uid 0":            {First: 0, Count: 8, GID: good.GID, LockDir: good.LockDir},
+		"past 32 bits":     {First: 1<<32 - 4, Count: 8, GID: good.GID, LockDir: good.LockDir},
+		"root group":       {First: good.First, Count: 8, GID: 0, LockDir: good.LockDir},
+		"relative lockdir": {First: good.First, Count: 8, GID: good.GID, LockDir: "run/leases"},
+	} {
+		if err := SetIDRange(r); err == nil {
+			t.Errorf("SetIDRange(%s: %+v) = nil, want an error", name, r)
+		}
+	}
+	if got := BoxIDs(); os.Geteuid() == 0 && got != good {
+		t.Errorf("BoxIDs() = %+v after rejected ranges, want %+v", got, good)
+	}
+}

@@ -211,8 +211,11 @@ func (s *hostState) verify(t *testing.T) {
 	if left := leftoverCgroups(t); len(left) > 0 {
 		t.Errorf("cgroups left behind: %v", left)
 	}
-	if pool != nil {
-		if n := pool.held.Load(); n != 0 {
+	idsMu.Lock()
+	p := pool
+	idsMu.Unlock()
+	if p != nil {
+		if n := p.held.Load(); n != 0 {
 			t.Errorf("%d box uids still leased", n)
 		}
 	}
