@@ -19,6 +19,7 @@ import (
 
 	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/engine/uring"
 )
 
 // TraceFD is the descriptor the sandbox reads the trace from.
@@ -116,7 +117,20 @@ func (e *Env) Value(name string, v float64) {
 
 // Main runs one scenario: it parses the arguments, calls drive on the loop,
 // and streams the trace to the grader until the run ends. It never returns.
-func Main(drive func(e *Env)) {
+//
+// Before drive runs, the process is barred from making io_uring rings
+// (uring.ForbidNewRings): the loop's ring exists by then, and io_uring ops
+// are invisible to the box's seccomp filter, so a ring the handler made for
+// itself could open any socket. A harness that needs rings of its own
+// makes them in MainWithSetup's setup.
+func Main(drive func(e *Env)) { MainWithSetup(nil, drive) }
+
+// MainWithSetup is Main with a setup step that runs on the loop, in its
+// first callback, before new rings are forbidden: the place to make every
+// ring the harness will hand out (Loop.NewRing). It must not call the
+// handler. An error from setup ends the run with the report "the harness
+// could not set up: ...", and drive is not called.
+func MainWithSetup(setup func(e *Env) error, drive func(e *Env)) {
 	var a Args
 	if len(os.Args) < 2 || json.Unmarshal([]byte(os.Args[1]), &a) != nil {
 		fmt.Fprintln(os.Stderr, "harness: bad arguments")
@@ -170,7 +184,22 @@ func Main(drive func(e *Env)) {
 	env := &Env{Loop: l, Recorder: rec, Args: a, reports: reports}
 	runCtx, cancel := context.WithTimeout(context.Background(), a.Timeout)
 	defer cancel()
-	err := l.Run(runCtx, "harness", func() { drive(env) })
+	err := l.Run(runCtx, "harness", func() {
+		if setup != nil {
+			if err := setup(env); err != nil {
+				env.Report("the harness could not set up: %v", err)
+				return
+			}
+		}
+		// Refuse to run the handler where new rings cannot be forbidden.
+		if err := uring.ForbidNewRings(); err != nil {
+			env.mark(ReportError + "the harness could not forbid new io_uring rings: " + err.Error())
+			env.done = true
+			l.Stop()
+			return
+		}
+		drive(env)
+	})
 	// The reports recorder's writer is this goroutine, which ran the loop.
 	tag := env.mark
 	switch {

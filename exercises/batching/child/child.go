@@ -20,6 +20,7 @@ import (
 	"unsafe"
 
 	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/uring"
 	"github.com/asynclab/asynclab/exercises/kit"
 )
 
@@ -91,6 +92,12 @@ type harness struct {
 	rings   []*engine.Ring // every ring the harness made, closed at the end
 	base    *engine.Ring
 
+	// Every ring is made in setup: once the handler may run, kit has
+	// forbidden new rings. Each call's ring is still one nobody used.
+	callRings []*engine.Ring // one per call
+	sweepRing *engine.Ring   // the B* measurements' batches
+	enterRing *uring.Ring    // measureEnter's; allows no op at all
+
 	steps []func(next func())
 	step  int
 	calls int
@@ -104,24 +111,27 @@ type harness struct {
 // Main runs h against the scenario's reads and NOPs: once with both, then
 // several times with NOPs alone, each timed against one op per enter.
 func Main(h Handler) {
-	kit.Main(func(e *kit.Env) {
+	var x *harness
+	kit.MainWithSetup(func(e *kit.Env) error {
 		a := e.Args
-		x := &harness{e: e, l: e.Loop, h: h,
+		x = &harness{e: e, l: e.Loop, h: h,
 			entries: a.Int("ring", 32), reads: a.Int("reads", 1000), nops: a.Int("nops", 1000),
 			size: a.Int("size", 64), timed: a.Int("timed", 5), sweep: a.Param("sweep") == "yes",
 			seed: uint64(a.Int("seed", 1)), fd: -1}
 		if err := x.setup(a.Int("file", 64<<10)); err != nil {
 			x.cleanup()
-			e.Report("the harness could not set up: %v", err)
-			return
+			return err
 		}
+		return nil
+	}, func(e *kit.Env) {
 		x.plan()
 		x.run()
 	})
 }
 
-// setup writes the file, opens it, finds the loop's own ring and makes the
-// baseline's ring.
+// setup writes the file, opens it, finds the loop's own ring and makes
+// every ring of the run: the baseline's, one per call, and the B*
+// measurements'.
 func (x *harness) setup(fileSize int) error {
 	x.content = make([]byte, fileSize)
 	rng := rand.New(rand.NewPCG(x.seed, 0x6261746368))
@@ -142,6 +152,25 @@ func (x *harness) setup(fileSize int) error {
 	x.e.Value(ValueLoopRingFd, float64(loopRingFd()))
 	if x.base, err = x.newRing(x.entries); err != nil {
 		return err
+	}
+	for range 1 + x.timed { // the calls plan makes
+		r, err := x.newRing(x.entries)
+		if err != nil {
+			return err
+		}
+		x.callRings = append(x.callRings, r)
+	}
+	if !x.sweep {
+		return nil
+	}
+	if x.sweepRing, err = x.newRing(SweepBatches[len(SweepBatches)-1]); err != nil {
+		return err
+	}
+	// No SQE is ever submitted to it. SetupClamp stands for "no flags",
+	// as the zeroed io_uring_params of a bare ring would have.
+	x.enterRing, err = uring.Setup(uring.Options{Entries: 1, Flags: uring.SetupClamp, Restrict: &uring.Restrictions{}})
+	if err != nil {
+		return fmt.Errorf("B* measurements: %w", err)
 	}
 	return nil
 }
@@ -245,12 +274,12 @@ func (x *harness) call(offs []int64, nops int, timed int, next func()) {
 	if timed >= 0 {
 		x.handlerCPU[timed] = -1
 	}
-	r, err := x.newRing(x.entries)
-	if err != nil {
-		x.failed = append(x.failed, fmt.Sprintf("call %d: no ring: %v", i+1, err))
+	if i >= len(x.callRings) {
+		x.failed = append(x.failed, fmt.Sprintf("call %d: no ring", i+1))
 		next()
 		return
 	}
+	r := x.callRings[i]
 	// One SQ of NOPs first, outside the call and the trace: a new ring's
 	// first submissions fill the kernel's request cache, and the
 	// baseline's ring is warm.
@@ -374,6 +403,7 @@ func minOf(xs []int64) int64 {
 type sweep struct {
 	zero    int
 	ring    *engine.Ring
+	enterFd int       // measureEnter's ring
 	sys     []float64 // ns per read(2), one per round
 	classic []float64 // ns per ppoll(2) + read(2)
 	enter   []float64 // ns per empty io_uring_enter
@@ -392,7 +422,7 @@ func (x *harness) planSweep() {
 		fd, err := syscall.Open("/dev/zero", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 		if err == nil {
 			s.zero = fd
-			s.ring, err = x.newRing(SweepBatches[len(SweepBatches)-1])
+			s.ring, s.enterFd = x.sweepRing, x.enterRing.Fd()
 		}
 		if err != nil {
 			x.failed = append(x.failed, fmt.Sprintf("B* measurements: %v", err))
@@ -453,19 +483,13 @@ func (s *sweep) measureSyscalls(poll bool) float64 {
 // measureEnter times io_uring_enter(fd, 0, 0, 0): a user-kernel round trip
 // into the ring's system call that finds nothing to do. The engine's Ring
 // makes no system call when there is nothing to submit or wait for, so
-// this goes straight to the kernel, on a ring of its own that is never
-// mapped (an enter with nothing to do never looks at the rings).
+// this goes straight to the kernel, on a ring of its own (an enter with
+// nothing to do never looks at the rings).
 func (s *sweep) measureEnter() float64 {
-	const sysIOUringSetup, sysIOUringEnter = 425, 426 // the same on every architecture
-	var params [120]byte                              // struct io_uring_params, zeroed
-	fd, _, errno := syscall.Syscall(sysIOUringSetup, 1, uintptr(unsafe.Pointer(&params[0])), 0)
-	if errno != 0 {
-		return math.NaN()
-	}
-	defer syscall.Close(int(fd))
+	const sysIOUringEnter = 426 // the same on every architecture
 	start := threadCPU()
 	for range sweepOps {
-		syscall.Syscall6(sysIOUringEnter, fd, 0, 0, 0, 0, 0)
+		syscall.Syscall6(sysIOUringEnter, uintptr(s.enterFd), 0, 0, 0, 0, 0)
 	}
 	return float64(threadCPU()-start) / sweepOps
 }
@@ -602,6 +626,10 @@ func (x *harness) cleanup() {
 		r.Close()
 	}
 	x.rings = nil
+	if x.enterRing != nil {
+		x.enterRing.Close()
+		x.enterRing = nil
+	}
 	if x.fd >= 0 {
 		syscall.Close(x.fd)
 		x.fd = -1
