@@ -338,15 +338,21 @@ func FailOnFinding(r *Run, findings []trace.Finding, codes ...trace.LintCode) (o
 }
 
 // EachRun makes a check that passes when eval passes on every run, and
-// otherwise reports the first failure.
+// otherwise reports the first failure. A pass keeps the first note a run's
+// pass carried.
 func EachRun(eval func(r *Run) Outcome) func([]*Run) Outcome {
 	return func(runs []*Run) Outcome {
+		pass := Pass()
 		for _, r := range runs {
-			if o := eval(r); !o.Passed() {
+			o := eval(r)
+			if !o.Passed() {
 				return o
 			}
+			if pass.Message == "" && o.Message != "" {
+				pass = o
+			}
 		}
-		return Pass()
+		return pass
 	}
 }
 

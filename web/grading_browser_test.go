@@ -282,6 +282,10 @@ func TestBrowserCheckStates(t *testing.T) {
 		if !strings.Contains(r.Stdout, "hello from the handler") || !strings.Contains(r.Answer, "panicked: boom from the handler") {
 			t.Errorf("a handler that panics on the loop: run %s shows stdout %q and %q; want the handler's line and the panic", r.Track, r.Stdout, abbreviate(r.Answer, 200))
 		}
+		// The loop recovered the panic; its stack still says where it was.
+		if !strings.Contains(r.Stderr, "panic: boom from the handler") || !strings.Contains(r.Stderr, "handler.go:") {
+			t.Errorf("a handler that panics on the loop: run %s shows stderr %q; want the panic and its stack, down to handler.go", r.Track, abbreviate(r.Stderr, 300))
+		}
 	}
 
 	// 3. A handler that crashes the program (a panic on a goroutine of its

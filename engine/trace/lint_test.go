@@ -44,6 +44,20 @@ func TestAnalyze(t *testing.T) {
 			},
 		},
 		{
+			// HandlerCPU: 150 ms of a 200 ms handler waiting for a CPU
+			// is the machine's; 50 ms of it is not enough to excuse it.
+			name: "time waiting for a CPU is not the handler's",
+			trace: newTraceBuilder().
+				begin(0, 0, 0, "descheduled").
+				add(Event{Kind: KindHandler, Phase: PhaseEnd, Time: ms(200), Dur: ms(200), Arg0: ms(50), Arg1: ms(150), Fd: -1}, "descheduled").
+				begin(0, ms(200), ms(200), "slow").
+				add(Event{Kind: KindHandler, Phase: PhaseEnd, Time: ms(400), Dur: ms(200), Arg0: ms(150), Arg1: ms(50), Fd: -1}, "slow").trace(),
+			opt: LintOptions{LongHandler: 100 * time.Millisecond, HeadOfLine: time.Second},
+			want: []Finding{
+				{Code: LintLongHandler, Seq: 3, Time: ms(200), Subject: "slow", Wait: ms(200)},
+			},
+		},
+		{
 			name: "idle loop is not head-of-line",
 			trace: newTraceBuilder().
 				handler(0, 0, ms(50), ms(51), "late").trace(),

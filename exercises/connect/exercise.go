@@ -77,6 +77,8 @@ func Exercise() *exercises.Exercise {
 				Source: handlers.Must(files, "skip_so_error"), Fails: []string{"outcome", "real-connection"}},
 			{Name: "busy_poll", Mistake: "busy-polls connect on the loop's thread",
 				Source: handlers.Must(files, "busy_poll"), Fails: []string{"never-blocked"}},
+			{Name: "own_longer_deadline", Mistake: "ignores the given deadline and arms a longer one of its own",
+				Source: handlers.Must(files, "own_longer_deadline"), Fails: []string{"deadline"}},
 			{Name: "leak_on_failure", Mistake: "leaks the socket when the connect fails",
 				Source: handlers.Must(files, "leak_on_failure"), Fails: []string{"no-fd-leak"}},
 		},
@@ -183,6 +185,8 @@ var checks = []exercises.Check{
 			switch {
 			case r.Error != "":
 				return exercises.Fail(r, nil, "the run ended with %s", r.Error)
+			case r.Answer == "" && r.Never == "":
+				return exercises.Fail(r, nil, "the handler never answered: %s; want %q", r.Incomplete(), w)
 			case r.Answer == "":
 				return exercises.Fail(r, nil, "the handler never answered (%s); want %q", r.Never, w)
 			case r.Answer != w:
@@ -283,8 +287,8 @@ func deadlineHonoured(r *exercises.Run) exercises.Outcome {
 	e := reportEvent(r)
 	start := connectStart(r)
 	if e == nil {
-		if r.Error != "" {
-			return exercises.NotEvaluated(r, "the run ended with %s before anything could be timed", r.Error)
+		if why := r.Incomplete(); why != "" {
+			return exercises.NotEvaluated(r, "%s before it answered, so its timing cannot be judged", why)
 		}
 		if r.Scenario.Name == "full-queue" {
 			return exercises.Fail(r, nil, "no answer by the deadline (%v)", deadline)

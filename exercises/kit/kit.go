@@ -9,6 +9,7 @@ package kit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -207,6 +208,12 @@ func MainWithSetup(setup func(e *Env) error, drive func(e *Env)) {
 		tag(ReportNever + fmt.Sprintf("the handler did not answer within %v", a.Timeout))
 	case err != nil && err != context.DeadlineExceeded:
 		tag(ReportError + err.Error())
+		// The loop recovered the panic to end the run cleanly; its stack
+		// is what tells the student which line it came from.
+		var p *engine.PanicError
+		if errors.As(err, &p) {
+			fmt.Fprintf(os.Stderr, "panic: %s [recovered by the loop, in handler %q]\n\n%s", p.Value, p.Handler, p.Stack)
+		}
 	}
 	if !env.done && err == nil {
 		tag(ReportNever + "the loop stopped before the handler answered")
