@@ -30,19 +30,30 @@ func TestThreadStatFromAnotherThread(t *testing.T) {
 		return
 	}
 	defer close(wake)
-	time.Sleep(20 * time.Millisecond) // let it fall asleep
+	// Let it fall asleep: on a busy machine it may wait for a CPU before
+	// it gets to block, so wait until it is asleep.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if st, err := ts.state(); err == nil && st == 'S' || time.Now().After(deadline) {
+			break
+		}
+	}
 	first, err := ts.times()
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The reader spins 25 ms in all. Read from the reader's thread, the
+	// CPU time would grow by about that much; the sleeper's may grow by a
+	// few µs if the runtime wakes it (a signal, a GC), never by
+	// milliseconds.
+	const spun, slack = 5 * time.Millisecond, time.Millisecond
 	for range 5 {
-		spin(5 * time.Millisecond) // this thread runs; the other does not
+		spin(spun) // this thread runs; the other does not
 		got, err := ts.times()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.CPU != first.CPU {
-			t.Errorf("times().CPU of a sleeping thread = %d, then %d; want it to stand still", first.CPU, got.CPU)
+		if d := time.Duration(got.CPU - first.CPU); d > slack {
+			t.Errorf("times().CPU of a sleeping thread = %d, then %d (+%v while the reader spun %v); want it to stand still", first.CPU, got.CPU, d, spun)
 		}
 		if st, err := ts.state(); err != nil || st != 'S' {
 			t.Errorf("state() of a thread blocked on a channel = %q, %v; want 'S'", st, err)

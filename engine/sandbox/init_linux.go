@@ -387,16 +387,19 @@ func neutralBind(b boxBind, t, stage string, i int) error {
 	if err := attachBind(b, src); err != nil {
 		return err
 	}
-	wd, err := os.Getwd()
+	// Back to the working directory by descriptor: its path may lie
+	// under the box's new root (a server started in /tmp), hidden now.
+	wd, err := unix.Open(".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return err
+		return os.NewSyscallError("open .", err)
 	}
+	defer unix.Close(wd)
 	if err := unix.Chdir(stage); err != nil {
 		return err
 	}
 	err = unix.Mount("overlay", t, "overlay", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "lowerdir="+name+":empty")
-	if e := unix.Chdir(wd); err == nil {
-		err = e
+	if e := unix.Fchdir(wd); err == nil && e != nil {
+		err = fmt.Errorf("back to the working directory: %w", e)
 	}
 	if err != nil {
 		return fmt.Errorf("overlay: %w", os.NewSyscallError("mount", err))
