@@ -2,6 +2,7 @@ package engine
 
 import (
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 )
@@ -46,6 +47,7 @@ func TestThreadStatFromAnotherThread(t *testing.T) {
 	// few µs if the runtime wakes it (a signal, a GC), never by
 	// milliseconds.
 	const spun, slack = 5 * time.Millisecond, time.Millisecond
+	var states []byte
 	for range 5 {
 		spin(spun) // this thread runs; the other does not
 		got, err := ts.times()
@@ -55,9 +57,17 @@ func TestThreadStatFromAnotherThread(t *testing.T) {
 		if d := time.Duration(got.CPU - first.CPU); d > slack {
 			t.Errorf("times().CPU of a sleeping thread = %d, then %d (+%v while the reader spun %v); want it to stand still", first.CPU, got.CPU, d, spun)
 		}
-		if st, err := ts.state(); err != nil || st != 'S' {
-			t.Errorf("state() of a thread blocked on a channel = %q, %v; want 'S'", st, err)
+		st, err := ts.state()
+		if err != nil {
+			t.Fatal(err)
 		}
+		states = append(states, st)
+	}
+	// The reader is running whenever it reads: read from its own thread,
+	// the state would be 'R' every time. The sleeper may be woken for a
+	// moment by the runtime, so one 'S' is enough.
+	if !slices.Contains(states, 'S') {
+		t.Errorf("state() of a thread blocked on a channel = %q; want 'S' at least once", states)
 	}
 }
 
