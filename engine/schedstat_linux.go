@@ -41,9 +41,17 @@ func openThreadStat(withState bool) (*threadStat, error) {
 		}
 		s.stat = fd
 	}
-	// A kernel without CONFIG_SCHED_INFO reads "0 0 0": a thread that is
-	// running this code has run, so zero CPU means nothing is measured.
-	if t, err := s.times(); err != nil || t.CPU == 0 {
+	// A kernel without CONFIG_SCHED_INFO reads "0 0 0". A thread that is
+	// running this code has run, but a new one may not have been charged
+	// for it yet (the kernel brings the CPU time up to date at a tick or a
+	// switch), so yield once, which switches, before taking zero to mean
+	// nothing is measured.
+	t, err := s.times()
+	if err == nil && t.CPU == 0 {
+		unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		t, err = s.times()
+	}
+	if err != nil || t.CPU == 0 && t.Slices == 0 {
 		s.close()
 		if err == nil {
 			err = errors.New("/proc/thread-self/schedstat reads zero: the kernel keeps no scheduler statistics (CONFIG_SCHED_INFO)")
