@@ -120,6 +120,7 @@ type Run struct {
 	AnswerEvent *trace.Event       // the harness's mark of that answer, in Trace
 	Never       string             // why there is no answer, if there is none
 	Error       string             // how the run ended, if not cleanly (deadlock, panic, stall)
+	Harness     string             // why the lab's own harness failed the run, if it did: not the handler's fault
 	FDs         int                // descriptors left open by the handler
 	FDList      string             // which ones: "7=socket:[123]"
 	Values      map[string]float64 // the harness's measurements
@@ -161,6 +162,8 @@ func (r *Run) ParseReports(tag int64) {
 			r.AnswerEvent = e
 		case strings.HasPrefix(s, kit.ReportNever):
 			r.Never = strings.TrimPrefix(s, kit.ReportNever)
+		case strings.HasPrefix(s, kit.ReportHarness):
+			r.Harness = strings.TrimPrefix(s, kit.ReportHarness)
 		case strings.HasPrefix(s, kit.ReportError):
 			r.Error = strings.TrimPrefix(s, kit.ReportError)
 		case strings.HasPrefix(s, kit.ReportFDs):
@@ -263,6 +266,8 @@ func (r *Run) Incomplete() string {
 	switch {
 	case r.Box != nil && r.Box.Verdict != sandbox.VerdictOK:
 		return fmt.Sprintf("the run was stopped (%s: %s)", r.Box.Verdict, r.Box.Reason)
+	case r.Harness != "":
+		return "the lab's harness failed: " + r.Harness
 	case r.Error != "":
 		return "the run ended early: " + r.Error
 	case r.Trace == nil:

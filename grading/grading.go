@@ -236,6 +236,9 @@ func verdict(res *Result) (Verdict, string) {
 func boxVerdict(res *Result) (Verdict, string) {
 	for _, r := range res.runs {
 		where := r.Where()
+		if r.Harness != "" {
+			return InternalError, fmt.Sprintf("the grader failed on %s (%s); this is not your fault, try again", where, r.Harness)
+		}
 		switch r.Box.Verdict {
 		case sandbox.VerdictTimeLimit:
 			return TimeLimit, fmt.Sprintf("%s: the handler ran out of time: %s", where, r.Box.Reason)

@@ -72,6 +72,10 @@ const (
 	ReportFDs    = "fds "    // descriptors open after the run, beyond the harness's own
 	ReportNever  = "never "  // the handler never answered
 	ReportValue  = "value "  // a named value measured by the harness: "value name=123"
+	// ReportHarness says the run failed for a reason of the lab's own (the
+	// loop or the harness could not be set up), not the handler's: the
+	// grade is the lab's failure, never the student's.
+	ReportHarness = "harness-error "
 )
 
 // Env is what the harness gives a driver: the loop, the arguments and a way
@@ -188,13 +192,15 @@ func MainWithSetup(setup func(e *Env) error, drive func(e *Env)) {
 	err := l.Run(runCtx, "harness", func() {
 		if setup != nil {
 			if err := setup(env); err != nil {
-				env.Report("the harness could not set up: %v", err)
+				env.mark(ReportHarness + "the harness could not set up: " + err.Error())
+				env.done = true
+				l.Stop()
 				return
 			}
 		}
 		// Refuse to run the handler where new rings cannot be forbidden.
 		if err := uring.ForbidNewRings(); err != nil {
-			env.mark(ReportError + "the harness could not forbid new io_uring rings: " + err.Error())
+			env.mark(ReportHarness + "the harness could not forbid new io_uring rings: " + err.Error())
 			env.done = true
 			l.Stop()
 			return
@@ -206,6 +212,8 @@ func MainWithSetup(setup func(e *Env) error, drive func(e *Env)) {
 	switch {
 	case err == context.DeadlineExceeded && !env.done:
 		tag(ReportNever + fmt.Sprintf("the handler did not answer within %v", a.Timeout))
+	case err != nil && !handlerCaused(err):
+		tag(ReportHarness + err.Error())
 	case err != nil && err != context.DeadlineExceeded:
 		tag(ReportError + err.Error())
 		// The loop recovered the panic to end the run cleanly; its stack
@@ -230,6 +238,20 @@ func MainWithSetup(setup func(e *Env) error, drive func(e *Env)) {
 	rec.Flush()
 	reports.Flush()
 	finish(0)
+}
+
+// handlerCaused says whether err, which ended a loop's run, is the
+// handler's doing (a deadlock, a panic, a call off the loop, running out of
+// time) rather than the loop's own failure to start.
+func handlerCaused(err error) bool {
+	var (
+		d *engine.DeadlockError
+		p *engine.PanicError
+		o *engine.OffLoopError
+		s *engine.StallError
+	)
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &d) || errors.As(err, &p) ||
+		errors.As(err, &o) || errors.As(err, &s)
 }
 
 // openFDs returns this process's open descriptors and what each one is.
