@@ -308,41 +308,35 @@ type Place struct {
 	Running, Done bool
 }
 
-// Position says where run stands in lane.
+// Position says where run stands in lane. It reads outside a write
+// transaction: pages ask often, and SQLite has one writer.
 func (q *Queue[TTx]) Position(ctx context.Context, lane Lane, run string) (Place, error) {
-	var place Place
-	err := q.inTx(ctx, func(tx TTx) error {
-		params := river.NewJobListParams().Queues(string(lane)).
-			States(append(activeStates, rivertype.JobStatePending)...).
-			OrderBy(river.JobListOrderByScheduledAt, river.SortOrderAsc).First(10000)
-		res, err := q.client.JobListTx(ctx, tx, params)
-		if err != nil {
-			return fmt.Errorf("queue: position of %s: %w", run, err)
+	res, err := q.client.JobList(ctx, river.NewJobListParams().Queues(string(lane)).
+		States(append(activeStates, rivertype.JobStatePending)...).
+		OrderBy(river.JobListOrderByScheduledAt, river.SortOrderAsc).First(10000))
+	if err != nil {
+		return Place{}, fmt.Errorf("queue: position of %s: %w", run, err)
+	}
+	ahead := 0
+	for _, j := range res.Jobs {
+		var a gradeArgs
+		if err := unmarshalArgs(j, &a); err != nil {
+			return Place{}, err
 		}
-		ahead := 0
-		for _, j := range res.Jobs {
-			var a gradeArgs
-			if err := unmarshalArgs(j, &a); err != nil {
-				return err
+		if a.Run == run {
+			switch j.State {
+			case rivertype.JobStateRunning:
+				return Place{Running: true}, nil
+			case rivertype.JobStatePending:
+				return Place{Waiting: true}, nil
 			}
-			if a.Run == run {
-				switch j.State {
-				case rivertype.JobStateRunning:
-					place.Running = true
-				case rivertype.JobStatePending:
-					place.Waiting = true
-				}
-				place.Ahead = ahead
-				return nil
-			}
-			if j.State == rivertype.JobStateAvailable || j.State == rivertype.JobStateRetryable {
-				ahead++
-			}
+			return Place{Ahead: ahead}, nil
 		}
-		place.Done = true
-		return nil
-	})
-	return place, err
+		if j.State == rivertype.JobStateAvailable || j.State == rivertype.JobStateRetryable {
+			ahead++
+		}
+	}
+	return Place{Done: true}, nil
 }
 
 // inTx runs fn in a transaction of the queue's database.
