@@ -14,6 +14,9 @@
 // job running; River's rescuer (or Reclaim, for a process that owns the
 // whole queue) makes it available again. After MaxAttempts tries the run
 // is handed to GiveUp with the reason instead of being tried forever.
+//
+// The queue lives in SQLite (OpenSQLite), owned by one process, or in
+// PostgreSQL (OpenPostgres), shared by many web nodes and workers.
 package queue
 
 import (
@@ -23,6 +26,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -192,7 +196,27 @@ func studentTag(student string) (string, error) {
 	if !tagSafe.MatchString(student) {
 		return "", fmt.Errorf("queue: student id %q: want 1 to 200 letters, digits, _ or -", student)
 	}
-	return "student_" + student, nil
+	return tagPrefix + student, nil
+}
+
+const tagPrefix = "student_"
+
+// lockStudent makes the transactions that read and change one student's
+// submissions take turns, until tx ends. Enqueue decides from the student's
+// jobs whether a new one waits, and promote whether the next one may go:
+// run at once in two transactions, each could miss what the other writes,
+// letting two in line or leaving one waiting forever. On PostgreSQL,
+// where several processes share the queue, a transaction-scoped advisory
+// lock on the student orders them; SQLite's write transactions are serial
+// already.
+func (q *Queue[TTx]) lockStudent(ctx context.Context, tx TTx, student string) error {
+	if q.driver.DatabaseName() != riverdriver.DatabaseNamePostgres {
+		return nil
+	}
+	if err := q.driver.UnwrapExecutor(tx).Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", student); err != nil {
+		return fmt.Errorf("queue: lock student %s: %w", student, err)
+	}
+	return nil
 }
 
 // Enqueue puts job in its lane. Once it returns nil the job is durable:
@@ -214,6 +238,9 @@ func (q *Queue[TTx]) Enqueue(ctx context.Context, job Job) error {
 			UniqueOpts: river.UniqueOpts{ByArgs: true},
 		}
 		if job.Lane == Submission {
+			if err := q.lockStudent(ctx, tx, job.Student); err != nil {
+				return err
+			}
 			busy, err := q.studentJobs(ctx, tx, tag, activeStates...)
 			if err != nil {
 				return err
@@ -248,6 +275,9 @@ func (q *Queue[TTx]) studentJobs(ctx context.Context, tx TTx, tag string, states
 // one is already in line or running (other than except, a job finishing in
 // this same transaction).
 func (q *Queue[TTx]) promote(ctx context.Context, tx TTx, tag string, except int64) error {
+	if err := q.lockStudent(ctx, tx, strings.TrimPrefix(tag, tagPrefix)); err != nil {
+		return err
+	}
 	busy, err := q.studentJobs(ctx, tx, tag, activeStates...)
 	if err != nil {
 		return err
@@ -369,10 +399,15 @@ const stoppedError = "the grader stopped while grading this run (its process die
 // Reclaim makes every running job available again, as a job whose worker
 // died. Only a process that owns the whole queue may call it, before
 // Start: the SQLite store, which one server holds at a time, so a job
-// running when it starts was left by a server that is gone. (On a shared
-// database River's rescuer does this for jobs running longer than
-// RescueAfter.) It returns how many jobs it reclaimed.
+// running when it starts was left by a server that is gone. It returns how
+// many jobs it reclaimed. On PostgreSQL, a shared database, it refuses:
+// there a running job may be another live worker's, and River's rescuer
+// makes a dead worker's jobs available again once they have run longer
+// than RescueAfter.
 func (q *Queue[TTx]) Reclaim(ctx context.Context) (int, error) {
+	if q.driver.DatabaseName() != riverdriver.DatabaseNameSQLite {
+		return 0, errors.New("queue: reclaim: only a queue on SQLite, which one process owns, may reclaim; on a shared database River's rescuer does it after RescueAfter")
+	}
 	res, err := q.client.JobList(ctx, river.NewJobListParams().
 		States(rivertype.JobStateRunning).First(10000))
 	if err != nil {

@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/asynclab/asynclab/internal/pgtest"
 )
 
 // recorder is a Work function that keeps what it was given.
@@ -70,16 +73,87 @@ func (r *recorder) snapshot() []string {
 	return slices.Clone(r.order)
 }
 
-// open makes a queue on a fresh SQLite file in dir, stopped and closed
-// when the test ends.
-func open(t *testing.T, path string, cfg Config) *Queue[*sql.Tx] {
-	t.Helper()
+// queuer is what the tests use of a queue, whatever its database.
+type queuer interface {
+	Enqueue(ctx context.Context, job Job) error
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	Position(ctx context.Context, lane Lane, run string) (Place, error)
+	Reclaim(ctx context.Context) (int, error)
+}
+
+// backend is a database the queue runs on.
+type backend struct {
+	name string
+	// db makes a new, empty database for t and says where it is.
+	db func(t testing.TB) string
+	// open makes a queue on the database at db, and a func that closes
+	// what open opened, to call after stopping the queue.
+	open func(ctx context.Context, db string, cfg Config) (queuer, func(), error)
+	// owned says one process owns the queue, so a restarted one reclaims
+	// what a killed one was grading (Reclaim); otherwise River's rescuer
+	// does, after RescueAfter.
+	owned bool
+}
+
+var backends = []backend{
+	{
+		name: "sqlite",
+		db:   func(t testing.TB) string { return filepath.Join(t.TempDir(), "q.db") },
+		open: func(ctx context.Context, path string, cfg Config) (queuer, func(), error) {
+			q, db, err := OpenSQLite(ctx, path, cfg)
+			if err != nil {
+				return nil, nil, err
+			}
+			return q, func() { db.Close() }, nil
+		},
+		owned: true,
+	},
+	{
+		name: "postgres",
+		db:   pgtest.Database,
+		open: func(ctx context.Context, url string, cfg Config) (queuer, func(), error) {
+			pc, err := pgxpool.ParseConfig(url)
+			if err != nil {
+				return nil, nil, err
+			}
+			pc.MaxConns = 10
+			pool, err := pgxpool.NewWithConfig(ctx, pc)
+			if err != nil {
+				return nil, nil, err
+			}
+			q, err := OpenPostgres(ctx, pool, cfg)
+			if err != nil {
+				pool.Close()
+				return nil, nil, err
+			}
+			return q, pool.Close, nil
+		},
+	},
+}
+
+// eachBackend runs test once per backend, as a subtest named after it.
+func eachBackend(t *testing.T, test func(t *testing.T, b backend)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { test(t, b) })
+	}
+}
+
+// testConfig fills in what every test's queue shares.
+func testConfig(cfg Config) Config {
 	if cfg.GiveUp == nil {
 		cfg.GiveUp = func(context.Context, Job, string) error { return nil }
 	}
 	cfg.PollInterval = 100 * time.Millisecond
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	q, db, err := OpenSQLite(context.Background(), path, cfg)
+	return cfg
+}
+
+// open makes a queue on b's database at db, stopped and closed when the
+// test ends.
+func open(t *testing.T, b backend, db string, cfg Config) queuer {
+	t.Helper()
+	q, closeDB, err := b.open(context.Background(), db, testConfig(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,12 +161,12 @@ func open(t *testing.T, path string, cfg Config) *Queue[*sql.Tx] {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		q.Stop(ctx)
-		db.Close()
+		closeDB()
 	})
 	return q
 }
 
-func enqueue(t *testing.T, q *Queue[*sql.Tx], lane Lane, student string, runs ...string) {
+func enqueue(t *testing.T, q queuer, lane Lane, student string, runs ...string) {
 	t.Helper()
 	for _, run := range runs {
 		if err := q.Enqueue(context.Background(), Job{Run: run, Student: student, Lane: lane}); err != nil {
@@ -118,9 +192,11 @@ func waitFor(t *testing.T, r *recorder, n int) []string {
 // TestFairOrder: with one worker, the student who submitted five at once
 // does not hold the line; each student's next submission joins the back
 // of it when their previous one is done.
-func TestFairOrder(t *testing.T) {
+func TestFairOrder(t *testing.T) { eachBackend(t, testFairOrder) }
+
+func testFairOrder(t *testing.T, b backend) {
 	r := newRecorder()
-	q := open(t, filepath.Join(t.TempDir(), "q.db"), Config{Work: r.work, Workers: map[Lane]int{Submission: 1}})
+	q := open(t, b, b.db(t), Config{Work: r.work, Workers: map[Lane]int{Submission: 1}})
 	enqueue(t, q, Submission, "a", "a1", "a2", "a3", "a4", "a5")
 	enqueue(t, q, Submission, "b", "b1")
 	enqueue(t, q, Submission, "c", "c1")
@@ -136,9 +212,11 @@ func TestFairOrder(t *testing.T) {
 
 // TestOneInFlightPerStudent: with more workers than students, a student's
 // submissions are still graded one at a time, each exactly once.
-func TestOneInFlightPerStudent(t *testing.T) {
+func TestOneInFlightPerStudent(t *testing.T) { eachBackend(t, testOneInFlightPerStudent) }
+
+func testOneInFlightPerStudent(t *testing.T, b backend) {
 	r := newRecorder()
-	q := open(t, filepath.Join(t.TempDir(), "q.db"), Config{Work: r.work, Workers: map[Lane]int{Submission: 4}})
+	q := open(t, b, b.db(t), Config{Work: r.work, Workers: map[Lane]int{Submission: 4}})
 	r.delay = 30 * time.Millisecond // so a second one of a student's would overlap
 	var all []string
 	for _, s := range []string{"a", "b"} {
@@ -166,11 +244,114 @@ func TestOneInFlightPerStudent(t *testing.T) {
 	}
 }
 
+// TestConcurrentEnqueue: several processes (here, queues with connections
+// of their own on one database) enqueue the same students' submissions at
+// once; still each student has exactly one in line and the rest waiting,
+// and the workers grade each once, one at a time per student.
+func TestConcurrentEnqueue(t *testing.T) { eachBackend(t, testConcurrentEnqueue) }
+
+func testConcurrentEnqueue(t *testing.T, b backend) {
+	const (
+		procs    = 4
+		students = 5
+		each     = 8 // submissions per student and round
+	)
+	db := b.db(t)
+	var qs []queuer
+	for range procs {
+		qs = append(qs, open(t, b, db, Config{}))
+	}
+	// enqueueAll enqueues each student's submissions of round from every
+	// process at once: process p enqueues every procs-th one.
+	enqueueAll := func(round int) map[string][]string {
+		runs := map[string][]string{}
+		for s := range students {
+			student := fmt.Sprintf("s%d", s)
+			for i := range each {
+				runs[student] = append(runs[student], fmt.Sprintf("%s-%d-%d", student, round, i))
+			}
+		}
+		var (
+			wg    sync.WaitGroup
+			start = make(chan struct{})
+			errs  = make(chan error, procs)
+		)
+		for p, q := range qs {
+			wg.Go(func() {
+				<-start
+				for i := p; i < each; i += procs {
+					for student, rs := range runs {
+						if err := q.Enqueue(context.Background(), Job{Run: rs[i], Student: student, Lane: Submission}); err != nil {
+							errs <- err
+							return
+						}
+					}
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("Enqueue = %v", err)
+		}
+		return runs
+	}
+
+	// Round 1, before any worker runs: one in line per student.
+	runs := enqueueAll(1)
+	for student, rs := range runs {
+		var inLine []string
+		for _, run := range rs {
+			place, err := qs[0].Position(context.Background(), Submission, run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !place.Waiting {
+				inLine = append(inLine, run)
+			}
+		}
+		if len(inLine) != 1 {
+			t.Errorf("student %s has %v in line after concurrent enqueues; want exactly one, the rest waiting", student, inLine)
+		}
+	}
+
+	// Round 2, while workers finish the students' submissions and let the
+	// next ones in: none is left waiting for good.
+	r := newRecorder()
+	r.delay = 20 * time.Millisecond // so a second one of a student's would overlap
+	w := open(t, b, db, Config{Work: r.work, Workers: map[Lane]int{Submission: 4}})
+	if err := w.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, round := range []map[string][]string{runs, enqueueAll(2)} {
+		for _, rs := range round {
+			all = append(all, rs...)
+		}
+	}
+	got := waitFor(t, r, len(all))
+	slices.Sort(got)
+	slices.Sort(all)
+	if !slices.Equal(got, all) {
+		t.Errorf("graded %v; want each of %v once", got, all)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for s, n := range r.maxRun {
+		if n != 1 {
+			t.Errorf("student %s had %d submissions graded at once; want 1", s, n)
+		}
+	}
+}
+
 // TestPracticeNotBehindSubmissions: a practice run is graded while every
 // submission worker is busy and ten submissions wait.
-func TestPracticeNotBehindSubmissions(t *testing.T) {
+func TestPracticeNotBehindSubmissions(t *testing.T) { eachBackend(t, testPracticeNotBehindSubmissions) }
+
+func testPracticeNotBehindSubmissions(t *testing.T, b backend) {
 	r := newRecorder()
-	q := open(t, filepath.Join(t.TempDir(), "q.db"), Config{Work: r.work,
+	q := open(t, b, b.db(t), Config{Work: r.work,
 		Workers: map[Lane]int{Submission: 1, Practice: 1}})
 	for i := range 10 {
 		run := fmt.Sprintf("s%d", i)
@@ -198,9 +379,11 @@ func TestPracticeNotBehindSubmissions(t *testing.T) {
 }
 
 // TestPosition: where a run stands, in each of its states.
-func TestPosition(t *testing.T) {
+func TestPosition(t *testing.T) { eachBackend(t, testPosition) }
+
+func testPosition(t *testing.T, b backend) {
 	r := newRecorder()
-	q := open(t, filepath.Join(t.TempDir(), "q.db"), Config{Work: r.work, Workers: map[Lane]int{Submission: 1}})
+	q := open(t, b, b.db(t), Config{Work: r.work, Workers: map[Lane]int{Submission: 1}})
 	release := r.hold("a1")
 	defer release()
 	enqueue(t, q, Submission, "a", "a1", "a2")
@@ -242,9 +425,11 @@ func TestPosition(t *testing.T) {
 
 // TestEnqueueTwice: enqueueing a run again, as a caller unsure whether
 // its first call got through does, grades it once.
-func TestEnqueueTwice(t *testing.T) {
+func TestEnqueueTwice(t *testing.T) { eachBackend(t, testEnqueueTwice) }
+
+func testEnqueueTwice(t *testing.T, b backend) {
 	r := newRecorder()
-	q := open(t, filepath.Join(t.TempDir(), "q.db"), Config{Work: r.work, Workers: map[Lane]int{Practice: 2}})
+	q := open(t, b, b.db(t), Config{Work: r.work, Workers: map[Lane]int{Practice: 2}})
 	enqueue(t, q, Practice, "a", "p1", "p1", "p2")
 	if err := q.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -259,8 +444,10 @@ func TestEnqueueTwice(t *testing.T) {
 
 // TestEnqueueRefuses: a student id that cannot be a tag, or a lane that
 // does not exist, is refused with a message that says what is wrong.
-func TestEnqueueRefuses(t *testing.T) {
-	q := open(t, filepath.Join(t.TempDir(), "q.db"), Config{})
+func TestEnqueueRefuses(t *testing.T) { eachBackend(t, testEnqueueRefuses) }
+
+func testEnqueueRefuses(t *testing.T, b backend) {
+	q := open(t, b, b.db(t), Config{})
 	tests := []struct {
 		job  Job
 		want string
@@ -280,7 +467,9 @@ func TestEnqueueRefuses(t *testing.T) {
 // TestGiveUp: a run whose every try fails is tried MaxAttempts times,
 // then given up with the last error, and the student's next submission
 // is graded.
-func TestGiveUp(t *testing.T) {
+func TestGiveUp(t *testing.T) { eachBackend(t, testGiveUp) }
+
+func testGiveUp(t *testing.T, b backend) {
 	var (
 		mu     sync.Mutex
 		tries  []int
@@ -305,7 +494,7 @@ func TestGiveUp(t *testing.T) {
 		close(gaveUp)
 		return nil
 	}
-	q := open(t, filepath.Join(t.TempDir(), "q.db"), Config{Work: work, GiveUp: giveUp, MaxAttempts: 2,
+	q := open(t, b, b.db(t), Config{Work: work, GiveUp: giveUp, MaxAttempts: 2,
 		Workers: map[Lane]int{Submission: 1}})
 	enqueue(t, q, Submission, "a", "bad", "next")
 	if err := q.Start(context.Background()); err != nil {
@@ -329,21 +518,28 @@ func TestGiveUp(t *testing.T) {
 }
 
 // TestReclaimAfterKill: a server killed with SIGKILL while grading leaves
-// its job running; the next server on the same file reclaims it and
-// grades it, once, as its second attempt. A run whose every try kills the
-// grader ends given up, with a reason that says so.
+// its job running; the next server on the same database takes it back and
+// grades it, once, as its second attempt. On SQLite, which one server
+// owns, Reclaim takes it back at start; on PostgreSQL, where Reclaim
+// refuses, River's rescuer does, once the job has run longer than
+// RescueAfter. A run whose every try kills the grader ends given up, with
+// a reason that says so.
 func TestReclaimAfterKill(t *testing.T) {
-	if os.Getenv("QUEUE_TEST_CHILD") != "" {
+	if os.Getenv(childEnv) != "" {
 		return // the child's work is in TestMain
 	}
-	path := filepath.Join(t.TempDir(), "q.db")
+	eachBackend(t, testReclaimAfterKill)
+}
+
+func testReclaimAfterKill(t *testing.T, b backend) {
+	db := b.db(t)
 	{
-		q := open(t, path, Config{})
+		q := open(t, b, db, Config{})
 		enqueue(t, q, Submission, "a", "r1", "r2")
 	}
 	// Each child grades until it is killed in the middle of r1.
 	for try := 1; try <= 2; try++ {
-		killChild(t, path)
+		killChild(t, b, db)
 	}
 	var (
 		mu     sync.Mutex
@@ -366,18 +562,21 @@ func TestReclaimAfterKill(t *testing.T) {
 		reason = j.Run + ": " + why
 		return nil
 	}
-	q := open(t, path, Config{Work: work, GiveUp: giveUp, MaxAttempts: 2, Workers: map[Lane]int{Submission: 1}})
+	q := open(t, b, db, killConfig(b, Config{Work: work, GiveUp: giveUp}))
 	n, err := q.Reclaim(context.Background())
-	if err != nil || n != 1 {
+	if b.owned && (err != nil || n != 1) {
 		t.Fatalf("Reclaim() = %d, %v; want 1 job (r1, running when the last child was killed)", n, err)
+	}
+	if !b.owned && err == nil {
+		t.Fatalf("Reclaim() on a shared database = %d, nil; want a refusal (a running job may be a live worker's)", n)
 	}
 	if err := q.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case <-done:
-	case <-time.After(time.Minute):
-		t.Fatal("r2 not graded a minute after the restart")
+	case <-time.After(2 * time.Minute):
+		t.Fatal("r2 not graded two minutes after the restart")
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -389,12 +588,30 @@ func TestReclaimAfterKill(t *testing.T) {
 	}
 }
 
-// killChild starts a server process on path that takes r1 and is killed
-// with SIGKILL while it grades it.
-func killChild(t *testing.T, path string) {
+// killConfig is the configuration of the kill test's servers. Where River's
+// rescuer takes a dead server's job back, it does so two seconds after the
+// job started rather than minutes.
+func killConfig(b backend, cfg Config) Config {
+	cfg.MaxAttempts = 2
+	cfg.Workers = map[Lane]int{Submission: 1}
+	if !b.owned {
+		cfg.JobTimeout, cfg.RescueAfter = time.Second, 2*time.Second
+	}
+	return cfg
+}
+
+// The environment of the kill test's child: the database, and its backend.
+const (
+	childEnv        = "QUEUE_TEST_CHILD"
+	childBackendEnv = "QUEUE_TEST_CHILD_BACKEND"
+)
+
+// killChild starts a server process on b's database at db that takes r1
+// and is killed with SIGKILL while it grades it.
+func killChild(t *testing.T, b backend, db string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run", "^TestReclaimAfterKill$")
-	cmd.Env = append(os.Environ(), "QUEUE_TEST_CHILD="+path)
+	cmd.Env = append(os.Environ(), childEnv+"="+db, childBackendEnv+"="+b.name)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -403,6 +620,9 @@ func killChild(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// A child that never starts r1 is killed, so that the read below ends.
+	watchdog := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
+	defer watchdog.Stop()
 	buf := make([]byte, 64)
 	n, _ := out.Read(buf)
 	if got := string(buf[:n]); !strings.HasPrefix(got, "grading r1") {
@@ -412,23 +632,28 @@ func killChild(t *testing.T, path string) {
 	cmd.Wait()
 }
 
-// TestMain runs the child of TestReclaimAfterKill: a server that reclaims
-// what its killed predecessor left, starts grading, says which run, and
-// hangs until it is killed.
+// TestMain runs the tests, on a PostgreSQL cluster of their own unless
+// LAB_TEST_POSTGRES names one; or, in a child of TestReclaimAfterKill, a
+// server that takes back what its killed predecessor left (Reclaim, where
+// it owns the queue), starts grading, says which run, and hangs until it
+// is killed.
 func TestMain(m *testing.M) {
-	path := os.Getenv("QUEUE_TEST_CHILD")
-	if path == "" {
-		os.Exit(m.Run())
+	db := os.Getenv(childEnv)
+	if db == "" {
+		os.Exit(pgtest.Run(m))
 	}
+	i := slices.IndexFunc(backends, func(b backend) bool { return b.name == os.Getenv(childBackendEnv) })
+	if i < 0 {
+		fmt.Println("child: no backend", os.Getenv(childBackendEnv))
+		os.Exit(1)
+	}
+	b := backends[i]
 	work := func(ctx context.Context, j Job) error {
 		fmt.Printf("grading %s attempt %d\n", j.Run, j.Attempt)
 		select {} // the parent kills us here
 	}
-	q, _, err := OpenSQLite(context.Background(), path, Config{Work: work, MaxAttempts: 2,
-		GiveUp:       func(context.Context, Job, string) error { return nil },
-		PollInterval: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
-		Workers: map[Lane]int{Submission: 1}})
-	if err == nil {
+	q, _, err := b.open(context.Background(), db, killConfig(b, testConfig(Config{Work: work})))
+	if err == nil && b.owned {
 		_, err = q.Reclaim(context.Background())
 	}
 	if err == nil {
