@@ -77,6 +77,8 @@ func TestBoxCredentials(t *testing.T) {
 	spec.Env = []string{"A=1", "B=2"}
 	spec.Dir = "/tmp"
 	spec.Files = []File{{Inside: "/tmp/in.txt", Data: []byte("hi")}, {Inside: "/etc/config.json", Data: []byte("{}"), Mode: 0o600}}
+	var trace strings.Builder
+	spec.Trace = &trace
 	res := run(t, spec)
 	wantVerdict(t, res, VerdictOK)
 	ids := BoxIDs()
@@ -98,8 +100,8 @@ func TestBoxCredentials(t *testing.T) {
 	if uid, err := strconv.Atoi(uidMap[min(1, len(uidMap)-1)]); len(uidMap) != 3 || uidMap[0] != "0" || uidMap[2] != "1" || err != nil || !ids.Contains(uid) {
 		t.Errorf("uid_map = %q, want 0 mapped to one uid of %+v", uidMap, ids)
 	}
-	if string(res.Stderr) != "to stderr" || string(res.Trace) != "to trace" {
-		t.Errorf("Stderr = %q, Trace = %q; want the program's bytes", res.Stderr, res.Trace)
+	if string(res.Stderr) != "to stderr" || trace.String() != "to trace" {
+		t.Errorf("Stderr = %q, Trace = %q; want the program's bytes", res.Stderr, trace.String())
 	}
 	if res.Landlock != landlockABI() {
 		t.Errorf("Landlock = %d, want the kernel's ABI %d", res.Landlock, landlockABI())

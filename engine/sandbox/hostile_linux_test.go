@@ -510,61 +510,82 @@ func TestPlantedFiles(t *testing.T) {
 }
 
 func TestHostileTrace(t *testing.T) {
+	// A flood is cut at the cap as it is read: Spec.Trace gets exactly the
+	// first Limits.Trace bytes, the run is stopped, and the sandbox counts
+	// what came past the cap.
 	t.Run("flood", func(t *testing.T) {
 		spec := boxSpec(t, "hostile/trace", tight(), "flood")
-		var teed []byte
-		spec.OnTrace = func(b []byte) { teed = append(teed, b...) }
+		var got bytes.Buffer
+		spec.Trace = &got
 		res := run(t, spec)
 		wantVerdict(t, res, VerdictOutputLimit)
-		if !bytes.Equal(teed, res.Trace) {
-			t.Errorf("OnTrace saw %d bytes, want exactly the %d kept", len(teed), len(res.Trace))
+		if int64(got.Len()) != tight().Trace {
+			t.Fatalf("Spec.Trace got %d bytes, want the %d cap", got.Len(), tight().Trace)
 		}
-		if int64(len(res.Trace)) != tight().Trace {
-			t.Fatalf("len(Trace) = %d, want the %d cap", len(res.Trace), tight().Trace)
+		if !res.TraceCut || res.TraceBytes <= tight().Trace {
+			t.Errorf("TraceCut, TraceBytes = %v, %d; want true, more than %d", res.TraceCut, res.TraceBytes, tight().Trace)
 		}
-		for i, c := range res.Trace {
+		for i, c := range got.Bytes() {
 			if c != byte((i%(64<<10))*7) {
 				t.Fatalf("Trace[%d] = %#x, want the raw bytes written", i, c)
 			}
 		}
 	})
 	t.Run("garbage", func(t *testing.T) {
-		res := run(t, boxSpec(t, "hostile/trace", tight(), "garbage"))
+		spec := boxSpec(t, "hostile/trace", tight(), "garbage")
+		var got bytes.Buffer
+		spec.Trace = &got
+		res := run(t, spec)
 		wantVerdict(t, res, VerdictOK)
 		want := make([]byte, 4096)
 		for i := range want {
 			want[i] = byte(i*131 + i/256)
 		}
-		if !bytes.Equal(res.Trace, want) {
-			t.Errorf("Trace = %d bytes, want the 4096 raw bytes written", len(res.Trace))
+		if !bytes.Equal(got.Bytes(), want) || res.TraceBytes != 4096 || res.TraceCut {
+			t.Errorf("Trace = %d bytes (TraceBytes %d, cut %v), want the 4096 raw bytes written", got.Len(), res.TraceBytes, res.TraceCut)
 		}
 	})
-	// OnTrace is live: the program sleeps after writing, so only a tee
-	// that sees bytes while it runs can end the run before its wall limit.
+	// Spec.Trace is live: the program sleeps after writing, so only a
+	// writer that sees bytes while it runs can end the run before its wall
+	// limit.
 	t.Run("live", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		spec := boxSpec(t, "hostile/trace", tight(), "hold")
-		spec.OnTrace = func(b []byte) {
+		spec.Trace = writerFunc(func(b []byte) (int, error) {
 			if bytes.Contains(b, []byte("hello")) {
 				cancel()
 			}
-		}
+			return len(b), nil
+		})
 		before := snapshot(t)
 		res, err := Run(ctx, spec)
 		before.verify(t)
 		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("Run = %+v, %v; want the tee to cancel it while the program ran", res, err)
+			t.Fatalf("Run = %+v, %v; want the writer to cancel it while the program ran", res, err)
 		}
+	})
+	// A trace the server cannot record is the sandbox's failure, not the
+	// program's, and the run ends.
+	t.Run("write fails", func(t *testing.T) {
+		spec := boxSpec(t, "hostile/trace", tight(), "hold")
+		spec.Trace = writerFunc(func(b []byte) (int, error) { return 0, errors.New("disk full") })
+		res := run(t, spec)
+		wantVerdict(t, res, VerdictInternalError)
 	})
 	t.Run("closed", func(t *testing.T) {
 		res := run(t, boxSpec(t, "hostile/trace", tight(), "closed"))
 		wantVerdict(t, res, VerdictOK)
-		if len(res.Trace) != 0 {
-			t.Errorf("Trace = %q, want none", res.Trace)
+		if res.TraceBytes != 0 {
+			t.Errorf("TraceBytes = %d, want none", res.TraceBytes)
 		}
 	})
 }
+
+// writerFunc is an io.Writer made of a function.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 
 // The server is killed mid-run: the kernel must kill the box (Pdeathsig,
 // then the pid namespace), and cleaning stale runs must remove the

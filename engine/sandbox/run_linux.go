@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -354,10 +355,18 @@ func (r *runner) run(ctx context.Context) (res *Result, err error) {
 	}
 	defer unix.Close(nsfd)
 
-	out := newCappedReader(outR, r.lim.Output)
-	errOut := newCappedReader(errR, r.lim.Output)
-	trace := newCappedReader(traceR, r.lim.Trace)
-	trace.tee = r.spec.OnTrace
+	var outBuf, errBuf bytes.Buffer
+	out := newCappedReader(outR, r.lim.Output, &outBuf)
+	errOut := newCappedReader(errR, r.lim.Output, &errBuf)
+	traceTo := r.spec.Trace
+	if traceTo == nil {
+		traceTo = io.Discard
+	}
+	trace := newCappedReader(traceR, r.lim.Trace, traceTo)
+	trace.failed = func(err error) {
+		r.log.Error("sandbox trace write failed", "err", err)
+		r.kill(VerdictInternalError, "the sandbox failed")
+	}
 	errOut.all = r.stderrSeen
 	var readers sync.WaitGroup
 	var outTotal atomic.Int64
@@ -477,14 +486,15 @@ wait:
 	res = &Result{
 		Wall:        elapsed,
 		PeakMemory:  cg.peakMemory(),
-		Stdout:      out.bytes(),
-		Stderr:      errOut.bytes(),
+		Stdout:      outBuf.Bytes(),
+		Stderr:      errBuf.Bytes(),
 		OutputBytes: outTotal.Load(),
 		StderrHead:  r.stderr.head,
 		StderrTail:  r.stderr.tail,
 		StderrBytes: r.stderr.total,
 		Crash:       r.stderr.crash.crash,
-		Trace:       trace.bytes(),
+		TraceBytes:  trace.read,
+		TraceCut:    trace.read > r.lim.Trace,
 		Landlock:    landlock,
 	}
 	if u, ok := cg.cpuUsage(); ok {
@@ -670,26 +680,28 @@ func awaitStatus(ctx context.Context, ch <-chan statusMsg, want byte) (string, e
 	}
 }
 
-// cappedReader keeps the first max bytes of a pipe and drains the rest.
+// cappedReader copies the first max bytes of a pipe to w and drains the
+// rest, with one buffer of its own whatever the pipe carries.
 type cappedReader struct {
-	f   *os.File
-	max int64
-	tee func([]byte) // sees what is kept, as it comes
-	all func([]byte) // sees every byte read, kept or not
-	mu  sync.Mutex
-	buf []byte
+	f      *os.File
+	max    int64
+	w      io.Writer
+	all    func([]byte) // sees every byte read, kept or not
+	failed func(error)  // told once when a Write to w fails; nil ignores it
+	read   int64        // bytes read in all; safe to read once drain returns
 }
 
-func newCappedReader(f *os.File, max int64) *cappedReader {
-	return &cappedReader{f: f, max: max}
+func newCappedReader(f *os.File, max int64, w io.Writer) *cappedReader {
+	return &cappedReader{f: f, max: max, w: w}
 }
 
 // drain reads f to its end, adding what it reads to total (if not nil).
 // When more than max bytes have come it calls overflow once, which kills
-// the run, and goes on reading until the writers are gone.
+// the run, and goes on reading until the writers are gone. After a failed
+// Write it writes no more.
 func (c *cappedReader) drain(total *atomic.Int64, overflow func()) {
 	b := make([]byte, 64<<10)
-	var n int64
+	w := c.w
 	for {
 		k, err := c.f.Read(b)
 		if k > 0 {
@@ -699,31 +711,23 @@ func (c *cappedReader) drain(total *atomic.Int64, overflow func()) {
 			if c.all != nil {
 				c.all(b[:k])
 			}
-			c.mu.Lock()
-			var kept []byte
-			if room := c.max - int64(len(c.buf)); room > 0 {
-				kept = b[:min(int64(k), room)]
-				c.buf = append(c.buf, kept...)
+			if room := c.max - c.read; room > 0 && w != nil {
+				if _, werr := w.Write(b[:min(int64(k), room)]); werr != nil {
+					w = nil
+					if c.failed != nil {
+						c.failed(werr)
+					}
+				}
 			}
-			c.mu.Unlock()
-			if len(kept) > 0 && c.tee != nil {
-				c.tee(kept)
-			}
-			if n <= c.max && n+int64(k) > c.max {
+			if c.read <= c.max && c.read+int64(k) > c.max {
 				overflow()
 			}
-			n += int64(k)
+			c.read += int64(k)
 		}
 		if err != nil {
 			return
 		}
 	}
-}
-
-func (c *cappedReader) bytes() []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf
 }
 
 // sizeString prints a byte count for the student: "64 MiB".

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -19,7 +20,10 @@ type Limits struct {
 	Output   int64         // bytes of stdout, and again of stderr, kept in Result (stderr gets a short grace past it)
 	FileSize int64         // largest file the program may write (RLIMIT_FSIZE)
 	Tmpfs    int64         // size of the writable /tmp
-	Trace    int64         // bytes the program may write to fd 3
+	// Trace is the most bytes the program may write to fd 3. Past it the
+	// run is stopped (VerdictOutputLimit, Result.TraceCut) and the rest is
+	// discarded as it is read.
+	Trace int64
 }
 
 // DefaultLimits returns the production limits of one run.
@@ -144,11 +148,14 @@ type Spec struct {
 	// return. Its error is Result.PeerErr.
 	Peers func(ctx context.Context, ns *NetNS) error
 
-	// OnTrace, if set, is given the trace bytes (within Limits.Trace) as
-	// they arrive from the program, for live display. It is called from one
-	// goroutine, must not block, and must not keep the slice. Result.Trace
-	// still holds every byte.
-	OnTrace func(chunk []byte)
+	// Trace, if set, is written the program's trace bytes (fd 3) as they
+	// arrive, the first Limits.Trace of them, from one goroutine. The
+	// sandbox keeps none of them: what a run's trace costs the server is
+	// what Trace does with it. A slow Trace holds up the program's trace
+	// pipe (the engine's recorder then drops events and counts them); a
+	// failed Write ends the run as the sandbox's failure. Nil discards the
+	// trace.
+	Trace io.Writer
 
 	// Logger receives the sandbox's debug records (setup, Landlock ABI,
 	// cleanup); nil discards them.
@@ -188,7 +195,17 @@ type Result struct {
 	Stdout      []byte // the first Limits.Output bytes
 	Stderr      []byte // the first Limits.Output bytes
 	OutputBytes int64  // stdout+stderr bytes the program wrote, counted until it ended
-	Trace       []byte // raw bytes from the program's fd 3, the first Limits.Trace
+	// TraceBytes is how many bytes the program wrote to fd 3, counted
+	// until it ended, past Limits.Trace too; TraceCut reports whether that
+	// was more than Limits.Trace, so that Spec.Trace got only the first
+	// Limits.Trace of them and the run was stopped.
+	TraceBytes int64
+	TraceCut   bool
+	// Trace is always nil: the trace goes to Spec.Trace as it arrives.
+	//
+	// Deprecated: read the trace from Spec.Trace. Kept only until web
+	// stops reading it.
+	Trace []byte
 
 	// StderrHead is the first 4 KiB of stderr, always kept, even past
 	// the output cap (and when Limits.Output is smaller).
