@@ -121,6 +121,7 @@ func (s *Store) FinishRun(ctx context.Context, id string, out labs.Outcome, trac
 	if err != nil {
 		return fmt.Errorf("sqlite: finish run %s: %w", id, err)
 	}
+	s.afterWrite(ctx)
 	return nil
 }
 

@@ -25,10 +25,14 @@ import (
 )
 
 // pragmas are set on every connection. busy_timeout comes first so that the
-// others wait for a lock rather than fail. synchronous=NORMAL loses no
-// commit when the process dies, only, perhaps, the last ones when the
-// machine does; foreign_keys is off by default for historical reasons.
+// others wait for a lock rather than fail. auto_vacuum=INCREMENTAL takes
+// effect only on a new file, and only before journal_mode writes its
+// header: it lets a prune give the pages it frees back to the filesystem.
+// synchronous=NORMAL loses no commit when the process dies, only, perhaps,
+// the last ones when the machine does; foreign_keys is off by default for
+// historical reasons.
 const pragmas = "_pragma=busy_timeout(" + busyTimeoutMS + ")" +
+	"&_pragma=auto_vacuum(INCREMENTAL)" +
 	"&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(NORMAL)" +
 	"&_pragma=foreign_keys(1)"
