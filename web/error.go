@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/asynclab/asynclab/templates"
 )
 
 // Kind classifies an error for the HTTP status it maps to.
@@ -64,4 +66,41 @@ func status(err error) (int, string) {
 		return http.StatusServiceUnavailable, e.Message
 	}
 	return http.StatusInternalServerError, "Something went wrong on our side. It has been logged."
+}
+
+// handle adapts a handler that returns an error: the error becomes a page
+// with the right status, and internal errors are logged.
+func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		code, msg := s.status(r, err)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(code)
+		templates.ErrorPage(code, msg, s.hostStatus()).Render(r.Context(), w)
+	}
+}
+
+// api adapts a JSON handler: errors become {"error": message} with the
+// same status as the pages give.
+func (s *Server) api(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		code, msg := s.status(r, err)
+		writeJSON(w, code, map[string]string{"error": msg})
+	}
+}
+
+// status maps err to a status and message, logging internal errors.
+func (s *Server) status(r *http.Request, err error) (int, string) {
+	code, msg := status(err)
+	if code >= 500 && code != http.StatusServiceUnavailable {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	return code, msg
 }

@@ -33,6 +33,7 @@ type runner struct {
 	hub       *live.Hub
 	exercises map[string]*exercises.Exercise
 	log       *slog.Logger
+	now       func() time.Time
 
 	ctx    context.Context // the server's life; runs outlive requests
 	cancel context.CancelFunc
@@ -43,9 +44,9 @@ type runner struct {
 	closed bool
 }
 
-func newRunner(store labs.RunStore, exs []*exercises.Exercise, log *slog.Logger) *runner {
+func newRunner(store labs.RunStore, exs []*exercises.Exercise, log *slog.Logger, now func() time.Time) *runner {
 	x := &runner{store: store, hub: live.NewHub(10*time.Minute, 256<<20),
-		exercises: make(map[string]*exercises.Exercise), log: log, active: make(map[string]bool)}
+		exercises: make(map[string]*exercises.Exercise), log: log, now: now, active: make(map[string]bool)}
 	for _, ex := range exs {
 		x.exercises[ex.Slug] = ex
 	}
@@ -61,14 +62,6 @@ func (x *runner) close() {
 	x.mu.Unlock()
 	x.cancel()
 	x.wg.Wait()
-}
-
-type helloMsg struct {
-	Run      string       `json:"run"`
-	Exercise string       `json:"exercise"`
-	Mode     labs.RunMode `json:"mode"`
-	Live     bool         `json:"live"`
-	Schema   live.Schema  `json:"schema"`
 }
 
 // start records run as queued and grades it in the background.
@@ -95,7 +88,7 @@ func (x *runner) launch(g Grader, ex *exercises.Exercise, run *labs.Run, again b
 	}
 	x.active[run.ID] = true
 	s := live.NewStream(run.ID, again)
-	s.Append("hello", helloMsg{Run: run.ID, Exercise: run.Exercise, Mode: run.Mode, Live: true, Schema: live.TraceSchema()})
+	s.Send(live.HelloMsg(run.ID, run.Exercise, string(run.Mode), true))
 	x.hub.Add(s)
 	x.wg.Add(1)
 	go func() {
@@ -120,7 +113,7 @@ func (x *runner) resume(ctx context.Context, g Grader) (int, error) {
 		ex := x.exercises[run.Exercise]
 		if ex == nil {
 			reason := fmt.Sprintf("the exercise %q is no longer offered", run.Exercise)
-			if err := x.store.InterruptRun(ctx, run.ID, reason, time.Now()); err != nil {
+			if err := x.store.InterruptRun(ctx, run.ID, reason, x.now()); err != nil {
 				return 0, fmt.Errorf("resume runs: %w", err)
 			}
 			continue
@@ -141,7 +134,7 @@ func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *liv
 		}
 	}()
 	log := x.log.With("run", run.ID, "exercise", ex.Slug, "mode", run.Mode)
-	if err := x.store.StartRun(ctx, run.ID, time.Now()); err != nil {
+	if err := x.store.StartRun(ctx, run.ID, x.now()); err != nil {
 		if ctx.Err() != nil {
 			return // stopping: the run stays queued for the next server
 		}
@@ -162,7 +155,7 @@ func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *liv
 	if ctx.Err() != nil {
 		// The server is stopping: the run stays unfinished in the store
 		// and the next server grades it again.
-		s.Append("notice", map[string]string{"message": "The server is restarting; this run will be graded again when it is back."})
+		s.Send(live.NoticeMsg("The server is restarting; this run will be graded again when it is back."))
 		return
 	}
 	if err != nil {
@@ -173,9 +166,9 @@ func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *liv
 		res.Verdict, res.Message = grading.InternalError, "the grader failed; this is not your fault, try again"
 	}
 	if n := len(res.Phases); n == 0 || res.Phases[n-1].Name != "done" {
-		p := grading.Phase{Name: "done", At: time.Now()}
+		p := grading.Phase{Name: "done", At: x.now()}
 		res.Phases = append(res.Phases, p)
-		s.Append("phase", p)
+		observer{s}.Phase(p)
 	}
 	data, err := json.Marshal(res)
 	if err != nil {
@@ -189,7 +182,7 @@ func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *liv
 			traces = append(traces, labs.Trace{Track: grading.Track(r.Scenario.Name, r.Backend), Data: r.Box.Trace})
 		}
 	}
-	out := labs.Outcome{Verdict: string(res.Verdict), Score: res.Score, Max: res.Max, Result: data, Finished: time.Now()}
+	out := labs.Outcome{Verdict: string(res.Verdict), Score: res.Score, Max: res.Max, Result: data, Finished: x.now()}
 	// The outcome is stored even if the server is asked to stop now: it
 	// is cheap, and the alternative is grading the run again.
 	if err := x.store.FinishRun(context.WithoutCancel(ctx), run.ID, out, traces); err != nil {
@@ -197,17 +190,17 @@ func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *liv
 		x.interrupt(run.ID, "the result could not be recorded", s)
 		return
 	}
-	s.Append("result", map[string]json.RawMessage{"result": data})
+	s.Send(live.ResultMsg(data))
 	log.Info("run finished", "verdict", res.Verdict, "score", res.Score, "max", res.Max)
 }
 
 // interrupt ends a run the server failed, in the store and for its
 // viewers, so that it is neither left "waiting" nor graded again.
 func (x *runner) interrupt(id, reason string, s *live.Stream) {
-	if err := x.store.InterruptRun(context.WithoutCancel(x.ctx), id, reason, time.Now()); err != nil {
+	if err := x.store.InterruptRun(context.WithoutCancel(x.ctx), id, reason, x.now()); err != nil {
 		x.log.Error("cannot mark the run interrupted", "run", id, "err", err)
 	}
-	s.Append("error", map[string]string{"message": "This run failed on our side (" + reason + "); it is not your fault. Run it again."})
+	s.Send(live.ErrorMsg("This run failed on our side (" + reason + "); it is not your fault. Run it again."))
 }
 
 // safeGrade keeps a grader panic from taking the server down.
@@ -223,17 +216,17 @@ func safeGrade(ctx context.Context, grade func(context.Context, grading.Submissi
 // observer streams what grading reports as it happens.
 type observer struct{ s *live.Stream }
 
-func (o observer) Phase(p grading.Phase) { o.s.Append("phase", p) }
+func (o observer) Phase(p grading.Phase) { o.s.Send(live.PhaseMsg(p.Name, p.At)) }
 
 func (o observer) TrackStart(track, scenario string, backend engine.Kind) {
-	o.s.Append("track", map[string]string{"track": track, "scenario": scenario, "backend": string(backend)})
+	o.s.Send(live.TrackMsg(track, scenario, string(backend)))
 }
 
 func (o observer) TraceBatch(track string, b trace.Batch) { o.s.AppendBatch(track, b) }
 
 func (o observer) TrackEnd(track string, run *exercises.Run, sum grading.RunSummary) {
-	o.s.Append("findings", map[string]any{"track": track, "findings": live.Findings(sum.Findings)})
-	o.s.Append("track_end", map[string]any{"track": track, "run": sum})
+	o.s.Send(live.FindingsMsg(track, sum.Findings))
+	o.s.Send(live.TrackEndMsg(track, sum))
 }
 
 // stream returns the message stream of run id: the live one, or one
@@ -259,11 +252,15 @@ func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 	}
 	s := live.NewStream(id, true)
 	defer s.Close()
-	s.Append("hello", helloMsg{Run: id, Exercise: run.Exercise, Mode: run.Mode, Schema: live.TraceSchema()})
+	s.Send(live.HelloMsg(id, run.Exercise, string(run.Mode), false))
 	if run.Status == labs.StatusInterrupted {
 		res := grading.Result{ID: id, Exercise: run.Exercise, Verdict: grading.InternalError,
 			Message: "this run was interrupted: " + run.Reason}
-		s.Append("result", map[string]any{"result": res})
+		data, err := json.Marshal(res)
+		if err != nil {
+			return nil, fmt.Errorf("replay %s: encode result: %w", id, err)
+		}
+		s.Send(live.ResultMsg(data))
 		return s, nil
 	}
 	var res grading.Result
@@ -305,6 +302,6 @@ func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 	for _, p := range phases {
 		o.Phase(p)
 	}
-	s.Append("result", map[string]json.RawMessage{"result": run.Result})
+	s.Send(live.ResultMsg(run.Result))
 	return s, nil
 }

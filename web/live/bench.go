@@ -48,7 +48,7 @@ func MeasureViewerLag(ctx context.Context, viewers, messages, msgSize int, rate 
 	defer cancel()
 
 	s := NewStream("bench", false)
-	s.Append("hello", map[string]any{"run": "bench", "exercise": "bench", "mode": "run", "live": true, "schema": TraceSchema()})
+	s.Send(HelloMsg("bench", "bench", "run", true))
 	var handlers sync.WaitGroup
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		handlers.Add(1)
@@ -111,7 +111,7 @@ func MeasureViewerLag(ctx context.Context, viewers, messages, msgSize int, rate 
 		if ctx.Err() != nil {
 			break
 		}
-		s.appendRaw("events", batch.next(time.Since(epoch)))
+		s.appendRaw(TypeEvents, batch.next(time.Since(epoch)))
 	}
 	s.Close()
 	finished.Wait()

@@ -40,7 +40,7 @@ func (s *Stream) AppendBatch(track string, b trace.Batch) {
 	names, first := b.Names, b.FirstName
 	for len(evs) > 0 || len(names) > 0 {
 		n := min(len(evs), MaxBatch)
-		s.appendRaw("events", encodeEvents(track, first, names, evs[:n], b.Dropped))
+		s.Send(EventsMsg(track, first, names, evs[:n], b.Dropped))
 		evs, names = evs[n:], nil
 	}
 }
@@ -120,8 +120,8 @@ type Finding struct {
 	Message string `json:"message"`
 }
 
-// Findings converts the analyzer's findings.
-func Findings(fs []trace.Finding) []Finding {
+// findings converts the analyzer's findings.
+func findings(fs []trace.Finding) []Finding {
 	out := make([]Finding, 0, len(fs))
 	for _, f := range fs {
 		out = append(out, Finding{Code: f.Code.String(), Seq: f.Seq, Time: f.Time, Loop: f.Loop,

@@ -6,9 +6,6 @@
 package live
 
 import (
-	"encoding/json"
-	"fmt"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -37,49 +34,29 @@ func NewStream(id string, replayed bool) *Stream {
 // ID returns the run's id.
 func (s *Stream) ID() string { return s.id }
 
-// Append adds a message of type typ whose other fields are body's (a
-// struct or map that encodes as a JSON object, or nil). Appending to a
-// closed stream does nothing.
-func (s *Stream) Append(typ string, body any) {
-	var fields []byte
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil || len(b) < 2 || b[0] != '{' {
-			// Bodies are the server's own types; this is a bug, and the
-			// client is told rather than sent a broken message.
-			b, _ = json.Marshal(map[string]string{"message": fmt.Sprintf("internal: cannot encode %s message", typ)})
-			typ = "error"
-		}
-		fields = b
-	}
-	s.appendRaw(typ, fields)
-}
-
-// appendRaw adds a message from typ and the JSON object fields (or nil).
-func (s *Stream) appendRaw(typ string, fields []byte) {
+// Send appends m, numbered next. Sending to a closed stream does nothing.
+func (s *Stream) Send(m Message) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.appendLocked(typ, fields)
+	s.appendLocked(m)
 }
 
-func (s *Stream) appendLocked(typ string, fields []byte) {
+// Append sends a message of type typ whose other fields are body's (a
+// value that encodes as a JSON object, or nil). The server's own messages
+// are built by the constructors of messages.go and sent with
+// [Stream.Send]; Append is for the others.
+func (s *Stream) Append(typ string, body any) { s.Send(newMessage(Type(typ), body)) }
+
+// appendRaw sends a message from typ and the JSON object fields (or nil).
+func (s *Stream) appendRaw(typ Type, fields []byte) { s.Send(Message{Type: typ, fields: fields}) }
+
+func (s *Stream) appendLocked(m Message) {
 	if s.done {
 		return
 	}
-	seq := len(s.msgs) + 1
-	m := make([]byte, 0, len(fields)+40)
-	m = append(m, `{"seq":`...)
-	m = strconv.AppendInt(m, int64(seq), 10)
-	m = append(m, `,"type":`...)
-	m = strconv.AppendQuote(m, typ)
-	if len(fields) > 2 {
-		m = append(m, ',')
-		m = append(m, fields[1:]...)
-	} else {
-		m = append(m, '}')
-	}
-	s.msgs = append(s.msgs, m)
-	s.bytes += len(m)
+	b := m.encode(len(s.msgs) + 1)
+	s.msgs = append(s.msgs, b)
+	s.bytes += len(b)
 	close(s.wake)
 	s.wake = make(chan struct{})
 }
@@ -91,7 +68,7 @@ func (s *Stream) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.done {
-		s.appendLocked("end", nil)
+		s.appendLocked(EndMsg())
 		s.done, s.finished = true, time.Now()
 	}
 }

@@ -177,7 +177,7 @@ func (c *conn2) write(ctx context.Context, pos int) error {
 	// again after a restart, or simply more than this stream has) starts
 	// over rather than miss or mix messages.
 	if pos > 0 && (c.s.replayed || pos > c.s.Len()) {
-		if err := c.send([]byte(`{"seq":0,"type":"reset"}`)); err != nil {
+		if err := c.send(ResetMsg().encode(0)); err != nil {
 			return nil
 		}
 		pos = 0
@@ -242,8 +242,7 @@ func (c *conn2) write(ctx context.Context, pos int) error {
 // over.
 func (c *conn2) apply(m control, pos *int) bool {
 	if m.fail != "" {
-		b, _ := json.Marshal(map[string]any{"seq": 0, "type": "error", "message": m.fail})
-		c.send(b)
+		c.send(ErrorMsg(m.fail).encode(0))
 		c.close(ClosePolicy, "malformed message")
 		return false
 	}

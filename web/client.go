@@ -1,0 +1,71 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// clientCookie carries a browser's anonymous id.
+const clientCookie = "lab_client"
+
+// clientID returns the browser's anonymous id, setting the cookie on first
+// use. It keys "my runs" and best scores until the classroom adds people.
+// A browser without the cookie gets a new id on each call: call it once
+// per request.
+func clientID(w http.ResponseWriter, r *http.Request) string {
+	if id, ok := sentClientID(r); ok {
+		return id
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	http.SetCookie(w, &http.Cookie{Name: clientCookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		MaxAge: 365 * 24 * 3600})
+	return id
+}
+
+// sentClientID returns the id the request's cookie carries, and whether it
+// carries a valid one.
+func sentClientID(r *http.Request) (string, bool) {
+	c, err := r.Cookie(clientCookie)
+	if err != nil || !validHex(c.Value, 32) {
+		return "", false
+	}
+	return c.Value, true
+}
+
+// limitKey returns what the per-browser rate limit counts the request
+// against: the id the browser sent, or its address if it sent none, so
+// that dropping the cookie does not buy a fresh allowance. An id is 32 hex
+// digits and an address never is, so the two cannot collide.
+func limitKey(r *http.Request) string {
+	if id, ok := sentClientID(r); ok {
+		return id
+	}
+	return remoteHost(r)
+}
+
+// remoteHost returns the IP address the request came from, without its
+// port.
+func remoteHost(r *http.Request) string {
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return ap.Addr().Unmap().String()
+	}
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return host
+}
+
+// validHex reports whether s is n hex digits.
+func validHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}

@@ -1,0 +1,85 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
+	"github.com/yuin/goldmark"
+
+	"github.com/asynclab/asynclab/exercises"
+	"github.com/asynclab/asynclab/templates"
+)
+
+// render writes the page c, whole or not at all: a failure midway becomes
+// an error page, not half a page.
+func render(w http.ResponseWriter, r *http.Request, c templ.Component) error {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// exercise returns the exercise called slug.
+func (s *Server) exercise(slug string) (*exercises.Exercise, error) {
+	if ex := s.runs.exercises[slug]; ex != nil {
+		return ex, nil
+	}
+	return nil, errorf(KindNotFound, "There is no exercise called %q.", slug)
+}
+
+func item(ex *exercises.Exercise) templates.ExerciseItem {
+	it := templates.ExerciseItem{Slug: ex.Slug, Title: ex.Title, Topic: ex.Topic, Difficulty: ex.Difficulty, Points: ex.MaxScore()}
+	for _, b := range ex.Backends {
+		it.Backends = append(it.Backends, string(b))
+	}
+	return it
+}
+
+// serveCatalogue lists the exercises, with this browser's best scores.
+func (s *Server) serveCatalogue(w http.ResponseWriter, r *http.Request) error {
+	best, err := s.cfg.Store.BestScores(r.Context(), clientID(w, r))
+	if err != nil {
+		return fmt.Errorf("catalogue: %w", err)
+	}
+	var items []templates.ExerciseItem
+	for _, ex := range s.cfg.Exercises {
+		it := item(ex)
+		if b, ok := best[ex.Slug]; ok {
+			it.Best = fmt.Sprintf("%d/%d", b.Score, b.Max)
+			it.BestRun = b.RunID
+		}
+		items = append(items, it)
+	}
+	return render(w, r, templates.Catalogue(items, s.hostStatus()))
+}
+
+// serveExercise is an exercise's page: its instructions, the editor with
+// the starter, and this browser's recent runs.
+func (s *Server) serveExercise(w http.ResponseWriter, r *http.Request) error {
+	ex, err := s.exercise(chi.URLParam(r, "slug"))
+	if err != nil {
+		return err
+	}
+	var html bytes.Buffer
+	if err := goldmark.Convert([]byte(ex.Instructions), &html); err != nil {
+		return fmt.Errorf("render instructions of %s: %w", ex.Slug, err)
+	}
+	v := templates.ExerciseView{ExerciseItem: item(ex), InstructionsHTML: html.String(), Predict: ex.Predict,
+		Starter: string(ex.Starter), Signature: ex.Signature}
+	for _, sc := range ex.Scenarios {
+		v.Scenarios = append(v.Scenarios, templates.ScenarioItem{Name: sc.Name, Title: sc.Title})
+	}
+	client := clientID(w, r)
+	recent, err := s.cfg.Store.ClientRuns(r.Context(), client, ex.Slug, 10)
+	if err != nil {
+		return fmt.Errorf("exercise %s: %w", ex.Slug, err)
+	}
+	v.Recent = runItems(recent)
+	return render(w, r, templates.Exercise(v, s.hostStatus(), csrfToken(w, r)))
+}

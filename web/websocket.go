@@ -1,0 +1,32 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/asynclab/asynclab/grading"
+	"github.com/asynclab/asynclab/labs"
+	"github.com/asynclab/asynclab/web/live"
+)
+
+// serveLive streams a run's messages over a websocket (docs/live.md).
+func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) error {
+	id := chi.URLParam(r, "id")
+	if !grading.ValidID(id) {
+		return errorf(KindNotFound, "There is no run %q.", id)
+	}
+	st, err := s.runs.stream(id)
+	if errors.Is(err, labs.ErrNotFound) {
+		return errorf(KindNotFound, "There is no run %q.", id)
+	}
+	if errors.Is(err, errWaiting) {
+		return errorf(KindUnavailable, "This run is waiting to be graded again after a restart; it starts in a moment.")
+	}
+	if err != nil {
+		return fmt.Errorf("live %s: %w", id, err)
+	}
+	return live.Serve(s.runs.ctx, w, r, st, s.cfg.Live)
+}
