@@ -310,3 +310,7 @@ func TestTrackOrderIgnoresLocale(t *testing.T) {
 		t.Errorf("under ICU the tracks sort as %v too: the test proves nothing", icu)
 	}
 }
+
+func TestPruner(t *testing.T) {
+	labstest.RunPrunerTests(t, func(t *testing.T) labstest.PrunerStore { return mustOpen(t, pgtest.Database(t)) })
+}
