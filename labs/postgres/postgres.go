@@ -6,7 +6,8 @@
 // It behaves as labs/sqlite does, as the labstest contract requires:
 // times keep their nanoseconds (stored as unix nanoseconds, not timestamptz,
 // which keeps microseconds), keys sort by bytes whatever the database's
-// locale, and a handler's code may hold any bytes, NUL included.
+// locale, and a handler's code may hold any bytes, NUL included. A trace
+// is stored in chunks of at most 64 KiB, a row each.
 package postgres
 
 import (

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -219,15 +220,66 @@ func TestForeignKeys(t *testing.T) {
 	if err := s.FinishRun(ctx, "r", labs.Outcome{Verdict: "passed", Finished: now}, []labs.Trace{{Track: "a-epoll", Data: []byte("x")}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO traces (run_id, track, data) VALUES ('absent', 'a-epoll', '\x00')`); err == nil {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO traces (run_id, track, size) VALUES ('absent', 'a-epoll', 1)`); err == nil {
 		t.Errorf("inserting a trace of an absent run = nil, want a foreign key error")
 	}
 	if _, err := s.pool.Exec(ctx, "DELETE FROM runs WHERE id = 'r'"); err != nil {
 		t.Fatal(err)
 	}
-	var n int
-	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM traces").Scan(&n); err != nil || n != 0 {
-		t.Errorf("traces left after deleting their run = %d, %v; want 0", n, err)
+	for _, table := range []string{"traces", "trace_chunks"} {
+		var n int
+		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%s left after deleting their run = %d, %v; want 0", table, n, err)
+		}
+	}
+}
+
+// TestChunkMigration stores traces as migration 1 did, one value each,
+// then opens the store: migration 2 splits them into chunks, and they
+// read back whole.
+func TestChunkMigration(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.Database(t)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte{0, 1, 2, 0xff}, 50_000) // 200,000 bytes: four chunks, the last short
+	exact := bytes.Repeat([]byte{7}, 2*chunkSize)
+	want := []labs.Trace{{Track: "a-big", Data: big}, {Track: "b-empty", Data: []byte{}}, {Track: "c-exact", Data: exact}}
+	setup := []string{
+		`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`,
+		ms[0].sql,
+		fmt.Sprintf(`INSERT INTO schema_migrations VALUES (1, '%s', 0)`, ms[0].name),
+		`INSERT INTO runs (id, exercise, mode, client, code, status, created) VALUES ('r', 'connect', 'run', 'c', '', 'done', 1)`,
+	}
+	for _, q := range setup {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, tr := range want {
+		if _, err := conn.Exec(ctx, "INSERT INTO traces (run_id, track, data) VALUES ('r', $1, $2)", tr.Track, tr.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	s := mustOpen(t, url)
+	got, err := s.Traces(ctx, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := labstest.DiffTraces(want, got); diff != "" {
+		t.Errorf("Traces(r) after migrating (-want +got):\n%s", diff)
+	}
+	var chunks int
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM trace_chunks").Scan(&chunks); err != nil || chunks != 4+0+2 {
+		t.Errorf("trace_chunks has %d rows, %v; want 6", chunks, err)
 	}
 }
 

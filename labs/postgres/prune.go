@@ -65,7 +65,7 @@ func (s *Store) pruneBatch(ctx context.Context, before time.Time) (labs.Pruned, 
 		}
 		// The traces go first, counted as they go; the runs' foreign key
 		// would delete them too, uncounted.
-		if err := tx.QueryRow(ctx, `WITH gone AS (DELETE FROM traces WHERE run_id = ANY($1) RETURNING octet_length(data) AS size)
+		if err := tx.QueryRow(ctx, `WITH gone AS (DELETE FROM traces WHERE run_id = ANY($1) RETURNING size)
 			SELECT count(*), coalesce(sum(size), 0) FROM gone`, ids).Scan(&n.Traces, &traceBytes); err != nil {
 			return err
 		}

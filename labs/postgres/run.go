@@ -93,11 +93,7 @@ func (s *Store) FinishRun(ctx context.Context, id string, out labs.Outcome, trac
 			return err
 		}
 		for _, t := range traces {
-			data := t.Data
-			if data == nil {
-				data = []byte{} // the column is NOT NULL, and an empty trace is still a trace
-			}
-			if _, err := tx.Exec(ctx, "INSERT INTO traces (run_id, track, data) VALUES ($1, $2, $3)", id, t.Track, data); err != nil {
+			if err := insertTrace(ctx, tx, id, t); err != nil {
 				return fmt.Errorf("trace %s: %w", t.Track, err)
 			}
 		}
@@ -148,14 +144,24 @@ func (s *Store) Traces(ctx context.Context, id string) ([]labs.Trace, error) {
 			if err := runExists(ctx, tx, id); err != nil {
 				return err
 			}
-			rows, err := tx.Query(ctx, "SELECT track, data FROM traces WHERE run_id = $1 ORDER BY track", id)
+			rows, err := tx.Query(ctx, `SELECT t.track, t.size, c.data FROM traces t
+				LEFT JOIN trace_chunks c ON c.run_id = t.run_id AND c.track = t.track
+				WHERE t.run_id = $1 ORDER BY t.track, c.seq`, id)
 			if err != nil {
 				return err
 			}
-			traces, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (labs.Trace, error) {
-				var t labs.Trace
-				err := row.Scan(&t.Track, &t.Data)
-				return t, err
+			var (
+				track string
+				size  int64
+				chunk []byte
+			)
+			_, err = pgx.ForEachRow(rows, []any{&track, &size, &chunk}, func() error {
+				if len(traces) == 0 || traces[len(traces)-1].Track != track {
+					traces = append(traces, labs.Trace{Track: track, Data: make([]byte, 0, size)})
+				}
+				t := &traces[len(traces)-1]
+				t.Data = append(t.Data, chunk...)
+				return nil
 			})
 			return err
 		})
@@ -168,17 +174,50 @@ func (s *Store) Traces(ctx context.Context, id string) ([]labs.Trace, error) {
 // Trace returns the data of one track of a run.
 func (s *Store) Trace(ctx context.Context, id, track string) ([]byte, error) {
 	var data []byte
-	err := s.pool.QueryRow(ctx, "SELECT data FROM traces WHERE run_id = $1 AND track = $2", id, track).Scan(&data)
-	if errors.Is(err, pgx.ErrNoRows) {
+	// One query, so that the trace cannot go between reading its size
+	// and its chunks.
+	rows, err := s.pool.Query(ctx, `SELECT t.size, c.data FROM traces t
+		LEFT JOIN trace_chunks c ON c.run_id = t.run_id AND c.track = t.track
+		WHERE t.run_id = $1 AND t.track = $2 ORDER BY c.seq`, id, track)
+	if err == nil {
+		var (
+			size  int64
+			chunk []byte
+		)
+		_, err = pgx.ForEachRow(rows, []any{&size, &chunk}, func() error {
+			if data == nil {
+				data = make([]byte, 0, size)
+			}
+			data = append(data, chunk...)
+			return nil
+		})
+	}
+	if err == nil && data == nil {
 		err = labs.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: trace %s of run %s: %w", track, id, kind(err))
 	}
-	if data == nil {
-		data = []byte{}
-	}
 	return data, nil
+}
+
+// chunkSize is the most bytes of a trace one row of trace_chunks holds.
+const chunkSize = 64 << 10
+
+// insertTrace stores t of run id: its row in traces, then its chunks.
+func insertTrace(ctx context.Context, tx pgx.Tx, id string, t labs.Trace) error {
+	if _, err := tx.Exec(ctx, "INSERT INTO traces (run_id, track, size) VALUES ($1, $2, $3)", id, t.Track, len(t.Data)); err != nil {
+		return err
+	}
+	var b pgx.Batch
+	for seq := 0; seq*chunkSize < len(t.Data); seq++ {
+		chunk := t.Data[seq*chunkSize : min((seq+1)*chunkSize, len(t.Data))]
+		b.Queue("INSERT INTO trace_chunks (run_id, track, seq, data) VALUES ($1, $2, $3, $4)", id, t.Track, seq, chunk)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, &b).Close()
 }
 
 // ClientRuns returns up to limit of a client's runs of an exercise (""
