@@ -43,7 +43,11 @@ type Exercise struct {
 
 	Scenarios []Scenario
 	Checks    []Check
-	Limits    sandbox.Limits
+	// Limits bound each run of a handler. Limits.Trace is the exercise's
+	// trace cap: the most trace bytes one run (one scenario on one
+	// backend) may record; zero means DefaultTraceCap. Past it the run is
+	// stopped and its checks are not evaluated (see [Run.Incomplete]).
+	Limits sandbox.Limits
 	// Lints are the thresholds of the trace analysis, chosen to match what
 	// the checks grade. Grading analyses each run once with them and
 	// stores the findings with the result; checks, the timeline and
@@ -264,6 +268,8 @@ func NotEvaluated(r *Run, format string, a ...any) Outcome {
 // for a run that ended normally with a whole trace.
 func (r *Run) Incomplete() string {
 	switch {
+	case r.Box != nil && r.Box.TraceCut:
+		return "its trace was cut at the exercise's cap and the run stopped there, so what came after is not known"
 	case r.Box != nil && r.Box.Verdict != sandbox.VerdictOK:
 		return fmt.Sprintf("the run was stopped (%s: %s)", r.Box.Verdict, r.Box.Reason)
 	case r.Harness != "":
@@ -359,6 +365,23 @@ func EachRun(eval func(r *Run) Outcome) func([]*Run) Outcome {
 		}
 		return pass
 	}
+}
+
+// DefaultTraceCap is the trace cap of an exercise that sets no
+// Limits.Trace. The reference handlers' largest trace is 3.8 MB (batching,
+// one event per NOP); the caps of the catalog and why are in
+// docs/grading.md. The cap bounds what a run's trace costs the server:
+// the decoded events its checks read take about twice the cap at most,
+// the raw bytes none (they are spooled to a file).
+const DefaultTraceCap = 8 << 20
+
+// TraceCap returns the most trace bytes one run of ex may record:
+// Limits.Trace, or DefaultTraceCap when it is zero.
+func (ex *Exercise) TraceCap() int64 {
+	if ex.Limits.Trace > 0 {
+		return ex.Limits.Trace
+	}
+	return DefaultTraceCap
 }
 
 // MaxScore is the sum of the checks' points.

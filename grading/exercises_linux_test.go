@@ -1,7 +1,6 @@
 package grading_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -353,11 +352,18 @@ func checkObserved(t *testing.T, res *grading.Result, obs *recorder) {
 	if len(obs.started) != len(res.Runs) {
 		t.Errorf("%d tracks started, want %d", len(obs.started), len(res.Runs))
 	}
+	recs := res.Recordings()
+	if len(recs) != len(res.Runs) {
+		t.Fatalf("%d recordings, want one per run (%d)", len(recs), len(res.Runs))
+	}
 	for i, r := range res.Runs {
 		if obs.batches[r.Track] != r.Events || obs.ended[r.Track] != r.Events || r.Events == 0 {
 			t.Errorf("%s: %d events live, %d at its end; want the %d graded", r.Track, obs.batches[r.Track], obs.ended[r.Track], r.Events)
 		}
-		tr, err := trace.Decode(bytes.NewReader(res.RunDetails()[i].Box.Trace), trace.DefaultLimits())
+		if recs[i].Track != r.Track || recs[i].Size != r.TraceBytes {
+			t.Errorf("recording %d is %s of %d bytes, want %s of %d", i, recs[i].Track, recs[i].Size, r.Track, r.TraceBytes)
+		}
+		tr, err := trace.Decode(recs[i].Open(), trace.DefaultLimits())
 		if err != nil || len(tr.Events) != r.Events {
 			t.Errorf("%s: the kept trace decodes to %d events (%v), want %d", r.Track, len(tr.Events), err, r.Events)
 		}
@@ -383,5 +389,49 @@ func TestTracePanicFailsOnlyTheTrace(t *testing.T) {
 	}
 	if len(res.Runs) != 1 || !strings.Contains(res.Runs[0].TraceError, "observer bug") {
 		t.Errorf("runs = %+v, want one whose trace error names the panic", res.Runs)
+	}
+}
+
+// A run whose trace passes the exercise's cap is stopped there, told so,
+// and its recording holds exactly the cap: the server keeps no more.
+func TestTraceFloodIsCut(t *testing.T) {
+	var ex exercises.Exercise
+	for _, e := range catalog.All() {
+		if e.Slug == "batching" { // its reference writes megabytes of trace
+			ex = *e
+		}
+	}
+	const traceCap = 64 << 10
+	ex.Limits.Trace = traceCap
+	res, err := newGrader(t).Grade(context.Background(), grading.Submission{
+		Exercise: &ex, Files: []builder.File{{Name: "handler.go", Data: ex.Reference}},
+		Backends: []engine.Kind{engine.Uring}})
+	if err != nil {
+		t.Fatalf("Grade: %v", err)
+	}
+	defer res.Close()
+	if res.Verdict != grading.OutputLimit || !strings.Contains(res.Message, "the trace was cut at 64 KiB") {
+		t.Errorf("verdict = %s: %q; want %s naming the 64 KiB cap", res.Verdict, res.Message, grading.OutputLimit)
+	}
+	if res.Score != 0 {
+		t.Errorf("score = %d, want 0 for runs stopped before their end", res.Score)
+	}
+	recs := res.Recordings()
+	cut := 0
+	for i, r := range res.Runs {
+		if recs[i].Size > traceCap {
+			t.Errorf("%s: recording of %d bytes, more than the cap", r.Track, recs[i].Size)
+		}
+		if r.TraceCut == "" {
+			continue
+		}
+		cut++
+		if r.TraceBytes <= traceCap || recs[i].Size != traceCap {
+			t.Errorf("%s: cut with %d bytes written and %d recorded; want more than %d written and %[4]d recorded",
+				r.Track, r.TraceBytes, recs[i].Size, traceCap)
+		}
+	}
+	if cut == 0 {
+		t.Errorf("no run was cut:\n%s", describe(res))
 	}
 }

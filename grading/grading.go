@@ -49,6 +49,12 @@ const (
 type Config struct {
 	Builder  *builder.Builder
 	Parallel int // sandboxed runs at once; default 4
+	// SpoolDir is where each run's trace is spooled, in an unlinked file,
+	// on its way to the decoder and the store; "" is the system's
+	// temporary directory. It holds at most Parallel times an exercise's
+	// trace cap of files being written, plus the recordings of results
+	// not yet closed.
+	SpoolDir string
 	Logger   *slog.Logger
 	Now      func() time.Time
 }
@@ -142,6 +148,11 @@ type RunSummary struct {
 	Dropped    uint64          `json:"dropped"`
 	Track      string          `json:"track"`                 // scenario-backend
 	TraceError string          `json:"trace_error,omitempty"` // what was wrong with the trace the box sent
+	// TraceBytes is how much trace the handler wrote, and TraceCut, when
+	// it is more than the exercise keeps, says so to the student: the
+	// trace was cut there and the run stopped.
+	TraceBytes int64  `json:"trace_bytes"`
+	TraceCut   string `json:"trace_cut,omitempty"`
 	// Findings are the trace analysis's findings, made once with the
 	// exercise's lint options; replays show these.
 	Findings []trace.Finding `json:"findings,omitempty"`
@@ -167,11 +178,52 @@ type Result struct {
 	Runs     []RunSummary      `json:"runs"`
 	Build    time.Duration     `json:"build_ns"`
 
-	runs []*exercises.Run
+	runs  []*exercises.Run
+	recs  []*spool // the raw trace of each of runs
+	cap   int64    // the exercise's trace cap
+	close sync.Once
 }
 
 // RunDetails returns the runs behind the result, with their decoded traces.
 func (r *Result) RunDetails() []*exercises.Run { return r.runs }
+
+// Recording is one track's raw trace as the box wrote it, at most the
+// exercise's trace cap: what a store keeps for replays and exports. It is
+// read from a temporary file, so holding it costs the server no memory.
+type Recording struct {
+	Track string // scenario-backend
+	Size  int64
+	sp    *spool
+}
+
+// Open returns a reader of the whole recording from its start. Readers
+// are independent; they fail once the result is closed.
+func (r Recording) Open() io.Reader { return io.NewSectionReader(r.sp.f, 0, r.Size) }
+
+// Recordings returns the raw trace of every run of the result, in the
+// order of Runs, for storing. They are valid until [Result.Close].
+func (r *Result) Recordings() []Recording {
+	out := make([]Recording, 0, len(r.recs))
+	for i, sp := range r.recs {
+		out = append(out, Recording{Track: r.Runs[i].Track, Size: sp.len(), sp: sp})
+	}
+	return out
+}
+
+// Close releases the result's recordings. The decoded runs stay readable.
+// It is safe to call more than once, and on a nil result.
+func (r *Result) Close() error {
+	if r == nil {
+		return nil
+	}
+	var errs []error
+	r.close.Do(func() {
+		for _, sp := range r.recs {
+			errs = append(errs, sp.release())
+		}
+	})
+	return errors.Join(errs...)
+}
 
 // Grade builds and runs the submission and evaluates every check.
 func (g *Grader) Grade(ctx context.Context, sub Submission) (*Result, error) {
@@ -239,6 +291,9 @@ func boxVerdict(res *Result) (Verdict, string) {
 		if r.Harness != "" {
 			return InternalError, fmt.Sprintf("the grader failed on %s (%s); this is not your fault, try again", where, r.Harness)
 		}
+		if r.Box.TraceCut && r.Box.Verdict == sandbox.VerdictOutputLimit {
+			return OutputLimit, fmt.Sprintf("%s: %s", where, traceCut(res.cap))
+		}
 		switch r.Box.Verdict {
 		case sandbox.VerdictTimeLimit:
 			return TimeLimit, fmt.Sprintf("%s: the handler ran out of time: %s", where, r.Box.Reason)
@@ -269,7 +324,7 @@ func (g *Grader) phase(res *Result, sub Submission, name string) {
 // without evaluating the checks: what `lab run` shows.
 func (g *Grader) Run(ctx context.Context, sub Submission) (*Result, error) {
 	ex := sub.Exercise
-	res := &Result{ID: sub.ID, Exercise: ex.Slug, Max: ex.MaxScore()}
+	res := &Result{ID: sub.ID, Exercise: ex.Slug, Max: ex.MaxScore(), cap: ex.TraceCap()}
 	if res.ID == "" {
 		res.ID = NewID(g.cfg.Now())
 	}
@@ -294,14 +349,14 @@ func (g *Grader) Run(ctx context.Context, sub Submission) (*Result, error) {
 		return res, nil
 	}
 	g.phase(res, sub, "running")
-	runs, err := g.runAll(ctx, sub, b.Binary)
+	runs, recs, err := g.runAll(ctx, sub, b.Binary)
 	if err != nil {
 		res.Verdict, res.Message = InternalError, "the sandbox failed; this is not your fault, try again"
 		return res, err
 	}
-	res.runs = runs
+	res.runs, res.recs = runs, recs
 	for _, r := range runs {
-		res.Runs = append(res.Runs, summarize(r))
+		res.Runs = append(res.Runs, summarize(r, res.cap))
 	}
 	res.Verdict, res.Message = boxVerdict(res)
 	if res.Verdict == "" {
@@ -310,10 +365,13 @@ func (g *Grader) Run(ctx context.Context, sub Submission) (*Result, error) {
 	return res, nil
 }
 
-func summarize(r *exercises.Run) RunSummary {
+func summarize(r *exercises.Run, traceCap int64) RunSummary {
 	s := RunSummary{Scenario: r.Scenario.Name, Backend: r.Backend, Verdict: r.Box.Verdict, Reason: r.Box.Reason,
 		Answer: r.Answer, Error: r.Error, Wall: r.Box.Wall, CPU: r.Box.CPU, PeakMemory: r.Box.PeakMemory,
-		Track: Track(r.Scenario.Name, r.Backend)}
+		Track: Track(r.Scenario.Name, r.Backend), TraceBytes: r.Box.TraceBytes}
+	if r.Box.TraceCut {
+		s.TraceCut = traceCut(traceCap)
+	}
 	if r.Trace != nil {
 		s.Events, s.Dropped = len(r.Trace.Events), r.Trace.Dropped
 	}
@@ -327,8 +385,27 @@ func summarize(r *exercises.Run) RunSummary {
 	return s
 }
 
-// runAll runs every scenario and backend, a few at a time.
-func (g *Grader) runAll(ctx context.Context, sub Submission, binary string) ([]*exercises.Run, error) {
+// traceCut says, for the student, that a run's trace passed the cap.
+func traceCut(traceCap int64) string {
+	return fmt.Sprintf("the trace was cut at %s, the most this exercise records per run: the handler recorded too many events "+
+		"(marks or calls in a loop?), so the run was stopped there and the checks that needed the rest were not evaluated",
+		sizeString(traceCap))
+}
+
+// sizeString prints a byte count for the student: "4 MiB".
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// runAll runs every scenario and backend, a few at a time. It returns
+// the runs and the raw trace of each, or releases those on an error.
+func (g *Grader) runAll(ctx context.Context, sub Submission, binary string) ([]*exercises.Run, []*spool, error) {
 	ex := sub.Exercise
 	backends := sub.Backends
 	if len(backends) == 0 {
@@ -344,8 +421,9 @@ func (g *Grader) runAll(ctx context.Context, sub Submission, binary string) ([]*
 		}
 	}
 	if len(runs) == 0 {
-		return nil, fmt.Errorf("grade %s: no scenario or backend matches", ex.Slug)
+		return nil, nil, fmt.Errorf("grade %s: no scenario or backend matches", ex.Slug)
 	}
+	recs := make([]*spool, len(runs))
 	errs := make([]error, len(runs))
 	var wg sync.WaitGroup
 	for i, r := range runs {
@@ -361,11 +439,19 @@ func (g *Grader) runAll(ctx context.Context, sub Submission, binary string) ([]*
 				<-g.slots
 				wg.Done()
 			}()
-			errs[i] = g.runOne(ctx, sub, r, binary)
+			recs[i], errs[i] = g.runOne(ctx, sub, r, binary)
 		}()
 	}
 	wg.Wait()
-	return runs, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		for _, sp := range recs {
+			if sp != nil {
+				sp.release()
+			}
+		}
+		return nil, nil, err
+	}
+	return runs, recs, nil
 }
 
 func contains(xs []string, x string) bool {
@@ -378,8 +464,9 @@ func contains(xs []string, x string) bool {
 }
 
 // runOne runs the binary in one scenario on one backend and decodes what
-// came back, live when an observer watches.
-func (g *Grader) runOne(ctx context.Context, sub Submission, r *exercises.Run, binary string) error {
+// came back, live when an observer watches. It returns the run's raw
+// trace, spooled; on an error it releases it.
+func (g *Grader) runOne(ctx context.Context, sub Submission, r *exercises.Run, binary string) (*spool, error) {
 	ex := sub.Exercise
 	tag := randomTag()
 	timeout := r.Scenario.Timeout
@@ -392,6 +479,7 @@ func (g *Grader) runOne(ctx context.Context, sub Submission, r *exercises.Run, b
 	if limits.Wall == 0 || limits.Wall < timeout+2*time.Second {
 		limits.Wall = timeout + 2*time.Second
 	}
+	limits.Trace = ex.TraceCap()
 	spec := sandbox.Spec{
 		Path:   "/box/prog",
 		Args:   []string{"prog", string(args)},
@@ -404,16 +492,20 @@ func (g *Grader) runOne(ctx context.Context, sub Submission, r *exercises.Run, b
 			return peer(ctx, ns, r.Scenario.Params, r.Obs)
 		}
 	}
+	// The trace goes to a file as the sandbox reads it, and is decoded
+	// from that file as it grows: neither a slow decoder nor a slow
+	// observer holds up the program's trace pipe, and the server holds
+	// none of the raw trace in memory.
+	sp, err := newSpool(g.cfg.SpoolDir)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", r.Where(), err)
+	}
+	spec.Trace = sp
 	track := Track(r.Scenario.Name, r.Backend)
 	obs := sub.Observer
 	if obs != nil {
 		obs.TrackStart(track, r.Scenario.Name, r.Backend)
 	}
-	// The trace is decoded as it arrives, from a buffer the sandbox's
-	// reader only ever appends to, so a slow decoder or observer never
-	// holds up the program's trace pipe.
-	stream := newPipeBuffer()
-	spec.OnTrace = stream.write
 	decoded := make(chan decodeResult, 1)
 	go func() {
 		// This goroutine is outside runAll's recover: a decoder or an
@@ -421,11 +513,10 @@ func (g *Grader) runOne(ctx context.Context, sub Submission, r *exercises.Run, b
 		// trace, and must not take the server down.
 		defer func() {
 			if v := recover(); v != nil {
-				io.Copy(io.Discard, stream)
 				decoded <- decodeResult{&trace.Trace{Version: trace.Version, Names: []string{""}}, fmt.Errorf("decode the trace: %v", v)}
 			}
 		}()
-		t, err := decodeLive(stream, func(b trace.Batch) {
+		t, err := trace.DecodePartial(sp.follow(), decodeLimits(limits.Trace), func(b trace.Batch) {
 			if obs != nil {
 				obs.TraceBatch(track, b)
 			}
@@ -433,24 +524,26 @@ func (g *Grader) runOne(ctx context.Context, sub Submission, r *exercises.Run, b
 		decoded <- decodeResult{t, err}
 	}()
 	box, err := func() (*sandbox.Result, error) {
-		defer stream.close()
+		defer sp.closeWrite()
 		return sandbox.Run(ctx, spec)
 	}()
 	d := <-decoded
 	if err != nil {
-		return fmt.Errorf("run %s: %w", r.Where(), err)
+		sp.release()
+		return nil, fmt.Errorf("run %s: %w", r.Where(), err)
 	}
 	r.Box = box
 	if box.PeerErr != nil {
-		return fmt.Errorf("run %s: trusted peer: %w", r.Where(), box.PeerErr)
+		sp.release()
+		return nil, fmt.Errorf("run %s: trusted peer: %w", r.Where(), box.PeerErr)
 	}
 	r.Trace, r.TraceErr = d.trace, d.err
 	r.ParseReports(tag)
 	r.Findings = trace.Analyze(r.Trace, ex.Lints)
 	if obs != nil {
-		obs.TrackEnd(track, r, summarize(r))
+		obs.TrackEnd(track, r, summarize(r, limits.Trace))
 	}
-	return nil
+	return sp, nil
 }
 
 type decodeResult struct {
@@ -458,59 +551,13 @@ type decodeResult struct {
 	err   error
 }
 
-// decodeLive decodes the trace as it arrives (see [trace.DecodePartial])
-// and drains the reader to its end either way.
-func decodeLive(r io.Reader, batch func(trace.Batch)) (*trace.Trace, error) {
-	defer io.Copy(io.Discard, r)
-	return trace.DecodePartial(r, trace.DefaultLimits(), batch)
-}
-
-// pipeBuffer is an unbounded in-memory pipe: write never blocks (the
-// sandbox caps the total), read blocks until there are bytes or the
-// writer has closed.
-type pipeBuffer struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	buf    []byte
-	off    int
-	closed bool
-}
-
-func newPipeBuffer() *pipeBuffer {
-	p := &pipeBuffer{}
-	p.cond = sync.NewCond(&p.mu)
-	return p
-}
-
-func (p *pipeBuffer) write(b []byte) {
-	p.mu.Lock()
-	p.buf = append(p.buf, b...)
-	p.mu.Unlock()
-	p.cond.Signal()
-}
-
-func (p *pipeBuffer) close() {
-	p.mu.Lock()
-	p.closed = true
-	p.mu.Unlock()
-	p.cond.Signal()
-}
-
-func (p *pipeBuffer) Read(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for p.off == len(p.buf) && !p.closed {
-		p.cond.Wait()
-	}
-	if p.off == len(p.buf) {
-		return 0, io.EOF
-	}
-	n := copy(b, p.buf[p.off:])
-	p.off += n
-	if p.off == len(p.buf) {
-		p.buf, p.off = p.buf[:0], 0
-	}
-	return n, nil
+// decodeLimits are the decoder's limits for a trace of at most traceCap
+// bytes: no more events than fit in it.
+func decodeLimits(traceCap int64) trace.Limits {
+	lim := trace.DefaultLimits()
+	lim.MaxBytes = traceCap
+	lim.MaxEvents = int(min(traceCap/trace.RecordSize+1, int64(lim.MaxEvents)))
+	return lim
 }
 
 var idPattern = regexp.MustCompile(`^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$`)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -152,6 +153,7 @@ func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *liv
 		grade = g.Run
 	}
 	res, err := safeGrade(ctx, grade, sub)
+	defer res.Close()
 	if ctx.Err() != nil {
 		// The server is stopping: the run stays unfinished in the store
 		// and the next server grades it again.
@@ -176,11 +178,11 @@ func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *liv
 		x.interrupt(run.ID, "the result could not be recorded", s)
 		return
 	}
-	var traces []labs.Trace
-	for _, r := range res.RunDetails() {
-		if r.Box != nil {
-			traces = append(traces, labs.Trace{Track: grading.Track(r.Scenario.Name, r.Backend), Data: r.Box.Trace})
-		}
+	traces, err := recordings(res)
+	if err != nil {
+		log.Error("read the run's traces", "err", err)
+		x.interrupt(run.ID, "the run's trace could not be recorded", s)
+		return
 	}
 	out := labs.Outcome{Verdict: string(res.Verdict), Score: res.Score, Max: res.Max, Result: data, Finished: x.now()}
 	// The outcome is stored even if the server is asked to stop now: it
@@ -192,6 +194,20 @@ func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *liv
 	}
 	s.Send(live.ResultMsg(data))
 	log.Info("run finished", "verdict", res.Verdict, "score", res.Score, "max", res.Max)
+}
+
+// recordings reads the raw trace of each of res's runs for the store.
+// Each is at most the exercise's trace cap.
+func recordings(res *grading.Result) ([]labs.Trace, error) {
+	var traces []labs.Trace
+	for _, rec := range res.Recordings() {
+		data, err := io.ReadAll(rec.Open())
+		if err != nil {
+			return nil, fmt.Errorf("read the trace of %s: %w", rec.Track, err)
+		}
+		traces = append(traces, labs.Trace{Track: rec.Track, Data: data})
+	}
+	return traces, nil
 }
 
 // interrupt ends a run the server failed, in the store and for its
@@ -256,7 +272,7 @@ func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 	if run.Status == labs.StatusInterrupted {
 		res := grading.Result{ID: id, Exercise: run.Exercise, Verdict: grading.InternalError,
 			Message: "this run was interrupted: " + run.Reason}
-		data, err := json.Marshal(res)
+		data, err := json.Marshal(&res)
 		if err != nil {
 			return nil, fmt.Errorf("replay %s: encode result: %w", id, err)
 		}

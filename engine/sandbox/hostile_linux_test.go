@@ -693,7 +693,7 @@ func TestServerKilledMidRun(t *testing.T) {
 			}
 		}
 	}
-	if strays := strayProcesses(); len(strays) > 0 {
+	if strays := settledStrays(); len(strays) > 0 {
 		t.Errorf("processes left behind: %v", strays)
 	}
 }

@@ -201,12 +201,6 @@ type Result struct {
 	// Limits.Trace of them and the run was stopped.
 	TraceBytes int64
 	TraceCut   bool
-	// Trace is always nil: the trace goes to Spec.Trace as it arrives.
-	//
-	// Deprecated: read the trace from Spec.Trace. Kept only until web
-	// stops reading it.
-	Trace []byte
-
 	// StderrHead is the first 4 KiB of stderr, always kept, even past
 	// the output cap (and when Limits.Output is smaller).
 	StderrHead []byte

@@ -126,19 +126,22 @@ type Result struct {
 	Problems []Problem // compile errors in the student's files; empty on success
 	Log      string    // the compiler's output, with sandbox paths
 	Wall     time.Duration
-	dir      string
+	work     *workDir // nil once removed
 }
 
 // OK reports whether the build produced a binary.
 func (r *Result) OK() bool { return r.Binary != "" }
 
-// Cleanup removes the build's workspace and binary.
-func (r *Result) Cleanup() error { return os.RemoveAll(r.dir) }
+// Cleanup removes the build's workspace and binary. A build that made no
+// binary has removed them already. Cleanup may be called more than once.
+func (r *Result) Cleanup() error { return r.work.remove() }
 
 // Build checks req's files, writes a workspace around them and compiles it
 // offline in a build sandbox. A rejected or non-compiling submission is not
 // an error: its Result lists the problems. An error means the build could
-// not be attempted.
+// not be attempted. Only a Result with a binary keeps a directory, until
+// [Result.Cleanup]; every other way out of Build removes it, and one a
+// killed process left is removed by the next [Sweep].
 func (b *Builder) Build(ctx context.Context, req Request) (*Result, error) {
 	if err := Check(req.Files, req.Policy); err != nil {
 		var rej *RejectError
@@ -150,17 +153,17 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Result, error) {
 	if err := b.Prepare(ctx); err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(filepath.Join(b.cfg.Dir, "work"), "build-")
+	work, err := newWorkDir(filepath.Join(b.cfg.Dir, "work"))
 	if err != nil {
 		return nil, fmt.Errorf("build: workspace: %w", err)
 	}
-	res := &Result{dir: dir}
-	ws := filepath.Join(dir, "ws")
+	res := &Result{work: work}
+	ws := filepath.Join(work.path, "ws")
 	if err := b.writeWorkspace(ws, req); err != nil {
 		res.Cleanup()
 		return nil, err
 	}
-	cache := filepath.Join(dir, "cache")
+	cache := filepath.Join(work.path, "cache")
 	if err := linkTree(b.cache, cache); err != nil {
 		res.Cleanup()
 		return nil, fmt.Errorf("build: copy warm cache: %w", err)
@@ -177,6 +180,10 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Result, error) {
 		res.Problems = compileProblems(out.log)
 		if len(res.Problems) == 0 {
 			res.Problems = []Problem{{Msg: out.reason}}
+		}
+		// Nothing in the directory is needed any more: the log is kept.
+		if err := res.Cleanup(); err != nil {
+			b.log.Warn("removing a failed build", "err", err)
 		}
 		return res, nil
 	}
@@ -215,6 +222,11 @@ func (b *Builder) templateRoot() (string, error) {
 func (b *Builder) prepare(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Join(b.cfg.Dir, "work"), 0o711); err != nil {
 		return fmt.Errorf("builder: %w", err)
+	}
+	if sw, err := Sweep(ctx, b.cfg.Dir); err != nil {
+		b.log.Warn("sweeping build directories left by killed processes", "err", err, "removed", sw.Dirs)
+	} else if sw.Dirs > 0 {
+		b.log.Info("swept build directories left by killed processes", "dirs", sw.Dirs, "bytes", sw.Bytes)
 	}
 	root, err := b.templateRoot()
 	if err != nil {
