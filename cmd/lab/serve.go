@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/exercises/catalog"
@@ -105,24 +102,14 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(m.Stdout, "asynclab is running: http://%s/\n", displayAddr(ln.Addr()))
 	if c.ready != nil {
 		c.ready <- ln.Addr().String()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
+	if err := srv.Serve(ctx, ln); err != nil {
 		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("serve: shutdown: %w", err)
-		}
-		return nil
 	}
+	return nil
 }
 
 func displayAddr(a net.Addr) string {

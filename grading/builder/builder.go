@@ -169,7 +169,7 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Result, error) {
 		return nil, fmt.Errorf("build: copy warm cache: %w", err)
 	}
 	start := time.Now()
-	out, err := b.goBuild(ctx, ws, cache)
+	out, err := b.goBuild(ctx, ws, cache, b.cfg.Limits)
 	res.Wall = time.Since(start)
 	if err != nil {
 		res.Cleanup()
@@ -255,7 +255,7 @@ func (b *Builder) prepare(ctx context.Context) error {
 		return fmt.Errorf("builder: %w", err)
 	}
 	os.Chmod(b.cache, 0o777) // the box's user must create entries here while warming
-	out, err := b.goBuild(ctx, warm, b.cache)
+	out, err := b.goBuild(ctx, warm, b.cache, warmLimits(b.cfg.Limits))
 	if err != nil {
 		return err
 	}
@@ -411,9 +411,19 @@ type buildOutput struct {
 	log    string
 }
 
+// warmLimits are the limits of the build that warms the cache: the
+// lab's own engine, compiled once per start from nothing, which takes
+// about 15 s of CPU on an idle machine and may take minutes on one busy
+// grading. Only its time is let grow; a student's build keeps lim.
+func warmLimits(lim sandbox.Limits) sandbox.Limits {
+	lim.Wall = max(lim.Wall, 10*time.Minute)
+	lim.CPU = max(lim.CPU, 10*time.Minute)
+	return lim
+}
+
 // goBuild runs `go build` on the workspace ws in the build sandbox, with
-// cache as its GOCACHE, offline and with cgo off.
-func (b *Builder) goBuild(ctx context.Context, ws, cache string) (*buildOutput, error) {
+// cache as its GOCACHE, offline and with cgo off, within lim.
+func (b *Builder) goBuild(ctx context.Context, ws, cache string, lim sandbox.Limits) (*buildOutput, error) {
 	spec := sandbox.Spec{
 		Path: boxGoRoot + "/bin/go",
 		Args: []string{"go", "build", "-trimpath", "-p", "2", "-o", boxOut, "."},
@@ -430,7 +440,7 @@ func (b *Builder) goBuild(ctx context.Context, ws, cache string) (*buildOutput, 
 			{Host: filepath.Join(b.template, "vendor"), Inside: boxWork + "/vendor"},
 			{Host: cache, Inside: boxCache, Writable: true},
 		},
-		Limits: b.cfg.Limits,
+		Limits: lim,
 	}
 	res, err := b.cfg.Run(ctx, spec)
 	if err != nil {

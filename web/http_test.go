@@ -1,0 +1,142 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asynclab/asynclab/exercises/catalog"
+	"github.com/asynclab/asynclab/labs/sqlite"
+	"github.com/asynclab/asynclab/web"
+)
+
+// serve runs cfg's server with Serve on a loopback port until the test
+// ends, and returns its address.
+func serve(t *testing.T, cfg web.Config) string {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Exercises, cfg.Store = catalog.All(), store
+	s := web.New(cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		s.Close()
+		store.Close()
+	})
+	return ln.Addr().String()
+}
+
+// getOn sends one request for /healthz on conn, kept alive, and reads
+// the answer's status line.
+func getOn(conn net.Conn, r *bufio.Reader) (string, error) {
+	if _, err := fmt.Fprint(conn, "GET /healthz HTTP/1.1\r\nHost: lab\r\n\r\n"); err != nil {
+		return "", err
+	}
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		return "", err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.Status, nil
+}
+
+// TestConnectionsPerAddress: an address holds at most MaxConnsPerAddr
+// connections, one more is closed unanswered, and a closed one frees its
+// place.
+func TestConnectionsPerAddress(t *testing.T) {
+	const max = 3
+	addr := serve(t, web.Config{MaxConnsPerAddr: max})
+	var open []net.Conn
+	for i := range max {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := getOn(c, bufio.NewReader(c)); err != nil {
+			t.Fatalf("connection %d of %d: %v", i+1, max, err)
+		}
+		open = append(open, c)
+	}
+	extra, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	extra.SetDeadline(time.Now().Add(30 * time.Second))
+	if status, err := getOn(extra, bufio.NewReader(extra)); err == nil {
+		t.Errorf("connection %d was answered %q, want it closed", max+1, status)
+	}
+
+	open[0].Close()
+	// The server sees the close when it next reads; a new connection may
+	// race it, so ask a few times.
+	var status string
+	for range 100 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		status, err = getOn(c, bufio.NewReader(c))
+		c.Close()
+		if err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.HasPrefix(status, "200") {
+		t.Errorf("after one closed, a new connection got %q, want 200", status)
+	}
+}
+
+// TestIdleConnectionsAreClosed: a kept-alive connection that sends
+// nothing more is closed after IdleTimeout, and one that never finishes
+// its header after ReadHeaderTimeout.
+func TestIdleConnectionsAreClosed(t *testing.T) {
+	addr := serve(t, web.Config{IdleTimeout: 200 * time.Millisecond, ReadHeaderTimeout: 200 * time.Millisecond})
+	for _, tc := range []struct {
+		name string
+		send string
+	}{
+		{"idle after a request", "GET /healthz HTTP/1.1\r\nHost: lab\r\n\r\n"},
+		{"header never finished", "GET /healthz HTTP/1.1\r\nHost: lab\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := io.WriteString(c, tc.send); err != nil {
+				t.Fatal(err)
+			}
+			// Whatever the server answers, it then closes: reading ends
+			// well before this generous deadline.
+			c.SetReadDeadline(time.Now().Add(time.Minute))
+			if _, err := io.Copy(io.Discard, c); err != nil {
+				t.Errorf("the connection was not closed by the server: %v", err)
+			}
+		})
+	}
+}
