@@ -116,7 +116,7 @@ func Track(scenario string, backend engine.Kind) string { return scenario + "-" 
 
 // Phase is a step of grading and when it started.
 type Phase struct {
-	Name string    `json:"name"` // queued, building, running, checking, done
+	Name string    `json:"name"` // building, running, checking, done; a server's queue adds queued before them
 	At   time.Time `json:"at"`
 }
 
@@ -328,7 +328,6 @@ func (g *Grader) Run(ctx context.Context, sub Submission) (*Result, error) {
 	if res.ID == "" {
 		res.ID = NewID(g.cfg.Now())
 	}
-	g.phase(res, sub, "queued")
 	g.phase(res, sub, "building")
 	b, err := g.cfg.Builder.Build(ctx, builder.Request{Files: sub.Files, Harness: ex.Harness(), Policy: builder.DefaultPolicy("handler")})
 	if err != nil {

@@ -341,32 +341,47 @@ type Place struct {
 // Position says where run stands in lane. It reads outside a write
 // transaction: pages ask often, and SQLite has one writer.
 func (q *Queue[TTx]) Position(ctx context.Context, lane Lane, run string) (Place, error) {
+	line, err := q.Line(ctx, lane)
+	if err != nil {
+		return Place{}, fmt.Errorf("queue: position of %s: %w", run, err)
+	}
+	p, ok := line[run]
+	if !ok {
+		return Place{Done: true}, nil
+	}
+	return p, nil
+}
+
+// Line returns the place of every run in lane that is not done, by run,
+// from one read: what a server that shows many queued runs asks each
+// second. A run missing from it is done (or was never enqueued).
+func (q *Queue[TTx]) Line(ctx context.Context, lane Lane) (map[string]Place, error) {
 	res, err := q.client.JobList(ctx, river.NewJobListParams().Queues(string(lane)).
 		States(append(activeStates, rivertype.JobStatePending)...).
 		OrderBy(river.JobListOrderByScheduledAt, river.SortOrderAsc).First(10000))
 	if err != nil {
-		return Place{}, fmt.Errorf("queue: position of %s: %w", run, err)
+		return nil, fmt.Errorf("queue: list %s: %w", lane, err)
 	}
+	line := make(map[string]Place, len(res.Jobs))
 	ahead := 0
 	for _, j := range res.Jobs {
 		var a gradeArgs
 		if err := unmarshalArgs(j, &a); err != nil {
-			return Place{}, err
+			return nil, err
 		}
-		if a.Run == run {
-			switch j.State {
-			case rivertype.JobStateRunning:
-				return Place{Running: true}, nil
-			case rivertype.JobStatePending:
-				return Place{Waiting: true}, nil
-			}
-			return Place{Ahead: ahead}, nil
+		switch j.State {
+		case rivertype.JobStateRunning:
+			line[a.Run] = Place{Running: true}
+		case rivertype.JobStatePending:
+			line[a.Run] = Place{Waiting: true}
+		default:
+			line[a.Run] = Place{Ahead: ahead}
 		}
 		if j.State == rivertype.JobStateAvailable || j.State == rivertype.JobStateRetryable {
 			ahead++
 		}
 	}
-	return Place{Done: true}, nil
+	return line, nil
 }
 
 // inTx runs fn in a transaction of the queue's database.

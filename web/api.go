@@ -73,11 +73,10 @@ func (s *Server) serveStartRun(w http.ResponseWriter, r *http.Request) error {
 		}
 		run.Scenarios = []string{req.Scenario}
 	}
-	g, err := s.gate(r)
-	if err != nil {
+	if err := s.gate(r); err != nil {
 		return err
 	}
-	if err := s.runs.start(r.Context(), g, run); err != nil {
+	if err := s.runs.start(r.Context(), run); err != nil {
 		return err
 	}
 	writeRun(w, http.StatusAccepted, run.ID)
@@ -86,18 +85,20 @@ func (s *Server) serveStartRun(w http.ResponseWriter, r *http.Request) error {
 
 // gate refuses a run when the host cannot grade, the grader is not ready,
 // or the client has run too much.
-func (s *Server) gate(r *http.Request) (Grader, error) {
+func (s *Server) gate(r *http.Request) error {
 	if st := s.hostStatus(); !st.Ready {
-		return nil, errorf(KindUnavailable, "Grading is off on this host: %s. Nothing was run.", st.Reason)
+		return errorf(KindUnavailable, "Grading is off on this host: %s. Nothing was run.", st.Reason)
 	}
-	g := s.grader()
-	if g == nil {
-		return nil, errorf(KindUnavailable, "The grader is still warming up its build cache; try again in a few seconds.")
+	if s.cfg.Queue == nil {
+		return errorf(KindUnavailable, "This server takes no runs: it has no queue.")
+	}
+	if s.grader() == nil {
+		return errorf(KindUnavailable, "The grader is still warming up its build cache; try again in a few seconds.")
 	}
 	if !s.limit.allow(limitKey(r)) || !s.hosts.allow(remoteHost(r)) {
-		return nil, errorf(KindLimit, "Too many runs in the last minute; wait a moment and try again.")
+		return errorf(KindLimit, "Too many runs in the last minute; wait a moment and try again.")
 	}
-	return g, nil
+	return nil
 }
 
 // serveReference returns a run of the exercise's reference solution on
@@ -118,13 +119,12 @@ func (s *Server) serveReference(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	g, err := s.gate(r)
-	if err != nil {
+	if err := s.gate(r); err != nil {
 		return err
 	}
 	now := s.cfg.Now()
 	run := &labs.Run{ID: grading.NewID(now), Exercise: ex.Slug, Mode: labs.ModeRun, Client: referenceClient, Code: string(ex.Reference), Created: now}
-	if err := s.runs.start(r.Context(), g, run); err != nil {
+	if err := s.runs.start(r.Context(), run); err != nil {
 		return err
 	}
 	writeRun(w, http.StatusAccepted, run.ID)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,7 +70,10 @@ func gradingLab(t *testing.T) (*httptest.Server, labs.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{Exercises: catalog.All(), Store: store, Grader: func() Grader { return realGrader }, RunsPerMinute: 1000})
+	var srv atomic.Pointer[Server]
+	q, _ := StartTestQueue(t, "", srv.Load, nil)
+	s := New(Config{Exercises: catalog.All(), Store: store, Queue: q, Grader: func() Grader { return realGrader }, RunsPerMinute: 1000})
+	srv.Store(s)
 	ts := httptest.NewServer(s)
 	t.Cleanup(func() { ts.Close(); s.Close(); store.Close() })
 	return ts, store

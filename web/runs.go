@@ -3,11 +3,14 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"sync"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/grading/builder"
 	"github.com/asynclab/asynclab/labs"
+	"github.com/asynclab/asynclab/queue"
 	"github.com/asynclab/asynclab/web/live"
 )
 
@@ -25,12 +29,16 @@ import (
 // hex digits, so it cannot collide; the code of these runs is never shown.
 const referenceClient = "reference"
 
-// runner grades runs in the background, streams each one live through the
-// hub, and records it in the store. A run is in the store before anyone is
-// told its id, and is finished there (or resumed after a restart) whatever
-// happens to the browser that asked for it.
+// runner puts runs in the queue, grades those the queue hands it, streams
+// each one live through the hub, and records it in the store. A run is in
+// the store and durably queued before anyone is told its id, and is
+// finished there (or graded again after a restart) whatever happens to
+// the browser that asked for it.
 type runner struct {
 	store     labs.RunStore
+	queue     Queue
+	workers   map[queue.Lane]int
+	grader    func() Grader
 	hub       *live.Hub
 	exercises map[string]*exercises.Exercise
 	log       *slog.Logger
@@ -41,22 +49,47 @@ type runner struct {
 	wg     sync.WaitGroup
 
 	mu     sync.Mutex
-	active map[string]bool // runs being graded, so none is graded twice
+	active map[string]bool              // runs being graded, so none is graded twice
+	queued map[string]*waitingRun       // runs in line whose place is shown live
+	took   map[queue.Lane]time.Duration // how long a run of the lane takes, smoothed
 	closed bool
 }
 
-func newRunner(store labs.RunStore, exs []*exercises.Exercise, log *slog.Logger, now func() time.Time) *runner {
-	x := &runner{store: store, hub: live.NewHub(10*time.Minute, 256<<20),
-		exercises: make(map[string]*exercises.Exercise), log: log, now: now, active: make(map[string]bool)}
-	for _, ex := range exs {
+// waitingRun is a queued run whose viewers are told its place in line.
+type waitingRun struct {
+	lane  queue.Lane
+	s     *live.Stream
+	place queue.Place
+	eta   time.Duration
+	told  bool
+}
+
+func newRunner(cfg Config, log *slog.Logger) *runner {
+	x := &runner{store: cfg.Store, queue: cfg.Queue, workers: cfg.Workers,
+		hub: live.NewHub(10*time.Minute, 256<<20), exercises: make(map[string]*exercises.Exercise),
+		log: log, now: cfg.Now, active: make(map[string]bool), queued: make(map[string]*waitingRun),
+		took: make(map[queue.Lane]time.Duration)}
+	x.grader = func() Grader {
+		if cfg.Grader == nil {
+			return nil
+		}
+		return cfg.Grader()
+	}
+	for _, ex := range cfg.Exercises {
 		x.exercises[ex.Slug] = ex
 	}
 	x.ctx, x.cancel = context.WithCancel(context.Background())
+	x.wg.Add(1)
+	go func() {
+		defer x.wg.Done()
+		x.showPlaces()
+	}()
 	return x
 }
 
 // close stops the runs in progress and waits for them. They stay
-// unfinished in the store, so the next server resumes them.
+// unfinished in the store and in the queue, so the next server grades
+// them again.
 func (x *runner) close() {
 	x.mu.Lock()
 	x.closed = true
@@ -65,68 +98,251 @@ func (x *runner) close() {
 	x.wg.Wait()
 }
 
-// start records run as queued and grades it in the background.
-func (x *runner) start(ctx context.Context, g Grader, run *labs.Run) error {
-	ex := x.exercises[run.Exercise]
-	if ex == nil {
+// laneOf is the queue lane of run: practice runs never wait behind
+// submissions.
+func laneOf(run *labs.Run) queue.Lane {
+	if run.Mode == labs.ModeSubmit {
+		return queue.Submission
+	}
+	return queue.Practice
+}
+
+// studentOf names run's student for the queue's fairness: the browser's
+// id, or a digest of whatever else identifies the client (an address).
+func studentOf(run *labs.Run) string {
+	if studentSafe.MatchString(run.Client) {
+		return run.Client
+	}
+	sum := sha256.Sum256([]byte(run.Client))
+	return "c" + hex.EncodeToString(sum[:16])
+}
+
+var studentSafe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// start records run and puts it in the queue. Once it returns nil the run
+// will be graded, whatever happens to this process.
+func (x *runner) start(ctx context.Context, run *labs.Run) error {
+	if x.exercises[run.Exercise] == nil {
 		return fmt.Errorf("start run: no exercise %q", run.Exercise)
 	}
 	if err := x.store.CreateRun(ctx, run); err != nil {
 		return fmt.Errorf("start run: %w", err)
 	}
-	x.launch(g, ex, run, false)
+	s := x.queuedStream(run, false)
+	job := queue.Job{Run: run.ID, Student: studentOf(run), Lane: laneOf(run)}
+	if err := x.queue.Enqueue(ctx, job); err != nil {
+		x.interrupt(run.ID, "the run could not be put in line", s)
+		s.Close()
+		return fmt.Errorf("start run: %w", err)
+	}
 	return nil
 }
 
-// launch streams and grades a stored, unfinished run, unless it is being
-// graded already or the server is stopping. again marks a run graded
-// again after a restart: a browser may hold seqs of its first stream.
-func (x *runner) launch(g Grader, ex *exercises.Exercise, run *labs.Run, again bool) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.closed || x.active[run.ID] {
-		return
-	}
-	x.active[run.ID] = true
+// queuedStream makes run's live stream, which says the run is queued, and
+// shows its place in line until a worker takes it. again marks a run
+// queued again after a restart: a browser may hold seqs of its first
+// stream.
+func (x *runner) queuedStream(run *labs.Run, again bool) *live.Stream {
 	s := live.NewStream(run.ID, again)
 	s.Send(live.HelloMsg(run.ID, run.Exercise, string(run.Mode), true))
+	s.Send(live.PhaseMsg("queued", x.now()))
 	x.hub.Add(s)
-	x.wg.Add(1)
-	go func() {
-		defer x.wg.Done()
-		defer func() {
-			x.mu.Lock()
-			delete(x.active, run.ID)
-			x.mu.Unlock()
-		}()
-		x.execute(g, ex, run, s)
-	}()
+	x.mu.Lock()
+	x.queued[run.ID] = &waitingRun{lane: laneOf(run), s: s}
+	x.mu.Unlock()
+	return s
 }
 
-// resume starts again every run a stopped server left unfinished: the
-// code is in the store, so nothing a student sent is lost.
-func (x *runner) resume(ctx context.Context, g Grader) (int, error) {
+// placeEvery is how often the places of queued runs are read and, where
+// they changed, sent to their viewers.
+const placeEvery = time.Second
+
+// showPlaces tells the viewers of each queued run where it stands, until
+// the server stops: one read of the queue per lane each placeEvery.
+func (x *runner) showPlaces() {
+	tick := time.NewTicker(placeEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-x.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		x.mu.Lock()
+		lanes := map[queue.Lane]bool{}
+		for _, w := range x.queued {
+			lanes[w.lane] = true
+		}
+		x.mu.Unlock()
+		for lane := range lanes {
+			line, err := x.queue.Line(x.ctx, lane)
+			if err != nil {
+				if x.ctx.Err() == nil {
+					x.log.Warn("reading the queue", "lane", lane, "err", err)
+				}
+				continue
+			}
+			x.tellPlaces(lane, line)
+		}
+	}
+}
+
+// tellPlaces sends each queued run of lane its place in line, if it
+// changed since it was last told.
+func (x *runner) tellPlaces(lane queue.Lane, line map[string]queue.Place) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	workers := max(1, x.workers[lane])
+	for id, w := range x.queued {
+		if w.lane != lane {
+			continue
+		}
+		p, ok := line[id]
+		if !ok || p.Running || p.Done {
+			continue // a worker has it: it says so itself
+		}
+		var eta time.Duration
+		if took := x.took[lane]; took > 0 && !p.Waiting {
+			// The runs ahead go workers at a time; this one starts
+			// when the last batch before it is done.
+			eta = time.Duration(p.Ahead/workers+1) * took
+			eta = eta.Round(time.Second)
+		}
+		if w.told && p == w.place && eta == w.eta {
+			continue
+		}
+		w.place, w.eta, w.told = p, eta, true
+		w.s.Send(live.QueueMsg(p.Ahead, p.Waiting, eta))
+	}
+}
+
+// Queue is the durable line of runs waiting to be graded: a
+// [queue.Queue] on SQLite or PostgreSQL, whose workers call
+// [Server.Work] and [Server.GiveUp].
+type Queue interface {
+	Enqueue(ctx context.Context, job queue.Job) error
+	Line(ctx context.Context, lane queue.Lane) (map[string]queue.Place, error)
+}
+
+// work grades the run of job, which the queue handed this server. It
+// returns nil once the run is finished in the store (or was already), and
+// an error, for the queue to try again later, when it could not be.
+func (x *runner) work(ctx context.Context, job queue.Job) error {
+	run, err := x.store.Run(ctx, job.Run)
+	if errors.Is(err, labs.ErrNotFound) {
+		x.log.Warn("the queue holds a run the store does not", "run", job.Run)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("grade %s: %w", job.Run, err)
+	}
+	if run.Status.Finished() {
+		return nil // an earlier try finished it
+	}
+	ex := x.exercises[run.Exercise]
+	if ex == nil {
+		reason := fmt.Sprintf("the exercise %q is no longer offered", run.Exercise)
+		if err := x.store.InterruptRun(ctx, run.ID, reason, x.now()); err != nil {
+			return fmt.Errorf("grade %s: %w", job.Run, err)
+		}
+		return nil
+	}
+	g := x.grader()
+	if g == nil {
+		return fmt.Errorf("grade %s: the grader is not ready", job.Run)
+	}
+	x.mu.Lock()
+	if x.closed || x.active[run.ID] {
+		x.mu.Unlock()
+		return fmt.Errorf("grade %s: the server is stopping or grades it already", job.Run)
+	}
+	x.active[run.ID] = true
+	w := x.queued[run.ID]
+	delete(x.queued, run.ID)
+	x.mu.Unlock()
+	defer func() {
+		x.mu.Lock()
+		delete(x.active, run.ID)
+		x.mu.Unlock()
+	}()
+	var s *live.Stream
+	if w != nil {
+		s = w.s
+	} else {
+		// Queued by another process, or before a restart: a stream of
+		// its own, which a browser may have seen part of.
+		s = live.NewStream(run.ID, true)
+		s.Send(live.HelloMsg(run.ID, run.Exercise, string(run.Mode), true))
+		x.hub.Add(s)
+	}
+	// The run ends with the server, or when the queue gives up this try.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(x.ctx, cancel)
+	defer stop()
+	t0 := time.Now()
+	x.execute(ctx, g, ex, run, s)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("grade %s: stopped: %w", job.Run, err)
+	}
+	x.mu.Lock()
+	if took, d := x.took[job.Lane], time.Since(t0); took == 0 {
+		x.took[job.Lane] = d
+	} else {
+		x.took[job.Lane] = (3*took + d) / 4
+	}
+	x.mu.Unlock()
+	return nil
+}
+
+// giveUp ends job's run as interrupted, with the queue's reason, once its
+// tries have not finished it.
+func (x *runner) giveUp(ctx context.Context, job queue.Job, reason string) error {
+	if err := x.store.InterruptRun(ctx, job.Run, reason, x.now()); err != nil && !errors.Is(err, labs.ErrNotFound) {
+		return fmt.Errorf("give up %s: %w", job.Run, err)
+	}
+	x.mu.Lock()
+	w := x.queued[job.Run]
+	delete(x.queued, job.Run)
+	x.mu.Unlock()
+	if w != nil {
+		w.s.Send(live.ErrorMsg("This run failed on our side (" + reason + "); it is not your fault. Run it again."))
+		w.s.Close()
+	}
+	return nil
+}
+
+// resume puts back in line every run a stopped server left unfinished
+// (the queue has most already; putting one in again is a no-op), so that
+// nothing a student sent is lost, and shows their places.
+func (x *runner) resume(ctx context.Context) (int, error) {
 	runs, err := x.store.Unfinished(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("resume runs: %w", err)
 	}
 	for _, run := range runs {
-		ex := x.exercises[run.Exercise]
-		if ex == nil {
+		if x.exercises[run.Exercise] == nil {
 			reason := fmt.Sprintf("the exercise %q is no longer offered", run.Exercise)
 			if err := x.store.InterruptRun(ctx, run.ID, reason, x.now()); err != nil {
 				return 0, fmt.Errorf("resume runs: %w", err)
 			}
 			continue
 		}
-		x.log.Info("resuming a run the last server left unfinished", "run", run.ID, "exercise", run.Exercise)
-		x.launch(g, ex, run, true)
+		x.mu.Lock()
+		busy := x.active[run.ID] || x.queued[run.ID] != nil
+		x.mu.Unlock()
+		if !busy {
+			x.queuedStream(run, true)
+		}
+		job := queue.Job{Run: run.ID, Student: studentOf(run), Lane: laneOf(run)}
+		if err := x.queue.Enqueue(ctx, job); err != nil {
+			return 0, fmt.Errorf("resume runs: %w", err)
+		}
 	}
 	return len(runs), nil
 }
 
-func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *live.Stream) {
-	ctx := x.ctx
+func (x *runner) execute(ctx context.Context, g Grader, ex *exercises.Exercise, run *labs.Run, s *live.Stream) {
 	defer func() {
 		// A stream cut short by a stopping server does not end: its
 		// viewers reconnect to the next server, which grades the run again.
@@ -167,6 +383,9 @@ func (x *runner) execute(g Grader, ex *exercises.Exercise, run *labs.Run, s *liv
 		}
 		res.Verdict, res.Message = grading.InternalError, "the grader failed; this is not your fault, try again"
 	}
+	// The run waited in the queue from its creation: the grader's phases
+	// follow that one.
+	res.Phases = append([]grading.Phase{{Name: "queued", At: run.Created}}, res.Phases...)
 	if n := len(res.Phases); n == 0 || res.Phases[n-1].Name != "done" {
 		p := grading.Phase{Name: "done", At: x.now()}
 		res.Phases = append(res.Phases, p)

@@ -22,6 +22,7 @@ import (
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/labs"
+	"github.com/asynclab/asynclab/queue"
 	"github.com/asynclab/asynclab/templates"
 	"github.com/asynclab/asynclab/web/live"
 )
@@ -43,6 +44,12 @@ type Config struct {
 	Exercises []*exercises.Exercise
 	// Store records every run, its result and its traces.
 	Store labs.Store
+	// Queue holds the runs waiting to be graded; its workers call
+	// [Server.Work] and [Server.GiveUp]. Required.
+	Queue Queue
+	// Workers is how many runs of each lane the queue's workers grade at
+	// once, for estimating waits; default 1 per lane.
+	Workers map[queue.Lane]int
 	// Grader grades submissions; nil while it is still being prepared.
 	Grader func() Grader
 	// Ready reports why grading must be refused on this host (nil: it may
@@ -120,16 +127,26 @@ func New(cfg Config) *Server {
 		hosts: newRateLimiter(10*cfg.RunsPerMinute, time.Minute, cfg.Now),
 		heavy: make(chan struct{}, 4),
 	}
-	s.runs = newRunner(cfg.Store, cfg.Exercises, s.log, cfg.Now)
+	s.runs = newRunner(cfg, s.log)
 	s.router = s.routes()
 	return s
 }
 
-// Resume grades again, with g, the runs a stopped server left
-// unfinished. Call it once g is ready and before Config.Grader returns it,
-// so that no run started meanwhile is found unfinished too.
-func (s *Server) Resume(ctx context.Context, g Grader) (int, error) {
-	return s.runs.resume(ctx, g)
+// Resume puts back in line the runs a stopped server left unfinished and
+// shows their places. Call it once at start; it is safe before or after
+// the queue's workers start.
+func (s *Server) Resume(ctx context.Context) (int, error) {
+	return s.runs.resume(ctx)
+}
+
+// Work grades the run of job: the queue's [queue.Config.Work]. It returns
+// nil once the run is finished in the store, or was already.
+func (s *Server) Work(ctx context.Context, job queue.Job) error { return s.runs.work(ctx, job) }
+
+// GiveUp ends job's run as interrupted, saying why: the queue's
+// [queue.Config.GiveUp].
+func (s *Server) GiveUp(ctx context.Context, job queue.Job, reason string) error {
+	return s.runs.giveUp(ctx, job, reason)
 }
 
 // Close stops the runs in progress, leaving them to be resumed by the next

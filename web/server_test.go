@@ -55,7 +55,7 @@ func (g *fakeGrader) Grade(ctx context.Context, sub grading.Submission) (*gradin
 		sub.Observer.Phase(p)
 	}
 	o := sub.Observer
-	for _, p := range []string{"queued", "building", "running"} {
+	for _, p := range []string{"building", "running"} {
 		phase(p)
 	}
 	if g.block != nil {
@@ -84,8 +84,9 @@ func (g *fakeGrader) Run(ctx context.Context, sub grading.Submission) (*grading.
 
 type testServer struct {
 	*httptest.Server
-	srv    *web.Server
-	grader *fakeGrader
+	srv       *web.Server
+	stopQueue func()
+	grader    *fakeGrader
 	store  labs.Store
 	client *http.Client
 }
@@ -102,11 +103,21 @@ func newServer(t *testing.T, ready func() error) *testServer {
 
 func newServerWith(t *testing.T, store labs.Store, g *fakeGrader, ready func() error) *testServer {
 	t.Helper()
-	s := web.New(web.Config{Exercises: catalog.All(), Store: store, Grader: func() web.Grader { return g }, Ready: ready, RunsPerMinute: 5})
-	ts := httptest.NewServer(s)
-	t.Cleanup(func() { ts.Close(); s.Close() })
+	return newServerQueued(t, store, g, ready, "")
+}
+
+// newServerQueued is newServerWith on the queue database at qpath ("" for
+// a new one).
+func newServerQueued(t *testing.T, store labs.Store, g *fakeGrader, ready func() error, qpath string) *testServer {
+	t.Helper()
+	var s atomic.Pointer[web.Server]
+	q, stop := web.StartTestQueue(t, qpath, s.Load, nil)
+	srv := web.New(web.Config{Exercises: catalog.All(), Store: store, Queue: q, Grader: func() web.Grader { return g }, Ready: ready, RunsPerMinute: 5})
+	s.Store(srv)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() { ts.Close(); srv.Close() })
 	jar, _ := cookiejar.New(nil)
-	return &testServer{Server: ts, srv: s, grader: g, store: store, client: &http.Client{Jar: jar}}
+	return &testServer{Server: ts, srv: srv, stopQueue: stop, grader: g, store: store, client: &http.Client{Jar: jar}}
 }
 
 func (ts *testServer) get(t *testing.T, path string) (int, string) {
@@ -431,15 +442,18 @@ func TestUnfinishedRunsAreResumed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
+	qpath := filepath.Join(t.TempDir(), "queue.db")
 	blocked := &fakeGrader{block: make(chan struct{})}
-	ts := newServerWith(t, store, blocked, nil)
+	ts := newServerQueued(t, store, blocked, nil, qpath)
 	id := ts.start(t, "connect", map[string]any{"code": "package handler\n", "mode": "submit"})
-	ts.srv.Close() // the grading is cut short, as by a restart
+	// The grading is cut short, as by a restart.
+	ts.srv.Close()
+	ts.stopQueue()
 	if run, err := store.Run(context.Background(), id); err != nil || run.Status.Finished() {
 		t.Fatalf("after the stop the run is %+v, %v; want it unfinished", run, err)
 	}
-	ts2 := newServerWith(t, store, &fakeGrader{}, nil)
-	if n, err := ts2.srv.Resume(context.Background(), ts2.grader); err != nil || n != 1 {
+	ts2 := newServerQueued(t, store, &fakeGrader{}, nil, qpath)
+	if n, err := ts2.srv.Resume(context.Background()); err != nil || n != 1 {
 		t.Fatalf("Resume = %d, %v; want 1 run", n, err)
 	}
 	msgs := ts2.follow(t, id, 0)
@@ -463,7 +477,7 @@ func TestResumeSkipsRunsInProgress(t *testing.T) {
 	g := &fakeGrader{block: make(chan struct{})}
 	ts := newServerWith(t, store, g, nil)
 	id := ts.start(t, "connect", map[string]any{"code": "package handler\n", "mode": "run"})
-	if _, err := ts.srv.Resume(context.Background(), g); err != nil {
+	if _, err := ts.srv.Resume(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	close(g.block)

@@ -9,12 +9,15 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/grading/builder"
+	"github.com/asynclab/asynclab/internal/flock"
 	"github.com/asynclab/asynclab/labs/sqlite"
+	"github.com/asynclab/asynclab/queue"
 	"github.com/asynclab/asynclab/web"
 )
 
@@ -22,6 +25,9 @@ import (
 type serveCmd struct {
 	addr    string
 	dataDir string
+	// practice and submit are how many runs of each queue lane this
+	// server grades at once.
+	practice, submit int
 	// ready receives the listening address once the server is up (tests).
 	ready chan<- string
 }
@@ -31,11 +37,16 @@ func parseServe(args []string) (command, error) {
 	c := &serveCmd{}
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
 	fs.StringVar(&c.dataDir, "data", "lab-data", "where builds, results and traces are kept")
+	fs.IntVar(&c.practice, "practice-workers", 1, "practice runs graded at once (they never wait behind submissions)")
+	fs.IntVar(&c.submit, "submit-workers", 1, "submissions graded at once, fairly across students")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("%w: serve takes no arguments", errUsage)
+	}
+	if c.practice < 1 || c.submit < 1 {
+		return nil, fmt.Errorf("%w: serve needs at least one worker per lane", errUsage)
 	}
 	return c, nil
 }
@@ -49,6 +60,13 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 	if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	// One server per data directory: two would both grade every run in
+	// line and contradict each other about its result.
+	lock, err := flock.Acquire(filepath.Join(c.dataDir, "lock"))
+	if err != nil {
+		return fmt.Errorf("serve: the data directory %s is in use: %w", c.dataDir, err)
+	}
+	defer lock.Close()
 	store, err := sqlite.Open(ctx, filepath.Join(c.dataDir, "lab.db"))
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -62,9 +80,25 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 	// The host's capabilities do not change while the server runs, and
 	// checking them starts a probe box: check once, not on every page.
 	readyErr := sandbox.Ready()
-	srv := web.New(web.Config{
+	workers := map[queue.Lane]int{queue.Practice: c.practice, queue.Submission: c.submit}
+	var srv *web.Server
+	q, qdb, err := queue.OpenSQLite(ctx, filepath.Join(c.dataDir, "queue.db"), queue.Config{
+		// The queue starts working only once srv is set and the grader
+		// ready.
+		Work:    func(ctx context.Context, job queue.Job) error { return srv.Work(ctx, job) },
+		GiveUp:  func(ctx context.Context, job queue.Job, reason string) error { return srv.GiveUp(ctx, job, reason) },
+		Workers: workers,
+		Logger:  m.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer qdb.Close()
+	srv = web.New(web.Config{
 		Exercises: catalog.All(),
 		Store:     store,
+		Queue:     q,
+		Workers:   workers,
 		Grader: func() web.Grader {
 			if gr := g.Load(); gr != nil {
 				return gr
@@ -74,6 +108,34 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 		Ready:  func() error { return readyErr },
 		Logger: m.Logger,
 	})
+	// This server holds the data directory: a job running in its queue
+	// was left by one that is gone.
+	if n, err := q.Reclaim(ctx); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	} else if n > 0 {
+		fmt.Fprintf(m.Stderr, "%d run(s) were being graded when the last server stopped; they are back in line\n", n)
+	}
+	// Runs a stopped server left unfinished go back in line (the queue
+	// has most of them already): their code is in the store.
+	if n, err := srv.Resume(ctx); err != nil {
+		return fmt.Errorf("serve: resuming unfinished runs: %w", err)
+	} else if n > 0 {
+		fmt.Fprintf(m.Stderr, "resumed %d unfinished run(s)\n", n)
+	}
+	var queueStarted atomic.Bool
+	defer func() {
+		// Runs in progress end with srv (they stay in line for the next
+		// server); then the queue's workers return.
+		srv.Close()
+		preparing.Wait() // it may be starting the queue
+		if queueStarted.Load() {
+			stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := q.Stop(stop); err != nil {
+				m.Logger.Warn("stopping the queue", "err", err)
+			}
+		}
+	}()
 	if err := readyErr; err != nil {
 		fmt.Fprintf(m.Stderr, "grading is OFF on this host, and the lab will say why on every page: %v\n", err)
 	} else {
@@ -85,19 +147,18 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 				m.Logger.Error("the grader could not start", "err", err)
 				return
 			}
-			// Runs a stopped server left unfinished are graded now: their
-			// code is in the store. They are found before the grader takes
-			// new runs, which are then not found unfinished too.
-			if n, err := srv.Resume(ctx, gr); err != nil {
-				m.Logger.Error("resuming unfinished runs", "err", err)
-			} else if n > 0 {
-				fmt.Fprintf(m.Stderr, "resumed %d unfinished run(s)\n", n)
-			}
 			g.Store(gr)
+			if ctx.Err() != nil {
+				return
+			}
+			if err := q.Start(ctx); err != nil {
+				m.Logger.Error("the queue could not start", "err", err)
+				return
+			}
+			queueStarted.Store(true)
 			fmt.Fprintln(m.Stderr, "grader ready")
 		}()
 	}
-	defer srv.Close()
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

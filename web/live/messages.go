@@ -20,6 +20,7 @@ type Type string
 const (
 	TypeHello    Type = "hello"
 	TypePhase    Type = "phase"
+	TypeQueue    Type = "queue"
 	TypeTrack    Type = "track"
 	TypeEvents   Type = "events"
 	TypeFindings Type = "findings"
@@ -89,6 +90,19 @@ type phaseFields struct {
 // checking, done) at at.
 func PhaseMsg(name string, at time.Time) Message {
 	return newMessage(TypePhase, phaseFields{Name: name, At: at})
+}
+
+type queueFields struct {
+	Ahead   int   `json:"ahead"`
+	Waiting bool  `json:"waiting"`
+	ETA     int64 `json:"eta_ms,omitempty"`
+}
+
+// QueueMsg says where a queued run stands: ahead runs of its lane will
+// start before it, or (waiting) it waits behind the student's own earlier
+// submission; eta, when known, is about how long until it starts.
+func QueueMsg(ahead int, waiting bool, eta time.Duration) Message {
+	return newMessage(TypeQueue, queueFields{Ahead: ahead, Waiting: waiting, ETA: eta.Milliseconds()})
 }
 
 type trackFields struct {

@@ -10,6 +10,11 @@
 
   const $ = (sel, el) => (el || document).querySelector(sel);
   const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  // ordinal writes 1 as "1st", 2 as "2nd", 11 as "11th", 23 as "23rd".
+  const ordinal = (n) => {
+    const teen = n % 100 >= 11 && n % 100 <= 13;
+    return n + (teen ? "th" : ({ 1: "st", 2: "nd", 3: "rd" }[n % 10] || "th"));
+  };
   const fmtNs = (ns) => {
     const a = Math.abs(ns);
     if (a >= 1e9) return (ns / 1e9).toFixed(3) + " s";
@@ -119,6 +124,9 @@
         case "phase":
           this.phase(m.name);
           break;
+        case "queue":
+          this.queuePlace(m);
+          break;
         case "track":
           if (!this.tracks.has(m.track)) {
             this.tracks.add(m.track);
@@ -154,8 +162,22 @@
           break;
       }
     }
+    // queuePlace shows where a queued run stands: "queued: 3rd in line,
+    // about 4 s", or that it waits for the student's previous submission.
+    queuePlace(m) {
+      const li = this.phases && this.phases.querySelector('li[data-phase="queued"]');
+      if (!li) return;
+      let text = "queued: ";
+      if (m.waiting) text += "after your previous submission";
+      else text += ordinal(m.ahead + 1) + " in line" + (m.eta_ms ? ", about " + Math.max(1, Math.round(m.eta_ms / 1000)) + " s" : "");
+      li.textContent = text;
+    }
     phase(name) {
       if (!this.phases) return;
+      if (name !== "queued") {
+        const li = this.phases.querySelector('li[data-phase="queued"]');
+        if (li) li.textContent = "queued";
+      }
       const order = ["queued", "building", "running", "checking", "done"];
       const at = order.indexOf(name);
       this.phases.querySelectorAll("li").forEach((li) => {
