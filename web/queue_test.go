@@ -2,8 +2,8 @@ package web
 
 import (
 	"context"
-	"errors"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"sync"

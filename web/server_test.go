@@ -87,8 +87,8 @@ type testServer struct {
 	srv       *web.Server
 	stopQueue func()
 	grader    *fakeGrader
-	store  labs.Store
-	client *http.Client
+	store     labs.Store
+	client    *http.Client
 }
 
 func newServer(t *testing.T, ready func() error) *testServer {
