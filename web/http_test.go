@@ -140,3 +140,40 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 		})
 	}
 }
+
+// TestStaticAndHead: /static/ serves files, never a folder's listing, and
+// HEAD is answered wherever GET is, without a body.
+func TestStaticAndHead(t *testing.T) {
+	ts := newServer(t, nil)
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/static/lab.js", http.StatusOK},
+		{"HEAD", "/static/lab.js", http.StatusOK},
+		{"GET", "/static/", http.StatusNotFound},
+		{"GET", "/static", http.StatusNotFound},
+		{"GET", "/static/nothing.js", http.StatusNotFound},
+		{"HEAD", "/", http.StatusOK},
+		{"HEAD", "/exercises/connect", http.StatusOK},
+		{"HEAD", "/healthz", http.StatusOK},
+		{"HEAD", "/no/such/page", http.StatusNotFound},
+	} {
+		req, _ := http.NewRequest(tc.method, ts.URL+tc.path, nil)
+		resp, err := ts.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s = %d, want %d", tc.method, tc.path, resp.StatusCode, tc.want)
+		}
+		if tc.method == "HEAD" && len(body) > 0 {
+			t.Errorf("HEAD %s sent a body of %d bytes", tc.path, len(body))
+		}
+		if tc.path == "/static/" && strings.Contains(string(body), "lab.js") {
+			t.Errorf("GET /static/ lists the folder: %q", body)
+		}
+	}
+}

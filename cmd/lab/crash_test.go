@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -212,4 +213,27 @@ func TestServerKilledMidGrading(t *testing.T) {
 	if err != nil || len(traces) == 0 {
 		t.Errorf("the resumed run has %d traces, %v", len(traces), err)
 	}
+}
+
+// A second server on a data directory in use exits non-zero, naming the
+// process that holds it, and leaves the first one serving.
+func TestSecondServerRefused(t *testing.T) {
+	data := t.TempDir()
+	first := startServer(t, data)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), serveChildEnv+"=serve --addr 127.0.0.1:0 --data "+data)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
+		t.Fatalf("the second server: %v, want a non-zero exit\n%s", err, out)
+	}
+	want := fmt.Sprintf("is in use: %s is locked by process %d", filepath.Join(data, "lock"), first.cmd.Process.Pid)
+	if !strings.Contains(string(out), want) {
+		t.Errorf("the second server said %q, want it to contain %q", out, want)
+	}
+	resp, err := http.Get(first.base + "/healthz")
+	if err != nil {
+		t.Fatalf("the first server stopped answering: %v", err)
+	}
+	resp.Body.Close()
 }

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/grading"
@@ -52,6 +54,12 @@ func parseServe(args []string) (command, error) {
 }
 
 func (c *serveCmd) run(ctx context.Context, m *Main) error {
+	// The Go runtime raised the soft limit on open files to the hard one
+	// at start; each connection, websocket and box takes descriptors.
+	var nofile unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &nofile); err == nil {
+		m.Logger.Info("open files limit", "soft", nofile.Cur, "hard", nofile.Max)
+	}
 	if n, err := sandbox.Cleanup(); err != nil {
 		m.Logger.Warn("removing sandboxes of an earlier server", "err", err)
 	} else if n > 0 {
