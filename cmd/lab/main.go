@@ -57,12 +57,16 @@ func main() {
 }
 
 const usage = `usage:
-  lab serve [--addr :8080] [--data lab-data]   the web lab, in open mode
+  lab serve [--addr :8080] [--data lab-data] [--practice-workers 1] [--submit-workers 1]
+            [--keep-practice 168h]            the web lab, in open mode
   lab run demo [--backend epoll|uring|both]   run the demo and print a text timeline
   lab run EXERCISE [--backend ...] [--file handler.go]
                                               run a handler in every scenario of an exercise
   lab grade EXERCISE FILE... [--json]         grade a handler; exits non-zero unless every check passed
   lab doctor                                  report what this host supports
+  lab gc [--data lab-data] [--keep-practice 168h]
+                                              remove what killed processes left and prune old practice runs
+  lab backup [--data lab-data] FILE           copy the store, consistently, while the server runs
   lab bench engine [--duration 2s]            benchmark the engine and print a table
   lab bench web                               websocket viewers of one run served within 100 ms
 `
@@ -104,6 +108,10 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		m.cmd, err = parseGrade(args[1:])
 	case "doctor":
 		m.cmd = doctorCmd{}
+	case "gc":
+		m.cmd, err = parseGC(args[1:])
+	case "backup":
+		m.cmd, err = parseBackup(args[1:])
 	case "bench":
 		m.cmd, err = parseBench(args[1:])
 	case "help", "-h", "--help":

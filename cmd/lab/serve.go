@@ -18,10 +18,14 @@ import (
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/grading/builder"
 	"github.com/asynclab/asynclab/internal/flock"
+	"github.com/asynclab/asynclab/labs"
 	"github.com/asynclab/asynclab/labs/sqlite"
 	"github.com/asynclab/asynclab/queue"
 	"github.com/asynclab/asynclab/web"
 )
+
+// minOpenFiles is the open-files limit below which lab serve warns.
+const minOpenFiles = 16384
 
 // serveCmd is `lab serve`: the web lab in open mode.
 type serveCmd struct {
@@ -30,6 +34,9 @@ type serveCmd struct {
 	// practice and submit are how many runs of each queue lane this
 	// server grades at once.
 	practice, submit int
+	// keepPractice is how long finished practice runs are kept; 0 keeps
+	// them all.
+	keepPractice time.Duration
 	// ready receives the listening address once the server is up (tests).
 	ready chan<- string
 }
@@ -41,6 +48,7 @@ func parseServe(args []string) (command, error) {
 	fs.StringVar(&c.dataDir, "data", "lab-data", "where builds, results and traces are kept")
 	fs.IntVar(&c.practice, "practice-workers", 1, "practice runs graded at once (they never wait behind submissions)")
 	fs.IntVar(&c.submit, "submit-workers", 1, "submissions graded at once, fairly across students")
+	fs.DurationVar(&c.keepPractice, "keep-practice", labs.DefaultKeepPractice, "how long finished practice runs are kept (submissions always are); 0 keeps them all")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -55,10 +63,12 @@ func parseServe(args []string) (command, error) {
 
 func (c *serveCmd) run(ctx context.Context, m *Main) error {
 	// The Go runtime raised the soft limit on open files to the hard one
-	// at start; each connection, websocket and box takes descriptors.
+	// at start; each connection, websocket and box takes descriptors, and
+	// a class needs thousands.
 	var nofile unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &nofile); err == nil {
-		m.Logger.Info("open files limit", "soft", nofile.Cur, "hard", nofile.Max)
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &nofile); err == nil && nofile.Cur < minOpenFiles {
+		m.Logger.Warn("the open files limit is low for a class: raise the hard limit (ulimit -Hn, LimitNOFILE=)",
+			"limit", nofile.Cur, "want", minOpenFiles)
 	}
 	if n, err := sandbox.Cleanup(); err != nil {
 		m.Logger.Warn("removing sandboxes of an earlier server", "err", err)
@@ -80,6 +90,13 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer store.Close()
+	// Old practice runs are pruned now and every hour, while the server
+	// runs.
+	var pruning sync.WaitGroup
+	pruneCtx, stopPruning := context.WithCancel(ctx)
+	pruning.Go(func() { labs.Retention{KeepPractice: c.keepPractice}.Run(pruneCtx, store, m.Logger) })
+	defer pruning.Wait()
+	defer stopPruning()
 	var g atomic.Pointer[grading.Grader]
 	var preparing sync.WaitGroup
 	// The grader's preparation writes under the data directory: let it
