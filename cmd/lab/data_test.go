@@ -88,4 +88,3 @@ func TestGCAndBackup(t *testing.T) {
 		t.Errorf("a backup over an existing file: %v, want a refusal", err)
 	}
 }
-
