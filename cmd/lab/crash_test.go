@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -37,7 +38,8 @@ func init() {
 		return
 	}
 	m := NewMain(os.Stdout, os.Stderr)
-	ctx := context.Background()
+	// As main does: SIGTERM asks the server to stop.
+	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	if err := m.ParseFlags(ctx, strings.Fields(args)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -116,56 +118,8 @@ func TestServerKilledMidGrading(t *testing.T) {
 	s1 := startServer(t, data)
 	s1.waitLog(t, "grader ready")
 
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	resp, err := c.Get(s1.base + "/exercises/connect")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	tok := regexp.MustCompile(`data-csrf="([0-9a-f]{32})"`).FindSubmatch(page)
-	if tok == nil {
-		t.Fatal("no CSRF token on the exercise page")
-	}
-	var ref []byte
-	for _, ex := range catalog.All() {
-		if ex.Slug == "connect" {
-			ref = ex.Reference
-		}
-	}
-	body, _ := json.Marshal(map[string]any{"code": string(ref), "mode": "submit"})
-	req, _ := http.NewRequest("POST", s1.base+"/api/exercises/connect/runs", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", string(tok[1]))
-	resp, err = c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var started struct{ ID string }
-	json.NewDecoder(resp.Body).Decode(&started)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted || started.ID == "" {
-		t.Fatalf("submit = %d %+v", resp.StatusCode, started)
-	}
-
-	// Kill the server once the handler runs in the sandbox.
-	ws := "ws" + strings.TrimPrefix(s1.base, "http") + "/ws/runs/" + started.ID
-	conn, _, err := websocket.DefaultDialer.Dial(ws, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn.SetReadDeadline(time.Now().Add(time.Minute))
-	for {
-		_, b, err := conn.ReadMessage()
-		if err != nil {
-			t.Fatalf("before the run started: %v", err)
-		}
-		if bytes.Contains(b, []byte(`"type":"track"`)) {
-			break
-		}
-	}
-	conn.Close()
+	id, ref := submitReference(t, s1.base)
+	waitTrack(t, s1.base, id)
 	if err := s1.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +129,7 @@ func TestServerKilledMidGrading(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := store.Run(context.Background(), started.ID)
+	run, err := store.Run(context.Background(), id)
 	store.Close()
 	if err != nil || run.Status.Finished() || run.Code != string(ref) {
 		t.Fatalf("after the kill the run is %+v, %v; want it stored, unfinished, with its code", run, err)
@@ -185,7 +139,7 @@ func TestServerKilledMidGrading(t *testing.T) {
 	// have been.
 	s2 := startServer(t, data)
 	s2.waitLog(t, "resumed 1 unfinished run")
-	conn, _, err = websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s2.base, "http")+"/ws/runs/"+started.ID, nil)
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s2.base, "http")+"/ws/runs/"+id, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,11 +159,11 @@ func TestServerKilledMidGrading(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	run, err = store.Run(context.Background(), started.ID)
+	run, err = store.Run(context.Background(), id)
 	if err != nil || run.Status != labs.StatusDone || run.Verdict != "passed" || run.Score != run.Max {
 		t.Fatalf("the resumed run = %s %s %d/%d, %v; want done, passed, full marks", run.Status, run.Verdict, run.Score, run.Max, err)
 	}
-	traces, err := store.Traces(context.Background(), started.ID)
+	traces, err := store.Traces(context.Background(), id)
 	if err != nil || len(traces) == 0 {
 		t.Errorf("the resumed run has %d traces, %v", len(traces), err)
 	}
@@ -236,4 +190,94 @@ func TestSecondServerRefused(t *testing.T) {
 		t.Fatalf("the first server stopped answering: %v", err)
 	}
 	resp.Body.Close()
+}
+
+// submitReference submits connect's reference to the server at base and
+// returns the run's id and the code.
+func submitReference(t *testing.T, base string) (string, []byte) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := c.Get(base + "/exercises/connect")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	tok := regexp.MustCompile(`data-csrf="([0-9a-f]{32})"`).FindSubmatch(page)
+	if tok == nil {
+		t.Fatal("no CSRF token on the exercise page")
+	}
+	var ref []byte
+	for _, ex := range catalog.All() {
+		if ex.Slug == "connect" {
+			ref = ex.Reference
+		}
+	}
+	body, _ := json.Marshal(map[string]any{"code": string(ref), "mode": "submit"})
+	req, _ := http.NewRequest("POST", base+"/api/exercises/connect/runs", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", string(tok[1]))
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started struct{ ID string }
+	json.NewDecoder(resp.Body).Decode(&started)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || started.ID == "" {
+		t.Fatalf("submit = %d %+v", resp.StatusCode, started)
+	}
+
+	return started.ID, ref
+}
+
+// waitTrack waits until run id's handler runs in the sandbox.
+func waitTrack(t *testing.T, base, id string) {
+	t.Helper()
+	ws := "ws" + strings.TrimPrefix(base, "http") + "/ws/runs/" + id
+	conn, _, err := websocket.DefaultDialer.Dial(ws, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(time.Minute))
+	for {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("before the run started: %v", err)
+		}
+		if bytes.Contains(b, []byte(`"type":"track"`)) {
+			break
+		}
+	}
+	conn.Close()
+}
+
+// A server told to stop (SIGTERM) takes no more runs, lets the one being
+// graded finish, records it, and exits cleanly.
+func TestServerDrainsOnSIGTERM(t *testing.T) {
+	if err := sandbox.Ready(); err != nil {
+		t.Skipf("the sandbox cannot run on this host: %v", err)
+	}
+	data := t.TempDir()
+	s := startServer(t, data)
+	s.waitLog(t, "grader ready")
+	id, _ := submitReference(t, s.base)
+	waitTrack(t, s.base, id)
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	s.waitLog(t, "stopping: letting the runs being graded finish")
+	if err := s.cmd.Wait(); err != nil {
+		t.Errorf("the server stopped with %v, want a clean exit", err)
+	}
+	store, err := sqlite.Open(context.Background(), filepath.Join(data, "lab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	run, err := store.Run(context.Background(), id)
+	if err != nil || run.Status != labs.StatusDone || run.Verdict != "passed" {
+		t.Errorf("after the stop the run is %+v, %v; want it done and passed", run, err)
+	}
 }

@@ -37,6 +37,8 @@ type serveCmd struct {
 	// keepPractice is how long finished practice runs are kept; 0 keeps
 	// them all.
 	keepPractice time.Duration
+	// drain is how long a stopping server lets the runs in flight finish.
+	drain time.Duration
 	// ready receives the listening address once the server is up (tests).
 	ready chan<- string
 }
@@ -48,6 +50,7 @@ func parseServe(args []string) (command, error) {
 	fs.StringVar(&c.dataDir, "data", "lab-data", "where builds, results and traces are kept")
 	fs.IntVar(&c.practice, "practice-workers", 1, "practice runs graded at once (they never wait behind submissions)")
 	fs.IntVar(&c.submit, "submit-workers", 1, "submissions graded at once, fairly across students")
+	fs.DurationVar(&c.drain, "drain", 30*time.Second, "on SIGTERM or Ctrl-C, how long to let the runs being graded finish before cutting them short (they are graded again at the next start)")
 	fs.DurationVar(&c.keepPractice, "keep-practice", labs.DefaultKeepPractice, "how long finished practice runs are kept (submissions always are); 0 keeps them all")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -149,17 +152,19 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 	}
 	var queueStarted atomic.Bool
 	defer func() {
-		// Runs in progress end with srv (they stay in line for the next
-		// server); then the queue's workers return.
-		srv.Close()
+		// Stopping: take no more jobs, and let the runs in flight finish
+		// within the drain time; those still running then are cut short
+		// and stay in line for the next server.
 		preparing.Wait() // it may be starting the queue
 		if queueStarted.Load() {
-			stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			fmt.Fprintf(m.Stderr, "stopping: letting the runs being graded finish (at most %s)\n", c.drain)
+			stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.drain)
 			defer cancel()
 			if err := q.Stop(stop); err != nil {
 				m.Logger.Warn("stopping the queue", "err", err)
 			}
 		}
+		srv.Close()
 	}()
 	if err := readyErr; err != nil {
 		fmt.Fprintf(m.Stderr, "grading is OFF on this host, and the lab will say why on every page: %v\n", err)
@@ -176,7 +181,8 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 			if ctx.Err() != nil {
 				return
 			}
-			if err := q.Start(ctx); err != nil {
+			// The queue outlives ctx: stopping drains it (see above).
+			if err := q.Start(context.WithoutCancel(ctx)); err != nil {
 				m.Logger.Error("the queue could not start", "err", err)
 				return
 			}
