@@ -225,6 +225,10 @@ func (r *Result) Close() error {
 	return errors.Join(errs...)
 }
 
+// Slots reports how many sandboxed runs are going now, of the most that
+// may run at once.
+func (g *Grader) Slots() (busy, total int) { return len(g.slots), cap(g.slots) }
+
 // Grade builds and runs the submission and evaluates every check.
 func (g *Grader) Grade(ctx context.Context, sub Submission) (*Result, error) {
 	res, err := g.Run(ctx, sub)

@@ -9,17 +9,18 @@ import (
 
 // limitPerAddr returns a listener that keeps at most max connections open
 // from any one IP address: a connection past that is closed as soon as it
-// is accepted, before the server reads from it. Idle keep-alive
+// is accepted, before the server reads from it, and counted by refused. Idle keep-alive
 // connections from one client can then exhaust neither the process's
 // descriptors nor the server's goroutines.
-func limitPerAddr(ln net.Listener, max int, log *slog.Logger) net.Listener {
-	return &addrLimiter{Listener: ln, max: max, log: log, open: map[string]int{}}
+func limitPerAddr(ln net.Listener, max int, log *slog.Logger, refused func()) net.Listener {
+	return &addrLimiter{Listener: ln, max: max, log: log, refused: refused, open: map[string]int{}}
 }
 
 type addrLimiter struct {
 	net.Listener
-	max int
-	log *slog.Logger
+	max     int
+	log     *slog.Logger
+	refused func() // counts a connection closed at once
 
 	mu         sync.Mutex
 	open       map[string]int // connections open per address
@@ -37,6 +38,7 @@ func (l *addrLimiter) Accept() (net.Conn, error) {
 			return &limitedConn{Conn: c, release: func() { l.give(host) }}, nil
 		}
 		c.Close()
+		l.refused()
 	}
 }
 

@@ -29,7 +29,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(limitPerAddr(ln, s.cfg.MaxConnsPerAddr, s.log)) }()
+	go func() { errc <- hs.Serve(limitPerAddr(ln, s.cfg.MaxConnsPerAddr, s.log, s.runs.metrics.refused.Inc)) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve http: %w", err)

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -174,6 +175,42 @@ func TestStaticAndHead(t *testing.T) {
 		}
 		if tc.path == "/static/" && strings.Contains(string(body), "lab.js") {
 			t.Errorf("GET /static/ lists the folder: %q", body)
+		}
+	}
+}
+
+// TestReadyAndMetrics: /readyz says whether runs are graded here and why
+// not; /metrics counts a graded run in its lane, with its wait.
+func TestReadyAndMetrics(t *testing.T) {
+	off := newServer(t, func() error { return errors.New("user namespaces are disabled") })
+	if code, body := off.get(t, "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "user namespaces are disabled") {
+		t.Errorf("/readyz on a host without the sandbox = %d %q, want 503 with the reason", code, body)
+	}
+
+	ts := newServer(t, nil)
+	if code, body := ts.get(t, "/readyz"); code != http.StatusOK || body != "ready\n" {
+		t.Errorf("/readyz = %d %q, want 200 ready", code, body)
+	}
+	id := ts.start(t, "connect", map[string]any{"code": "package handler\n", "mode": "run"})
+	if msgs := ts.follow(t, id, 0); msgs[len(msgs)-2].Type != "result" {
+		t.Fatalf("the run streamed %s", types(msgs))
+	}
+	code, body := ts.get(t, "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics = %d", code)
+	}
+	for _, want := range []string{
+		`asynclab_runs_total{lane="practice",verdict="passed"} 1`,
+		`asynclab_queue_wait_seconds_count{lane="practice"} 1`,
+		`asynclab_grade_seconds_count{lane="practice"} 1`,
+		`asynclab_queue_depth{lane="practice",state="in_line"} 0`,
+		`asynclab_queue_depth{lane="submission",state="waiting"} 0`,
+		`asynclab_queue_running{lane="submission"} 0`,
+		`asynclab_live_viewers 0`,
+		`asynclab_connections_refused_total 0`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("/metrics has no line %q", want)
 		}
 	}
 }

@@ -48,11 +48,12 @@ type runner struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	active map[string]bool              // runs being graded, so none is graded twice
-	queued map[string]*waitingRun       // runs in line whose place is shown live
-	took   map[queue.Lane]time.Duration // how long a run of the lane takes, smoothed
-	closed bool
+	mu      sync.Mutex
+	active  map[string]bool              // runs being graded, so none is graded twice
+	queued  map[string]*waitingRun       // runs in line whose place is shown live
+	took    map[queue.Lane]time.Duration // how long a run of the lane takes, smoothed
+	metrics *metrics
+	closed  bool
 }
 
 // waitingRun is a queued run whose viewers are told its place in line.
@@ -78,6 +79,7 @@ func newRunner(cfg Config, log *slog.Logger) *runner {
 	for _, ex := range cfg.Exercises {
 		x.exercises[ex.Slug] = ex
 	}
+	x.metrics = newMetrics(x)
 	x.ctx, x.cancel = context.WithCancel(context.Background())
 	x.wg.Add(1)
 	go func() {
@@ -280,11 +282,13 @@ func (x *runner) work(ctx context.Context, job queue.Job) error {
 	defer cancel()
 	stop := context.AfterFunc(x.ctx, cancel)
 	defer stop()
+	x.metrics.wait.WithLabelValues(string(job.Lane)).Observe(x.now().Sub(run.Created).Seconds())
 	t0 := time.Now()
 	x.execute(ctx, g, ex, run, s)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("grade %s: stopped: %w", job.Run, err)
 	}
+	x.metrics.grade.WithLabelValues(string(job.Lane)).Observe(time.Since(t0).Seconds())
 	x.mu.Lock()
 	if took, d := x.took[job.Lane], time.Since(t0); took == 0 {
 		x.took[job.Lane] = d
@@ -411,6 +415,7 @@ func (x *runner) execute(ctx context.Context, g Grader, ex *exercises.Exercise, 
 		x.interrupt(run.ID, "the result could not be recorded", s)
 		return
 	}
+	x.metrics.recorded(laneOf(run), res)
 	s.Send(live.ResultMsg(data))
 	log.Info("run finished", "verdict", res.Verdict, "score", res.Score, "max", res.Max)
 }

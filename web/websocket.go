@@ -28,5 +28,7 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("live %s: %w", id, err)
 	}
+	s.runs.metrics.viewers.Inc()
+	defer s.runs.metrics.viewers.Dec()
 	return live.Serve(s.runs.ctx, w, r, st, s.cfg.Live)
 }
