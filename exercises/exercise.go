@@ -263,6 +263,11 @@ func NotEvaluated(r *Run, format string, a ...any) Outcome {
 	return o
 }
 
+// TraceCut reports whether r was stopped at its exercise's trace cap: what
+// the handler did after the cut, its answer too, is not known, so a check
+// that needs it is not evaluated rather than failed.
+func (r *Run) TraceCut() bool { return r.Box != nil && r.Box.TraceCut }
+
 // Incomplete says why run r cannot support a passing verdict: it ended
 // before the handler's work was done, or its trace is not whole. It is ""
 // for a run that ended normally with a whole trace.
@@ -351,17 +356,28 @@ func FailOnFinding(r *Run, findings []trace.Finding, codes ...trace.LintCode) (o
 // EachRun makes a check that passes when eval passes on every run, and
 // otherwise reports the first failure. A pass keeps the first note a run's
 // pass carried.
+//
+// A failure outranks a run that could not be judged: the first failed run
+// is reported if there is one, else the first run not evaluated.
 func EachRun(eval func(r *Run) Outcome) func([]*Run) Outcome {
 	return func(runs []*Run) Outcome {
 		pass := Pass()
+		var undecided *Outcome
 		for _, r := range runs {
 			o := eval(r)
-			if !o.Passed() {
+			switch {
+			case o.Status == StatusNotEvaluated:
+				if undecided == nil {
+					undecided = &o
+				}
+			case !o.Passed():
 				return o
-			}
-			if pass.Message == "" && o.Message != "" {
+			case pass.Message == "" && o.Message != "":
 				pass = o
 			}
+		}
+		if undecided != nil {
+			return *undecided
 		}
 		return pass
 	}

@@ -346,7 +346,7 @@ func (r *recorder) TrackEnd(track string, run *exercises.Run, sum grading.RunSum
 // raw trace the sandbox kept decodes to the same events.
 func checkObserved(t *testing.T, res *grading.Result, obs *recorder) {
 	t.Helper()
-	if want := []string{"building", "running", "checking", "done"}; !slices.Equal(obs.phases, want) {
+	if want := []string{"building", "waiting", "running", "checking", "done"}; !slices.Equal(obs.phases, want) {
 		t.Errorf("phases = %v, want %v", obs.phases, want)
 	}
 	if len(obs.started) != len(res.Runs) {

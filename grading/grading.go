@@ -116,7 +116,7 @@ func Track(scenario string, backend engine.Kind) string { return scenario + "-" 
 
 // Phase is a step of grading and when it started.
 type Phase struct {
-	Name string    `json:"name"` // building, running, checking, done; a server's queue adds queued before them
+	Name string    `json:"name"` // building, waiting (for a sandbox), running, checking, done; a server's queue adds queued before them
 	At   time.Time `json:"at"`
 }
 
@@ -351,8 +351,9 @@ func (g *Grader) Run(ctx context.Context, sub Submission) (*Result, error) {
 		g.phase(res, sub, "done")
 		return res, nil
 	}
-	g.phase(res, sub, "running")
-	runs, recs, err := g.runAll(ctx, sub, b.Binary)
+	// Waiting for a sandbox, then running once the first one is free.
+	g.phase(res, sub, "waiting")
+	runs, recs, err := g.runAll(ctx, sub, b.Binary, func() { g.phase(res, sub, "running") })
 	if err != nil {
 		res.Verdict, res.Message = InternalError, "the sandbox failed; this is not your fault, try again"
 		return res, err
@@ -406,9 +407,10 @@ func sizeString(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// runAll runs every scenario and backend, a few at a time. It returns
+// runAll runs every scenario and backend, a few at a time, as sandbox
+// slots free up; started is called once the first has a slot. It returns
 // the runs and the raw trace of each, or releases those on an error.
-func (g *Grader) runAll(ctx context.Context, sub Submission, binary string) ([]*exercises.Run, []*spool, error) {
+func (g *Grader) runAll(ctx context.Context, sub Submission, binary string, started func()) ([]*exercises.Run, []*spool, error) {
 	ex := sub.Exercise
 	backends := sub.Backends
 	if len(backends) == 0 {
@@ -430,8 +432,16 @@ func (g *Grader) runAll(ctx context.Context, sub Submission, binary string) ([]*
 	errs := make([]error, len(runs))
 	var wg sync.WaitGroup
 	for i, r := range runs {
+		select {
+		case g.slots <- struct{}{}:
+		case <-ctx.Done():
+			errs[i] = fmt.Errorf("run %s: waiting for a sandbox: %w", r.Where(), ctx.Err())
+			continue
+		}
+		if i == 0 {
+			started()
+		}
 		wg.Add(1)
-		g.slots <- struct{}{}
 		go func() {
 			defer func() {
 				// A check or decoder tripping over hostile trace bytes must

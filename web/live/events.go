@@ -2,6 +2,7 @@ package live
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 
 	"github.com/asynclab/asynclab/engine/trace"
@@ -35,14 +36,47 @@ func TraceSchema() Schema {
 // AppendBatch appends b, a decoded frame of track's trace, as events
 // messages of at most [MaxBatch] events each. The frame's new names go with
 // the first.
+//
+// A stream keeps at most MaxEventBytes of events messages, whatever the
+// run: past them it says once, in a notice, that the view stops there.
+// The grader still reads every event, and the recording keeps them.
 func (s *Stream) AppendBatch(track string, b trace.Batch) {
 	evs := b.Events
 	names, first := b.Names, b.FirstName
 	for len(evs) > 0 || len(names) > 0 {
 		n := min(len(evs), MaxBatch)
-		s.Send(EventsMsg(track, first, names, evs[:n], b.Dropped))
+		if !s.sendEvents(EventsMsg(track, first, names, evs[:n], b.Dropped)) {
+			return
+		}
 		evs, names = evs[n:], nil
 	}
+}
+
+// MaxEventBytes is the most bytes of events messages one stream keeps:
+// three times the largest stream of a reference handler (batching, two
+// tracks of up to 3.8 MB), and less than the eight tracks of a handler
+// that fills the 8 MiB trace cap on each. With the lab's workers it bounds
+// what live runs hold; the hub's budget bounds the ended ones.
+const MaxEventBytes = 24 << 20
+
+// sendEvents appends an events message unless the stream has kept
+// MaxEventBytes of them; then it appends, once, a notice that the view
+// stops there, and reports false.
+func (s *Stream) sendEvents(m Message) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.eventsCut {
+		return false
+	}
+	if s.eventBytes+len(m.fields) > MaxEventBytes {
+		s.eventsCut = true
+		s.appendLocked(NoticeMsg(fmt.Sprintf("This run recorded more events than the timeline shows (%d MiB of them); "+
+			"the timeline stops here. The checks read every event, and the run's trace export has them all.", MaxEventBytes>>20)))
+		return false
+	}
+	s.eventBytes += len(m.fields)
+	s.appendLocked(m)
+	return true
 }
 
 // encodeEvents writes the fields of an events message by hand: a run can

@@ -15,12 +15,16 @@ type Stream struct {
 	id       string
 	replayed bool // rebuilt from the store, not the live sequence
 
-	mu       sync.Mutex
-	msgs     [][]byte // msgs[i] has seq i+1
-	bytes    int
-	done     bool
-	finished time.Time
-	wake     chan struct{} // closed and replaced on every append
+	mu    sync.Mutex
+	msgs  [][]byte // msgs[i] has seq i+1
+	bytes int
+	// eventBytes counts the events messages, up to MaxEventBytes;
+	// eventsCut says the stream stopped taking them.
+	eventBytes int
+	eventsCut  bool
+	done       bool
+	finished   time.Time
+	wake       chan struct{} // closed and replaced on every append
 }
 
 // NewStream returns an empty stream for run id. replayed marks a stream

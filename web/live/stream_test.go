@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/web/live"
 )
 
@@ -129,5 +130,38 @@ func TestStreamCloseConcurrent(t *testing.T) {
 				t.Fatalf("after concurrent Close, the messages are %q; want one end, last", got)
 			}
 		}
+	}
+}
+
+// A stream keeps at most MaxEventBytes of events, then says once that the
+// timeline stops there, and takes no more events; other messages go on.
+func TestStreamCapsEvents(t *testing.T) {
+	s := live.NewStream("run", false)
+	evs := make([]trace.Event, live.MaxBatch)
+	for i := range evs {
+		evs[i] = trace.Event{Seq: uint64(i), Time: int64(i) * 1000, Dur: 500, Kind: trace.KindSyscall, Fd: 7, Res: 64, Name: 1}
+	}
+	b := trace.Batch{Names: []string{"read"}, FirstName: 1, Events: evs}
+	for range 4 * live.MaxEventBytes / (len(evs) * 30) {
+		s.AppendBatch("t-epoll", b)
+		b.Names = nil
+	}
+	s.Send(live.TrackEndMsg("t-epoll", map[string]int{"events": 1}))
+	s.Close()
+	got := types(t, s)
+	notices := 0
+	for _, typ := range got {
+		if typ == "notice" {
+			notices++
+		}
+	}
+	if notices != 1 || got[len(got)-2] != "track_end" {
+		t.Errorf("%d notices, last messages %v; want one notice and the track's end after it", notices, got[max(0, len(got)-3):])
+	}
+	if n := s.Bytes(); n > live.MaxEventBytes+1<<20 {
+		t.Errorf("the stream holds %d bytes, more than the %d of events it may keep", n, live.MaxEventBytes)
+	}
+	if n := s.Bytes(); n < live.MaxEventBytes-1<<20 {
+		t.Errorf("the stream holds only %d bytes: it stopped well before its cap", n)
 	}
 }

@@ -178,7 +178,7 @@
         const li = this.phases.querySelector('li[data-phase="queued"]');
         if (li) li.textContent = "queued";
       }
-      const order = ["queued", "building", "running", "checking", "done"];
+      const order = ["queued", "building", "waiting", "running", "checking", "done"];
       const at = order.indexOf(name);
       this.phases.querySelectorAll("li").forEach((li) => {
         const i = order.indexOf(li.dataset.phase);
