@@ -24,7 +24,9 @@ import (
 
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/exercises/catalog"
+	"github.com/asynclab/asynclab/internal/pgtest"
 	"github.com/asynclab/asynclab/labs"
+	"github.com/asynclab/asynclab/labs/postgres"
 	"github.com/asynclab/asynclab/labs/sqlite"
 )
 
@@ -58,10 +60,10 @@ type server struct {
 	logs chan string // its stderr, line by line
 }
 
-func startServer(t *testing.T, dataDir string) *server {
+func startServer(t *testing.T, dataDir string, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), serveChildEnv+"=serve --addr 127.0.0.1:0 --data "+dataDir)
+	cmd.Env = append(os.Environ(), serveChildEnv+"=serve --addr 127.0.0.1:0 --data "+dataDir+" "+strings.Join(args, " "))
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
@@ -279,5 +281,45 @@ func TestServerDrainsOnSIGTERM(t *testing.T) {
 	run, err := store.Run(context.Background(), id)
 	if err != nil || run.Status != labs.StatusDone || run.Verdict != "passed" {
 		t.Errorf("after the stop the run is %+v, %v; want it done and passed", run, err)
+	}
+}
+
+// lab serve --db postgres://... keeps its runs and its queue in
+// PostgreSQL: a submission is graded and recorded there.
+func TestServeOnPostgres(t *testing.T) {
+	if err := sandbox.Ready(); err != nil {
+		t.Skipf("the sandbox cannot run on this host: %v", err)
+	}
+	db := pgtest.Database(t)
+	s := startServer(t, t.TempDir(), "--db", db)
+	s.waitLog(t, "grader ready")
+	id, _ := submitReference(t, s.base)
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.base, "http")+"/ws/runs/"+id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(2 * time.Minute))
+	for {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("the run did not finish: %v", err)
+		}
+		if bytes.Contains(b, []byte(`"type":"end"`)) {
+			break
+		}
+	}
+	store, err := postgres.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	run, err := store.Run(context.Background(), id)
+	if err != nil || run.Status != labs.StatusDone || run.Verdict != "passed" {
+		t.Errorf("the run in PostgreSQL is %+v, %v; want done and passed", run, err)
+	}
+	traces, err := store.Traces(context.Background(), id)
+	if err != nil || len(traces) == 0 {
+		t.Errorf("the run's traces in PostgreSQL: %d, %v; want one per track", len(traces), err)
 	}
 }

@@ -57,8 +57,9 @@ func main() {
 }
 
 const usage = `usage:
-  lab serve [--addr :8080] [--data lab-data] [--practice-workers 1] [--submit-workers 1]
-            [--keep-practice 168h]            the web lab, in open mode
+  lab serve [--addr :8080] [--data lab-data] [--db postgres://...] [--practice-workers 1]
+            [--submit-workers 1] [--keep-practice 168h] [--drain 30s]
+                                              the web lab, in open mode
   lab run demo [--backend epoll|uring|both]   run the demo and print a text timeline
   lab run EXERCISE [--backend ...] [--file handler.go]
                                               run a handler in every scenario of an exercise

@@ -19,7 +19,6 @@ import (
 	"github.com/asynclab/asynclab/grading/builder"
 	"github.com/asynclab/asynclab/internal/flock"
 	"github.com/asynclab/asynclab/labs"
-	"github.com/asynclab/asynclab/labs/sqlite"
 	"github.com/asynclab/asynclab/queue"
 	"github.com/asynclab/asynclab/web"
 )
@@ -31,6 +30,7 @@ const minOpenFiles = 16384
 type serveCmd struct {
 	addr    string
 	dataDir string
+	db      string // "" for SQLite in dataDir, or a postgres:// URL
 	// practice and submit are how many runs of each queue lane this
 	// server grades at once.
 	practice, submit int
@@ -48,6 +48,7 @@ func parseServe(args []string) (command, error) {
 	c := &serveCmd{}
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
 	fs.StringVar(&c.dataDir, "data", "lab-data", "where builds, results and traces are kept")
+	fs.StringVar(&c.db, "db", "", "a postgres:// URL to keep runs and the queue in PostgreSQL; empty for SQLite files in the data directory")
 	fs.IntVar(&c.practice, "practice-workers", 1, "practice runs graded at once (they never wait behind submissions)")
 	fs.IntVar(&c.submit, "submit-workers", 1, "submissions graded at once, fairly across students")
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "on SIGTERM or Ctrl-C, how long to let the runs being graded finish before cutting them short (they are graded again at the next start)")
@@ -57,6 +58,9 @@ func parseServe(args []string) (command, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("%w: serve takes no arguments", errUsage)
+	}
+	if c.db != "" && !isPostgres(c.db) {
+		return nil, fmt.Errorf("%w: --db takes a postgres:// URL", errUsage)
 	}
 	if c.practice < 1 || c.submit < 1 {
 		return nil, fmt.Errorf("%w: serve needs at least one worker per lane", errUsage)
@@ -88,18 +92,6 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 		return fmt.Errorf("serve: the data directory %s is in use: %w", c.dataDir, err)
 	}
 	defer lock.Close()
-	store, err := sqlite.Open(ctx, filepath.Join(c.dataDir, "lab.db"))
-	if err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	defer store.Close()
-	// Old practice runs are pruned now and every hour, while the server
-	// runs.
-	var pruning sync.WaitGroup
-	pruneCtx, stopPruning := context.WithCancel(ctx)
-	pruning.Go(func() { labs.Retention{KeepPractice: c.keepPractice}.Run(pruneCtx, store, m.Logger) })
-	defer pruning.Wait()
-	defer stopPruning()
 	var g atomic.Pointer[grading.Grader]
 	var preparing sync.WaitGroup
 	// The grader's preparation writes under the data directory: let it
@@ -110,7 +102,7 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 	readyErr := sandbox.Ready()
 	workers := map[queue.Lane]int{queue.Practice: c.practice, queue.Submission: c.submit}
 	var srv *web.Server
-	q, qdb, err := queue.OpenSQLite(ctx, filepath.Join(c.dataDir, "queue.db"), queue.Config{
+	dbs, err := openStores(ctx, c.db, c.dataDir, queue.Config{
 		// The queue starts working only once srv is set and the grader
 		// ready.
 		Work:    func(ctx context.Context, job queue.Job) error { return srv.Work(ctx, job) },
@@ -121,7 +113,15 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	defer qdb.Close()
+	defer dbs.close()
+	store, q := dbs.store, dbs.queue
+	// Old practice runs are pruned now and every hour, while the server
+	// runs.
+	var pruning sync.WaitGroup
+	pruneCtx, stopPruning := context.WithCancel(ctx)
+	pruning.Go(func() { labs.Retention{KeepPractice: c.keepPractice}.Run(pruneCtx, store, m.Logger) })
+	defer pruning.Wait()
+	defer stopPruning()
 	srv = web.New(web.Config{
 		Exercises: catalog.All(),
 		Store:     store,
@@ -136,12 +136,16 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 		Ready:  func() error { return readyErr },
 		Logger: m.Logger,
 	})
-	// This server holds the data directory: a job running in its queue
-	// was left by one that is gone.
-	if n, err := q.Reclaim(ctx); err != nil {
-		return fmt.Errorf("serve: %w", err)
-	} else if n > 0 {
-		fmt.Fprintf(m.Stderr, "%d run(s) were being graded when the last server stopped; they are back in line\n", n)
+	// This server holds the data directory, and a SQLite queue with it:
+	// a job running in its queue was left by one that is gone. On a
+	// shared PostgreSQL queue River's rescuer does this, after the job
+	// has run longer than a try may.
+	if !dbs.shared {
+		if n, err := q.Reclaim(ctx); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		} else if n > 0 {
+			fmt.Fprintf(m.Stderr, "%d run(s) were being graded when the last server stopped; they are back in line\n", n)
+		}
 	}
 	// Runs a stopped server left unfinished go back in line (the queue
 	// has most of them already): their code is in the store.
