@@ -63,6 +63,9 @@ type waitingRun struct {
 	place queue.Place
 	eta   time.Duration
 	told  bool
+	// checking says the store is being asked whether another process
+	// finished it.
+	checking bool
 }
 
 func newRunner(cfg Config, log *slog.Logger) *runner {
@@ -201,7 +204,10 @@ func (x *runner) tellPlaces(lane queue.Lane, line map[string]queue.Place) {
 		}
 		p, ok := line[id]
 		if !ok || p.Running || p.Done {
-			continue // a worker has it: it says so itself
+			if !x.active[id] {
+				x.watchElsewhere(id, w, ok && p.Running)
+			}
+			continue // a worker of this server has it: it says so itself
 		}
 		var eta time.Duration
 		if took := x.took[lane]; took > 0 && !p.Waiting {
@@ -216,6 +222,43 @@ func (x *runner) tellPlaces(lane queue.Lane, line map[string]queue.Place) {
 		w.place, w.eta, w.told = p, eta, true
 		w.s.Send(live.QueueMsg(p.Ahead, p.Waiting, eta))
 	}
+}
+
+// watchElsewhere follows a queued run that is no longer in line though no
+// worker of this server took it: a worker of another process (lab worker,
+// on a shared queue) finished it. Once the store has it finished, its
+// viewers get it from there, on the stream they hold. Called with x.mu
+// held.
+func (x *runner) watchElsewhere(id string, w *waitingRun, running bool) {
+	if running || w.checking {
+		return
+	}
+	w.checking = true
+	x.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(x.ctx, time.Minute)
+		defer cancel()
+		run, err := x.store.Run(ctx, id)
+		x.mu.Lock()
+		// Not finished yet (being enqueued, or just taken by a worker of
+		// this server), or taken here meanwhile: nothing to show.
+		done := err == nil && run.Status.Finished() && x.queued[id] == w
+		if done {
+			delete(x.queued, id)
+		}
+		w.checking = false
+		x.mu.Unlock()
+		if err != nil && x.ctx.Err() == nil {
+			x.log.Warn("checking a run graded elsewhere", "run", id, "err", err)
+		}
+		if !done {
+			return
+		}
+		if err := x.replayInto(ctx, w.s, run); err != nil {
+			x.log.Warn("showing a run graded elsewhere", "run", id, "err", err)
+			w.s.Send(live.ErrorMsg("This run was graded, but its result could not be shown here; reload the page."))
+		}
+		w.s.Close()
+	})
 }
 
 // Queue is the durable line of runs waiting to be graded: a
@@ -493,23 +536,33 @@ func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 	s := live.NewStream(id, true)
 	defer s.Close()
 	s.Send(live.HelloMsg(id, run.Exercise, string(run.Mode), false))
+	if err := x.replayInto(ctx, s, run); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// replayInto sends the messages of finished run, from its recording, to s,
+// after s's hello: what the live run sent.
+func (x *runner) replayInto(ctx context.Context, s *live.Stream, run *labs.Run) error {
+	id := run.ID
 	if run.Status == labs.StatusInterrupted {
 		res := grading.Result{ID: id, Exercise: run.Exercise, Verdict: grading.InternalError,
 			Message: "this run was interrupted: " + run.Reason}
 		data, err := json.Marshal(&res)
 		if err != nil {
-			return nil, fmt.Errorf("replay %s: encode result: %w", id, err)
+			return fmt.Errorf("replay %s: encode result: %w", id, err)
 		}
 		s.Send(live.ResultMsg(data))
-		return s, nil
+		return nil
 	}
 	var res grading.Result
 	if err := json.Unmarshal(run.Result, &res); err != nil {
-		return nil, fmt.Errorf("replay %s: stored result: %w", id, err)
+		return fmt.Errorf("replay %s: stored result: %w", id, err)
 	}
 	traces, err := x.store.Traces(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("replay %s: %w", id, err)
+		return fmt.Errorf("replay %s: %w", id, err)
 	}
 	byTrack := make(map[string][]byte, len(traces))
 	for _, t := range traces {
@@ -543,5 +596,5 @@ func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 		o.Phase(p)
 	}
 	s.Send(live.ResultMsg(run.Result))
-	return s, nil
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -321,5 +322,72 @@ func TestServeOnPostgres(t *testing.T) {
 	traces, err := store.Traces(context.Background(), id)
 	if err != nil || len(traces) == 0 {
 		t.Errorf("the run's traces in PostgreSQL: %d, %v; want one per track", len(traces), err)
+	}
+}
+
+// A lab serve that leaves submissions to a lab worker on the same
+// PostgreSQL database: the worker grades and records the submission, and
+// the student watching on the web node gets its result there.
+func TestWorkerGradesForServer(t *testing.T) {
+	if err := sandbox.Ready(); err != nil {
+		t.Skipf("the sandbox cannot run on this host: %v", err)
+	}
+	db := pgtest.Database(t)
+	web := startServer(t, t.TempDir(), "--db", db, "--submit-workers", "0")
+	worker := exec.Command(os.Args[0], "-test.run=^$")
+	worker.Env = append(os.Environ(), serveChildEnv+"=worker --db "+db+" --data "+t.TempDir())
+	stderr, _ := worker.StderrPipe()
+	if err := worker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { worker.Process.Kill(); worker.Wait() })
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "worker ready") {
+				ready <- nil
+				io.Copy(io.Discard, stderr)
+				return
+			}
+		}
+		ready <- fmt.Errorf("the worker exited before it was ready")
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(3 * time.Minute):
+		t.Fatal("the worker was not ready in 3 minutes")
+	}
+	web.waitLog(t, "grader ready")
+
+	id, _ := submitReference(t, web.base)
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(web.base, "http")+"/ws/runs/"+id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(2 * time.Minute))
+	var types []string
+	var result []byte
+	for {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("the run did not end on the web node (%v), after %v", err, types)
+		}
+		var m struct{ Type string }
+		json.Unmarshal(b, &m)
+		types = append(types, m.Type)
+		if m.Type == "result" {
+			result = b
+		}
+		if m.Type == "end" {
+			break
+		}
+	}
+	if !bytes.Contains(result, []byte(`"verdict":"passed"`)) || !slices.Contains(types, "events") {
+		t.Errorf("the web node showed %v, result %.300s; want the run's events and a passed result", types, result)
 	}
 }

@@ -60,6 +60,8 @@ const usage = `usage:
   lab serve [--addr :8080] [--data lab-data] [--db postgres://...] [--practice-workers 1]
             [--submit-workers 1] [--keep-practice 168h] [--drain 30s]
                                               the web lab, in open mode
+  lab worker --db postgres://... [--data lab-data] [--submit-workers 1] [--practice-workers 0]
+                                              grade queued runs for a lab serve on the same database
   lab run demo [--backend epoll|uring|both]   run the demo and print a text timeline
   lab run EXERCISE [--backend ...] [--file handler.go]
                                               run a handler in every scenario of an exercise
@@ -109,6 +111,8 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		m.cmd, err = parseGrade(args[1:])
 	case "doctor":
 		m.cmd = doctorCmd{}
+	case "worker":
+		m.cmd, err = parseWorker(args[1:])
 	case "gc":
 		m.cmd, err = parseGC(args[1:])
 	case "backup":

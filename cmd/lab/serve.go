@@ -62,8 +62,10 @@ func parseServe(args []string) (command, error) {
 	if c.db != "" && !isPostgres(c.db) {
 		return nil, fmt.Errorf("%w: --db takes a postgres:// URL", errUsage)
 	}
-	if c.practice < 1 || c.submit < 1 {
-		return nil, fmt.Errorf("%w: serve needs at least one worker per lane", errUsage)
+	// Submissions may be left to lab worker processes on a shared
+	// database; practice runs are the web node's own.
+	if c.practice < 1 || c.submit < 0 || (c.submit == 0 && c.db == "") {
+		return nil, fmt.Errorf("%w: serve needs a practice worker, and a submission worker unless lab worker processes share its --db", errUsage)
 	}
 	return c, nil
 }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/asynclab/asynclab/engine/sandbox"
+	"github.com/asynclab/asynclab/exercises/catalog"
+	"github.com/asynclab/asynclab/internal/flock"
+	"github.com/asynclab/asynclab/queue"
+	"github.com/asynclab/asynclab/web"
+)
+
+// workerCmd is `lab worker`: a process on another machine that grades
+// submissions from a queue in PostgreSQL and records them in the store
+// there, for a lab serve whose students wait on them.
+type workerCmd struct {
+	db, dataDir      string
+	practice, submit int
+	drain            time.Duration
+}
+
+func parseWorker(args []string) (command, error) {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	c := &workerCmd{}
+	fs.StringVar(&c.db, "db", "", "the postgres:// URL lab serve --db uses (required)")
+	fs.StringVar(&c.dataDir, "data", "lab-data", "where this worker keeps its build cache")
+	fs.IntVar(&c.submit, "submit-workers", 1, "submissions graded at once")
+	fs.IntVar(&c.practice, "practice-workers", 0, "practice runs graded at once (usually the web node's)")
+	fs.DurationVar(&c.drain, "drain", 30*time.Second, "on SIGTERM, how long to let the runs being graded finish")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, fmt.Errorf("%w: worker takes no arguments", errUsage)
+	case !isPostgres(c.db):
+		return nil, fmt.Errorf("%w: worker needs --db postgres://..., the database lab serve --db uses", errUsage)
+	case c.practice < 0 || c.submit < 0 || c.practice+c.submit == 0:
+		return nil, fmt.Errorf("%w: worker needs at least one worker in some lane", errUsage)
+	}
+	return c, nil
+}
+
+func (c *workerCmd) run(ctx context.Context, m *Main) error {
+	// A worker that cannot sandbox takes no jobs: it would fail every one.
+	if err := sandbox.Ready(); err != nil {
+		return fmt.Errorf("worker: this host cannot run the sandbox, so it takes no jobs (lab doctor says why): %w", err)
+	}
+	if n, err := sandbox.Cleanup(); err != nil {
+		m.Logger.Warn("removing sandboxes of an earlier process", "err", err)
+	} else if n > 0 {
+		m.Logger.Info("removed sandboxes left by an earlier process", "count", n)
+	}
+	if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	lock, err := flock.Acquire(filepath.Join(c.dataDir, "lock"))
+	if err != nil {
+		return fmt.Errorf("worker: the data directory %s is in use: %w", c.dataDir, err)
+	}
+	defer lock.Close()
+	gr, err := prepareGrader(ctx, m, c.dataDir)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	workers := map[queue.Lane]int{queue.Practice: c.practice, queue.Submission: c.submit}
+	var srv *web.Server
+	dbs, err := openStores(ctx, c.db, c.dataDir, queue.Config{
+		Work:    func(ctx context.Context, job queue.Job) error { return srv.Work(ctx, job) },
+		GiveUp:  func(ctx context.Context, job queue.Job, reason string) error { return srv.GiveUp(ctx, job, reason) },
+		Workers: workers,
+		Logger:  m.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer dbs.close()
+	// The server that grades and records a run, without its pages: the
+	// live view of a run graded here is the store's, once it is done.
+	srv = web.New(web.Config{Exercises: catalog.All(), Store: dbs.store, Queue: dbs.queue, Workers: workers,
+		Grader: func() web.Grader { return gr }, Logger: m.Logger})
+	defer srv.Close()
+	if err := dbs.queue.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	fmt.Fprintf(m.Stderr, "worker ready: %d submission and %d practice workers\n", c.submit, c.practice)
+	<-ctx.Done()
+	fmt.Fprintf(m.Stderr, "stopping: letting the runs being graded finish (at most %s)\n", c.drain)
+	stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.drain)
+	defer cancel()
+	if err := dbs.queue.Stop(stop); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	return nil
+}
