@@ -65,6 +65,12 @@ func startServer(t *testing.T, dataDir string, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveChildEnv+"=serve --addr 127.0.0.1:0 --data "+dataDir+" "+strings.Join(args, " "))
+	return launchServer(t, cmd)
+}
+
+// launchServer starts cmd, a lab serve, and waits until it listens.
+func launchServer(t *testing.T, cmd *exec.Cmd) *server {
+	t.Helper()
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
