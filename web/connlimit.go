@@ -3,38 +3,56 @@ package web
 import (
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 )
 
-// limitPerAddr returns a listener that keeps at most max connections open
-// from any one IP address: a connection past that is closed as soon as it
-// is accepted, before the server reads from it, and counted by refused. Idle keep-alive
-// connections from one client can then exhaust neither the process's
-// descriptors nor the server's goroutines.
-func limitPerAddr(ln net.Listener, max int, log *slog.Logger, refused func()) net.Listener {
-	return &addrLimiter{Listener: ln, max: max, log: log, refused: refused, open: map[string]int{}}
-}
-
-type addrLimiter struct {
+// connLimiter is a listener that bounds the connections the server keeps
+// open, so that idle keep-alive connections exhaust neither the process's
+// descriptors nor its goroutines:
+//   - at most perAddr from any one IP address: one more is closed as soon
+//     as it is accepted, before the server reads from it;
+//   - at most total in all: one more first closes the connection idle the
+//     longest (between requests, or never sent one), and is closed itself
+//     only when none is idle.
+//
+// A connection being served a request (its header read), or upgraded to a
+// websocket, is never closed for room; one that has not finished sending
+// a request header counts as idle, as a slow client is indistinguishable
+// from an idle one. [connLimiter.state] must be the server's ConnState.
+type connLimiter struct {
 	net.Listener
-	max     int
-	log     *slog.Logger
-	refused func() // counts a connection closed at once
+	perAddr, total int
+	log            *slog.Logger
+	refused        func() // counts a connection closed at once
+	evicted        func() // counts an idle connection closed for room
 
 	mu         sync.Mutex
-	open       map[string]int // connections open per address
-	lastLogged time.Time
+	open       map[string]int             // connections open per address
+	all        int                        // connections open
+	idle       map[*limitedConn]time.Time // idle connections, since when
+	lastLogged map[string]time.Time       // when each kind of refusal was last logged
 }
 
-func (l *addrLimiter) Accept() (net.Conn, error) {
+func newConnLimiter(ln net.Listener, perAddr, total int, log *slog.Logger, refused, evicted func()) *connLimiter {
+	return &connLimiter{Listener: ln, perAddr: perAddr, total: total, log: log, refused: refused, evicted: evicted,
+		open: map[string]int{}, idle: map[*limitedConn]time.Time{}, lastLogged: map[string]time.Time{}}
+}
+
+func (l *connLimiter) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
 		host := hostOf(c.RemoteAddr())
-		if l.take(host) {
+		ok, evict := l.take(host)
+		if evict != nil {
+			evict.Close()
+			l.evicted()
+		}
+		if ok {
 			return &limitedConn{Conn: c, release: func() { l.give(host) }}, nil
 		}
 		c.Close()
@@ -42,28 +60,67 @@ func (l *addrLimiter) Accept() (net.Conn, error) {
 	}
 }
 
-// take counts a new connection from host, or reports that host has too
-// many open.
-func (l *addrLimiter) take(host string) bool {
+// take counts a new connection from host, or reports that it must be
+// refused; evict, if not nil, is an idle connection to close to make room.
+func (l *connLimiter) take(host string) (ok bool, evict *limitedConn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.open[host] >= l.max {
-		// One line a minute is enough to see a flood in the log.
-		if now := time.Now(); now.Sub(l.lastLogged) > time.Minute {
-			l.lastLogged = now
-			l.log.Warn("refusing connections: too many open from one address", "addr", host, "max", l.max)
+	if l.open[host] >= l.perAddr {
+		l.logOnce("address", "refusing connections: too many open from one address", "addr", host, "max", l.perAddr)
+		return false, nil
+	}
+	if l.all >= l.total {
+		var since time.Time
+		for c, t := range l.idle {
+			if evict == nil || t.Before(since) {
+				evict, since = c, t
+			}
 		}
-		return false
+		if evict == nil {
+			l.logOnce("total", "refusing connections: the server holds as many as it may, none idle", "max", l.total)
+			return false, nil
+		}
+		// The evicted one gives its place back when it is closed; count
+		// the new one now, past the total for that moment.
+		delete(l.idle, evict)
 	}
 	l.open[host]++
-	return true
+	l.all++
+	return true, evict
 }
 
-func (l *addrLimiter) give(host string) {
+// logOnce logs a refusal of kind at most once a minute: enough to see a
+// flood in the log.
+func (l *connLimiter) logOnce(kind, msg string, args ...any) {
+	if now := time.Now(); now.Sub(l.lastLogged[kind]) > time.Minute {
+		l.lastLogged[kind] = now
+		l.log.Warn(msg, args...)
+	}
+}
+
+func (l *connLimiter) give(host string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.all--
 	if l.open[host]--; l.open[host] <= 0 {
 		delete(l.open, host)
+	}
+}
+
+// state follows each connection's state: only an idle one may be closed
+// for room.
+func (l *connLimiter) state(c net.Conn, st http.ConnState) {
+	lc, ok := c.(*limitedConn)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch st {
+	case http.StateNew, http.StateIdle:
+		l.idle[lc] = time.Now()
+	default: // active, hijacked (a websocket), closed
+		delete(l.idle, lc)
 	}
 }
 
@@ -79,8 +136,9 @@ func hostOf(a net.Addr) string {
 	return host
 }
 
-// limitedConn gives its address's place back once, when it is closed,
-// whether by the HTTP server or, after an upgrade, by the websocket.
+// limitedConn gives its place back once, when it is closed, whether by the
+// HTTP server, by the limiter for room, or, after an upgrade, by the
+// websocket.
 type limitedConn struct {
 	net.Conn
 	once    sync.Once

@@ -16,8 +16,8 @@ const shutdownGrace = 5 * time.Second
 
 // Serve answers HTTP on ln until ctx is done, then lets the requests in
 // flight finish for a few seconds. It bounds how long a client may take
-// over a request and how many connections one address may hold (see
-// [Config]); websockets outlive both once upgraded. Call Close after it
+// over a request and how many connections one address, and all of them,
+// may hold (see [Config]); websockets outlive both once upgraded. Call Close after it
 // to end the runs and their websockets.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
@@ -28,8 +28,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	m := s.runs.metrics
+	lim := newConnLimiter(ln, s.cfg.MaxConnsPerAddr, s.cfg.MaxConns, s.log, m.refused.Inc, m.evicted.Inc)
+	hs.ConnState = lim.state
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(limitPerAddr(ln, s.cfg.MaxConnsPerAddr, s.log, s.runs.metrics.refused.Inc)) }()
+	go func() { errc <- hs.Serve(lim) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve http: %w", err)

@@ -214,3 +214,46 @@ func TestReadyAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionsInAll: at MaxConns the server closes the connection idle
+// the longest to make room, so a flood of idle connections from many
+// addresses, each under its own cap, does not lock out a student.
+func TestConnectionsInAll(t *testing.T) {
+	const total = 10
+	addr := serve(t, web.Config{MaxConns: total})
+	var idle []net.Conn
+	for i := range 3 * total {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(i+1))}}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		idle = append(idle, c)
+	}
+	// A student's page still loads.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	if status, err := getOn(c, bufio.NewReader(c)); err != nil || !strings.HasPrefix(status, "200") {
+		t.Errorf("a page at the cap: %q, %v; want 200", status, err)
+	}
+	// All but total-1 of the idle ones were closed by the server, the
+	// oldest first.
+	closed := 0
+	for i, c := range idle {
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		_, err := c.Read(make([]byte, 1))
+		if err == io.EOF {
+			closed++
+		} else if i < len(idle)-(total-1) {
+			t.Errorf("idle connection %d of %d, among the oldest, is still open (%v)", i+1, len(idle), err)
+		}
+	}
+	if want := len(idle) - (total - 1); closed < want {
+		t.Errorf("%d idle connections were closed, want at least %d", closed, want)
+	}
+}

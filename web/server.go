@@ -15,6 +15,7 @@ package web
 import (
 	"context"
 	"log/slog"
+	"syscall"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -76,6 +77,11 @@ type Config struct {
 	// one IP address; one more is closed at once. Default 256, since a
 	// class behind one NAT shares an address.
 	MaxConnsPerAddr int
+	// MaxConns caps the connections [Server.Serve] keeps open in all; at
+	// the cap a new one first closes the connection idle the longest.
+	// Default three quarters of the open-files limit, leaving the rest to
+	// the sandboxes and the stores.
+	MaxConns int
 }
 
 func (c Config) withDefaults() Config {
@@ -102,6 +108,13 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxConnsPerAddr <= 0 {
 		c.MaxConnsPerAddr = 256
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 4096
+		var nofile syscall.Rlimit
+		if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &nofile); err == nil && nofile.Cur < 1<<30 {
+			c.MaxConns = max(256, int(nofile.Cur)*3/4)
+		}
 	}
 	return c
 }
