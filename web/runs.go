@@ -560,14 +560,6 @@ func (x *runner) replayInto(ctx context.Context, s *live.Stream, run *labs.Run) 
 	if err := json.Unmarshal(run.Result, &res); err != nil {
 		return fmt.Errorf("replay %s: stored result: %w", id, err)
 	}
-	traces, err := x.store.Traces(ctx, id)
-	if err != nil {
-		return fmt.Errorf("replay %s: %w", id, err)
-	}
-	byTrack := make(map[string][]byte, len(traces))
-	for _, t := range traces {
-		byTrack[t.Track] = t.Data
-	}
 	o := observer{s}
 	// The phases up to "running" came before the tracks, the rest after.
 	phases := res.Phases
@@ -577,9 +569,14 @@ func (x *runner) replayInto(ctx context.Context, s *live.Stream, run *labs.Run) 
 	}
 	for _, sum := range res.Runs {
 		o.TrackStart(sum.Track, sum.Scenario, sum.Backend)
+		// One track at a time: a replay holds one recording, not all.
+		data, err := x.store.Trace(ctx, id, sum.Track)
+		if err != nil && !errors.Is(err, labs.ErrNotFound) {
+			return fmt.Errorf("replay %s: %w", id, err)
+		}
 		// The recording came from the sandbox: decode it as strictly as
 		// the grader did, and show what was well formed.
-		t, _ := trace.DecodePartial(bytes.NewReader(byTrack[sum.Track]), trace.DefaultLimits(),
+		t, _ := trace.DecodePartial(bytes.NewReader(data), trace.DefaultLimits(),
 			func(b trace.Batch) { o.TraceBatch(sum.Track, b) })
 		if sum.Findings == nil {
 			// Stored before results kept their findings: analyse as
