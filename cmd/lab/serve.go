@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +40,8 @@ type serveCmd struct {
 	keepPractice time.Duration
 	// drain is how long a stopping server lets the runs in flight finish.
 	drain time.Duration
+	// memLimit is the Go runtime's soft memory limit; 0 keeps GOMEMLIMIT.
+	memLimit int64
 	// ready receives the listening address once the server is up (tests).
 	ready chan<- string
 }
@@ -51,6 +54,7 @@ func parseServe(args []string) (command, error) {
 	fs.StringVar(&c.db, "db", "", "a postgres:// URL to keep runs and the queue in PostgreSQL; empty for SQLite files in the data directory")
 	fs.IntVar(&c.practice, "practice-workers", 1, "practice runs graded at once (they never wait behind submissions)")
 	fs.IntVar(&c.submit, "submit-workers", 1, "submissions graded at once, fairly across students")
+	fs.Int64Var(&c.memLimit, "memory-limit", 512<<20, "the Go runtime's soft memory limit in bytes, which makes the collector work harder near it (0 keeps GOMEMLIMIT)")
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "on SIGTERM or Ctrl-C, how long to let the runs being graded finish before cutting them short (they are graded again at the next start)")
 	fs.DurationVar(&c.keepPractice, "keep-practice", labs.DefaultKeepPractice, "how long finished practice runs are kept (submissions always are); 0 keeps them all")
 	if err := fs.Parse(args); err != nil {
@@ -71,6 +75,9 @@ func parseServe(args []string) (command, error) {
 }
 
 func (c *serveCmd) run(ctx context.Context, m *Main) error {
+	if c.memLimit > 0 {
+		debug.SetMemoryLimit(c.memLimit)
+	}
 	// The Go runtime raised the soft limit on open files to the hard one
 	// at start; each connection, websocket and box takes descriptors, and
 	// a class needs thousands.
