@@ -136,6 +136,9 @@ func (x *runner) start(ctx context.Context, run *labs.Run) error {
 	s := x.queuedStream(run, false)
 	job := queue.Job{Run: run.ID, Student: studentOf(run), Lane: laneOf(run)}
 	if err := x.queue.Enqueue(ctx, job); err != nil {
+		x.mu.Lock()
+		delete(x.queued, run.ID)
+		x.mu.Unlock()
 		x.interrupt(run.ID, "the run could not be put in line", s)
 		s.Close()
 		return fmt.Errorf("start run: %w", err)
@@ -204,10 +207,12 @@ func (x *runner) tellPlaces(lane queue.Lane, line map[string]queue.Place) {
 		}
 		p, ok := line[id]
 		if !ok || p.Running || p.Done {
-			if !x.active[id] {
-				x.watchElsewhere(id, w, ok && p.Running)
+			// Taken by a worker: one of this server says so itself; one
+			// of another process is followed through the store.
+			if !x.active[id] && !(ok && p.Running) {
+				x.watchElsewhere(id, w)
 			}
-			continue // a worker of this server has it: it says so itself
+			continue
 		}
 		var eta time.Duration
 		if took := x.took[lane]; took > 0 && !p.Waiting {
@@ -229,8 +234,8 @@ func (x *runner) tellPlaces(lane queue.Lane, line map[string]queue.Place) {
 // on a shared queue) finished it. Once the store has it finished, its
 // viewers get it from there, on the stream they hold. Called with x.mu
 // held.
-func (x *runner) watchElsewhere(id string, w *waitingRun, running bool) {
-	if running || w.checking {
+func (x *runner) watchElsewhere(id string, w *waitingRun) {
+	if w.checking {
 		return
 	}
 	w.checking = true

@@ -1,23 +1,15 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/asynclab/asynclab/engine/sandbox"
 )
@@ -62,15 +54,17 @@ func TestTraceFloodBudget(t *testing.T) {
 		"--submit-workers", "2", "--practice-workers", "2"))
 	s.waitLog(t, "grader ready")
 	before := dirSize(t, data)
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
 	ids := make([]string, 4)
 	for i := range ids {
-		ids[i] = startRun(t, c, s.base, floodHandler, "run")
+		ids[i] = startRun(t, s.base, floodHandler, "run")
 	}
 	var wg sync.WaitGroup
 	for _, id := range ids {
-		wg.Go(func() { waitEnd(t, s.base, id) })
+		wg.Go(func() {
+			if _, err := readRun(s.base, id, "end", 5*time.Minute); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 	wg.Wait()
 	peak := peakRSS(t, s.cmd.Process.Pid)
@@ -86,57 +80,6 @@ func TestTraceFloodBudget(t *testing.T) {
 	// Each run keeps at most 8 tracks × 8 MiB of trace, plus its result.
 	if limit := int64(4 * (8*8<<20 + 4<<20)); grew > limit {
 		t.Errorf("the data directory grew %d MiB for 4 runs, more than 4 × (8 tracks × 8 MiB + 4 MiB)", grew>>20)
-	}
-}
-
-// startRun starts a run of code in mode on connect and returns its id.
-func startRun(t *testing.T, c *http.Client, base, code, mode string) string {
-	t.Helper()
-	resp, err := c.Get(base + "/exercises/connect")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	tok := regexp.MustCompile(`data-csrf="([0-9a-f]{32})"`).FindSubmatch(page)
-	if tok == nil {
-		t.Fatal("no CSRF token on the exercise page")
-	}
-	body, _ := json.Marshal(map[string]any{"code": code, "mode": mode})
-	req, _ := http.NewRequest("POST", base+"/api/exercises/connect/runs", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", string(tok[1]))
-	resp, err = c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var started struct{ ID string }
-	json.NewDecoder(resp.Body).Decode(&started)
-	if resp.StatusCode != http.StatusAccepted || started.ID == "" {
-		t.Fatalf("start = %d %+v", resp.StatusCode, started)
-	}
-	return started.ID
-}
-
-// waitEnd follows run id's websocket to its end.
-func waitEnd(t *testing.T, base, id string) {
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/ws/runs/"+id, nil)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(5 * time.Minute))
-	for {
-		_, b, err := conn.ReadMessage()
-		if err != nil {
-			t.Errorf("run %s did not end: %v", id, err)
-			return
-		}
-		if bytes.Contains(b, []byte(`"type":"end"`)) {
-			return
-		}
 	}
 }
 

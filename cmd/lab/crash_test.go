@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -21,10 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/asynclab/asynclab/engine/sandbox"
-	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/internal/pgtest"
 	"github.com/asynclab/asynclab/labs"
 	"github.com/asynclab/asynclab/labs/postgres"
@@ -148,20 +143,8 @@ func TestServerKilledMidGrading(t *testing.T) {
 	// have been.
 	s2 := startServer(t, data)
 	s2.waitLog(t, "resumed 1 unfinished run")
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s2.base, "http")+"/ws/runs/"+id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(2 * time.Minute))
-	for {
-		_, b, err := conn.ReadMessage()
-		if err != nil {
-			t.Fatalf("the resumed run did not finish: %v", err)
-		}
-		if bytes.Contains(b, []byte(`"type":"end"`)) {
-			break
-		}
+	if _, err := readRun(s2.base, id, "end", 2*time.Minute); err != nil {
+		t.Fatalf("the resumed run did not finish: %v", err)
 	}
 	store, err = sqlite.Open(context.Background(), filepath.Join(data, "lab.db"))
 	if err != nil {
@@ -199,67 +182,6 @@ func TestSecondServerRefused(t *testing.T) {
 		t.Fatalf("the first server stopped answering: %v", err)
 	}
 	resp.Body.Close()
-}
-
-// submitReference submits connect's reference to the server at base and
-// returns the run's id and the code.
-func submitReference(t *testing.T, base string) (string, []byte) {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	resp, err := c.Get(base + "/exercises/connect")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	tok := regexp.MustCompile(`data-csrf="([0-9a-f]{32})"`).FindSubmatch(page)
-	if tok == nil {
-		t.Fatal("no CSRF token on the exercise page")
-	}
-	var ref []byte
-	for _, ex := range catalog.All() {
-		if ex.Slug == "connect" {
-			ref = ex.Reference
-		}
-	}
-	body, _ := json.Marshal(map[string]any{"code": string(ref), "mode": "submit"})
-	req, _ := http.NewRequest("POST", base+"/api/exercises/connect/runs", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", string(tok[1]))
-	resp, err = c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var started struct{ ID string }
-	json.NewDecoder(resp.Body).Decode(&started)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted || started.ID == "" {
-		t.Fatalf("submit = %d %+v", resp.StatusCode, started)
-	}
-
-	return started.ID, ref
-}
-
-// waitTrack waits until run id's handler runs in the sandbox.
-func waitTrack(t *testing.T, base, id string) {
-	t.Helper()
-	ws := "ws" + strings.TrimPrefix(base, "http") + "/ws/runs/" + id
-	conn, _, err := websocket.DefaultDialer.Dial(ws, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn.SetReadDeadline(time.Now().Add(time.Minute))
-	for {
-		_, b, err := conn.ReadMessage()
-		if err != nil {
-			t.Fatalf("before the run started: %v", err)
-		}
-		if bytes.Contains(b, []byte(`"type":"track"`)) {
-			break
-		}
-	}
-	conn.Close()
 }
 
 // A server told to stop (SIGTERM) takes no more runs, lets the one being
@@ -301,20 +223,8 @@ func TestServeOnPostgres(t *testing.T) {
 	s := startServer(t, t.TempDir(), "--db", db)
 	s.waitLog(t, "grader ready")
 	id, _ := submitReference(t, s.base)
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.base, "http")+"/ws/runs/"+id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(2 * time.Minute))
-	for {
-		_, b, err := conn.ReadMessage()
-		if err != nil {
-			t.Fatalf("the run did not finish: %v", err)
-		}
-		if bytes.Contains(b, []byte(`"type":"end"`)) {
-			break
-		}
+	if _, err := readRun(s.base, id, "end", 2*time.Minute); err != nil {
+		t.Fatalf("the run did not finish: %v", err)
 	}
 	store, err := postgres.Open(context.Background(), db)
 	if err != nil {
@@ -370,27 +280,16 @@ func TestWorkerGradesForServer(t *testing.T) {
 	web.waitLog(t, "grader ready")
 
 	id, _ := submitReference(t, web.base)
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(web.base, "http")+"/ws/runs/"+id, nil)
+	msgs, err := readRun(web.base, id, "end", 2*time.Minute)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the run did not end on the web node: %v", err)
 	}
-	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(2 * time.Minute))
 	var types []string
 	var result []byte
-	for {
-		_, b, err := conn.ReadMessage()
-		if err != nil {
-			t.Fatalf("the run did not end on the web node (%v), after %v", err, types)
-		}
-		var m struct{ Type string }
-		json.Unmarshal(b, &m)
+	for _, m := range msgs {
 		types = append(types, m.Type)
 		if m.Type == "result" {
-			result = b
-		}
-		if m.Type == "end" {
-			break
+			result = m.Raw
 		}
 	}
 	if !bytes.Contains(result, []byte(`"verdict":"passed"`)) || !slices.Contains(types, "events") {

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"sync"
@@ -18,7 +17,6 @@ import (
 	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/grading/builder"
-	"github.com/asynclab/asynclab/internal/flock"
 	"github.com/asynclab/asynclab/labs"
 	"github.com/asynclab/asynclab/queue"
 	"github.com/asynclab/asynclab/web"
@@ -86,19 +84,9 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 		m.Logger.Warn("the open files limit is low for a class: raise the hard limit (ulimit -Hn, LimitNOFILE=)",
 			"limit", nofile.Cur, "want", minOpenFiles)
 	}
-	if n, err := sandbox.Cleanup(); err != nil {
-		m.Logger.Warn("removing sandboxes of an earlier server", "err", err)
-	} else if n > 0 {
-		m.Logger.Info("removed sandboxes left by an earlier server", "count", n)
-	}
-	if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	// One server per data directory: two would both grade every run in
-	// line and contradict each other about its result.
-	lock, err := flock.Acquire(filepath.Join(c.dataDir, "lock"))
+	lock, err := claimDataDir(m, c.dataDir)
 	if err != nil {
-		return fmt.Errorf("serve: the data directory %s is in use: %w", c.dataDir, err)
+		return fmt.Errorf("serve: %w", err)
 	}
 	defer lock.Close()
 	var g atomic.Pointer[grading.Grader]
@@ -111,14 +99,7 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 	readyErr := sandbox.Ready()
 	workers := map[queue.Lane]int{queue.Practice: c.practice, queue.Submission: c.submit}
 	var srv *web.Server
-	dbs, err := openStores(ctx, c.db, c.dataDir, queue.Config{
-		// The queue starts working only once srv is set and the grader
-		// ready.
-		Work:    func(ctx context.Context, job queue.Job) error { return srv.Work(ctx, job) },
-		GiveUp:  func(ctx context.Context, job queue.Job, reason string) error { return srv.GiveUp(ctx, job, reason) },
-		Workers: workers,
-		Logger:  m.Logger,
-	})
+	dbs, err := openStores(ctx, c.db, c.dataDir, gradingQueue(&srv, workers, m.Logger))
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -170,12 +151,7 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 		// and stay in line for the next server.
 		preparing.Wait() // it may be starting the queue
 		if queueStarted.Load() {
-			fmt.Fprintf(m.Stderr, "stopping: letting the runs being graded finish (at most %s)\n", c.drain)
-			stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.drain)
-			defer cancel()
-			if err := q.Stop(stop); err != nil {
-				m.Logger.Warn("stopping the queue", "err", err)
-			}
+			drain(ctx, m, q, c.drain)
 		}
 		srv.Close()
 	}()

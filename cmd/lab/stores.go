@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/asynclab/asynclab/engine/sandbox"
+	"github.com/asynclab/asynclab/internal/flock"
 	"github.com/asynclab/asynclab/labs"
 	"github.com/asynclab/asynclab/labs/postgres"
 	"github.com/asynclab/asynclab/labs/sqlite"
@@ -69,4 +74,46 @@ func openStores(ctx context.Context, db, dataDir string, cfg queue.Config) (*sto
 		return nil, err
 	}
 	return &stores{store: st, queue: q, close: func() { qdb.Close(); st.Close() }}, nil
+}
+
+// claimDataDir makes dir and takes its lock, after removing the sandboxes
+// a killed process left: one process per data directory, since two would
+// both grade every run in line and contradict each other about it. The
+// error names the process that holds it.
+func claimDataDir(m *Main, dir string) (*flock.Lock, error) {
+	if n, err := sandbox.Cleanup(); err != nil {
+		m.Logger.Warn("removing sandboxes of an earlier process", "err", err)
+	} else if n > 0 {
+		m.Logger.Info("removed sandboxes left by an earlier process", "count", n)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	lock, err := flock.Acquire(filepath.Join(dir, "lock"))
+	if err != nil {
+		return nil, fmt.Errorf("the data directory %s is in use: %w", dir, err)
+	}
+	return lock, nil
+}
+
+// gradingQueue is the queue's configuration for a process whose *srv
+// grades the runs. The queue works only once started, after srv is set.
+func gradingQueue(srv **web.Server, workers map[queue.Lane]int, log *slog.Logger) queue.Config {
+	return queue.Config{
+		Work:    func(ctx context.Context, job queue.Job) error { return (*srv).Work(ctx, job) },
+		GiveUp:  func(ctx context.Context, job queue.Job, reason string) error { return (*srv).GiveUp(ctx, job, reason) },
+		Workers: workers,
+		Logger:  log,
+	}
+}
+
+// drain stops q from taking runs and lets those being graded finish
+// within d; those still running then are cut short and stay in line.
+func drain(ctx context.Context, m *Main, q workQueue, d time.Duration) {
+	fmt.Fprintf(m.Stderr, "stopping: letting the runs being graded finish (at most %s)\n", d)
+	stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+	defer cancel()
+	if err := q.Stop(stop); err != nil {
+		m.Logger.Warn("stopping the queue", "err", err)
+	}
 }

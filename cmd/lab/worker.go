@@ -4,13 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/exercises/catalog"
-	"github.com/asynclab/asynclab/internal/flock"
 	"github.com/asynclab/asynclab/queue"
 	"github.com/asynclab/asynclab/web"
 )
@@ -51,17 +48,9 @@ func (c *workerCmd) run(ctx context.Context, m *Main) error {
 	if err := sandbox.Ready(); err != nil {
 		return fmt.Errorf("worker: this host cannot run the sandbox, so it takes no jobs (lab doctor says why): %w", err)
 	}
-	if n, err := sandbox.Cleanup(); err != nil {
-		m.Logger.Warn("removing sandboxes of an earlier process", "err", err)
-	} else if n > 0 {
-		m.Logger.Info("removed sandboxes left by an earlier process", "count", n)
-	}
-	if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
-		return fmt.Errorf("worker: %w", err)
-	}
-	lock, err := flock.Acquire(filepath.Join(c.dataDir, "lock"))
+	lock, err := claimDataDir(m, c.dataDir)
 	if err != nil {
-		return fmt.Errorf("worker: the data directory %s is in use: %w", c.dataDir, err)
+		return fmt.Errorf("worker: %w", err)
 	}
 	defer lock.Close()
 	gr, err := prepareGrader(ctx, m, c.dataDir)
@@ -70,12 +59,7 @@ func (c *workerCmd) run(ctx context.Context, m *Main) error {
 	}
 	workers := map[queue.Lane]int{queue.Practice: c.practice, queue.Submission: c.submit}
 	var srv *web.Server
-	dbs, err := openStores(ctx, c.db, c.dataDir, queue.Config{
-		Work:    func(ctx context.Context, job queue.Job) error { return srv.Work(ctx, job) },
-		GiveUp:  func(ctx context.Context, job queue.Job, reason string) error { return srv.GiveUp(ctx, job, reason) },
-		Workers: workers,
-		Logger:  m.Logger,
-	})
+	dbs, err := openStores(ctx, c.db, c.dataDir, gradingQueue(&srv, workers, m.Logger))
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -90,11 +74,6 @@ func (c *workerCmd) run(ctx context.Context, m *Main) error {
 	}
 	fmt.Fprintf(m.Stderr, "worker ready: %d submission and %d practice workers\n", c.submit, c.practice)
 	<-ctx.Done()
-	fmt.Fprintf(m.Stderr, "stopping: letting the runs being graded finish (at most %s)\n", c.drain)
-	stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.drain)
-	defer cancel()
-	if err := dbs.queue.Stop(stop); err != nil {
-		return fmt.Errorf("worker: %w", err)
-	}
+	drain(ctx, m, dbs.queue, c.drain)
 	return nil
 }
