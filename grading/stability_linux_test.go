@@ -22,7 +22,8 @@ import (
 // while LAB_STABILITY_HOGS processes spin on the CPU (default 2), and
 // reports how often a handler was judged otherwise than it should be: a
 // check's verdict that changes from run to run is a flake a student would
-// see. LAB_STABILITY_ONLY limits it to a comma-separated list of exercises.
+// see. LAB_STABILITY_ONLY limits it to a comma-separated list of exercises,
+// LAB_STABILITY_HANDLERS to a comma-separated list of handler names.
 //
 // LAB_STABILITY_JOURNAL names a file that keeps one line per grade, so a
 // round can span several sittings: a handler already graded there counts
@@ -35,7 +36,7 @@ import (
 func BenchmarkGraderStability(b *testing.B) {
 	n := envInt("LAB_STABILITY_N", 20)
 	hogs := envInt("LAB_STABILITY_HOGS", 2)
-	only := os.Getenv("LAB_STABILITY_ONLY")
+	only, handlers := os.Getenv("LAB_STABILITY_ONLY"), os.Getenv("LAB_STABILITY_HANDLERS")
 	g := newGrader(b)
 	for range hogs {
 		hog := exec.Command("sh", "-c", "while :; do :; done")
@@ -69,6 +70,9 @@ func BenchmarkGraderStability(b *testing.B) {
 			}
 			cases = append(cases, loadCorpus(b, ex.Slug)...)
 			for _, c := range cases {
+				if handlers != "" && !strings.Contains(","+handlers+",", ","+c.name+",") {
+					continue
+				}
 				key := ex.Slug + "/" + c.name
 				for range n - done[key].grades {
 					res, err := g.Grade(context.Background(), grading.Submission{
