@@ -28,7 +28,8 @@ const (
 	// so Time-Dur is the moment it arrived.
 	MarkArrive = "arrive: "
 	// MarkWork is written after each call of work that did some units on
-	// the loop's thread; MarkWorkOff after one made on another goroutine.
+	// the loop's thread; MarkWorkOff after each unit done on another
+	// goroutine.
 	// Res is the units done, Time the call's start and Dur its length.
 	MarkWork    = "work: "
 	MarkWorkOff = "work off the loop: "
@@ -154,18 +155,28 @@ func (s *server) work(r *request, n int) uint64 {
 	if n <= 0 {
 		return r.state
 	}
+	if !s.l.OnLoop() {
+		// Off the loop, each unit is marked on its own, so the checks
+		// know when each was really done. A call's start and end alone
+		// would spread its units over the whole call, and a call the
+		// box's CPU quota held off for 40 ms would seem to have done a
+		// share of them while the loop's thread sat through the same
+		// throttling, asleep in the Go scheduler, waiting for no one.
+		text := fmt.Sprintf("%sreq %d: 1 unit", MarkWorkOff, r.id)
+		for range n {
+			start := s.l.Now()
+			r.state = burn(r.state, s.iters)
+			r.done++
+			s.rec.EmitForeign(s.event(text, r.id, 1, start, s.l.Now()-start))
+		}
+		return r.state
+	}
 	start := s.l.Now()
 	for i := 0; i < n; i++ {
 		r.state = burn(r.state, s.iters)
 	}
 	r.done += n
-	end := s.l.Now()
-	text := fmt.Sprintf("req %d: %s", r.id, FormatUnits(n))
-	if s.l.OnLoop() {
-		s.mark(MarkWork+text, r.id, int64(n), start, end-start)
-	} else {
-		s.rec.EmitForeign(s.event(MarkWorkOff+text, r.id, int64(n), start, end-start))
-	}
+	s.mark(fmt.Sprintf("%sreq %d: %s", MarkWork, r.id, FormatUnits(n)), r.id, int64(n), start, s.l.Now()-start)
 	return r.state
 }
 
