@@ -27,6 +27,7 @@ var (
 // concurrent use; consumers should declare the smaller interface they need.
 type Store interface {
 	RunStore
+	AccountStore
 	// Close releases the store. No method may be called after it.
 	Close() error
 }

@@ -4,6 +4,8 @@
 //	go run github.com/a-h/templ/cmd/templ@v0.3.1100 generate ./templates
 package templates
 
+import "context"
+
 // ExerciseItem is one row of the catalogue.
 type ExerciseItem struct {
 	Slug, Title, Topic, Difficulty string
@@ -45,4 +47,64 @@ type ExerciseView struct {
 type Status struct {
 	Ready  bool
 	Reason string
+}
+
+// Viewer is the signed-in person a page is shown to; the zero Viewer is
+// someone not signed in.
+type Viewer struct {
+	Name       string
+	Instructor bool
+	CSRF       string // for the sign-out form in the header
+}
+
+type viewerKey struct{}
+
+// WithViewer returns ctx carrying v, for the header of every page rendered
+// with it.
+func WithViewer(ctx context.Context, v Viewer) context.Context {
+	return context.WithValue(ctx, viewerKey{}, v)
+}
+
+func viewerOf(ctx context.Context) Viewer {
+	v, _ := ctx.Value(viewerKey{}).(Viewer)
+	return v
+}
+
+// SignInView is the sign-in page.
+type SignInView struct {
+	Next, Email, Error, CSRF string
+	Open                     bool // the lab is open to anyone without an account
+}
+
+// LinkView is the page a one-time link opens: the first instructor's
+// account (Setup), or a person's new password.
+type LinkView struct {
+	Token       string
+	Setup       bool
+	Name, Email string // the person's, or what the setup form was sent with
+	Error, CSRF string
+}
+
+// PersonItem is one row of the people page.
+type PersonItem struct {
+	ID, Name, Email, Role, Created string
+	HasPassword                    bool
+}
+
+// IssuedLink is a one-time link just made, shown once.
+type IssuedLink struct{ Name, URL, Expires string }
+
+// PeopleView is the instructors' people page.
+type PeopleView struct {
+	People []PersonItem
+	Issued *IssuedLink
+	Error  string
+	CSRF   string
+}
+
+// SettingsView is the instance's settings page.
+type SettingsView struct {
+	Open  bool
+	Saved bool
+	CSRF  string
 }

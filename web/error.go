@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/asynclab/asynclab/templates"
 )
@@ -20,6 +21,7 @@ const (
 	KindLimit // too many requests
 	KindTooLarge
 	KindUnavailable
+	KindUnauthorized // not signed in
 )
 
 // Error is an error with a message safe to show to the user. Err, the
@@ -64,6 +66,8 @@ func status(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, e.Message
 	case KindUnavailable:
 		return http.StatusServiceUnavailable, e.Message
+	case KindUnauthorized:
+		return http.StatusUnauthorized, e.Message
 	}
 	return http.StatusInternalServerError, "Something went wrong on our side. It has been logged."
 }
@@ -74,6 +78,11 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 	return func(w http.ResponseWriter, r *http.Request) {
 		err := h(w, r)
 		if err == nil {
+			return
+		}
+		var e *Error
+		if errors.As(err, &e) && e.Kind == KindUnauthorized && r.Method == http.MethodGet {
+			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
 		code, msg := s.status(r, err)

@@ -43,7 +43,7 @@ func item(ex *exercises.Exercise) templates.ExerciseItem {
 
 // serveCatalogue lists the exercises, with this browser's best scores.
 func (s *Server) serveCatalogue(w http.ResponseWriter, r *http.Request) error {
-	best, err := s.cfg.Store.BestScores(r.Context(), clientID(w, r))
+	best, err := s.cfg.Store.BestScores(r.Context(), owner(w, r))
 	if err != nil {
 		return fmt.Errorf("catalogue: %w", err)
 	}
@@ -75,7 +75,7 @@ func (s *Server) serveExercise(w http.ResponseWriter, r *http.Request) error {
 	for _, sc := range ex.Scenarios {
 		v.Scenarios = append(v.Scenarios, templates.ScenarioItem{Name: sc.Name, Title: sc.Title})
 	}
-	client := clientID(w, r)
+	client := owner(w, r)
 	recent, err := s.cfg.Store.ClientRuns(r.Context(), client, ex.Slug, 10)
 	if err != nil {
 		return fmt.Errorf("exercise %s: %w", ex.Slug, err)

@@ -19,7 +19,9 @@ func (s *Server) storedRun(r *http.Request, id string) (*labs.Run, error) {
 		return nil, errorf(KindNotFound, "There is no run %q.", id)
 	}
 	run, err := s.cfg.Store.Run(r.Context(), id)
-	if errors.Is(err, labs.ErrNotFound) {
+	// Someone else's run is missing, as far as the request can tell: its
+	// id says nothing to anyone who may not open it.
+	if errors.Is(err, labs.ErrNotFound) || err == nil && !mayOpen(r, run) {
 		return nil, errorf(KindNotFound, "There is no run %q.", id)
 	}
 	if err != nil {
@@ -57,7 +59,7 @@ func (s *Server) serveReplay(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := s.runView(run)
-	others, err := s.cfg.Store.ClientRuns(r.Context(), clientID(w, r), run.Exercise, 20)
+	others, err := s.cfg.Store.ClientRuns(r.Context(), owner(w, r), run.Exercise, 20)
 	if err != nil {
 		return fmt.Errorf("replay %s: %w", run.ID, err)
 	}

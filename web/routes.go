@@ -11,8 +11,18 @@ import (
 // answered wherever GET is.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer, middleware.GetHead)
+	r.Use(middleware.Recoverer, middleware.GetHead, securityHeaders, s.identify, s.lockdown)
 	r.Get("/", s.handle(s.serveCatalogue))
+	r.Get("/signin", s.handle(s.serveSignInPage))
+	r.Post("/signin", s.handle(s.serveSignIn))
+	r.Post("/signout", s.handle(s.serveSignOut))
+	r.Get("/link/{token}", s.handle(s.serveLinkPage))
+	r.Post("/link/{token}", s.handle(s.serveLink))
+	r.Get("/people", s.handle(s.servePeople))
+	r.Post("/people", s.handle(s.serveAddPerson))
+	r.Post("/people/{id}/link", s.handle(s.serveNewLink))
+	r.Get("/settings", s.handle(s.serveSettings))
+	r.Post("/settings", s.handle(s.serveSaveSettings))
 	r.Get("/exercises/{slug}", s.handle(s.serveExercise))
 	r.With(s.requireCSRF).Post("/api/exercises/{slug}/runs", s.api(s.serveStartRun))
 	r.With(s.requireCSRF).Post("/api/exercises/{slug}/reference", s.api(s.serveReference))
@@ -54,4 +64,21 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write([]byte("ready\n"))
+}
+
+// contentSecurityPolicy allows the lab's own scripts only, never inline
+// ones, and no framing. Styles may be inline: the editor sets its own.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// securityHeaders sets the headers every answer carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
 }

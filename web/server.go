@@ -126,8 +126,11 @@ type Server struct {
 	router chi.Router
 	limit  *rateLimiter // runs per browser
 	hosts  *rateLimiter // runs per address, looser: a class may share one
-	runs   *runner
-	heavy  chan struct{} // exports being built at once
+	// signIns and signInsPerEmail limit sign-in attempts per address and
+	// per account.
+	signIns, signInsPerEmail *rateLimiter
+	runs                     *runner
+	heavy                    chan struct{} // exports being built at once
 }
 
 // New returns a server. Call Close when done with it.
@@ -139,6 +142,9 @@ func New(cfg Config) *Server {
 		limit: newRateLimiter(cfg.RunsPerMinute, time.Minute, cfg.Now),
 		hosts: newRateLimiter(10*cfg.RunsPerMinute, time.Minute, cfg.Now),
 		heavy: make(chan struct{}, 4),
+		// A class behind one NAT signs in at the start of a lesson.
+		signIns:         newRateLimiter(60, 5*time.Minute, cfg.Now),
+		signInsPerEmail: newRateLimiter(10, 5*time.Minute, cfg.Now),
 	}
 	s.runs = newRunner(cfg, s.log)
 	s.router = s.routes()

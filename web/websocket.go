@@ -18,6 +18,9 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) error {
 	if !grading.ValidID(id) {
 		return errorf(KindNotFound, "There is no run %q.", id)
 	}
+	if _, err := s.storedRun(r, id); err != nil {
+		return err
+	}
 	st, err := s.runs.stream(id)
 	if errors.Is(err, labs.ErrNotFound) {
 		return errorf(KindNotFound, "There is no run %q.", id)

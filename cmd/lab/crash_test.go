@@ -54,6 +54,8 @@ type server struct {
 	cmd  *exec.Cmd
 	base string
 	logs chan string // its stderr, line by line
+	// setup receives the first-start link the server printed, if it did.
+	setup chan string
 }
 
 func startServer(t *testing.T, dataDir string, args ...string) *server {
@@ -83,13 +85,21 @@ func launchServer(t *testing.T, cmd *exec.Cmd) *server {
 		}
 		close(s.logs)
 	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	line, err := readLine(stdout)
 	m := regexp.MustCompile(`http://(\S+)/`).FindStringSubmatch(line)
 	if err != nil || m == nil {
 		t.Fatalf("the server did not say where it listens: %q, %v", line, err)
 	}
-	go io.Copy(io.Discard, stdout)
 	s.base = "http://" + m[1]
+	s.setup = make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if link := strings.TrimSpace(sc.Text()); strings.Contains(link, "/link/") {
+				s.setup <- link
+			}
+		}
+	}()
 	return s
 }
 
@@ -294,5 +304,21 @@ func TestWorkerGradesForServer(t *testing.T) {
 	}
 	if !bytes.Contains(result, []byte(`"verdict":"passed"`)) || !slices.Contains(types, "events") {
 		t.Errorf("the web node showed %v, result %.300s; want the run's events and a passed result", types, result)
+	}
+}
+
+// readLine reads one line from r a byte at a time, so that nothing after
+// it is buffered away from the next reader.
+func readLine(r io.Reader) (string, error) {
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		if _, err := io.ReadFull(r, b); err != nil {
+			return string(line), err
+		}
+		line = append(line, b[0])
+		if b[0] == '\n' {
+			return string(line), nil
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,7 @@ const minOpenFiles = 16384
 // serveCmd is `lab serve`: the web lab in open mode.
 type serveCmd struct {
 	addr    string
+	url     string // the address people reach the lab at, for the links it prints
 	dataDir string
 	db      string // "" for SQLite in dataDir, or a postgres:// URL
 	// practice and submit are how many runs of each queue lane this
@@ -48,6 +50,7 @@ func parseServe(args []string) (command, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	c := &serveCmd{}
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
+	fs.StringVar(&c.url, "url", "", "the lab's address as people reach it (https://lab.example.edu), for the links it prints; default http:// and the listening address")
 	fs.StringVar(&c.dataDir, "data", "lab-data", "where builds, results and traces are kept")
 	fs.StringVar(&c.db, "db", "", "a postgres:// URL to keep runs and the queue in PostgreSQL; empty for SQLite files in the data directory")
 	fs.IntVar(&c.practice, "practice-workers", 1, "practice runs graded at once (they never wait behind submissions)")
@@ -183,7 +186,16 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	fmt.Fprintf(m.Stdout, "asynclab is running: http://%s/\n", displayAddr(ln.Addr()))
+	base := c.url
+	if base == "" {
+		base = "http://" + displayAddr(ln.Addr())
+	}
+	fmt.Fprintf(m.Stdout, "asynclab is running: %s/\n", strings.TrimSuffix(base, "/"))
+	if link, err := srv.Setup(ctx, base); err != nil {
+		return fmt.Errorf("serve: first start: %w", err)
+	} else if link != "" {
+		fmt.Fprintf(m.Stdout, "Nobody has an account yet. To create the first instructor's, open this link (it works once, for a day; each start makes a new one):\n  %s\n", link)
+	}
 	if c.ready != nil {
 		c.ready <- ln.Addr().String()
 	}

@@ -86,7 +86,8 @@ func claimDataDir(m *Main, dir string) (*flock.Lock, error) {
 	} else if n > 0 {
 		m.Logger.Info("removed sandboxes left by an earlier process", "count", n)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Only the server reads what students submitted.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	lock, err := flock.Acquire(filepath.Join(dir, "lock"))

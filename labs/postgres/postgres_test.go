@@ -40,6 +40,10 @@ func TestStore(t *testing.T) {
 	labstest.RunStoreTests(t, func(t *testing.T) labs.Store { return mustOpen(t, pgtest.Database(t)) })
 }
 
+func TestAccountStore(t *testing.T) {
+	labstest.AccountStoreTests(t, func(t *testing.T) labs.Store { return mustOpen(t, pgtest.Database(t)) })
+}
+
 func TestMigrations(t *testing.T) {
 	ms, err := migrations()
 	if err != nil {

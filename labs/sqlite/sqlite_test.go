@@ -45,6 +45,29 @@ func TestStore(t *testing.T) {
 	labstest.RunStoreTests(t, func(t *testing.T) labs.Store { return mustOpen(t, tempPath(t)) })
 }
 
+func TestAccountStore(t *testing.T) {
+	labstest.AccountStoreTests(t, func(t *testing.T) labs.Store { return mustOpen(t, tempPath(t)) })
+}
+
+// A new database and its WAL are readable by their owner only: they hold
+// every student's code and every password hash.
+func TestFileModes(t *testing.T) {
+	path := tempPath(t)
+	s := mustOpen(t, path)
+	if err := s.SetSetting(context.Background(), "k", "v"); err != nil { // writes the WAL
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %o, want 600", filepath.Base(p), mode)
+		}
+	}
+}
+
 // TestPragmas checks the settings on several connections of each pool at
 // once, since the pools open connections as they need them.
 func TestPragmas(t *testing.T) {
