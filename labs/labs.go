@@ -28,6 +28,7 @@ var (
 type Store interface {
 	RunStore
 	AccountStore
+	CourseStore
 	// Close releases the store. No method may be called after it.
 	Close() error
 }

@@ -108,3 +108,54 @@ type SettingsView struct {
 	Saved bool
 	CSRF  string
 }
+
+// CourseItem is one course in a list.
+type CourseItem struct {
+	ID, Name, Term, Role, Section string
+}
+
+// CoursesView is the list of courses: a person's own, or every course for
+// an instructor, who may also create one.
+type CoursesView struct {
+	Courses   []CourseItem
+	CanCreate bool
+	Error     string
+	CSRF      string
+}
+
+// MemberItem is one row of a course's roster.
+type MemberItem struct {
+	Name, Email, Role, Section, Joined string
+}
+
+// IssuedRow is a person a roster import added, with their one-time link.
+type IssuedRow struct{ Name, Email, URL string }
+
+// ImportSummary is what a roster import did.
+type ImportSummary struct {
+	Added, Updated int
+	Issued         []IssuedRow // links for people who have no password yet
+	Expires        string
+}
+
+// CourseView is a course's page. A student sees the course and their
+// section; staff see the roster too.
+type CourseView struct {
+	ID, Name, Term, TimeZone string
+	Role, Section            string // the viewer's place ("" for an instructor of the instance who is not a member)
+	Staff                    bool   // sees the roster
+	Manage                   bool   // imports rosters and changes members
+	JoinCode, JoinURL        string
+	Members                  []MemberItem
+	Import                   *ImportSummary
+	Error                    string
+	CSRF                     string
+}
+
+// JoinView is the page a join code opens.
+type JoinView struct {
+	Code, CourseName, Term string
+	SignedIn               bool // joins at once; otherwise makes an account first
+	Name, Email, Error     string
+	CSRF                   string
+}

@@ -92,7 +92,7 @@ func (s *Server) open(ctx context.Context) bool {
 
 // publicPaths are served to anyone, whatever the open setting: signing in,
 // the assets the sign-in page needs, and the probes of the operators.
-var publicPaths = []string{"/signin", "/link/", "/static/", "/healthz", "/readyz", "/metrics"}
+var publicPaths = []string{"/signin", "/link/", "/join", "/static/", "/healthz", "/readyz", "/metrics"}
 
 // lockdown sends anyone not signed in to the sign-in page when the lab is
 // not open: pages redirect, the API and the websocket answer 401.
@@ -128,14 +128,21 @@ func owner(w http.ResponseWriter, r *http.Request) string {
 }
 
 // mayOpen reports whether the request may see run: a run of a person is
-// theirs and their instructors'; a run made without an account is open to
-// anyone who can use the lab, as its link always was.
-func mayOpen(r *http.Request, run *labs.Run) bool {
+// theirs, the instance's instructors' and their courses' staff's; a run
+// made without an account is open to anyone who can use the lab, as its
+// link always was.
+func (s *Server) mayOpen(r *http.Request, run *labs.Run) (bool, error) {
 	if !strings.HasPrefix(run.Client, userPrefix) {
-		return true
+		return true, nil
 	}
 	u := viewer(r)
-	return u != nil && (u.ID == run.Client || u.Role == labs.RoleInstructor)
+	switch {
+	case u == nil:
+		return false, nil
+	case u.ID == run.Client || u.Role == labs.RoleInstructor:
+		return true, nil
+	}
+	return s.cfg.Store.Teaches(r.Context(), u.ID, run.Client)
 }
 
 // userPrefix begins every person's id, which an anonymous browser's id (32

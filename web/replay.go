@@ -19,9 +19,13 @@ func (s *Server) storedRun(r *http.Request, id string) (*labs.Run, error) {
 		return nil, errorf(KindNotFound, "There is no run %q.", id)
 	}
 	run, err := s.cfg.Store.Run(r.Context(), id)
+	ok := false
+	if err == nil {
+		ok, err = s.mayOpen(r, run)
+	}
 	// Someone else's run is missing, as far as the request can tell: its
 	// id says nothing to anyone who may not open it.
-	if errors.Is(err, labs.ErrNotFound) || err == nil && !mayOpen(r, run) {
+	if errors.Is(err, labs.ErrNotFound) || err == nil && !ok {
 		return nil, errorf(KindNotFound, "There is no run %q.", id)
 	}
 	if err != nil {

@@ -44,6 +44,10 @@ func TestAccountStore(t *testing.T) {
 	labstest.AccountStoreTests(t, func(t *testing.T) labs.Store { return mustOpen(t, pgtest.Database(t)) })
 }
 
+func TestCourseStore(t *testing.T) {
+	labstest.CourseStoreTests(t, func(t *testing.T) labs.Store { return mustOpen(t, pgtest.Database(t)) })
+}
+
 func TestMigrations(t *testing.T) {
 	ms, err := migrations()
 	if err != nil {
