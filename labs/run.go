@@ -39,13 +39,16 @@ const VerdictInterrupted = "internal-error"
 // Run is one grading of a student's handler: what was asked, where it is,
 // and, once done, its outcome. Times are UTC when read back from a store.
 type Run struct {
-	ID        string   // made by the caller, e.g. "20261125-225117-1a2b3c4d"
-	Exercise  string   // exercise slug
-	Mode      RunMode  // ModeRun or ModeSubmit
-	Client    string   // anonymous browser id from a cookie (32 hex chars); later, a person id
-	Code      string   // the submitted handler source
-	Backends  []string // "epoll", "uring"
-	Scenarios []string // empty: every scenario
+	ID       string  // made by the caller, e.g. "20261125-225117-1a2b3c4d"
+	Exercise string  // exercise slug
+	Mode     RunMode // ModeRun or ModeSubmit
+	Client   string  // a person's id ("u-..."), or an anonymous browser's (32 hex digits)
+	// Assignment is the assignment a submission was made for; "" for
+	// practice and for the open lab.
+	Assignment string
+	Code       string   // the submitted handler source
+	Backends   []string // "epoll", "uring"
+	Scenarios  []string // empty: every scenario
 
 	Status  RunStatus
 	Verdict string // grading verdict, e.g. "passed", "compile-error"; "" until finished

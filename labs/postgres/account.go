@@ -373,7 +373,7 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	if err != nil {
-		return fmt.Errorf("postgres: set setting %s: %w", key, err)
+		return fmt.Errorf("postgres: set setting %s: %w", key, kind(err))
 	}
 	return nil
 }

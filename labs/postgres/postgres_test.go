@@ -48,6 +48,10 @@ func TestCourseStore(t *testing.T) {
 	labstest.CourseStoreTests(t, func(t *testing.T) labs.Store { return mustOpen(t, pgtest.Database(t)) })
 }
 
+func TestAssignmentStore(t *testing.T) {
+	labstest.AssignmentStoreTests(t, func(t *testing.T) labs.Store { return mustOpen(t, pgtest.Database(t)) })
+}
+
 func TestMigrations(t *testing.T) {
 	ms, err := migrations()
 	if err != nil {

@@ -15,9 +15,9 @@ import (
 // lightColumns leave out the code and the result, for lists.
 const (
 	runColumns = `id, exercise, mode, client, code, backends, scenarios, status,
-		verdict, reason, score, max_score, result, created, started, finished`
+		verdict, reason, score, max_score, result, created, started, finished, assignment`
 	lightColumns = `id, exercise, mode, client, ''::bytea, backends, scenarios, status,
-		verdict, reason, score, max_score, NULL::bytea, created, started, finished`
+		verdict, reason, score, max_score, NULL::bytea, created, started, finished, assignment`
 )
 
 // CreateRun stores r as queued and sets r.Status to match.
@@ -41,11 +41,11 @@ func (s *Store) createRun(ctx context.Context, r *labs.Run) error {
 		return fmt.Errorf("%w: zero created time", labs.ErrInvalid)
 	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO runs
-		(id, exercise, mode, client, code, backends, scenarios, status, created)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		(id, exercise, mode, client, code, backends, scenarios, status, created, assignment)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (id) DO NOTHING`,
 		r.ID, r.Exercise, string(r.Mode), r.Client, []byte(r.Code), list(r.Backends), list(r.Scenarios),
-		string(labs.StatusQueued), nanos(r.Created))
+		string(labs.StatusQueued), nanos(r.Created), r.Assignment)
 	if err != nil {
 		return kind(err)
 	}
@@ -330,7 +330,7 @@ func scanRun(row pgx.Row) (*labs.Run, error) {
 		created, started, finished *int64
 	)
 	err := row.Scan(&r.ID, &r.Exercise, &r.Mode, &r.Client, &code, &r.Backends, &r.Scenarios, &r.Status,
-		&r.Verdict, &r.Reason, &r.Score, &r.Max, &r.Result, &created, &started, &finished)
+		&r.Verdict, &r.Reason, &r.Score, &r.Max, &r.Result, &created, &started, &finished, &r.Assignment)
 	if err != nil {
 		return nil, err
 	}

@@ -15,9 +15,9 @@ import (
 // lightColumns leave out the code and the result, for lists.
 const (
 	runColumns = `id, exercise, mode, client, code, backends, scenarios, status,
-		verdict, reason, score, max_score, result, created, started, finished`
+		verdict, reason, score, max_score, result, created, started, finished, assignment`
 	lightColumns = `id, exercise, mode, client, '', backends, scenarios, status,
-		verdict, reason, score, max_score, NULL, created, started, finished`
+		verdict, reason, score, max_score, NULL, created, started, finished, assignment`
 )
 
 // CreateRun stores r as queued and sets r.Status to match.
@@ -49,11 +49,11 @@ func (s *Store) createRun(ctx context.Context, r *labs.Run) error {
 		return err
 	}
 	res, err := s.write.ExecContext(ctx, `INSERT INTO runs
-		(id, exercise, mode, client, code, backends, scenarios, status, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(id, exercise, mode, client, code, backends, scenarios, status, created, assignment)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`,
 		r.ID, r.Exercise, string(r.Mode), r.Client, r.Code, backends, scenarios,
-		string(labs.StatusQueued), nanos(r.Created))
+		string(labs.StatusQueued), nanos(r.Created), r.Assignment)
 	if err != nil {
 		return err
 	}
@@ -340,7 +340,7 @@ func scanRun(row interface{ Scan(...any) error }) (*labs.Run, error) {
 		created, started, finished sql.NullInt64
 	)
 	err := row.Scan(&r.ID, &r.Exercise, &r.Mode, &r.Client, &r.Code, &backends, &scenarios, &r.Status,
-		&r.Verdict, &r.Reason, &r.Score, &r.Max, &r.Result, &created, &started, &finished)
+		&r.Verdict, &r.Reason, &r.Score, &r.Max, &r.Result, &created, &started, &finished, &r.Assignment)
 	if err != nil {
 		return nil, err
 	}

@@ -53,6 +53,10 @@ func TestCourseStore(t *testing.T) {
 	labstest.CourseStoreTests(t, func(t *testing.T) labs.Store { return mustOpen(t, tempPath(t)) })
 }
 
+func TestAssignmentStore(t *testing.T) {
+	labstest.AssignmentStoreTests(t, func(t *testing.T) labs.Store { return mustOpen(t, tempPath(t)) })
+}
+
 // A new database and its WAL are readable by their owner only: they hold
 // every student's code and every password hash.
 func TestFileModes(t *testing.T) {

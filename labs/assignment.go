@@ -1,0 +1,129 @@
+package labs
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// AssignmentItem is one exercise of an assignment and what it is worth.
+type AssignmentItem struct {
+	Exercise string `json:"exercise"`
+	Points   int    `json:"points"`
+}
+
+// LateWindow gives a submission made after the due time, but within
+// Within of it, Credit percent of its score, as PrairieLearn's late
+// periods do.
+type LateWindow struct {
+	Within time.Duration `json:"within"`
+	Credit int           `json:"credit"` // 0-100
+}
+
+// Scoring says which submission of an exercise counts.
+type Scoring string
+
+// The scorings.
+const (
+	ScoreBest Scoring = "best" // the submission that earns the most
+	ScoreLast Scoring = "last" // the latest submission
+)
+
+// Assignment is a set of exercises a course's students submit for points,
+// between Opens and the end of its last late window. Times are UTC when
+// read back; the course's time zone is how they are shown.
+type Assignment struct {
+	ID     string // made by the caller, e.g. "a-1a2b3c4d"
+	Course string
+	Title  string
+	Items  []AssignmentItem
+	Opens  time.Time
+	Due    time.Time
+	// Late lists the late windows, Within ascending; none: nothing after
+	// Due counts.
+	Late    []LateWindow
+	Scoring Scoring
+	// MaxSubmissions caps a student's submissions of each exercise; 0
+	// sets no cap.
+	MaxSubmissions int
+	Created        time.Time
+}
+
+// Points is what the assignment is worth.
+func (a *Assignment) Points() int {
+	n := 0
+	for _, it := range a.Items {
+		n += it.Points
+	}
+	return n
+}
+
+// Item returns the assignment's item for exercise, and whether it has one.
+func (a *Assignment) Item(exercise string) (AssignmentItem, bool) {
+	i := slices.IndexFunc(a.Items, func(it AssignmentItem) bool { return it.Exercise == exercise })
+	if i < 0 {
+		return AssignmentItem{}, false
+	}
+	return a.Items[i], true
+}
+
+// Closes is when submissions stop counting for a student whose due time
+// is due: at the end of the last late window.
+func (a *Assignment) Closes(due time.Time) time.Time {
+	if len(a.Late) == 0 {
+		return due
+	}
+	return due.Add(a.Late[len(a.Late)-1].Within)
+}
+
+// Credit is the percentage of its score a submission made at t earns,
+// for a student whose due time is due: 100 until due, then each late
+// window's, then 0.
+func (a *Assignment) Credit(t, due time.Time) int {
+	if t.Before(a.Opens) {
+		return 0
+	}
+	if !t.After(due) {
+		return 100
+	}
+	for _, w := range a.Late {
+		if !t.After(due.Add(w.Within)) {
+			return w.Credit
+		}
+	}
+	return 0
+}
+
+// Extension gives one student another due time for an assignment; the late
+// windows follow it.
+type Extension struct {
+	Assignment string
+	User       string
+	Due        time.Time
+}
+
+// AssignmentStore keeps a course's assignments and their extensions. Runs
+// made for an assignment carry its ID (Run.Assignment). Errors wrap
+// [ErrNotFound], [ErrInvalid] or [ErrConflict] where one applies. It is safe
+// for concurrent use.
+type AssignmentStore interface {
+	// CreateAssignment stores a. ErrConflict if its ID is taken;
+	// ErrNotFound if its course does not exist.
+	CreateAssignment(ctx context.Context, a *Assignment) error
+	// UpdateAssignment replaces what an assignment asks (title, items,
+	// dates, late windows, scoring, cap); its course and ID stay.
+	UpdateAssignment(ctx context.Context, a *Assignment) error
+	// Assignment returns the assignment with id.
+	Assignment(ctx context.Context, id string) (*Assignment, error)
+	// Assignments returns a course's assignments, by due time.
+	Assignments(ctx context.Context, course string) ([]*Assignment, error)
+	// SetExtension gives a student another due time, replacing any they
+	// had. ErrNotFound if the assignment or the person does not exist.
+	SetExtension(ctx context.Context, e Extension) error
+	// Extensions returns an assignment's extensions, by user.
+	Extensions(ctx context.Context, assignment string) ([]Extension, error)
+	// Submissions returns the submissions made for an assignment, by one
+	// person (user) or everyone (""), oldest first, without Code and
+	// Result.
+	Submissions(ctx context.Context, assignment, user string) ([]*Run, error)
+}

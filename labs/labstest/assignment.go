@@ -1,0 +1,180 @@
+package labstest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/asynclab/asynclab/labs"
+)
+
+// AssignmentStoreTests runs the contract of [labs.AssignmentStore] against
+// stores from open, which returns a new, empty store.
+func AssignmentStoreTests(t *testing.T, open func(t *testing.T) labs.Store) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, labs.Store)
+	}{
+		{"RoundTrip", testAssignmentRoundTrip},
+		{"Invalid", testAssignmentInvalid},
+		{"Extensions", testExtensions},
+		{"Submissions", testSubmissions},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+	}
+}
+
+func newAssignment(id, course string, due int) *labs.Assignment {
+	return &labs.Assignment{
+		ID: id, Course: course, Title: "Week " + id,
+		Items:   []labs.AssignmentItem{{Exercise: "connect", Points: 10}, {Exercise: "batching", Points: 5}},
+		Opens:   at(0),
+		Due:     at(due),
+		Late:    []labs.LateWindow{{Within: time.Hour, Credit: 80}, {Within: 24 * time.Hour, Credit: 50}},
+		Scoring: labs.ScoreBest, MaxSubmissions: 3, Created: at(0),
+	}
+}
+
+func courseWithPeople(t *testing.T, s labs.Store) {
+	people(t, s)
+	mustCreateCourse(t, s, newCourse("c-os", "OS", 0), "u-ada")
+}
+
+func testAssignmentRoundTrip(t *testing.T, s labs.Store) {
+	ctx := context.Background()
+	courseWithPeople(t, s)
+	a1, a2 := newAssignment("a-1", "c-os", 200), newAssignment("a-2", "c-os", 100)
+	a2.Late, a2.Scoring, a2.MaxSubmissions = nil, labs.ScoreLast, 0
+	for _, a := range []*labs.Assignment{a1, a2} {
+		if err := s.CreateAssignment(ctx, a); err != nil {
+			t.Fatalf("CreateAssignment(%s) = %v", a.ID, err)
+		}
+	}
+	got, err := s.Assignment(ctx, "a-1")
+	if diff := cmp.Diff(a1, got); err != nil || diff != "" {
+		t.Errorf("Assignment(a-1) = %v (-want +got):\n%s", err, diff)
+	}
+	list, err := s.Assignments(ctx, "c-os")
+	if err != nil || len(list) != 2 || list[0].ID != "a-2" || list[1].ID != "a-1" {
+		t.Errorf("Assignments(c-os) = %v, %v, want a-2 then a-1 (by due time)", list, err)
+	}
+	if diff := cmp.Diff(a2, list[0]); diff != "" {
+		t.Errorf("Assignments(c-os)[0] (-want +got):\n%s", diff)
+	}
+	if err := s.CreateAssignment(ctx, newAssignment("a-1", "c-os", 5)); !errors.Is(err, labs.ErrConflict) {
+		t.Errorf("CreateAssignment(a-1 again) = %v, want ErrConflict", err)
+	}
+	if err := s.CreateAssignment(ctx, newAssignment("a-9", "c-missing", 5)); !errors.Is(err, labs.ErrNotFound) {
+		t.Errorf("CreateAssignment(in no course) = %v, want ErrNotFound", err)
+	}
+	up := *a1
+	up.Title, up.Items, up.Due, up.MaxSubmissions = "Week 1, corrected", []labs.AssignmentItem{{Exercise: "deadlock", Points: 7}}, at(300), 0
+	if err := s.UpdateAssignment(ctx, &up); err != nil {
+		t.Fatalf("UpdateAssignment = %v", err)
+	}
+	if got, _ := s.Assignment(ctx, "a-1"); !cmp.Equal(&up, got) {
+		t.Errorf("Assignment(a-1) after UpdateAssignment = %+v, want %+v", got, up)
+	}
+	missing := *a1
+	missing.ID = "a-missing"
+	if err := s.UpdateAssignment(ctx, &missing); !errors.Is(err, labs.ErrNotFound) {
+		t.Errorf("UpdateAssignment(missing) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Assignment(ctx, "a-missing"); !errors.Is(err, labs.ErrNotFound) {
+		t.Errorf("Assignment(missing) = %v, want ErrNotFound", err)
+	}
+}
+
+func testAssignmentInvalid(t *testing.T, s labs.Store) {
+	courseWithPeople(t, s)
+	for name, edit := range map[string]func(*labs.Assignment){
+		"no title":             func(a *labs.Assignment) { a.Title = "" },
+		"no exercise":          func(a *labs.Assignment) { a.Items = nil },
+		"due before it opens":  func(a *labs.Assignment) { a.Due = at(-1) },
+		"unknown scoring":      func(a *labs.Assignment) { a.Scoring = "average" },
+		"windows out of order": func(a *labs.Assignment) { a.Late[0], a.Late[1] = a.Late[1], a.Late[0] },
+		"credit over 100":      func(a *labs.Assignment) { a.Late[0].Credit = 120 },
+		"negative cap":         func(a *labs.Assignment) { a.MaxSubmissions = -1 },
+	} {
+		a := newAssignment("a-new", "c-os", 10)
+		edit(a)
+		if err := s.CreateAssignment(context.Background(), a); !errors.Is(err, labs.ErrInvalid) {
+			t.Errorf("CreateAssignment(%s) = %v, want ErrInvalid", name, err)
+		}
+	}
+}
+
+func testExtensions(t *testing.T, s labs.Store) {
+	ctx := context.Background()
+	courseWithPeople(t, s)
+	if err := s.CreateAssignment(ctx, newAssignment("a-1", "c-os", 100)); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []labs.Extension{
+		{Assignment: "a-1", User: "u-carol", Due: at(150)},
+		{Assignment: "a-1", User: "u-bob", Due: at(200)},
+		{Assignment: "a-1", User: "u-bob", Due: at(250)}, // replaces the one before
+	} {
+		if err := s.SetExtension(ctx, e); err != nil {
+			t.Fatalf("SetExtension(%+v) = %v", e, err)
+		}
+	}
+	got, err := s.Extensions(ctx, "a-1")
+	want := []labs.Extension{{Assignment: "a-1", User: "u-bob", Due: at(250)}, {Assignment: "a-1", User: "u-carol", Due: at(150)}}
+	if diff := cmp.Diff(want, got); err != nil || diff != "" {
+		t.Errorf("Extensions(a-1) = %v (-want +got):\n%s", err, diff)
+	}
+	if err := s.SetExtension(ctx, labs.Extension{Assignment: "a-missing", User: "u-bob", Due: at(1)}); !errors.Is(err, labs.ErrNotFound) {
+		t.Errorf("SetExtension(missing assignment) = %v, want ErrNotFound", err)
+	}
+	if err := s.SetExtension(ctx, labs.Extension{Assignment: "a-1", User: "u-missing", Due: at(1)}); !errors.Is(err, labs.ErrNotFound) {
+		t.Errorf("SetExtension(missing person) = %v, want ErrNotFound", err)
+	}
+}
+
+func testSubmissions(t *testing.T, s labs.Store) {
+	ctx := context.Background()
+	courseWithPeople(t, s)
+	if err := s.CreateAssignment(ctx, newAssignment("a-1", "c-os", 100)); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(id, client, assignment string, mode labs.RunMode, n int) {
+		r := newRun(id, client, "connect", mode, n)
+		r.Assignment = assignment
+		mustCreate(t, s, r)
+	}
+	mk("r3", "u-bob", "a-1", labs.ModeSubmit, 3)
+	mk("r1", "u-bob", "a-1", labs.ModeSubmit, 1)
+	mk("r2", "u-carol", "a-1", labs.ModeSubmit, 2)
+	mk("r4", "u-bob", "", labs.ModeSubmit, 4)    // not for the assignment
+	mk("r5", "u-bob", "a-1", labs.ModeRun, 5)    // practice
+	mk("r6", "u-bob", "a-2", labs.ModeSubmit, 6) // another assignment
+	ids := func(runs []*labs.Run) []string {
+		var out []string
+		for _, r := range runs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	all, err := s.Submissions(ctx, "a-1", "")
+	if err != nil || !cmp.Equal(ids(all), []string{"r1", "r2", "r3"}) {
+		t.Errorf("Submissions(a-1) = %v, %v, want r1 r2 r3", ids(all), err)
+	}
+	if all[0].Assignment != "a-1" || all[0].Code != "" {
+		t.Errorf("Submissions(a-1)[0] = %+v, want the assignment and no code", all[0])
+	}
+	bob, err := s.Submissions(ctx, "a-1", "u-bob")
+	if err != nil || !cmp.Equal(ids(bob), []string{"r1", "r3"}) {
+		t.Errorf("Submissions(a-1, bob) = %v, %v, want r1 r3", ids(bob), err)
+	}
+	if got := mustRun(t, s, "r6"); got.Assignment != "a-2" {
+		t.Errorf("Run(r6).Assignment = %q, want a-2", got.Assignment)
+	}
+	if _, err := s.Submissions(ctx, "", ""); !errors.Is(err, labs.ErrInvalid) {
+		t.Errorf("Submissions(no assignment) = %v, want ErrInvalid", err)
+	}
+}
