@@ -41,6 +41,13 @@ type ExerciseView struct {
 	Signature        string
 	Scenarios        []ScenarioItem
 	Recent           []RunItem // this browser's latest runs of the exercise
+	For              ForAssignment
+}
+
+// ForAssignment is the assignment an exercise page submits for.
+type ForAssignment struct {
+	ID, Title string
+	State     string // "due 2027-03-01 23:59 CET, 2 of 3 submissions left"
 }
 
 // Status is the host's readiness, shown on every page when grading is off.
@@ -148,8 +155,15 @@ type CourseView struct {
 	JoinCode, JoinURL        string
 	Members                  []MemberItem
 	Import                   *ImportSummary
+	Assignments              []AssignmentLink
 	Error                    string
 	CSRF                     string
+}
+
+// AssignmentLink is one assignment in a course's list.
+type AssignmentLink struct {
+	ID, Title, Due string
+	Points         int
 }
 
 // JoinView is the page a join code opens.
@@ -158,4 +172,69 @@ type JoinView struct {
 	SignedIn               bool // joins at once; otherwise makes an account first
 	Name, Email, Error     string
 	CSRF                   string
+}
+
+// ExerciseChoice is an exercise an assignment may include.
+type ExerciseChoice struct {
+	Slug, Title string
+	Points      int
+}
+
+// AssignmentFormView is the form that makes an assignment.
+type AssignmentFormView struct {
+	CourseID, CourseName, TimeZone string
+	Exercises                      []ExerciseChoice
+	Error                          string
+	CSRF                           string
+}
+
+// AssignmentItemView is one exercise of an assignment, as a student sees
+// their standing in it.
+type AssignmentItemView struct {
+	Slug, Title string
+	Points      int
+	Earned      string // "7.50"
+	Run         string // the submission that counts, or ""
+	Credit      int
+	Used        int
+	Left        string // "2 left", "no cap"
+}
+
+// GradeRow is one student's row of an assignment's gradebook.
+type GradeRow struct {
+	Name, Email, Section string
+	Cells                []GradeCell
+	Total                string
+	Submissions          int
+	Last                 string
+	Extension            string // their own due time, or ""
+}
+
+// GradeCell is what a student earned on one exercise, and the run behind it.
+type GradeCell struct {
+	Earned, Run string
+	Late        bool
+}
+
+// AssignmentView is an assignment's page: a student's standing, or the
+// gradebook for the course's staff.
+type AssignmentView struct {
+	ID, Title, CourseID, CourseName string
+	Opens, Due, Closes              string // in the course's time zone
+	Late                            []string
+	Scoring                         string
+	State                           string // what a submission now earns
+	Points                          int
+	// A student's view.
+	Items  []AssignmentItemView
+	Earned string
+	// The staff's view.
+	Staff    bool
+	Columns  []ExerciseChoice
+	Rows     []GradeRow
+	Sections []string
+	Section  string // the filter in use
+	Sort     string
+	Error    string
+	CSRF     string
 }

@@ -20,6 +20,8 @@ type startRequest struct {
 	Mode     string   `json:"mode"`     // "run" or "submit"
 	Backends []string `json:"backends"` // empty: every backend of the exercise
 	Scenario string   `json:"scenario"` // empty: every scenario
+	// Assignment is the assignment a submission is for; empty: none.
+	Assignment string `json:"assignment"`
 }
 
 type startResponse struct {
@@ -72,6 +74,17 @@ func (s *Server) serveStartRun(w http.ResponseWriter, r *http.Request) error {
 			return errorf(KindInvalid, "This exercise has no scenario %q.", req.Scenario)
 		}
 		run.Scenarios = []string{req.Scenario}
+	}
+	if req.Assignment != "" {
+		// Checking the cap and storing the run are one step, so two
+		// quick submissions cannot both take the last one. A submission
+		// refused here costs nothing of the rate limit.
+		s.submitting.Lock()
+		defer s.submitting.Unlock()
+		if err := s.checkSubmission(r, run, req.Assignment); err != nil {
+			return err
+		}
+		run.Assignment = req.Assignment
 	}
 	if err := s.gate(r); err != nil {
 		return err

@@ -38,10 +38,14 @@ func sentClientID(r *http.Request) (string, bool) {
 }
 
 // limitKey returns what the per-browser rate limit counts the request
-// against: the id the browser sent, or its address if it sent none, so
-// that dropping the cookie does not buy a fresh allowance. An id is 32 hex
-// digits and an address never is, so the two cannot collide.
+// against: the signed-in person, else the id the browser sent, else its
+// address, so that dropping the cookie does not buy a fresh allowance. A
+// person's id begins "u-", a browser's is 32 hex digits and an address is
+// neither, so none collide.
 func limitKey(r *http.Request) string {
+	if u := viewer(r); u != nil {
+		return u.ID
+	}
 	if id, ok := sentClientID(r); ok {
 		return id
 	}

@@ -52,11 +52,15 @@ type place struct {
 // in it. A course the viewer is not in does not exist for them, except
 // for the instance's instructors, who manage every course.
 func (s *Server) coursePlace(r *http.Request) (*place, error) {
+	return s.placeIn(r, chi.URLParam(r, "id"))
+}
+
+// placeIn is coursePlace for the course id.
+func (s *Server) placeIn(r *http.Request, id string) (*place, error) {
 	u := viewer(r)
 	if u == nil {
 		return nil, errorf(KindUnauthorized, "Sign in first.")
 	}
-	id := chi.URLParam(r, "id")
 	notFound := errorf(KindNotFound, "There is no course %q.", id)
 	c, err := s.cfg.Store.Course(r.Context(), id)
 	if errors.Is(err, labs.ErrNotFound) {
@@ -155,6 +159,15 @@ func (s *Server) renderCourse(w http.ResponseWriter, r *http.Request, p *place, 
 		Import: imp, Error: msg, CSRF: csrfToken(w, r)}
 	if p.member != nil {
 		v.Role, v.Section = string(p.member.Role), p.member.Section
+	}
+	as, err := s.cfg.Store.Assignments(r.Context(), c.ID)
+	if err != nil {
+		return fmt.Errorf("course %s: %w", c.ID, err)
+	}
+	loc := courseLocation(c)
+	for _, a := range as {
+		v.Assignments = append(v.Assignments, templates.AssignmentLink{ID: a.ID, Title: a.Title,
+			Due: a.Due.In(loc).Format("Mon 2 Jan 2006 15:04 MST"), Points: a.Points()})
 	}
 	if p.staff {
 		v.JoinCode, v.JoinURL = c.JoinCode, baseURL(r)+"/join?code="+c.JoinCode

@@ -81,5 +81,6 @@ func (s *Server) serveExercise(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("exercise %s: %w", ex.Slug, err)
 	}
 	v.Recent = runItems(recent)
+	v.For = s.forAssignment(r, r.URL.Query().Get("assignment"), ex.Slug)
 	return render(w, r, templates.Exercise(v, s.hostStatus(), csrfToken(w, r)))
 }

@@ -15,6 +15,7 @@ package web
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"syscall"
 	"time"
 
@@ -129,8 +130,11 @@ type Server struct {
 	// signIns and signInsPerEmail limit sign-in attempts per address and
 	// per account.
 	signIns, signInsPerEmail *rateLimiter
-	runs                     *runner
-	heavy                    chan struct{} // exports being built at once
+	// submitting serializes the submissions made for assignments, each
+	// checked against its cap before it is stored.
+	submitting sync.Mutex
+	runs       *runner
+	heavy      chan struct{} // exports being built at once
 }
 
 // New returns a server. Call Close when done with it.

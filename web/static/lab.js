@@ -322,6 +322,8 @@
       if (mode === "run") {
         body.backends = backend === "both" ? [] : [backend];
         body.scenario = document.getElementById("scenario").value;
+      } else if (root.dataset.assignment) {
+        body.assignment = root.dataset.assignment; // the submission counts for it
       }
       buttons.forEach((b) => { b.disabled = true; });
       notice(mode === "submit" ? "Submitting…" : "Starting…");

@@ -1,0 +1,512 @@
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/asynclab/asynclab/labs"
+	"github.com/asynclab/asynclab/templates"
+)
+
+// standing is an assignment as the viewer stands in it.
+type standing struct {
+	a     *labs.Assignment
+	place *place
+	loc   *time.Location // the course's time zone
+	due   time.Time      // the viewer's due time, an extension's if they have one
+}
+
+// assignmentStanding loads assignment id and where the viewer stands in
+// it. An assignment of a course the viewer is not in does not exist for
+// them.
+func (s *Server) assignmentStanding(r *http.Request, id string) (*standing, error) {
+	a, err := s.cfg.Store.Assignment(r.Context(), id)
+	if errors.Is(err, labs.ErrNotFound) {
+		return nil, errorf(KindNotFound, "There is no assignment %q.", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("assignment %s: %w", id, err)
+	}
+	p, err := s.placeIn(r, a.Course)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Kind == KindNotFound {
+			return nil, errorf(KindNotFound, "There is no assignment %q.", id)
+		}
+		return nil, err
+	}
+	st := &standing{a: a, place: p, loc: courseLocation(p.course), due: a.Due}
+	if u := viewer(r); u != nil {
+		exts, err := s.cfg.Store.Extensions(r.Context(), a.ID)
+		if err != nil {
+			return nil, fmt.Errorf("assignment %s: %w", id, err)
+		}
+		for _, e := range exts {
+			if e.User == u.ID {
+				st.due = e.Due
+			}
+		}
+	}
+	return st, nil
+}
+
+func courseLocation(c *labs.Course) *time.Location {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// when shows t in the course's time zone.
+func (st *standing) when(t time.Time) string { return t.In(st.loc).Format("Mon 2 Jan 2006 15:04 MST") }
+
+// state says what a submission made now earns.
+func (st *standing) state(now time.Time) string {
+	a := st.a
+	switch closes := a.Closes(st.due); {
+	case now.Before(a.Opens):
+		return "not open yet: it opens " + st.when(a.Opens)
+	case !now.After(st.due):
+		return "open: due " + st.when(st.due)
+	case !now.After(closes):
+		return fmt.Sprintf("late: a submission now earns %d%% of its score, until %s", a.Credit(now, st.due), st.when(closes))
+	default:
+		return "closed since " + st.when(closes) + ": submissions no longer count"
+	}
+}
+
+// checkSubmission refuses a submission for an assignment that the viewer
+// may not make now: not in the course, an exercise it does not ask for,
+// outside its dates, or past the cap. The caller holds s.submitting.
+func (s *Server) checkSubmission(r *http.Request, run *labs.Run, id string) error {
+	if viewer(r) == nil {
+		return errorf(KindUnauthorized, "Sign in to submit for an assignment.")
+	}
+	if run.Mode != labs.ModeSubmit {
+		return errorf(KindInvalid, "Only a submission counts for an assignment; a run is practice.")
+	}
+	st, err := s.assignmentStanding(r, id)
+	if err != nil {
+		return err
+	}
+	if st.place.member == nil {
+		return errorf(KindForbidden, "You are not in this assignment's course.")
+	}
+	if _, ok := st.a.Item(run.Exercise); !ok {
+		return errorf(KindInvalid, "The assignment %q does not ask for this exercise.", st.a.Title)
+	}
+	now := run.Created
+	if now.Before(st.a.Opens) || now.After(st.a.Closes(st.due)) {
+		return errorf(KindForbidden, "Nothing was submitted: %s.", st.state(now))
+	}
+	if st.a.MaxSubmissions > 0 {
+		subs, err := s.cfg.Store.Submissions(r.Context(), id, run.Client)
+		if err != nil {
+			return fmt.Errorf("submissions of %s: %w", id, err)
+		}
+		used := 0
+		for _, r := range subs {
+			if r.Exercise == run.Exercise && r.Status != labs.StatusInterrupted {
+				used++
+			}
+		}
+		if used >= st.a.MaxSubmissions {
+			return errorf(KindLimit, "Nothing was submitted: you have used all %d submissions of this exercise for %q.", st.a.MaxSubmissions, st.a.Title)
+		}
+	}
+	return nil
+}
+
+// forAssignment is the banner of an exercise page opened for an
+// assignment; the zero value when it is not one the viewer submits for.
+func (s *Server) forAssignment(r *http.Request, id, exercise string) templates.ForAssignment {
+	if id == "" || viewer(r) == nil {
+		return templates.ForAssignment{}
+	}
+	st, err := s.assignmentStanding(r, id)
+	if err != nil || st.place.member == nil {
+		return templates.ForAssignment{}
+	}
+	if _, ok := st.a.Item(exercise); !ok {
+		return templates.ForAssignment{}
+	}
+	state := st.state(s.cfg.Now())
+	if st.a.MaxSubmissions > 0 {
+		subs, err := s.cfg.Store.Submissions(r.Context(), id, viewer(r).ID)
+		if err == nil {
+			g := labs.GradeOf(st.a, st.due, subs)
+			for _, it := range g.Items {
+				if it.Exercise == exercise {
+					state += fmt.Sprintf(", %d of %d submissions left", max(0, st.a.MaxSubmissions-it.Submissions), st.a.MaxSubmissions)
+				}
+			}
+		}
+	}
+	return templates.ForAssignment{ID: st.a.ID, Title: st.a.Title, State: state}
+}
+
+func newAssignmentID() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return "a-" + hex.EncodeToString(b[:])
+}
+
+func (s *Server) serveNewAssignment(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.coursePlace(r)
+	if err != nil {
+		return err
+	}
+	if !p.manage {
+		return errorf(KindForbidden, "Only the course's instructors can make assignments.")
+	}
+	return s.renderAssignmentForm(w, r, p, http.StatusOK, "")
+}
+
+func (s *Server) renderAssignmentForm(w http.ResponseWriter, r *http.Request, p *place, code int, msg string) error {
+	v := templates.AssignmentFormView{CourseID: p.course.ID, CourseName: p.course.Name, TimeZone: p.course.TimeZone, Error: msg, CSRF: csrfToken(w, r)}
+	for _, ex := range s.cfg.Exercises {
+		v.Exercises = append(v.Exercises, templates.ExerciseChoice{Slug: ex.Slug, Title: ex.Title, Points: ex.MaxScore()})
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	return templates.NewAssignment(v, s.hostStatus()).Render(r.Context(), w)
+}
+
+// parseLate reads late windows, "hours credit" a line.
+func parseLate(text string) ([]labs.LateWindow, error) {
+	var out []labs.LateWindow
+	for i, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		f := strings.Fields(strings.TrimSuffix(strings.TrimSpace(line), "%"))
+		if len(f) == 0 {
+			continue
+		}
+		hours, err1 := strconv.ParseFloat(f[0], 64)
+		credit := 0
+		var err2 error
+		if len(f) == 2 {
+			credit, err2 = strconv.Atoi(strings.TrimSuffix(f[1], "%"))
+		}
+		if len(f) != 2 || err1 != nil || err2 != nil || hours <= 0 || hours > 24*365 || credit < 0 || credit > 100 {
+			return nil, fmt.Errorf("late window line %d is not \"hours credit\", such as \"24 80\"", i+1)
+		}
+		w := labs.LateWindow{Within: time.Duration(hours * float64(time.Hour)), Credit: credit}
+		if len(out) > 0 && w.Within <= out[len(out)-1].Within {
+			return nil, fmt.Errorf("late window line %d must end after the one before", i+1)
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// serveCreateAssignment makes an assignment from the form.
+func (s *Server) serveCreateAssignment(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.coursePlace(r)
+	if err != nil {
+		return err
+	}
+	if !p.manage {
+		return errorf(KindForbidden, "Only the course's instructors can make assignments.")
+	}
+	if err := readForm(w, r); err != nil {
+		return err
+	}
+	loc := courseLocation(p.course)
+	fail := func(format string, a ...any) error {
+		return s.renderAssignmentForm(w, r, p, http.StatusBadRequest, fmt.Sprintf(format, a...))
+	}
+	a := &labs.Assignment{ID: newAssignmentID(), Course: p.course.ID, Title: strings.TrimSpace(r.PostFormValue("title")),
+		Scoring: labs.Scoring(r.PostFormValue("scoring")), Created: s.cfg.Now()}
+	if a.Title == "" || len(a.Title) > 200 {
+		return fail("Give the assignment a title.")
+	}
+	for _, slug := range r.PostForm["exercise"] {
+		ex, err := s.exercise(slug)
+		if err != nil {
+			return fail("There is no exercise %q.", slug)
+		}
+		points, err := strconv.Atoi(r.PostFormValue("points-" + slug))
+		if err != nil || points < 0 || points > 1000 {
+			return fail("The points of %s are a whole number from 0 to 1000.", ex.Title)
+		}
+		a.Items = append(a.Items, labs.AssignmentItem{Exercise: slug, Points: points})
+	}
+	if len(a.Items) == 0 {
+		return fail("Pick at least one exercise.")
+	}
+	for name, t := range map[string]*time.Time{"opens": &a.Opens, "due": &a.Due} {
+		if *t, err = time.ParseInLocation("2006-01-02T15:04", r.PostFormValue(name), loc); err != nil {
+			return fail("The %s time is not a date and time.", name)
+		}
+	}
+	if a.Due.Before(a.Opens) {
+		return fail("The due time is before the opening.")
+	}
+	if a.Late, err = parseLate(r.PostFormValue("late")); err != nil {
+		return fail("%s.", err)
+	}
+	if a.Scoring != labs.ScoreBest && a.Scoring != labs.ScoreLast {
+		return fail("Either the best or the last submission counts.")
+	}
+	if a.MaxSubmissions, err = strconv.Atoi(r.PostFormValue("max")); err != nil || a.MaxSubmissions < 0 || a.MaxSubmissions > 1000 {
+		return fail("The cap is a whole number from 0 (none) to 1000.")
+	}
+	if err := s.cfg.Store.CreateAssignment(r.Context(), a); err != nil {
+		return fmt.Errorf("create assignment: %w", err)
+	}
+	s.log.Info("assignment created", "assignment", a.ID, "course", a.Course, "by", viewer(r).ID)
+	http.Redirect(w, r, "/assignments/"+a.ID, http.StatusSeeOther)
+	return nil
+}
+
+// serveAssignment is a student's standing in an assignment, or its
+// gradebook for the course's staff.
+func (s *Server) serveAssignment(w http.ResponseWriter, r *http.Request) error {
+	if viewer(r) == nil {
+		return errorf(KindUnauthorized, "Sign in first.")
+	}
+	st, err := s.assignmentStanding(r, chi.URLParam(r, "id"))
+	if err != nil {
+		return err
+	}
+	return s.renderAssignment(w, r, st, http.StatusOK, "")
+}
+
+func (s *Server) renderAssignment(w http.ResponseWriter, r *http.Request, st *standing, code int, msg string) error {
+	a := st.a
+	v := templates.AssignmentView{ID: a.ID, Title: a.Title, CourseID: st.place.course.ID, CourseName: st.place.course.Name,
+		Opens: st.when(a.Opens), Due: st.when(st.due), Closes: st.when(a.Closes(st.due)), Scoring: "the " + string(a.Scoring),
+		State: st.state(s.cfg.Now()), Points: a.Points(), Staff: st.place.staff, Error: msg, CSRF: csrfToken(w, r)}
+	for _, lw := range a.Late {
+		v.Late = append(v.Late, fmt.Sprintf("%d%% credit up to %s after", lw.Credit, lw.Within))
+	}
+	if !st.place.staff {
+		subs, err := s.cfg.Store.Submissions(r.Context(), a.ID, viewer(r).ID)
+		if err != nil {
+			return fmt.Errorf("assignment %s: %w", a.ID, err)
+		}
+		g := labs.GradeOf(a, st.due, subs)
+		for _, it := range g.Items {
+			iv := templates.AssignmentItemView{Slug: it.Exercise, Title: s.exerciseTitle(it.Exercise), Points: it.Points,
+				Earned: points(it.Earned), Run: it.Run, Credit: it.Credit, Used: it.Submissions, Left: "no cap"}
+			if a.MaxSubmissions > 0 {
+				iv.Left = fmt.Sprintf("%d left", max(0, a.MaxSubmissions-it.Submissions))
+			}
+			v.Items = append(v.Items, iv)
+		}
+		v.Earned = points(g.Earned)
+	} else {
+		book, err := s.gradebook(r, st.place.course, a)
+		if err != nil {
+			return err
+		}
+		for _, it := range a.Items {
+			v.Columns = append(v.Columns, templates.ExerciseChoice{Slug: it.Exercise, Title: s.exerciseTitle(it.Exercise), Points: it.Points})
+		}
+		v.Section, v.Sort = r.URL.Query().Get("section"), r.URL.Query().Get("sort")
+		for _, row := range book {
+			if !slices.Contains(v.Sections, row.member.Section) && row.member.Section != "" {
+				v.Sections = append(v.Sections, row.member.Section)
+			}
+		}
+		sort.Strings(v.Sections)
+		switch v.Sort {
+		case "total":
+			sort.SliceStable(book, func(i, j int) bool { return book[i].grade.Earned > book[j].grade.Earned })
+		case "last":
+			sort.SliceStable(book, func(i, j int) bool { return book[i].grade.Last.After(book[j].grade.Last) })
+		default:
+			v.Sort = "name"
+		}
+		for _, row := range book {
+			if v.Section != "" && row.member.Section != v.Section {
+				continue
+			}
+			gr := templates.GradeRow{Name: row.member.Name, Email: row.member.Email, Section: row.member.Section,
+				Total: points(row.grade.Earned), Submissions: row.grade.Submissions}
+			if !row.grade.Last.IsZero() {
+				gr.Last = st.when(row.grade.Last)
+			}
+			if !row.due.Equal(a.Due) {
+				gr.Extension = st.when(row.due)
+			}
+			for _, it := range row.grade.Items {
+				gr.Cells = append(gr.Cells, templates.GradeCell{Earned: points(it.Earned), Run: it.Run, Late: it.Run != "" && it.Credit < 100})
+			}
+			v.Rows = append(v.Rows, gr)
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	return templates.AssignmentPage(v, s.hostStatus()).Render(r.Context(), w)
+}
+
+// points shows earned points with two decimals.
+func points(p float64) string { return strconv.FormatFloat(p, 'f', 2, 64) }
+
+func (s *Server) exerciseTitle(slug string) string {
+	if ex, err := s.exercise(slug); err == nil {
+		return ex.Title
+	}
+	return slug
+}
+
+// bookRow is one student's line of a gradebook.
+type bookRow struct {
+	member labs.RosterEntry
+	due    time.Time
+	grade  labs.Grade
+}
+
+// gradebook grades every student of course on a, in roster order, from
+// one read of the assignment's submissions.
+func (s *Server) gradebook(r *http.Request, course *labs.Course, a *labs.Assignment) ([]bookRow, error) {
+	ctx := r.Context()
+	members, err := s.cfg.Store.Members(ctx, course.ID)
+	if err != nil {
+		return nil, fmt.Errorf("gradebook of %s: %w", a.ID, err)
+	}
+	subs, err := s.cfg.Store.Submissions(ctx, a.ID, "")
+	if err != nil {
+		return nil, fmt.Errorf("gradebook of %s: %w", a.ID, err)
+	}
+	exts, err := s.cfg.Store.Extensions(ctx, a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("gradebook of %s: %w", a.ID, err)
+	}
+	byUser := map[string][]*labs.Run{}
+	for _, run := range subs {
+		byUser[run.Client] = append(byUser[run.Client], run)
+	}
+	dues := map[string]time.Time{}
+	for _, e := range exts {
+		dues[e.User] = e.Due
+	}
+	var book []bookRow
+	for _, m := range members {
+		if m.Role != labs.CourseStudent {
+			continue
+		}
+		due, ok := dues[m.User]
+		if !ok {
+			due = a.Due
+		}
+		book = append(book, bookRow{member: m, due: due, grade: labs.GradeOf(a, due, byUser[m.User])})
+	}
+	return book, nil
+}
+
+// serveExtension gives a student of the course another due time.
+func (s *Server) serveExtension(w http.ResponseWriter, r *http.Request) error {
+	if viewer(r) == nil {
+		return errorf(KindUnauthorized, "Sign in first.")
+	}
+	st, err := s.assignmentStanding(r, chi.URLParam(r, "id"))
+	if err != nil {
+		return err
+	}
+	if !st.place.manage {
+		return errorf(KindForbidden, "Only the course's instructors can grant extensions.")
+	}
+	if err := readForm(w, r); err != nil {
+		return err
+	}
+	due, err := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("due"), st.loc)
+	if err != nil {
+		return s.renderAssignment(w, r, st, http.StatusBadRequest, "The new due time is not a date and time.")
+	}
+	u, err := s.cfg.Store.UserByEmail(r.Context(), labs.NormalEmail(r.PostFormValue("email")))
+	var m *labs.Member
+	if err == nil {
+		m, err = s.cfg.Store.Member(r.Context(), st.a.Course, u.ID)
+	}
+	if errors.Is(err, labs.ErrNotFound) || err == nil && m.Role != labs.CourseStudent {
+		return s.renderAssignment(w, r, st, http.StatusBadRequest, "No student of this course has that email.")
+	}
+	if err != nil {
+		return fmt.Errorf("extension: %w", err)
+	}
+	if err := s.cfg.Store.SetExtension(r.Context(), labs.Extension{Assignment: st.a.ID, User: u.ID, Due: due}); err != nil {
+		return fmt.Errorf("extension: %w", err)
+	}
+	s.log.Info("extension granted", "assignment", st.a.ID, "user", u.ID, "due", due, "by", viewer(r).ID)
+	http.Redirect(w, r, "/assignments/"+st.a.ID, http.StatusSeeOther)
+	return nil
+}
+
+// serveCourseGrades answers the course's grades as CSV, the shape a
+// learning management system imports: one row per student, one column per
+// assignment (points earned, late credit applied), then the total.
+func (s *Server) serveCourseGrades(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.coursePlace(r)
+	if err != nil {
+		return err
+	}
+	if !p.staff {
+		return errorf(KindNotFound, "There are no grades here.")
+	}
+	as, err := s.cfg.Store.Assignments(r.Context(), p.course.ID)
+	if err != nil {
+		return fmt.Errorf("grades of %s: %w", p.course.ID, err)
+	}
+	header := []string{"name", "email", "section"}
+	total := 0
+	earned := map[string][]float64{}
+	var order []labs.RosterEntry
+	for i, a := range as {
+		header = append(header, fmt.Sprintf("%s (%d)", csvSafe(a.Title), a.Points()))
+		total += a.Points()
+		book, err := s.gradebook(r, p.course, a)
+		if err != nil {
+			return err
+		}
+		for _, row := range book {
+			if i == 0 {
+				order = append(order, row.member)
+			}
+			earned[row.member.User] = append(earned[row.member.User], row.grade.Earned)
+		}
+	}
+	if len(as) == 0 {
+		members, err := s.cfg.Store.Members(r.Context(), p.course.ID)
+		if err != nil {
+			return fmt.Errorf("grades of %s: %w", p.course.ID, err)
+		}
+		for _, m := range members {
+			if m.Role == labs.CourseStudent {
+				order = append(order, m)
+			}
+		}
+	}
+	header = append(header, fmt.Sprintf("total (%d)", total))
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	cw.Write(header)
+	for _, m := range order {
+		row := []string{csvSafe(m.Name), m.Email, csvSafe(m.Section)}
+		sum := 0.0
+		for _, e := range earned[m.User] {
+			row = append(row, points(e))
+			sum += e
+		}
+		cw.Write(append(row, points(sum)))
+	}
+	cw.Flush()
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "grades-"+p.course.ID+".csv"))
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = buf.WriteTo(w)
+	return err
+}

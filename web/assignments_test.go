@@ -1,0 +1,167 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asynclab/asynclab/labs"
+)
+
+// submitFor submits a handler for an exercise from b, for an assignment
+// ("" for none), and returns the status and the answer's id or error.
+func (b *browser) submitFor(slug, assignment, mode string) (int, map[string]string) {
+	b.t.Helper()
+	_, page := b.get("/exercises/" + slug)
+	tok := csrfAttr.FindStringSubmatch(page)
+	if tok == nil {
+		b.t.Fatalf("the exercise page has no CSRF token")
+	}
+	body, _ := json.Marshal(map[string]string{"code": "package handler\n", "mode": mode, "assignment": assignment})
+	req, _ := http.NewRequest("POST", b.ts.URL+"/api/exercises/"+slug+"/runs", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", tok[1])
+	resp, text := b.do(req)
+	var out map[string]string
+	json.Unmarshal([]byte(text), &out)
+	return resp.StatusCode, out
+}
+
+// waitFinished waits until every run in store is finished.
+func waitFinished(t *testing.T, store labs.Store) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if runs, err := store.Unfinished(context.Background()); err == nil && len(runs) == 0 {
+			return
+		}
+	}
+	t.Fatal("runs still unfinished after 30 s")
+}
+
+// local formats t for a datetime-local field in the course's time zone.
+func local(t time.Time) string {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	return t.In(paris).Format("2006-01-02T15:04")
+}
+
+func createAssignment(t *testing.T, b *browser, course, title string, opens, due time.Time, late string, max int) string {
+	t.Helper()
+	form := url.Values{"title": {title}, "exercise": {"connect", "batching"}, "points-connect": {"10"}, "points-batching": {"20"},
+		"opens": {local(opens)}, "due": {local(due)}, "late": {late}, "scoring": {"best"}, "max": {strconv.Itoa(max)}}
+	resp, page := b.post(course+"/assignments", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create assignment %s = %d:\n%s", title, resp.StatusCode, page)
+	}
+	return strings.TrimPrefix(resp.Header.Get("Location"), "/assignments/")
+}
+
+// TestAssignments walks an assignment: its dates and cap enforced when a
+// submission arrives, late credit, an extension, each student's standing,
+// and the gradebook and its CSV.
+func TestAssignments(t *testing.T) {
+	ts := newServer(t, nil)
+	// The fake grader passes everything: every graded submission scores 1/1.
+	ada := firstInstructor(t, ts)
+	course := createCourse(t, ada, "Operating Systems")
+	_, page := ada.post(course+"/roster", url.Values{"csv": {"Bob,bob@example.edu,A\nCarol,carol@example.edu,B\n"}})
+	bob := usesLink(t, ts, issuedFor(t, page, "bob@example.edu"), "bob's password")
+	carol := usesLink(t, ts, issuedFor(t, page, "carol@example.edu"), "carol's password")
+	_, page = ada.post("/people", url.Values{"name": {"Dan"}, "email": {"dan@example.edu"}, "role": {"student"}})
+	dan := usesLink(t, ts, issued(t, page), "dan's password") // in no course
+
+	now := time.Now()
+	if resp, _ := ada.post(course+"/assignments", url.Values{"title": {"x"}, "exercise": {"connect"}, "points-connect": {"10"},
+		"opens": {local(now)}, "due": {local(now.Add(time.Hour))}, "late": {"24"}, "scoring": {"best"}, "max": {"0"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("an assignment with a late window of no credit = %d, want 400", resp.StatusCode)
+	}
+	open := createAssignment(t, ada, course, "Week 1", now.Add(-time.Hour), now.Add(time.Hour), "24 80", 2)
+	closed := createAssignment(t, ada, course, "Week 0", now.Add(-3*time.Hour), now.Add(-2*time.Hour), "", 0)
+	late := createAssignment(t, ada, course, "Week 0.5", now.Add(-3*time.Hour), now.Add(-time.Hour), "24 50", 0)
+
+	for _, tt := range []struct {
+		who              string
+		b                *browser
+		slug, for_, mode string
+		want             int
+	}{
+		{"Bob", bob, "connect", open, "submit", http.StatusAccepted},
+		{"Bob again", bob, "connect", open, "submit", http.StatusAccepted},
+		{"Bob past the cap", bob, "connect", open, "submit", http.StatusTooManyRequests},
+		{"Bob, an exercise the assignment does not ask for", bob, "deadlock", open, "submit", http.StatusBadRequest},
+		{"Bob, a practice run for the assignment", bob, "connect", open, "run", http.StatusBadRequest},
+		{"Dan, in no course", dan, "connect", open, "submit", http.StatusNotFound},
+		{"Bob, after the assignment closed", bob, "connect", closed, "submit", http.StatusForbidden},
+		{"Carol, late", carol, "batching", late, "submit", http.StatusAccepted},
+		{"anonymous", ts.browser(t), "connect", open, "submit", http.StatusUnauthorized},
+	} {
+		if code, out := tt.b.submitFor(tt.slug, tt.for_, tt.mode); code != tt.want {
+			t.Errorf("%s submits = %d %v, want %d", tt.who, code, out, tt.want)
+		}
+	}
+	// An extension reopens the closed assignment for Bob alone.
+	resp, _ := ada.post("/assignments/"+closed+"/extensions", url.Values{"email": {"bob@example.edu"}, "due": {local(now.Add(time.Hour))}})
+	wantStatus(t, "grant Bob an extension", resp, http.StatusSeeOther)
+	if code, out := bob.submitFor("connect", closed, "submit"); code != http.StatusAccepted {
+		t.Errorf("Bob submits with his extension = %d %v, want 202", code, out)
+	}
+	if code, _ := carol.submitFor("connect", closed, "submit"); code != http.StatusForbidden {
+		t.Errorf("Carol submits to the closed assignment = %d, want 403: the extension is Bob's", code)
+	}
+	waitFinished(t, ts.store)
+
+	// Bob's standing: the best of his two connect submissions, 10 of 10.
+	_, page = bob.get("/assignments/" + open)
+	if !strings.Contains(page, `data-testid="earned-connect">10.00 / 10<`) || !strings.Contains(page, `data-testid="my-total">10.00 / 30<`) {
+		t.Errorf("Bob's assignment page does not show 10 of 30:\n%s", page)
+	}
+	if strings.Contains(page, `data-testid="gradebook"`) {
+		t.Errorf("a student sees the gradebook")
+	}
+	_, page = carol.get("/assignments/" + late)
+	if !strings.Contains(page, `data-testid="earned-batching">10.00 / 20<`) || !strings.Contains(page, "late, 50%") {
+		t.Errorf("Carol's late submission does not show half credit:\n%s", page)
+	}
+	_, page = bob.get("/exercises/connect?assignment=" + open)
+	if m := regexp.MustCompile(`data-testid="for-assignment">([^<]*<a[^>]*>[^<]*</a>[^<]*)`).FindStringSubmatch(page); m == nil || !strings.Contains(m[1], "0 of 2 submissions left") {
+		t.Errorf("the exercise page opened for the assignment does not say 0 of 2 left: %v", m)
+	}
+	if resp, _ := dan.get("/assignments/" + open); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("Dan, in no course, opens the assignment = %d, want 404", resp.StatusCode)
+	}
+
+	// The gradebook, filtered and sorted, and the course's CSV.
+	_, page = ada.get("/assignments/" + open)
+	for email, total := range map[string]string{"bob@example.edu": "10.00", "carol@example.edu": "0.00"} {
+		i := strings.Index(page, `data-testid="grade-`+email+`"`)
+		if i < 0 || !strings.Contains(page[i:], `data-testid="total">`+total+`<`) {
+			t.Errorf("the gradebook does not give %s %s", email, total)
+		}
+	}
+	_, page = ada.get("/assignments/" + open + "?section=B")
+	if strings.Contains(page, `grade-bob@example.edu`) || !strings.Contains(page, `grade-carol@example.edu`) {
+		t.Errorf("the gradebook filtered to section B shows the wrong students")
+	}
+	_, page = ada.get("/assignments/" + closed)
+	paris, _ := time.LoadLocation("Europe/Paris")
+	ext, _ := time.ParseInLocation("2006-01-02T15:04", local(now.Add(time.Hour)), paris)
+	if i := strings.Index(page, `data-testid="grade-bob@example.edu"`); i < 0 || !strings.Contains(page[i:], "<td>"+ext.Format("Mon 2 Jan 2006 15:04 MST")+"</td>") {
+		t.Errorf("the gradebook does not show Bob's extension to %s", ext)
+	}
+	resp, csv := ada.get(course + "/grades.csv")
+	wantStatus(t, "export the course's grades", resp, http.StatusOK)
+	want := "name,email,section,Week 0 (30),Week 0.5 (30),Week 1 (30),total (90)\n" +
+		"Bob,bob@example.edu,A,10.00,0.00,10.00,20.00\n" +
+		"Carol,carol@example.edu,B,0.00,10.00,0.00,10.00\n"
+	if csv != want {
+		t.Errorf("grades.csv =\n%s\nwant\n%s", csv, want)
+	}
+	if resp, _ := bob.get(course + "/grades.csv"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a student gets the course's grades = %d, want 404", resp.StatusCode)
+	}
+}
