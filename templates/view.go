@@ -149,7 +149,7 @@ type ImportSummary struct {
 // section; staff see the roster too.
 type CourseView struct {
 	ID, Name, Term, TimeZone string
-	Role, Section            string // the viewer's place ("" for an instructor of the instance who is not a member)
+	Role, Section            string // the viewer's place
 	Staff                    bool   // sees the roster
 	Manage                   bool   // imports rosters and changes members
 	JoinCode, JoinURL        string

@@ -128,9 +128,9 @@ func owner(w http.ResponseWriter, r *http.Request) string {
 }
 
 // mayOpen reports whether the request may see run: a run of a person is
-// theirs, the instance's instructors' and their courses' staff's; a run
-// made without an account is open to anyone who can use the lab, as its
-// link always was.
+// theirs and their courses' staff's (an instructor of the instance sees
+// only the students of the courses they teach); a run made without an
+// account is open to anyone who can use the lab, as its link always was.
 func (s *Server) mayOpen(r *http.Request, run *labs.Run) (bool, error) {
 	if !strings.HasPrefix(run.Client, userPrefix) {
 		return true, nil
@@ -139,7 +139,7 @@ func (s *Server) mayOpen(r *http.Request, run *labs.Run) (bool, error) {
 	switch {
 	case u == nil:
 		return false, nil
-	case u.ID == run.Client || u.Role == labs.RoleInstructor:
+	case u.ID == run.Client:
 		return true, nil
 	}
 	return s.cfg.Store.Teaches(r.Context(), u.ID, run.Client)
@@ -164,13 +164,37 @@ func csrfFormValid(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) == 1
 }
 
-// readForm parses a small form and checks its CSRF token.
+// maxForm is the largest form the server reads: a roster of MaxRoster
+// people fits.
+const maxForm = 1 << 20
+
+// requireFormCSRF refuses a form that does not carry the client's CSRF
+// token, before anything else looks at the request, so that every state
+// change is refused alike, whoever sends it.
+func (s *Server) requireFormCSRF(next http.Handler) http.Handler {
+	refuse := s.handle(func(http.ResponseWriter, *http.Request) error {
+		return errorf(KindForbidden, "This page has expired or the form did not come from this site. Reload the page and try again.")
+	})
+	tooBig := s.handle(func(http.ResponseWriter, *http.Request) error {
+		return errorf(KindTooLarge, "The form is larger than %d KiB.", maxForm>>10)
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		if err := r.ParseForm(); err != nil {
+			tooBig(w, r)
+			return
+		}
+		if !csrfFormValid(r) {
+			refuse(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readForm returns the form requireFormCSRF has read and checked.
 func readForm(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		return errorf(KindInvalid, "The form could not be read.")
-	}
-	if !csrfFormValid(r) {
+	if r.PostForm == nil || !csrfFormValid(r) {
 		return errorf(KindForbidden, "This page has expired or the form did not come from this site. Reload the page and try again.")
 	}
 	return nil

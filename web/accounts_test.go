@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -10,12 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/gorilla/websocket"
-
-	"github.com/asynclab/asynclab/engine/trace"
-	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/labs"
 )
 
@@ -256,90 +250,3 @@ func TestAccounts(t *testing.T) {
 }
 
 func first2(resp *http.Response, _ string) *http.Response { return resp }
-
-// TestRunsArePrivate checks who can open a person's run, by every route
-// that shows one: its owner and instructors can; another student and
-// someone without an account see no such run.
-func TestRunsArePrivate(t *testing.T) {
-	ts := newServer(t, nil)
-	ctx := context.Background()
-	link, _ := ts.srv.Setup(ctx, ts.URL)
-	ada := ts.browser(t)
-	ada.post(strings.TrimPrefix(link, ts.URL), url.Values{"name": {"Ada"}, "email": {"ada@example.edu"}, "password": {"ada's password"}})
-	people := map[string]*browser{"instructor": ada}
-	for _, name := range []string{"bob", "carol"} {
-		_, page := ada.post("/people", url.Values{"name": {name}, "email": {name + "@example.edu"}, "role": {"student"}})
-		b := ts.browser(t)
-		wantStatus(t, name+" sets a password", first2(b.post(strings.TrimPrefix(issued(t, page), ts.URL), url.Values{"password": {name + "'s password"}})), http.StatusSeeOther)
-		people[name] = b
-	}
-	people["anonymous"] = ts.browser(t)
-
-	// Bob's run, through the API with his session.
-	bob := people["bob"]
-	_, page := bob.get("/exercises/connect")
-	tok := csrfAttr.FindStringSubmatch(page)
-	if tok == nil {
-		t.Fatal("the exercise page has no CSRF token")
-	}
-	req, _ := http.NewRequest("POST", ts.URL+"/api/exercises/connect/runs", strings.NewReader(`{"code":"package handler\n","mode":"run"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", tok[1])
-	resp, body := bob.do(req)
-	wantStatus(t, "Bob starts a run", resp, http.StatusAccepted)
-	id := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(body)[1]
-	run, err := ts.store.Run(ctx, id)
-	for deadline := time.Now().Add(30 * time.Second); err == nil && !run.Status.Finished() && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-		run, err = ts.store.Run(ctx, id)
-	}
-	bobU, _ := ts.store.UserByEmail(ctx, "bob@example.edu")
-	if err != nil || run.Client != bobU.ID {
-		t.Fatalf("Run(%s).Client = %v, %v, want Bob's id %s", id, run, err, bobU.ID)
-	}
-
-	// A finished run of Bob's with a trace, stored as the runner stores one.
-	id = grading.NewID(time.Now())
-	var buf bytes.Buffer
-	if err := trace.Encode(&buf, smallTrace()); err != nil {
-		t.Fatal(err)
-	}
-	if err := ts.store.CreateRun(ctx, &labs.Run{ID: id, Exercise: "connect", Mode: labs.ModeRun, Client: bobU.ID, Code: "x", Created: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	ts.store.StartRun(ctx, id, time.Now())
-	out := labs.Outcome{Verdict: "ran", Result: []byte(`{}`), Finished: time.Now()}
-	if err := ts.store.FinishRun(ctx, id, out, []labs.Trace{{Track: "listener-epoll", Data: buf.Bytes()}}); err != nil {
-		t.Fatal(err)
-	}
-	paths := []string{"/runs/" + id, "/runs/" + id + "/export/listener-epoll.json", "/compare?a=" + id + "&b=" + id}
-	for who, want := range map[string]bool{"bob": true, "instructor": true, "carol": false, "anonymous": false} {
-		b := people[who]
-		for _, p := range paths {
-			resp, _ := b.get(p)
-			if got := resp.StatusCode == http.StatusOK; got != want {
-				t.Errorf("%s GET %s = %d, want open %v", who, p, resp.StatusCode, want)
-			}
-			if !want && resp.StatusCode != http.StatusNotFound {
-				t.Errorf("%s GET %s = %d, want 404, as for a run that does not exist", who, p, resp.StatusCode)
-			}
-		}
-		u, _ := url.Parse(ts.URL)
-		var cookies []string
-		for _, c := range b.c.Jar.Cookies(u) {
-			cookies = append(cookies, c.Name+"="+c.Value)
-		}
-		h := http.Header{"Cookie": {strings.Join(cookies, "; ")}}
-		conn, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/ws/runs/"+id, h)
-		if conn != nil {
-			conn.Close()
-		}
-		if got := err == nil; got != want {
-			status := 0
-			if resp != nil {
-				status = resp.StatusCode
-			}
-			t.Errorf("%s opens the websocket of Bob's run: connected %v (status %d), want %v", who, got, status, want)
-		}
-	}
-}

@@ -40,17 +40,18 @@ func newCourseID() string {
 	return "c-" + hex.EncodeToString(b[:])
 }
 
-// place is the viewer's relation to a course.
+// place is the viewer's relation to a course they are in.
 type place struct {
 	course *labs.Course
-	member *labs.Member // nil for an instructor of the instance who is not in it
-	staff  bool         // sees the roster and the students' work
-	manage bool         // changes the roster
+	member *labs.Member
+	staff  bool // sees the roster and the students' work
+	manage bool // changes the roster and the assignments
 }
 
 // coursePlace loads the course the URL names and where the viewer stands
-// in it. A course the viewer is not in does not exist for them, except
-// for the instance's instructors, who manage every course.
+// in it. A course the viewer is not in does not exist for them, an
+// instructor of the instance included: a course's students are its
+// staff's to see.
 func (s *Server) coursePlace(r *http.Request) (*place, error) {
 	return s.placeIn(r, chi.URLParam(r, "id"))
 }
@@ -69,20 +70,14 @@ func (s *Server) placeIn(r *http.Request, id string) (*place, error) {
 	if err != nil {
 		return nil, fmt.Errorf("course %s: %w", id, err)
 	}
-	p := &place{course: c}
 	m, err := s.cfg.Store.Member(r.Context(), id, u.ID)
-	switch {
-	case err == nil:
-		p.member = m
-	case !errors.Is(err, labs.ErrNotFound):
-		return nil, fmt.Errorf("course %s: %w", id, err)
-	case u.Role != labs.RoleInstructor:
+	if errors.Is(err, labs.ErrNotFound) {
 		return nil, notFound
 	}
-	admin := u.Role == labs.RoleInstructor
-	p.staff = admin || p.member != nil && p.member.Role.Staff()
-	p.manage = admin || p.member != nil && p.member.Role == labs.CourseInstructor
-	return p, nil
+	if err != nil {
+		return nil, fmt.Errorf("course %s: %w", id, err)
+	}
+	return &place{course: c, member: m, staff: m.Role.Staff(), manage: m.Role == labs.CourseInstructor}, nil
 }
 
 func (s *Server) serveCourses(w http.ResponseWriter, r *http.Request) error {
@@ -100,21 +95,8 @@ func (s *Server) renderCourses(w http.ResponseWriter, r *http.Request, code int,
 	if err != nil {
 		return fmt.Errorf("courses: %w", err)
 	}
-	mine := map[string]bool{}
 	for _, e := range es {
-		mine[e.ID] = true
 		v.Courses = append(v.Courses, templates.CourseItem{ID: e.ID, Name: e.Name, Term: e.Term, Role: string(e.Role), Section: e.Section})
-	}
-	if u.Role == labs.RoleInstructor {
-		all, err := s.cfg.Store.Courses(r.Context())
-		if err != nil {
-			return fmt.Errorf("courses: %w", err)
-		}
-		for _, c := range all {
-			if !mine[c.ID] {
-				v.Courses = append(v.Courses, templates.CourseItem{ID: c.ID, Name: c.Name, Term: c.Term})
-			}
-		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
@@ -157,9 +139,7 @@ func (s *Server) renderCourse(w http.ResponseWriter, r *http.Request, p *place, 
 	c := p.course
 	v := templates.CourseView{ID: c.ID, Name: c.Name, Term: c.Term, TimeZone: c.TimeZone, Staff: p.staff, Manage: p.manage,
 		Import: imp, Error: msg, CSRF: csrfToken(w, r)}
-	if p.member != nil {
-		v.Role, v.Section = string(p.member.Role), p.member.Section
-	}
+	v.Role, v.Section = string(p.member.Role), p.member.Section
 	as, err := s.cfg.Store.Assignments(r.Context(), c.ID)
 	if err != nil {
 		return fmt.Errorf("course %s: %w", c.ID, err)
@@ -261,12 +241,8 @@ func (s *Server) serveImportRoster(w http.ResponseWriter, r *http.Request) error
 	if !p.manage {
 		return errorf(KindForbidden, "Only the course's instructors can change its roster.")
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	if err := r.ParseForm(); err != nil {
-		return errorf(KindTooLarge, "The roster is larger than 1 MiB.")
-	}
-	if !csrfFormValid(r) {
-		return errorf(KindForbidden, "This page has expired or the form did not come from this site. Reload the page and try again.")
+	if err := readForm(w, r); err != nil {
+		return err
 	}
 	rows, err := parseRoster(r.PostFormValue("csv"))
 	if err != nil {
