@@ -14,6 +14,19 @@ type ExerciseItem struct {
 	Best, BestRun                  string // this browser's best score ("7/10") and its run, or ""
 }
 
+// OpenAssignment is an assignment a student can still submit for, on
+// their home page.
+type OpenAssignment struct {
+	ID, Title, Course, Due, State, Score string
+}
+
+// Home is what the catalogue adds for a signed-in person: their courses
+// and the assignments open to them.
+type Home struct {
+	Courses     []CourseItem
+	Assignments []OpenAssignment
+}
+
 // ScenarioItem is a scenario a run can be limited to.
 type ScenarioItem struct{ Name, Title string }
 

@@ -507,3 +507,56 @@ func (s *Server) serveCourseGrades(w http.ResponseWriter, r *http.Request) error
 	_, err = buf.WriteTo(w)
 	return err
 }
+
+// home lists a signed-in person's courses and the assignments they can
+// still submit for, soonest due first, with their score so far.
+func (s *Server) home(r *http.Request) (templates.Home, error) {
+	var h templates.Home
+	u := viewer(r)
+	if u == nil {
+		return h, nil
+	}
+	ctx := r.Context()
+	es, err := s.cfg.Store.Enrolments(ctx, u.ID)
+	if err != nil {
+		return h, fmt.Errorf("home: %w", err)
+	}
+	now := s.cfg.Now()
+	type open struct {
+		closes time.Time
+		item   templates.OpenAssignment
+	}
+	var opens []open
+	for _, e := range es {
+		h.Courses = append(h.Courses, templates.CourseItem{ID: e.ID, Name: e.Name, Term: e.Term, Role: string(e.Role), Section: e.Section})
+		if e.Role != labs.CourseStudent {
+			continue
+		}
+		as, err := s.cfg.Store.Assignments(ctx, e.ID)
+		if err != nil {
+			return h, fmt.Errorf("home: %w", err)
+		}
+		for _, a := range as {
+			st, err := s.assignmentStanding(r, a.ID)
+			if err != nil {
+				return h, err
+			}
+			closes := a.Closes(st.due)
+			if now.After(closes) {
+				continue
+			}
+			subs, err := s.cfg.Store.Submissions(ctx, a.ID, u.ID)
+			if err != nil {
+				return h, fmt.Errorf("home: %w", err)
+			}
+			g := labs.GradeOf(a, st.due, subs)
+			opens = append(opens, open{closes, templates.OpenAssignment{ID: a.ID, Title: a.Title, Course: e.Name,
+				Due: st.when(st.due), State: st.state(now), Score: points(g.Earned) + " / " + strconv.Itoa(g.Points)}})
+		}
+	}
+	sort.SliceStable(opens, func(i, j int) bool { return opens[i].closes.Before(opens[j].closes) })
+	for _, o := range opens {
+		h.Assignments = append(h.Assignments, o.item)
+	}
+	return h, nil
+}

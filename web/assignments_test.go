@@ -161,6 +161,25 @@ func TestAssignments(t *testing.T) {
 	if csv != want {
 		t.Errorf("grades.csv =\n%s\nwant\n%s", csv, want)
 	}
+	// Home pages list what each can still submit for.
+	_, bobHome := bob.get("/")
+	_, carolHome := carol.get("/")
+	for _, tt := range []struct {
+		who, page, id string
+		want          bool
+	}{
+		{"Bob", bobHome, open, true},
+		{"Bob", bobHome, closed, true}, // his extension keeps it open
+		{"Carol", carolHome, closed, false},
+		{"Carol", carolHome, late, true}, // in its late window
+	} {
+		if got := strings.Contains(tt.page, `data-testid="open-`+tt.id+`"`); got != tt.want {
+			t.Errorf("%s's home lists assignment %s: %v, want %v", tt.who, tt.id, got, tt.want)
+		}
+	}
+	if !strings.Contains(bobHome, "10.00 / 30") {
+		t.Errorf("Bob's home does not show his 10 of 30 on Week 1")
+	}
 	if resp, _ := bob.get(course + "/grades.csv"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("a student gets the course's grades = %d, want 404", resp.StatusCode)
 	}

@@ -56,7 +56,11 @@ func (s *Server) serveCatalogue(w http.ResponseWriter, r *http.Request) error {
 		}
 		items = append(items, it)
 	}
-	return render(w, r, templates.Catalogue(items, s.hostStatus()))
+	home, err := s.home(r)
+	if err != nil {
+		return err
+	}
+	return render(w, r, templates.Catalogue(items, home, s.hostStatus()))
 }
 
 // serveExercise is an exercise's page: its instructions, the editor with
