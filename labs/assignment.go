@@ -102,6 +102,25 @@ type Extension struct {
 	Due        time.Time
 }
 
+// Override replaces what a student earned on one exercise of an
+// assignment, whatever their submissions earn, with the reason they see.
+type Override struct {
+	Assignment, User, Exercise string
+	Points                     float64
+	Comment                    string
+	By                         string // the staff member who set it
+	At                         time.Time
+}
+
+// AuditEntry is one change to grades, kept for good: who did what, when.
+type AuditEntry struct {
+	At      time.Time
+	By      string // a person's id
+	Subject string // what it is about: an assignment's id
+	Action  string // "override", "extension"
+	Detail  string // what changed, in words
+}
+
 // AssignmentStore keeps a course's assignments and their extensions. Runs
 // made for an assignment carry its ID (Run.Assignment). Errors wrap
 // [ErrNotFound], [ErrInvalid] or [ErrConflict] where one applies. It is safe
@@ -122,6 +141,17 @@ type AssignmentStore interface {
 	SetExtension(ctx context.Context, e Extension) error
 	// Extensions returns an assignment's extensions, by user.
 	Extensions(ctx context.Context, assignment string) ([]Extension, error)
+	// SetOverride sets a student's points on one exercise of an
+	// assignment, replacing any override before, and records it in the
+	// audit log, in one transaction. ErrNotFound if the assignment or the
+	// person does not exist.
+	SetOverride(ctx context.Context, o Override, detail string) error
+	// Overrides returns an assignment's overrides, by user and exercise.
+	Overrides(ctx context.Context, assignment string) ([]Override, error)
+	// Audit records e in the audit log.
+	Audit(ctx context.Context, e AuditEntry) error
+	// AuditLog returns the audit entries about subject, oldest first.
+	AuditLog(ctx context.Context, subject string) ([]AuditEntry, error)
 	// Submissions returns the submissions made for an assignment, by one
 	// person (user) or everyone (""), oldest first, without Code and
 	// Result.

@@ -10,6 +10,9 @@ type ItemGrade struct {
 	Run         string  // the submission that counts; "" if none does
 	Credit      int     // that submission's late credit, in percent
 	Submissions int     // submissions of the exercise, interrupted ones left out
+	// Override, when set, is the staff's word on the item: Earned is its
+	// points, whatever the submissions earned.
+	Override *Override
 }
 
 // Grade is what a student earned on an assignment.
@@ -26,8 +29,9 @@ type Grade struct {
 // were graded (done, with a maximum) and made while they earned credit,
 // the best or the last counts, as a.Scoring says: its score scaled to the
 // item's points, times its late credit. A submission the server could not
-// grade (interrupted) neither counts nor uses up the cap.
-func GradeOf(a *Assignment, due time.Time, runs []*Run) Grade {
+// grade (interrupted) neither counts nor uses up the cap. An override of
+// the item (overrides are the student's) replaces what it earned.
+func GradeOf(a *Assignment, due time.Time, runs []*Run, overrides []Override) Grade {
 	g := Grade{Points: a.Points()}
 	for _, it := range a.Items {
 		ig := ItemGrade{Exercise: it.Exercise, Points: it.Points}
@@ -55,6 +59,11 @@ func GradeOf(a *Assignment, due time.Time, runs []*Run) Grade {
 			}
 			if better {
 				counted, ig.Earned, ig.Run, ig.Credit = r, earned, r.ID, credit
+			}
+		}
+		for i := range overrides {
+			if o := &overrides[i]; o.Exercise == it.Exercise {
+				ig.Override, ig.Earned = o, o.Points
 			}
 		}
 		g.Items = append(g.Items, ig)

@@ -21,40 +21,45 @@ func TestGradeOf(t *testing.T) {
 		return &labs.Run{ID: id, Exercise: ex, Mode: labs.ModeSubmit, Status: labs.StatusDone, Score: score, Max: max, Created: due.Add(at)}
 	}
 	tests := []struct {
-		name    string
-		scoring labs.Scoring
-		due     time.Time
-		runs    []*labs.Run
-		want    []labs.ItemGrade
-		earned  float64
+		name      string
+		scoring   labs.Scoring
+		due       time.Time
+		runs      []*labs.Run
+		overrides []labs.Override
+		want      []labs.ItemGrade
+		earned    float64
 	}{
-		{"nothing submitted", labs.ScoreBest, due, nil,
+		{"nothing submitted", labs.ScoreBest, due, nil, nil,
 			[]labs.ItemGrade{{Exercise: "connect", Points: 10}, {Exercise: "batching", Points: 20}}, 0},
-		{"on time, best of two", labs.ScoreBest, due, []*labs.Run{sub("r1", "connect", 5, 10, -time.Hour), sub("r2", "connect", 8, 10, -time.Minute), sub("r3", "connect", 6, 10, 0)},
+		{"on time, best of two", labs.ScoreBest, due, []*labs.Run{sub("r1", "connect", 5, 10, -time.Hour), sub("r2", "connect", 8, 10, -time.Minute), sub("r3", "connect", 6, 10, 0)}, nil,
 			[]labs.ItemGrade{{Exercise: "connect", Points: 10, Earned: 8, Run: "r2", Credit: 100, Submissions: 3}, {Exercise: "batching", Points: 20}}, 8},
-		{"last, not best", labs.ScoreLast, due, []*labs.Run{sub("r1", "connect", 10, 10, -time.Hour), sub("r2", "connect", 2, 10, -time.Minute)},
+		{"last, not best", labs.ScoreLast, due, []*labs.Run{sub("r1", "connect", 10, 10, -time.Hour), sub("r2", "connect", 2, 10, -time.Minute)}, nil,
 			[]labs.ItemGrade{{Exercise: "connect", Points: 10, Earned: 2, Run: "r2", Credit: 100, Submissions: 2}, {Exercise: "batching", Points: 20}}, 2},
-		{"late windows", labs.ScoreBest, due, []*labs.Run{sub("r1", "connect", 10, 10, time.Hour), sub("r2", "batching", 10, 10, 48*time.Hour)},
+		{"late windows", labs.ScoreBest, due, []*labs.Run{sub("r1", "connect", 10, 10, time.Hour), sub("r2", "batching", 10, 10, 48*time.Hour)}, nil,
 			[]labs.ItemGrade{{Exercise: "connect", Points: 10, Earned: 8, Run: "r1", Credit: 80, Submissions: 1}, {Exercise: "batching", Points: 20, Earned: 10, Run: "r2", Credit: 50, Submissions: 1}}, 18},
-		{"a late full score loses to an on-time better one", labs.ScoreBest, due, []*labs.Run{sub("r1", "connect", 9, 10, -time.Hour), sub("r2", "connect", 10, 10, time.Hour)},
+		{"a late full score loses to an on-time better one", labs.ScoreBest, due, []*labs.Run{sub("r1", "connect", 9, 10, -time.Hour), sub("r2", "connect", 10, 10, time.Hour)}, nil,
 			[]labs.ItemGrade{{Exercise: "connect", Points: 10, Earned: 9, Run: "r1", Credit: 100, Submissions: 2}, {Exercise: "batching", Points: 20}}, 9},
-		{"after the last window, and before opening, nothing", labs.ScoreBest, due, []*labs.Run{sub("r1", "connect", 10, 10, 73*time.Hour), sub("r0", "connect", 10, 10, -8*24*time.Hour)},
+		{"after the last window, and before opening, nothing", labs.ScoreBest, due, []*labs.Run{sub("r1", "connect", 10, 10, 73*time.Hour), sub("r0", "connect", 10, 10, -8*24*time.Hour)}, nil,
 			[]labs.ItemGrade{{Exercise: "connect", Points: 10, Submissions: 2}, {Exercise: "batching", Points: 20}}, 0},
-		{"an extension moves the windows", labs.ScoreBest, due.Add(48 * time.Hour), []*labs.Run{sub("r1", "connect", 10, 10, 47*time.Hour), sub("r2", "batching", 10, 10, 60*time.Hour)},
+		{"an extension moves the windows", labs.ScoreBest, due.Add(48 * time.Hour), []*labs.Run{sub("r1", "connect", 10, 10, 47*time.Hour), sub("r2", "batching", 10, 10, 60*time.Hour)}, nil,
 			[]labs.ItemGrade{{Exercise: "connect", Points: 10, Earned: 10, Run: "r1", Credit: 100, Submissions: 1}, {Exercise: "batching", Points: 20, Earned: 16, Run: "r2", Credit: 80, Submissions: 1}}, 26},
 		{"interrupted, practice and other exercises do not count", labs.ScoreBest, due, []*labs.Run{
 			{ID: "i", Exercise: "connect", Mode: labs.ModeSubmit, Status: labs.StatusInterrupted, Created: due},
 			{ID: "p", Exercise: "connect", Mode: labs.ModeRun, Status: labs.StatusDone, Score: 10, Max: 10, Created: due},
-			sub("o", "deadlock", 10, 10, 0)},
+			sub("o", "deadlock", 10, 10, 0)}, nil,
 			[]labs.ItemGrade{{Exercise: "connect", Points: 10}, {Exercise: "batching", Points: 20}}, 0},
-		{"in line counts towards the cap, earns nothing yet", labs.ScoreBest, due, []*labs.Run{{ID: "q", Exercise: "connect", Mode: labs.ModeSubmit, Status: labs.StatusQueued, Created: due}},
+		{"in line counts towards the cap, earns nothing yet", labs.ScoreBest, due, []*labs.Run{{ID: "q", Exercise: "connect", Mode: labs.ModeSubmit, Status: labs.StatusQueued, Created: due}}, nil,
 			[]labs.ItemGrade{{Exercise: "connect", Points: 10, Submissions: 1}, {Exercise: "batching", Points: 20}}, 0},
+		{"an override replaces what the submissions earned", labs.ScoreBest, due, []*labs.Run{sub("r1", "connect", 2, 10, 0)},
+			[]labs.Override{{Exercise: "connect", Points: 9.5, Comment: "the grader missed a case"}},
+			[]labs.ItemGrade{{Exercise: "connect", Points: 10, Earned: 9.5, Run: "r1", Credit: 100, Submissions: 1,
+				Override: &labs.Override{Exercise: "connect", Points: 9.5, Comment: "the grader missed a case"}}, {Exercise: "batching", Points: 20}}, 9.5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := *a
 			a.Scoring = tt.scoring
-			g := labs.GradeOf(&a, tt.due, tt.runs)
+			g := labs.GradeOf(&a, tt.due, tt.runs, tt.overrides)
 			if diff := cmp.Diff(tt.want, g.Items); diff != "" {
 				t.Errorf("GradeOf items (-want +got):\n%s", diff)
 			}

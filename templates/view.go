@@ -211,7 +211,11 @@ type AssignmentItemView struct {
 	Credit      int
 	Used        int
 	Left        string // "2 left", "no cap"
+	Note        string // the staff's comment on an overridden score
 }
+
+// AuditItem is one line of an assignment's audit log.
+type AuditItem struct{ At, Action, Detail string }
 
 // GradeRow is one student's row of an assignment's gradebook.
 type GradeRow struct {
@@ -227,6 +231,7 @@ type GradeRow struct {
 type GradeCell struct {
 	Earned, Run string
 	Late        bool
+	Overridden  bool
 }
 
 // AssignmentView is an assignment's page: a student's standing, or the
@@ -248,6 +253,7 @@ type AssignmentView struct {
 	Sections []string
 	Section  string // the filter in use
 	Sort     string
+	Audit    []AuditItem
 	Error    string
 	CSRF     string
 }

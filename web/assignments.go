@@ -144,7 +144,7 @@ func (s *Server) forAssignment(r *http.Request, id, exercise string) templates.F
 	if st.a.MaxSubmissions > 0 {
 		subs, err := s.cfg.Store.Submissions(r.Context(), id, viewer(r).ID)
 		if err == nil {
-			g := labs.GradeOf(st.a, st.due, subs)
+			g := labs.GradeOf(st.a, st.due, subs, nil) // only the count of submissions matters here
 			for _, it := range g.Items {
 				if it.Exercise == exercise {
 					state += fmt.Sprintf(", %d of %d submissions left", max(0, st.a.MaxSubmissions-it.Submissions), st.a.MaxSubmissions)
@@ -294,10 +294,17 @@ func (s *Server) renderAssignment(w http.ResponseWriter, r *http.Request, st *st
 		if err != nil {
 			return fmt.Errorf("assignment %s: %w", a.ID, err)
 		}
-		g := labs.GradeOf(a, st.due, subs)
+		overrides, err := s.overridesOf(r, a.ID, viewer(r).ID)
+		if err != nil {
+			return err
+		}
+		g := labs.GradeOf(a, st.due, subs, overrides)
 		for _, it := range g.Items {
 			iv := templates.AssignmentItemView{Slug: it.Exercise, Title: s.exerciseTitle(it.Exercise), Points: it.Points,
 				Earned: points(it.Earned), Run: it.Run, Credit: it.Credit, Used: it.Submissions, Left: "no cap"}
+			if it.Override != nil {
+				iv.Note = "set by your course's staff: " + it.Override.Comment
+			}
 			if a.MaxSubmissions > 0 {
 				iv.Left = fmt.Sprintf("%d left", max(0, a.MaxSubmissions-it.Submissions))
 			}
@@ -308,6 +315,13 @@ func (s *Server) renderAssignment(w http.ResponseWriter, r *http.Request, st *st
 		book, err := s.gradebook(r, st.place.course, a)
 		if err != nil {
 			return err
+		}
+		log, err := s.cfg.Store.AuditLog(r.Context(), a.ID)
+		if err != nil {
+			return fmt.Errorf("assignment %s: %w", a.ID, err)
+		}
+		for _, e := range log {
+			v.Audit = append(v.Audit, templates.AuditItem{At: st.when(e.At), Action: e.Action, Detail: e.Detail})
 		}
 		for _, it := range a.Items {
 			v.Columns = append(v.Columns, templates.ExerciseChoice{Slug: it.Exercise, Title: s.exerciseTitle(it.Exercise), Points: it.Points})
@@ -340,7 +354,8 @@ func (s *Server) renderAssignment(w http.ResponseWriter, r *http.Request, st *st
 				gr.Extension = st.when(row.due)
 			}
 			for _, it := range row.grade.Items {
-				gr.Cells = append(gr.Cells, templates.GradeCell{Earned: points(it.Earned), Run: it.Run, Late: it.Run != "" && it.Credit < 100})
+				gr.Cells = append(gr.Cells, templates.GradeCell{Earned: points(it.Earned), Run: it.Run, Late: it.Run != "" && it.Credit < 100,
+					Overridden: it.Override != nil})
 			}
 			v.Rows = append(v.Rows, gr)
 		}
@@ -383,6 +398,14 @@ func (s *Server) gradebook(r *http.Request, course *labs.Course, a *labs.Assignm
 	if err != nil {
 		return nil, fmt.Errorf("gradebook of %s: %w", a.ID, err)
 	}
+	overrides, err := s.cfg.Store.Overrides(ctx, a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("gradebook of %s: %w", a.ID, err)
+	}
+	overridden := map[string][]labs.Override{}
+	for _, o := range overrides {
+		overridden[o.User] = append(overridden[o.User], o)
+	}
 	byUser := map[string][]*labs.Run{}
 	for _, run := range subs {
 		byUser[run.Client] = append(byUser[run.Client], run)
@@ -400,7 +423,7 @@ func (s *Server) gradebook(r *http.Request, course *labs.Course, a *labs.Assignm
 		if !ok {
 			due = a.Due
 		}
-		book = append(book, bookRow{member: m, due: due, grade: labs.GradeOf(a, due, byUser[m.User])})
+		book = append(book, bookRow{member: m, due: due, grade: labs.GradeOf(a, due, byUser[m.User], overridden[m.User])})
 	}
 	return book, nil
 }
@@ -436,6 +459,11 @@ func (s *Server) serveExtension(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("extension: %w", err)
 	}
 	if err := s.cfg.Store.SetExtension(r.Context(), labs.Extension{Assignment: st.a.ID, User: u.ID, Due: due}); err != nil {
+		return fmt.Errorf("extension: %w", err)
+	}
+	by := viewer(r)
+	if err := s.cfg.Store.Audit(r.Context(), labs.AuditEntry{At: s.cfg.Now(), By: by.ID, Subject: st.a.ID, Action: "extension",
+		Detail: fmt.Sprintf("%s gave %s (%s) until %s", by.Name, u.Name, u.Email, st.when(due))}); err != nil {
 		return fmt.Errorf("extension: %w", err)
 	}
 	s.log.Info("extension granted", "assignment", st.a.ID, "user", u.ID, "due", due, "by", viewer(r).ID)
@@ -549,7 +577,11 @@ func (s *Server) home(r *http.Request) (templates.Home, error) {
 			if err != nil {
 				return h, fmt.Errorf("home: %w", err)
 			}
-			g := labs.GradeOf(a, st.due, subs)
+			overrides, err := s.overridesOf(r, a.ID, u.ID)
+			if err != nil {
+				return h, err
+			}
+			g := labs.GradeOf(a, st.due, subs, overrides)
 			opens = append(opens, open{closes, templates.OpenAssignment{ID: a.ID, Title: a.Title, Course: e.Name,
 				Due: st.when(st.due), State: st.state(now), Score: points(g.Earned) + " / " + strconv.Itoa(g.Points)}})
 		}
@@ -559,4 +591,92 @@ func (s *Server) home(r *http.Request) (templates.Home, error) {
 		h.Assignments = append(h.Assignments, o.item)
 	}
 	return h, nil
+}
+
+// overridesOf returns the overrides of one student on an assignment.
+func (s *Server) overridesOf(r *http.Request, assignment, user string) ([]labs.Override, error) {
+	all, err := s.cfg.Store.Overrides(r.Context(), assignment)
+	if err != nil {
+		return nil, fmt.Errorf("overrides of %s: %w", assignment, err)
+	}
+	var mine []labs.Override
+	for _, o := range all {
+		if o.User == user {
+			mine = append(mine, o)
+		}
+	}
+	return mine, nil
+}
+
+// serveOverride sets a student's points on one exercise, with the reason
+// they will see, and keeps the change in the audit log.
+func (s *Server) serveOverride(w http.ResponseWriter, r *http.Request) error {
+	if viewer(r) == nil {
+		return errorf(KindUnauthorized, "Sign in first.")
+	}
+	st, err := s.assignmentStanding(r, chi.URLParam(r, "id"))
+	if err != nil {
+		return err
+	}
+	if !st.place.manage {
+		return errorf(KindForbidden, "Only the course's instructors can override a score.")
+	}
+	if err := readForm(w, r); err != nil {
+		return err
+	}
+	exercise, comment := r.PostFormValue("exercise"), strings.TrimSpace(r.PostFormValue("comment"))
+	item, ok := st.a.Item(exercise)
+	if !ok {
+		return s.renderAssignment(w, r, st, http.StatusBadRequest, "Pick one of the assignment's exercises.")
+	}
+	pts, err := strconv.ParseFloat(r.PostFormValue("points"), 64)
+	if err != nil || pts < 0 || pts > float64(item.Points) {
+		return s.renderAssignment(w, r, st, http.StatusBadRequest, fmt.Sprintf("The points are a number from 0 to %d.", item.Points))
+	}
+	if comment == "" || len(comment) > 1000 {
+		return s.renderAssignment(w, r, st, http.StatusBadRequest, "Say why, for the student: a comment is required.")
+	}
+	u, err := s.cfg.Store.UserByEmail(r.Context(), labs.NormalEmail(r.PostFormValue("email")))
+	var m *labs.Member
+	if err == nil {
+		m, err = s.cfg.Store.Member(r.Context(), st.a.Course, u.ID)
+	}
+	if errors.Is(err, labs.ErrNotFound) || err == nil && m.Role != labs.CourseStudent {
+		return s.renderAssignment(w, r, st, http.StatusBadRequest, "No student of this course has that email.")
+	}
+	if err != nil {
+		return fmt.Errorf("override: %w", err)
+	}
+	// What the student had before, for the audit log.
+	subs, err := s.cfg.Store.Submissions(r.Context(), st.a.ID, u.ID)
+	if err != nil {
+		return fmt.Errorf("override: %w", err)
+	}
+	overrides, err := s.overridesOf(r, st.a.ID, u.ID)
+	if err != nil {
+		return err
+	}
+	due := st.a.Due
+	if exts, err := s.cfg.Store.Extensions(r.Context(), st.a.ID); err == nil {
+		for _, e := range exts {
+			if e.User == u.ID {
+				due = e.Due
+			}
+		}
+	}
+	before := 0.0
+	for _, it := range labs.GradeOf(st.a, due, subs, overrides).Items {
+		if it.Exercise == exercise {
+			before = it.Earned
+		}
+	}
+	by := viewer(r)
+	o := labs.Override{Assignment: st.a.ID, User: u.ID, Exercise: exercise, Points: pts, Comment: comment, By: by.ID, At: s.cfg.Now()}
+	detail := fmt.Sprintf("%s set %s (%s) on %s to %s of %d, was %s: %s", by.Name, u.Name, u.Email, exercise, points(pts), item.Points, points(before), comment)
+	if err := s.cfg.Store.SetOverride(r.Context(), o, detail); err != nil {
+		return fmt.Errorf("override: %w", err)
+	}
+	s.log.Info("score overridden", "assignment", st.a.ID, "user", u.ID, "exercise", exercise, "by", by.ID)
+	http.Redirect(w, r, "/assignments/"+st.a.ID, http.StatusSeeOther)
+	return nil
 }

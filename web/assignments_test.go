@@ -161,6 +161,43 @@ func TestAssignments(t *testing.T) {
 	if csv != want {
 		t.Errorf("grades.csv =\n%s\nwant\n%s", csv, want)
 	}
+	// An override: Carol's connect on Week 1, with the reason she sees;
+	// the gradebook marks it and the audit log keeps it. A TA may not.
+	erinLink := func() string {
+		_, page := ada.post("/people", url.Values{"name": {"Erin"}, "email": {"erin@example.edu"}, "role": {"student"}})
+		return issued(t, page)
+	}()
+	erin := usesLink(t, ts, erinLink, "erin's password")
+	ada.post(course+"/members", url.Values{"email": {"erin@example.edu"}, "role": {"ta"}})
+	override := func() url.Values { // a new map each time: post adds the sender's token to it
+		return url.Values{"email": {"carol@example.edu"}, "exercise": {"connect"}, "points": {"7.5"}, "comment": {"the grader missed your timeout path"}}
+	}
+	wantStatus(t, "a TA overrides", first2(erin.post("/assignments/"+open+"/overrides", override())), http.StatusForbidden)
+	for name, form := range map[string]url.Values{
+		"more points than the item has": {"email": {"carol@example.edu"}, "exercise": {"connect"}, "points": {"11"}, "comment": {"x"}},
+		"no comment":                    {"email": {"carol@example.edu"}, "exercise": {"connect"}, "points": {"5"}, "comment": {""}},
+		"an exercise not asked for":     {"email": {"carol@example.edu"}, "exercise": {"deadlock"}, "points": {"5"}, "comment": {"x"}},
+		"someone not a student":         {"email": {"erin@example.edu"}, "exercise": {"connect"}, "points": {"5"}, "comment": {"x"}},
+	} {
+		wantStatus(t, "override with "+name, first2(ada.post("/assignments/"+open+"/overrides", form)), http.StatusBadRequest)
+	}
+	wantStatus(t, "Ada overrides Carol's connect", first2(ada.post("/assignments/"+open+"/overrides", override())), http.StatusSeeOther)
+	_, page = carol.get("/assignments/" + open)
+	if !strings.Contains(page, `data-testid="earned-connect">7.50 / 10<`) || !strings.Contains(page, "the grader missed your timeout path") {
+		t.Errorf("Carol's page does not show the override and its reason:\n%s", page)
+	}
+	_, page = ada.get("/assignments/" + open)
+	if i := strings.Index(page, `data-testid="grade-carol@example.edu"`); i < 0 || !strings.Contains(page[i:], `data-testid="total">7.50<`) || !strings.Contains(page[i:], `data-testid="overridden"`) {
+		t.Errorf("the gradebook does not show Carol's override")
+	}
+	if !strings.Contains(page, "Ada set Carol (carol@example.edu) on connect to 7.50 of 10, was 0.00: the grader missed your timeout path") {
+		t.Errorf("the audit log does not record the override:\n%s", page)
+	}
+
+	if _, csv := ada.get(course + "/grades.csv"); !strings.Contains(csv, "Carol,carol@example.edu,B,0.00,10.00,7.50,17.50\n") {
+		t.Errorf("grades.csv after the override =\n%s", csv)
+	}
+
 	// Home pages list what each can still submit for.
 	_, bobHome := bob.get("/")
 	_, carolHome := carol.get("/")

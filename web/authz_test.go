@@ -150,6 +150,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{course + "/joincode", url.Values{}, expect(gone, anonymous, unauth, student, no, classmate, no, ta, no, instructor, see)},
 		{course + "/assignments", url.Values{}, expect(gone, anonymous, unauth, student, no, classmate, no, ta, no, instructor, bad)},
 		{assignment + "/extensions", url.Values{}, expect(gone, anonymous, unauth, student, no, classmate, no, ta, no, instructor, bad)},
+		{assignment + "/overrides", url.Values{}, expect(gone, anonymous, unauth, student, no, classmate, no, ta, no, instructor, bad)},
 		{"/join", url.Values{"code": {"NOPE"}}, expect(gone)},
 	} {
 		for _, who := range everyone {

@@ -35,6 +35,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/courses/{id}/grades.csv", s.handle(s.serveCourseGrades))
 	r.Get("/assignments/{id}", s.handle(s.serveAssignment))
 	r.With(s.requireFormCSRF).Post("/assignments/{id}/extensions", s.handle(s.serveExtension))
+	r.With(s.requireFormCSRF).Post("/assignments/{id}/overrides", s.handle(s.serveOverride))
 	r.Get("/join", s.handle(s.serveJoinPage))
 	r.With(s.requireFormCSRF).Post("/join", s.handle(s.serveJoin))
 	r.Get("/exercises/{slug}", s.handle(s.serveExercise))

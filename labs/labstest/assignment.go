@@ -3,6 +3,7 @@ package labstest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ func AssignmentStoreTests(t *testing.T, open func(t *testing.T) labs.Store) {
 		{"Invalid", testAssignmentInvalid},
 		{"Extensions", testExtensions},
 		{"Submissions", testSubmissions},
+		{"OverridesAndAudit", testOverridesAndAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -176,5 +178,58 @@ func testSubmissions(t *testing.T, s labs.Store) {
 	}
 	if _, err := s.Submissions(ctx, "", ""); !errors.Is(err, labs.ErrInvalid) {
 		t.Errorf("Submissions(no assignment) = %v, want ErrInvalid", err)
+	}
+}
+
+func testOverridesAndAudit(t *testing.T, s labs.Store) {
+	ctx := context.Background()
+	courseWithPeople(t, s)
+	if err := s.CreateAssignment(ctx, newAssignment("a-1", "c-os", 100)); err != nil {
+		t.Fatal(err)
+	}
+	first := labs.Override{Assignment: "a-1", User: "u-bob", Exercise: "connect", Points: 7.5, Comment: "partial credit", By: "u-ada", At: at(1)}
+	second := first
+	second.Points, second.Comment, second.At = 9.25, "regraded by hand", at(2)
+	carol := labs.Override{Assignment: "a-1", User: "u-carol", Exercise: "batching", Points: 0, Comment: "copied", By: "u-ada", At: at(3)}
+	for i, o := range []labs.Override{first, second, carol} {
+		if err := s.SetOverride(ctx, o, fmt.Sprint("change ", i)); err != nil {
+			t.Fatalf("SetOverride(%+v) = %v", o, err)
+		}
+	}
+	got, err := s.Overrides(ctx, "a-1")
+	if diff := cmp.Diff([]labs.Override{second, carol}, got); err != nil || diff != "" {
+		t.Errorf("Overrides(a-1) = %v (-want +got):\n%s", err, diff)
+	}
+	if err := s.Audit(ctx, labs.AuditEntry{At: at(4), By: "u-ada", Subject: "a-1", Action: "extension", Detail: "change 3"}); err != nil {
+		t.Fatalf("Audit = %v", err)
+	}
+	log, err := s.AuditLog(ctx, "a-1")
+	if err != nil {
+		t.Fatalf("AuditLog = %v", err)
+	}
+	var details []string
+	for _, e := range log {
+		details = append(details, e.Action+": "+e.Detail)
+	}
+	want := []string{"override: change 0", "override: change 1", "override: change 2", "extension: change 3"}
+	if !cmp.Equal(details, want) || !log[3].At.Equal(at(4)) || log[0].By != "u-ada" {
+		t.Errorf("AuditLog(a-1) = %v, want %v in order", details, want)
+	}
+	for name, tt := range map[string]struct {
+		o    labs.Override
+		want error
+	}{
+		"unknown assignment": {labs.Override{Assignment: "a-x", User: "u-bob", Exercise: "connect", By: "u-ada", At: at(1)}, labs.ErrNotFound},
+		"unknown person":     {labs.Override{Assignment: "a-1", User: "u-x", Exercise: "connect", By: "u-ada", At: at(1)}, labs.ErrNotFound},
+		"negative points":    {labs.Override{Assignment: "a-1", User: "u-bob", Exercise: "connect", Points: -1, By: "u-ada", At: at(1)}, labs.ErrInvalid},
+		"nobody set it":      {labs.Override{Assignment: "a-1", User: "u-bob", Exercise: "connect", At: at(1)}, labs.ErrInvalid},
+	} {
+		if err := s.SetOverride(ctx, tt.o, "x"); !errors.Is(err, tt.want) {
+			t.Errorf("SetOverride(%s) = %v, want %v", name, err, tt.want)
+		}
+	}
+	// A refused override leaves no audit entry.
+	if log, _ := s.AuditLog(ctx, "a-1"); len(log) != 4 {
+		t.Errorf("AuditLog(a-1) after refused overrides has %d entries, want 4", len(log))
 	}
 }
