@@ -75,6 +75,9 @@ type Viewer struct {
 	Name       string
 	Instructor bool
 	CSRF       string // for the sign-out form in the header
+	// As is the name of the staff member viewing the lab as this
+	// student, read-only; "" otherwise.
+	As string
 }
 
 type viewerKey struct{}
@@ -219,12 +222,12 @@ type AuditItem struct{ At, Action, Detail string }
 
 // GradeRow is one student's row of an assignment's gradebook.
 type GradeRow struct {
-	Name, Email, Section string
-	Cells                []GradeCell
-	Total                string
-	Submissions          int
-	Last                 string
-	Extension            string // their own due time, or ""
+	ID, Name, Email, Section string
+	Cells                    []GradeCell
+	Total                    string
+	Submissions              int
+	Last                     string
+	Extension                string // their own due time, or ""
 }
 
 // GradeCell is what a student earned on one exercise, and the run behind it.

@@ -72,8 +72,16 @@ func (s *Server) identify(next http.Handler) http.Handler {
 		case err != nil:
 			s.log.Error("session lookup failed", "err", err)
 		default:
+			tv := templates.Viewer{Name: u.Name, Instructor: u.Role == labs.RoleInstructor, CSRF: csrfToken(w, r)}
+			if student := s.viewingAs(r, u); student != nil {
+				// The pages are the student's, as they see them; only the
+				// banner says who is looking.
+				ctx = context.WithValue(ctx, actingKey{}, u)
+				tv = templates.Viewer{Name: student.Name, As: u.Name, CSRF: tv.CSRF}
+				u = student
+			}
 			ctx = context.WithValue(ctx, viewerKey{}, u)
-			ctx = templates.WithViewer(ctx, templates.Viewer{Name: u.Name, Instructor: u.Role == labs.RoleInstructor, CSRF: csrfToken(w, r)})
+			ctx = templates.WithViewer(ctx, tv)
 			r = r.WithContext(ctx)
 		}
 		next.ServeHTTP(w, r)
@@ -302,6 +310,7 @@ func (s *Server) serveSignOut(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	clearSession(w, r)
+	http.SetCookie(w, &http.Cookie{Name: viewAsCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure(r), MaxAge: -1})
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 	return nil
 }

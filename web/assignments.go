@@ -345,7 +345,7 @@ func (s *Server) renderAssignment(w http.ResponseWriter, r *http.Request, st *st
 			if v.Section != "" && row.member.Section != v.Section {
 				continue
 			}
-			gr := templates.GradeRow{Name: row.member.Name, Email: row.member.Email, Section: row.member.Section,
+			gr := templates.GradeRow{ID: row.member.User, Name: row.member.Name, Email: row.member.Email, Section: row.member.Section,
 				Total: points(row.grade.Earned), Submissions: row.grade.Submissions}
 			if !row.grade.Last.IsZero() {
 				gr.Last = st.when(row.grade.Last)

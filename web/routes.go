@@ -11,7 +11,7 @@ import (
 // answered wherever GET is.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer, middleware.GetHead, securityHeaders, s.identify, s.lockdown)
+	r.Use(middleware.Recoverer, middleware.GetHead, securityHeaders, s.identify, s.lockdown, s.readOnlyWhenViewingAs)
 	r.Get("/", s.handle(s.serveCatalogue))
 	r.Get("/signin", s.handle(s.serveSignInPage))
 	r.With(s.requireFormCSRF).Post("/signin", s.handle(s.serveSignIn))
@@ -38,6 +38,8 @@ func (s *Server) routes() chi.Router {
 	r.With(s.requireFormCSRF).Post("/assignments/{id}/overrides", s.handle(s.serveOverride))
 	r.Get("/join", s.handle(s.serveJoinPage))
 	r.With(s.requireFormCSRF).Post("/join", s.handle(s.serveJoin))
+	r.With(s.requireFormCSRF).Post("/view-as", s.handle(s.serveViewAs))
+	r.With(s.requireFormCSRF).Post("/view-as/stop", s.handle(s.serveStopViewingAs))
 	r.Get("/exercises/{slug}", s.handle(s.serveExercise))
 	r.With(s.requireCSRF).Post("/api/exercises/{slug}/runs", s.api(s.serveStartRun))
 	r.With(s.requireCSRF).Post("/api/exercises/{slug}/reference", s.api(s.serveReference))
