@@ -127,4 +127,15 @@ func TestBrowserAccounts(t *testing.T) {
 	if got := text(`[data-testid="person-bob@example.edu"] td:nth-child(5)`); got != "set" {
 		t.Errorf("Bob's password column says %q after he set it, want \"set\"", got)
 	}
+	do("Ada signs out everywhere",
+		chromedp.Click(`[data-testid="sign-out-everywhere"]`),
+		chromedp.WaitVisible(`[data-testid="sign-in-form"]`),
+	)
+	ada, err := store.UserByEmail(context.Background(), "ada@example.edu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := store.DeleteSessions(context.Background(), ada.ID); n != 0 {
+		t.Errorf("after signing out everywhere Ada still had %d sessions", n)
+	}
 }
