@@ -260,3 +260,37 @@ type AssignmentView struct {
 	Error    string
 	CSRF     string
 }
+
+// DashboardView is an assignment's class dashboard, for its course's
+// staff: per exercise, how the class is doing.
+type DashboardView struct {
+	ID, Title, CourseID, CourseName string
+	Students                        int
+	Exercises                       []ExerciseDashboard
+}
+
+// ExerciseDashboard is one exercise of a dashboard.
+type ExerciseDashboard struct {
+	Slug, Title string
+	Points      int
+	Submitted   int      // students who submitted
+	Histogram   []Bucket // what the counted submissions earned, in tenths of the points
+	Passed      int      // students with a full score
+	FirstPass   string   // median time from opening to a student's first full score, or ""
+	Failing     []FailingCheck
+}
+
+// Bucket is one bar of a histogram.
+type Bucket struct {
+	Label string
+	Count int
+	Width int // percent of the widest bar
+}
+
+// FailingCheck is a check that students' latest submissions fail, with
+// one of those runs.
+type FailingCheck struct {
+	Title   string
+	Count   int
+	Example string // a run id
+}

@@ -97,6 +97,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{course + "/grades.csv", courseStaff},
 		{course + "/assignments/new", expect(gone, anonymous, login, student, no, classmate, no, ta, no, instructor, ok)},
 		{assignment, courseMembers},
+		{assignment + "/dashboard", courseStaff},
 		{"/people", expect(no, anonymous, login, instructor, ok)},
 		{"/settings", expect(no, anonymous, login, instructor, ok)},
 		{"/join", expect(ok)},
