@@ -58,7 +58,7 @@ func TestDashboard(t *testing.T) {
 		`<span data-testid="passed">1</span> have a full score`,
 		`<span data-testid="first-pass">30m0s</span>`,
 		`<td>Waits for writability</td><td>1</td><td><a href="/runs/` + carolLatest + `">`, // Carol's latest only: Bob's latest passes
-		`<td>30–40%</td><td class="bar"><span style="width:100%;"></span></td><td>1</td>`, // Carol's best
+		`<td>30–40%</td><td class="bar"><span style="width:100%;"></span></td><td>1</td>`,  // Carol's best
 		`<td>90–100%</td><td class="bar"><span style="width:100%;"></span></td><td>1</td>`, // Bob's
 	} {
 		if !strings.Contains(sec, want) {
