@@ -29,6 +29,16 @@ const (
 	ScoreLast Scoring = "last" // the latest submission
 )
 
+// Feedback says what a student sees of a submission's grading before the
+// due time.
+type Feedback string
+
+// The feedbacks.
+const (
+	FeedbackAll      Feedback = "all"       // every check, its message and the score
+	FeedbackPassFail Feedback = "pass-fail" // only whether it passed, until the due time
+)
+
 // Assignment is a set of exercises a course's students submit for points,
 // between Opens and the end of its last late window. Times are UTC when
 // read back; the course's time zone is how they are shown.
@@ -46,7 +56,10 @@ type Assignment struct {
 	// MaxSubmissions caps a student's submissions of each exercise; 0
 	// sets no cap.
 	MaxSubmissions int
-	Created        time.Time
+	// Feedback is what a student sees of a submission before their due
+	// time; after it, everything.
+	Feedback Feedback
+	Created  time.Time
 }
 
 // Points is what the assignment is worth.

@@ -249,6 +249,7 @@ type AssignmentView struct {
 	// A student's view.
 	Items  []AssignmentItemView
 	Earned string
+	Hidden bool // only pass or fail shows until the due time
 	// The staff's view.
 	Staff    bool
 	Columns  []ExerciseChoice

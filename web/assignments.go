@@ -225,7 +225,10 @@ func (s *Server) serveCreateAssignment(w http.ResponseWriter, r *http.Request) e
 		return s.renderAssignmentForm(w, r, p, http.StatusBadRequest, fmt.Sprintf(format, a...))
 	}
 	a := &labs.Assignment{ID: newAssignmentID(), Course: p.course.ID, Title: strings.TrimSpace(r.PostFormValue("title")),
-		Scoring: labs.Scoring(r.PostFormValue("scoring")), Created: s.cfg.Now()}
+		Scoring: labs.Scoring(r.PostFormValue("scoring")), Feedback: labs.Feedback(r.PostFormValue("feedback")), Created: s.cfg.Now()}
+	if a.Feedback == "" {
+		a.Feedback = labs.FeedbackAll
+	}
 	if a.Title == "" || len(a.Title) > 200 {
 		return fail("Give the assignment a title.")
 	}
@@ -259,6 +262,9 @@ func (s *Server) serveCreateAssignment(w http.ResponseWriter, r *http.Request) e
 	}
 	if a.MaxSubmissions, err = strconv.Atoi(r.PostFormValue("max")); err != nil || a.MaxSubmissions < 0 || a.MaxSubmissions > 1000 {
 		return fail("The cap is a whole number from 0 (none) to 1000.")
+	}
+	if a.Feedback != labs.FeedbackAll && a.Feedback != labs.FeedbackPassFail {
+		return fail("Feedback is every check, or only pass or fail until the due time.")
 	}
 	if err := s.cfg.Store.CreateAssignment(r.Context(), a); err != nil {
 		return fmt.Errorf("create assignment: %w", err)
@@ -299,9 +305,13 @@ func (s *Server) renderAssignment(w http.ResponseWriter, r *http.Request, st *st
 			return err
 		}
 		g := labs.GradeOf(a, st.due, subs, overrides)
+		hide := a.Feedback == labs.FeedbackPassFail && s.cfg.Now().Before(st.due)
 		for _, it := range g.Items {
 			iv := templates.AssignmentItemView{Slug: it.Exercise, Title: s.exerciseTitle(it.Exercise), Points: it.Points,
 				Earned: points(it.Earned), Run: it.Run, Credit: it.Credit, Used: it.Submissions, Left: "no cap"}
+			if hide {
+				iv.Earned = passFail(it)
+			}
 			if it.Override != nil {
 				iv.Note = "set by your course's staff: " + it.Override.Comment
 			}
@@ -311,6 +321,10 @@ func (s *Server) renderAssignment(w http.ResponseWriter, r *http.Request, st *st
 			v.Items = append(v.Items, iv)
 		}
 		v.Earned = points(g.Earned)
+		if hide {
+			v.Hidden = true
+			v.State += "; until then, only whether each exercise passed shows"
+		}
 	} else {
 		book, err := s.gradebook(r, st.place.course, a)
 		if err != nil {
@@ -582,8 +596,12 @@ func (s *Server) home(r *http.Request) (templates.Home, error) {
 				return h, err
 			}
 			g := labs.GradeOf(a, st.due, subs, overrides)
+			score := points(g.Earned) + " / " + strconv.Itoa(g.Points)
+			if a.Feedback == labs.FeedbackPassFail && now.Before(st.due) {
+				score = "after the due time"
+			}
 			opens = append(opens, open{closes, templates.OpenAssignment{ID: a.ID, Title: a.Title, Course: e.Name,
-				Due: st.when(st.due), State: st.state(now), Score: points(g.Earned) + " / " + strconv.Itoa(g.Points)}})
+				Due: st.when(st.due), State: st.state(now), Score: score}})
 		}
 	}
 	sort.SliceStable(opens, func(i, j int) bool { return opens[i].closes.Before(opens[j].closes) })
@@ -679,4 +697,17 @@ func (s *Server) serveOverride(w http.ResponseWriter, r *http.Request) error {
 	s.log.Info("score overridden", "assignment", st.a.ID, "user", u.ID, "exercise", exercise, "by", by.ID)
 	http.Redirect(w, r, "/assignments/"+st.a.ID, http.StatusSeeOther)
 	return nil
+}
+
+// passFail is what a student sees of an item before the due time of an
+// assignment that shows only pass or fail.
+func passFail(it labs.ItemGrade) string {
+	switch {
+	case it.Run == "" && it.Override == nil:
+		return "not submitted"
+	case it.Earned >= float64(it.Points):
+		return "passed"
+	default:
+		return "not passed yet"
+	}
 }

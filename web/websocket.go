@@ -18,8 +18,13 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) error {
 	if !grading.ValidID(id) {
 		return errorf(KindNotFound, "There is no run %q.", id)
 	}
-	if _, err := s.storedRun(r, id); err != nil {
+	run, err := s.storedRun(r, id)
+	if err != nil {
 		return err
+	}
+	opt := s.cfg.Live
+	if hidden, due := s.feedbackHidden(r, run); hidden {
+		opt.Rewrite = passFailOnly(due.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	st, err := s.runs.stream(id)
 	if errors.Is(err, labs.ErrNotFound) {
@@ -33,5 +38,5 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.runs.metrics.viewers.Inc()
 	defer s.runs.metrics.viewers.Dec()
-	return live.Serve(s.runs.ctx, w, r, st, s.cfg.Live)
+	return live.Serve(s.runs.ctx, w, r, st, opt)
 }

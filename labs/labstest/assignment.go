@@ -37,7 +37,7 @@ func newAssignment(id, course string, due int) *labs.Assignment {
 		Opens:   at(0),
 		Due:     at(due),
 		Late:    []labs.LateWindow{{Within: time.Hour, Credit: 80}, {Within: 24 * time.Hour, Credit: 50}},
-		Scoring: labs.ScoreBest, MaxSubmissions: 3, Created: at(0),
+		Scoring: labs.ScoreBest, MaxSubmissions: 3, Feedback: labs.FeedbackAll, Created: at(0),
 	}
 }
 
@@ -50,7 +50,7 @@ func testAssignmentRoundTrip(t *testing.T, s labs.Store) {
 	ctx := context.Background()
 	courseWithPeople(t, s)
 	a1, a2 := newAssignment("a-1", "c-os", 200), newAssignment("a-2", "c-os", 100)
-	a2.Late, a2.Scoring, a2.MaxSubmissions = nil, labs.ScoreLast, 0
+	a2.Late, a2.Scoring, a2.MaxSubmissions, a2.Feedback = nil, labs.ScoreLast, 0, labs.FeedbackPassFail
 	for _, a := range []*labs.Assignment{a1, a2} {
 		if err := s.CreateAssignment(ctx, a); err != nil {
 			t.Fatalf("CreateAssignment(%s) = %v", a.ID, err)
@@ -74,7 +74,7 @@ func testAssignmentRoundTrip(t *testing.T, s labs.Store) {
 		t.Errorf("CreateAssignment(in no course) = %v, want ErrNotFound", err)
 	}
 	up := *a1
-	up.Title, up.Items, up.Due, up.MaxSubmissions = "Week 1, corrected", []labs.AssignmentItem{{Exercise: "deadlock", Points: 7}}, at(300), 0
+	up.Title, up.Items, up.Due, up.MaxSubmissions, up.Feedback = "Week 1, corrected", []labs.AssignmentItem{{Exercise: "deadlock", Points: 7}}, at(300), 0, labs.FeedbackPassFail
 	if err := s.UpdateAssignment(ctx, &up); err != nil {
 		t.Fatalf("UpdateAssignment = %v", err)
 	}
@@ -101,6 +101,7 @@ func testAssignmentInvalid(t *testing.T, s labs.Store) {
 		"windows out of order": func(a *labs.Assignment) { a.Late[0], a.Late[1] = a.Late[1], a.Late[0] },
 		"credit over 100":      func(a *labs.Assignment) { a.Late[0].Credit = 120 },
 		"negative cap":         func(a *labs.Assignment) { a.MaxSubmissions = -1 },
+		"unknown feedback":     func(a *labs.Assignment) { a.Feedback = "scores" },
 	} {
 		a := newAssignment("a-new", "c-os", 10)
 		edit(a)

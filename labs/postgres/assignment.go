@@ -11,7 +11,7 @@ import (
 	"github.com/asynclab/asynclab/labs"
 )
 
-const assignmentColumns = "id, course_id, title, items, opens, due, late, scoring, max_submissions, created"
+const assignmentColumns = "id, course_id, title, items, opens, due, late, scoring, max_submissions, created, feedback"
 
 // validAssignment checks what both stores refuse.
 func validAssignment(a *labs.Assignment) error {
@@ -28,6 +28,8 @@ func validAssignment(a *labs.Assignment) error {
 		return fmt.Errorf("%w: scoring %q", labs.ErrInvalid, a.Scoring)
 	case a.MaxSubmissions < 0:
 		return fmt.Errorf("%w: a negative cap", labs.ErrInvalid)
+	case a.Feedback != labs.FeedbackAll && a.Feedback != labs.FeedbackPassFail:
+		return fmt.Errorf("%w: feedback %q", labs.ErrInvalid, a.Feedback)
 	}
 	for i, w := range a.Late {
 		if w.Within <= 0 || w.Credit < 0 || w.Credit > 100 || i > 0 && w.Within <= a.Late[i-1].Within {
@@ -70,9 +72,9 @@ func (s *Store) CreateAssignment(ctx context.Context, a *labs.Assignment) error 
 			if err != nil {
 				return err
 			}
-			res, err := tx.Exec(ctx, `INSERT INTO assignments (`+assignmentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			res, err := tx.Exec(ctx, `INSERT INTO assignments (`+assignmentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 				ON CONFLICT DO NOTHING`, a.ID, a.Course, a.Title, items, nanos(a.Opens), nanos(a.Due), late,
-				string(a.Scoring), a.MaxSubmissions, nanos(a.Created))
+				string(a.Scoring), a.MaxSubmissions, nanos(a.Created), string(a.Feedback))
 			if err != nil {
 				return kind(err)
 			}
@@ -98,8 +100,8 @@ func (s *Store) UpdateAssignment(ctx context.Context, a *labs.Assignment) error 
 				return err
 			}
 			return affected(tx.Exec(ctx, `UPDATE assignments SET title = $1, items = $2, opens = $3, due = $4, late = $5,
-				scoring = $6, max_submissions = $7 WHERE id = $8 AND course_id = $9`, a.Title, items, nanos(a.Opens), nanos(a.Due), late,
-				string(a.Scoring), a.MaxSubmissions, a.ID, a.Course))
+				scoring = $6, max_submissions = $7, feedback = $8 WHERE id = $9 AND course_id = $10`, a.Title, items, nanos(a.Opens), nanos(a.Due), late,
+				string(a.Scoring), a.MaxSubmissions, string(a.Feedback), a.ID, a.Course))
 		})
 	}
 	if err != nil {
@@ -110,11 +112,11 @@ func (s *Store) UpdateAssignment(ctx context.Context, a *labs.Assignment) error 
 
 func scanAssignment(row pgx.Row) (*labs.Assignment, error) {
 	var (
-		a                    labs.Assignment
-		items, late, scoring string
-		opens, due, created  *int64
+		a                              labs.Assignment
+		items, late, scoring, feedback string
+		opens, due, created            *int64
 	)
-	err := row.Scan(&a.ID, &a.Course, &a.Title, &items, &opens, &due, &late, &scoring, &a.MaxSubmissions, &created)
+	err := row.Scan(&a.ID, &a.Course, &a.Title, &items, &opens, &due, &late, &scoring, &a.MaxSubmissions, &created, &feedback)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, labs.ErrNotFound
 	}
@@ -130,7 +132,8 @@ func scanAssignment(row pgx.Row) (*labs.Assignment, error) {
 	if len(a.Late) == 0 {
 		a.Late = nil
 	}
-	a.Scoring, a.Opens, a.Due, a.Created = labs.Scoring(scoring), fromNanos(opens), fromNanos(due), fromNanos(created)
+	a.Scoring, a.Feedback = labs.Scoring(scoring), labs.Feedback(feedback)
+	a.Opens, a.Due, a.Created = fromNanos(opens), fromNanos(due), fromNanos(created)
 	return &a, nil
 }
 

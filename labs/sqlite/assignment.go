@@ -10,7 +10,7 @@ import (
 	"github.com/asynclab/asynclab/labs"
 )
 
-const assignmentColumns = "id, course_id, title, items, opens, due, late, scoring, max_submissions, created"
+const assignmentColumns = "id, course_id, title, items, opens, due, late, scoring, max_submissions, created, feedback"
 
 // validAssignment checks what both stores refuse.
 func validAssignment(a *labs.Assignment) error {
@@ -27,6 +27,8 @@ func validAssignment(a *labs.Assignment) error {
 		return fmt.Errorf("%w: scoring %q", labs.ErrInvalid, a.Scoring)
 	case a.MaxSubmissions < 0:
 		return fmt.Errorf("%w: a negative cap", labs.ErrInvalid)
+	case a.Feedback != labs.FeedbackAll && a.Feedback != labs.FeedbackPassFail:
+		return fmt.Errorf("%w: feedback %q", labs.ErrInvalid, a.Feedback)
 	}
 	for i, w := range a.Late {
 		if w.Within <= 0 || w.Credit < 0 || w.Credit > 100 || i > 0 && w.Within <= a.Late[i-1].Within {
@@ -69,9 +71,9 @@ func (s *Store) CreateAssignment(ctx context.Context, a *labs.Assignment) error 
 			if err != nil {
 				return err
 			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO assignments (`+assignmentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			res, err := tx.ExecContext(ctx, `INSERT INTO assignments (`+assignmentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT DO NOTHING`, a.ID, a.Course, a.Title, items, nanos(a.Opens), nanos(a.Due), late,
-				string(a.Scoring), a.MaxSubmissions, nanos(a.Created))
+				string(a.Scoring), a.MaxSubmissions, nanos(a.Created), string(a.Feedback))
 			if err != nil {
 				return err
 			}
@@ -99,8 +101,8 @@ func (s *Store) UpdateAssignment(ctx context.Context, a *labs.Assignment) error 
 				return err
 			}
 			return affected(tx.ExecContext(ctx, `UPDATE assignments SET title = ?, items = ?, opens = ?, due = ?, late = ?,
-				scoring = ?, max_submissions = ? WHERE id = ? AND course_id = ?`, a.Title, items, nanos(a.Opens), nanos(a.Due), late,
-				string(a.Scoring), a.MaxSubmissions, a.ID, a.Course))
+				scoring = ?, max_submissions = ?, feedback = ? WHERE id = ? AND course_id = ?`, a.Title, items, nanos(a.Opens), nanos(a.Due), late,
+				string(a.Scoring), a.MaxSubmissions, string(a.Feedback), a.ID, a.Course))
 		})
 	}
 	if err != nil {
@@ -111,11 +113,11 @@ func (s *Store) UpdateAssignment(ctx context.Context, a *labs.Assignment) error 
 
 func scanAssignment(row interface{ Scan(...any) error }) (*labs.Assignment, error) {
 	var (
-		a                    labs.Assignment
-		items, late, scoring string
-		opens, due, created  sql.NullInt64
+		a                              labs.Assignment
+		items, late, scoring, feedback string
+		opens, due, created            sql.NullInt64
 	)
-	err := row.Scan(&a.ID, &a.Course, &a.Title, &items, &opens, &due, &late, &scoring, &a.MaxSubmissions, &created)
+	err := row.Scan(&a.ID, &a.Course, &a.Title, &items, &opens, &due, &late, &scoring, &a.MaxSubmissions, &created, &feedback)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, labs.ErrNotFound
 	}
@@ -131,7 +133,8 @@ func scanAssignment(row interface{ Scan(...any) error }) (*labs.Assignment, erro
 	if len(a.Late) == 0 {
 		a.Late = nil
 	}
-	a.Scoring, a.Opens, a.Due, a.Created = labs.Scoring(scoring), fromNanos(opens), fromNanos(due), fromNanos(created)
+	a.Scoring, a.Feedback = labs.Scoring(scoring), labs.Feedback(feedback)
+	a.Opens, a.Due, a.Created = fromNanos(opens), fromNanos(due), fromNanos(created)
 	return &a, nil
 }
 

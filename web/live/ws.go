@@ -29,7 +29,11 @@ type Options struct {
 	Ping time.Duration
 	// CheckOrigin, if set, replaces the same-host origin check.
 	CheckOrigin func(*http.Request) bool
-	Logger      *slog.Logger
+	// Rewrite, if set, is applied to each encoded message before this
+	// connection sends it: what one viewer may see of a run that another
+	// sees whole. It must return a message of the same seq and type.
+	Rewrite func(msg []byte) []byte
+	Logger  *slog.Logger
 }
 
 func (o Options) withDefaults() Options {
@@ -201,6 +205,9 @@ func (c *conn2) write(ctx context.Context, pos int) error {
 			return nil
 		}
 		for _, m := range msgs {
+			if c.opt.Rewrite != nil {
+				m = c.opt.Rewrite(m)
+			}
 			if err := c.send(m); err != nil {
 				c.opt.Logger.Info("viewer gone", "run", c.s.ID(), "err", err)
 				return nil
