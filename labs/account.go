@@ -2,6 +2,7 @@ package labs
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -27,6 +28,22 @@ type User struct {
 	Role     Role
 	Password string // the encoded password hash; "" until the person sets one
 	Created  time.Time
+}
+
+// Validate reports what makes u unusable, as an error wrapping
+// [ErrInvalid]; every store refuses such a person.
+func (u *User) Validate() error {
+	switch {
+	case u.ID == "":
+		return fmt.Errorf("%w: empty id", ErrInvalid)
+	case u.Email == "":
+		return fmt.Errorf("%w: empty email", ErrInvalid)
+	case !u.Role.Valid():
+		return fmt.Errorf("%w: role %q", ErrInvalid, u.Role)
+	case u.Created.IsZero():
+		return fmt.Errorf("%w: zero created time", ErrInvalid)
+	}
+	return nil
 }
 
 // NormalEmail is the form an email address is stored and looked up in:

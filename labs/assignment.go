@@ -2,6 +2,7 @@ package labs
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -60,6 +61,38 @@ type Assignment struct {
 	// time; after it, everything.
 	Feedback Feedback
 	Created  time.Time
+}
+
+// Validate reports what makes a unusable, as an error wrapping
+// [ErrInvalid]; every store refuses such an assignment.
+func (a *Assignment) Validate() error {
+	switch {
+	case a.ID == "" || a.Course == "" || a.Title == "":
+		return fmt.Errorf("%w: an assignment needs an id, a course and a title", ErrInvalid)
+	case len(a.Items) == 0:
+		return fmt.Errorf("%w: an assignment needs an exercise", ErrInvalid)
+	case a.Opens.IsZero() || a.Due.IsZero() || a.Created.IsZero():
+		return fmt.Errorf("%w: an assignment needs its opening, due and creation times", ErrInvalid)
+	case a.Due.Before(a.Opens):
+		return fmt.Errorf("%w: due before it opens", ErrInvalid)
+	case a.Scoring != ScoreBest && a.Scoring != ScoreLast:
+		return fmt.Errorf("%w: scoring %q", ErrInvalid, a.Scoring)
+	case a.MaxSubmissions < 0:
+		return fmt.Errorf("%w: a negative cap", ErrInvalid)
+	case a.Feedback != FeedbackAll && a.Feedback != FeedbackPassFail:
+		return fmt.Errorf("%w: feedback %q", ErrInvalid, a.Feedback)
+	}
+	for i, w := range a.Late {
+		if w.Within <= 0 || w.Credit < 0 || w.Credit > 100 || i > 0 && w.Within <= a.Late[i-1].Within {
+			return fmt.Errorf("%w: late windows run after the due time, longer each, with credit 0-100", ErrInvalid)
+		}
+	}
+	for _, it := range a.Items {
+		if it.Exercise == "" || it.Points < 0 {
+			return fmt.Errorf("%w: an item needs an exercise and points", ErrInvalid)
+		}
+	}
+	return nil
 }
 
 // Points is what the assignment is worth.

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/asynclab/asynclab/exercises/catalog"
+	"github.com/asynclab/asynclab/labs"
 	"github.com/asynclab/asynclab/labs/sqlite"
 )
 
@@ -17,24 +18,9 @@ import (
 // student added with a one-time link, the lab closed, and both signing in
 // and out, with no console error (the Content-Security-Policy included).
 func TestBrowserAccounts(t *testing.T) {
-	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(Config{Exercises: catalog.All(), Store: store})
-	ts := httptest.NewServer(s)
-	t.Cleanup(func() { ts.Close(); s.Close(); store.Close() })
-	link, err := s.Setup(context.Background(), ts.URL)
-	if err != nil || link == "" {
-		t.Fatalf("Setup = %q, %v", link, err)
-	}
+	ts, store, link := classroomLab(t)
 	ctx := newBrowser(t)
-	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	do := steps(t, ctx)
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Text(sel))
@@ -137,5 +123,34 @@ func TestBrowserAccounts(t *testing.T) {
 	}
 	if n, _ := store.DeleteSessions(context.Background(), ada.ID); n != 0 {
 		t.Errorf("after signing out everywhere Ada still had %d sessions", n)
+	}
+}
+
+// classroomLab starts a server with no grader on a new SQLite store and
+// returns it with the first start's setup link.
+func classroomLab(t *testing.T) (*httptest.Server, labs.Store, string) {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Exercises: catalog.All(), Store: store})
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() { ts.Close(); s.Close(); store.Close() })
+	link, err := s.Setup(context.Background(), ts.URL)
+	if err != nil || link == "" {
+		t.Fatalf("Setup = %q, %v", link, err)
+	}
+	return ts, store, link
+}
+
+// steps returns a function that runs chromedp actions in the tab ctx,
+// failing the test with what was being done.
+func steps(t *testing.T, ctx context.Context) func(string, ...chromedp.Action[chromedp.Void]) {
+	return func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
 	}
 }

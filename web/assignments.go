@@ -47,19 +47,62 @@ func (s *Server) assignmentStanding(r *http.Request, id string) (*standing, erro
 		}
 		return nil, err
 	}
-	st := &standing{a: a, place: p, loc: courseLocation(p.course), due: a.Due}
-	if u := viewer(r); u != nil {
-		exts, err := s.cfg.Store.Extensions(r.Context(), a.ID)
-		if err != nil {
-			return nil, fmt.Errorf("assignment %s: %w", id, err)
-		}
-		for _, e := range exts {
-			if e.User == u.ID {
-				st.due = e.Due
-			}
-		}
+	st := &standing{a: a, place: p, loc: courseLocation(p.course)}
+	if st.due, err = s.dueOf(r, a, viewer(r).ID); err != nil {
+		return nil, err
 	}
 	return st, nil
+}
+
+// dueOf is user's due time for a: their extension's, or the assignment's.
+func (s *Server) dueOf(r *http.Request, a *labs.Assignment, user string) (time.Time, error) {
+	exts, err := s.cfg.Store.Extensions(r.Context(), a.ID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("assignment %s: %w", a.ID, err)
+	}
+	for _, e := range exts {
+		if e.User == user {
+			return e.Due, nil
+		}
+	}
+	return a.Due, nil
+}
+
+// managed is the assignment the URL names, for a change only the
+// course's instructors make (what, as in "grant extensions"); the form is
+// read and checked.
+func (s *Server) managed(w http.ResponseWriter, r *http.Request, what string) (*standing, error) {
+	if viewer(r) == nil {
+		return nil, errorf(KindUnauthorized, "Sign in first.")
+	}
+	st, err := s.assignmentStanding(r, chi.URLParam(r, "id"))
+	if err != nil {
+		return nil, err
+	}
+	if !st.place.manage {
+		return nil, errorf(KindForbidden, "Only the course's instructors can %s.", what)
+	}
+	if err := readForm(w, r); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// studentByEmail returns the student of course with the email, or nil if
+// the course has no such student.
+func (s *Server) studentByEmail(r *http.Request, course, email string) (*labs.User, error) {
+	u, err := s.cfg.Store.UserByEmail(r.Context(), labs.NormalEmail(email))
+	var m *labs.Member
+	if err == nil {
+		m, err = s.cfg.Store.Member(r.Context(), course, u.ID)
+	}
+	switch {
+	case errors.Is(err, labs.ErrNotFound) || err == nil && m.Role != labs.CourseStudent:
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("student of %s: %w", course, err)
+	}
+	return u, nil
 }
 
 func courseLocation(c *labs.Course) *time.Location {
@@ -444,33 +487,20 @@ func (s *Server) gradebook(r *http.Request, course *labs.Course, a *labs.Assignm
 
 // serveExtension gives a student of the course another due time.
 func (s *Server) serveExtension(w http.ResponseWriter, r *http.Request) error {
-	if viewer(r) == nil {
-		return errorf(KindUnauthorized, "Sign in first.")
-	}
-	st, err := s.assignmentStanding(r, chi.URLParam(r, "id"))
+	st, err := s.managed(w, r, "grant extensions")
 	if err != nil {
-		return err
-	}
-	if !st.place.manage {
-		return errorf(KindForbidden, "Only the course's instructors can grant extensions.")
-	}
-	if err := readForm(w, r); err != nil {
 		return err
 	}
 	due, err := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("due"), st.loc)
 	if err != nil {
 		return s.renderAssignment(w, r, st, http.StatusBadRequest, "The new due time is not a date and time.")
 	}
-	u, err := s.cfg.Store.UserByEmail(r.Context(), labs.NormalEmail(r.PostFormValue("email")))
-	var m *labs.Member
-	if err == nil {
-		m, err = s.cfg.Store.Member(r.Context(), st.a.Course, u.ID)
-	}
-	if errors.Is(err, labs.ErrNotFound) || err == nil && m.Role != labs.CourseStudent {
-		return s.renderAssignment(w, r, st, http.StatusBadRequest, "No student of this course has that email.")
-	}
+	u, err := s.studentByEmail(r, st.a.Course, r.PostFormValue("email"))
 	if err != nil {
-		return fmt.Errorf("extension: %w", err)
+		return err
+	}
+	if u == nil {
+		return s.renderAssignment(w, r, st, http.StatusBadRequest, "No student of this course has that email.")
 	}
 	if err := s.cfg.Store.SetExtension(r.Context(), labs.Extension{Assignment: st.a.ID, User: u.ID, Due: due}); err != nil {
 		return fmt.Errorf("extension: %w", err)
@@ -629,17 +659,8 @@ func (s *Server) overridesOf(r *http.Request, assignment, user string) ([]labs.O
 // serveOverride sets a student's points on one exercise, with the reason
 // they will see, and keeps the change in the audit log.
 func (s *Server) serveOverride(w http.ResponseWriter, r *http.Request) error {
-	if viewer(r) == nil {
-		return errorf(KindUnauthorized, "Sign in first.")
-	}
-	st, err := s.assignmentStanding(r, chi.URLParam(r, "id"))
+	st, err := s.managed(w, r, "override a score")
 	if err != nil {
-		return err
-	}
-	if !st.place.manage {
-		return errorf(KindForbidden, "Only the course's instructors can override a score.")
-	}
-	if err := readForm(w, r); err != nil {
 		return err
 	}
 	exercise, comment := r.PostFormValue("exercise"), strings.TrimSpace(r.PostFormValue("comment"))
@@ -654,16 +675,12 @@ func (s *Server) serveOverride(w http.ResponseWriter, r *http.Request) error {
 	if comment == "" || len(comment) > 1000 {
 		return s.renderAssignment(w, r, st, http.StatusBadRequest, "Say why, for the student: a comment is required.")
 	}
-	u, err := s.cfg.Store.UserByEmail(r.Context(), labs.NormalEmail(r.PostFormValue("email")))
-	var m *labs.Member
-	if err == nil {
-		m, err = s.cfg.Store.Member(r.Context(), st.a.Course, u.ID)
-	}
-	if errors.Is(err, labs.ErrNotFound) || err == nil && m.Role != labs.CourseStudent {
-		return s.renderAssignment(w, r, st, http.StatusBadRequest, "No student of this course has that email.")
-	}
+	u, err := s.studentByEmail(r, st.a.Course, r.PostFormValue("email"))
 	if err != nil {
-		return fmt.Errorf("override: %w", err)
+		return err
+	}
+	if u == nil {
+		return s.renderAssignment(w, r, st, http.StatusBadRequest, "No student of this course has that email.")
 	}
 	// What the student had before, for the audit log.
 	subs, err := s.cfg.Store.Submissions(r.Context(), st.a.ID, u.ID)
@@ -674,13 +691,9 @@ func (s *Server) serveOverride(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	due := st.a.Due
-	if exts, err := s.cfg.Store.Extensions(r.Context(), st.a.ID); err == nil {
-		for _, e := range exts {
-			if e.User == u.ID {
-				due = e.Due
-			}
-		}
+	due, err := s.dueOf(r, st.a, u.ID)
+	if err != nil {
+		return err
 	}
 	before := 0.0
 	for _, it := range labs.GradeOf(st.a, due, subs, overrides).Items {

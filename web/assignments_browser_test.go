@@ -57,15 +57,10 @@ func TestBrowserSubmitForAssignment(t *testing.T) {
 	must(store.SetMember(ctx, labs.Member{Course: "c-os", User: "u-bob", Role: labs.CourseStudent, Joined: now}))
 	must(store.CreateAssignment(ctx, &labs.Assignment{ID: "a-1", Course: "c-os", Title: "Week 1",
 		Items: []labs.AssignmentItem{{Exercise: "connect", Points: 10}}, Opens: now.Add(-time.Hour), Due: now.Add(time.Hour),
-		Scoring: labs.ScoreBest, MaxSubmissions: 3, Created: now}))
+		Scoring: labs.ScoreBest, MaxSubmissions: 3, Feedback: labs.FeedbackAll, Created: now}))
 
 	bctx := newBrowser(t)
-	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	do := steps(t, bctx)
 	do("Bob signs in, opens the assignment and its exercise",
 		chromedp.Navigate(ts.URL+"/assignments/a-1"),
 		chromedp.WaitVisible(`[data-testid="sign-in-form"]`),

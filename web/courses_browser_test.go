@@ -1,39 +1,18 @@
 package web
 
 import (
-	"context"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/asynclab/asynclab/exercises/catalog"
-	"github.com/asynclab/asynclab/labs/sqlite"
 )
 
 // In Chromium: an instructor makes a course and imports a roster; a
 // student without an account joins with the course's code.
 func TestBrowserCourse(t *testing.T) {
-	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(Config{Exercises: catalog.All(), Store: store})
-	ts := httptest.NewServer(s)
-	t.Cleanup(func() { ts.Close(); s.Close(); store.Close() })
-	link, err := s.Setup(context.Background(), ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ts, _, link := classroomLab(t)
 	ctx := newBrowser(t)
-	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	do := steps(t, ctx)
 	do("create the first instructor",
 		chromedp.Navigate(link),
 		chromedp.SendKeys(`[data-testid="name"]`, "Ada"),

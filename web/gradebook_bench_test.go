@@ -47,7 +47,7 @@ func BenchmarkGradebook(b *testing.B) {
 		for i := range assignments {
 			must(store.CreateAssignment(ctx, &labs.Assignment{ID: fmt.Sprintf("a-%s-%d", c, i), Course: c, Title: fmt.Sprintf("Week %d", i),
 				Items: []labs.AssignmentItem{{Exercise: "connect", Points: 10}}, Opens: now.Add(-time.Hour), Due: now.Add(time.Hour),
-				Scoring: labs.ScoreBest, Created: now}))
+				Scoring: labs.ScoreBest, Feedback: labs.FeedbackAll, Created: now}))
 		}
 	}
 	for i := range students {

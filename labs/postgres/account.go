@@ -20,26 +20,12 @@ const userColumns = "id, email, name, role, password, created"
 
 // CreateUser stores u.
 func (s *Store) CreateUser(ctx context.Context, u *labs.User) error {
-	err := validUser(u)
+	err := u.Validate()
 	if err == nil {
 		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return insertUser(ctx, tx, u) })
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: create user %s: %w", u.ID, err)
-	}
-	return nil
-}
-
-func validUser(u *labs.User) error {
-	switch {
-	case u.ID == "":
-		return fmt.Errorf("%w: empty id", labs.ErrInvalid)
-	case u.Email == "":
-		return fmt.Errorf("%w: empty email", labs.ErrInvalid)
-	case !u.Role.Valid():
-		return fmt.Errorf("%w: role %q", labs.ErrInvalid, u.Role)
-	case u.Created.IsZero():
-		return fmt.Errorf("%w: zero created time", labs.ErrInvalid)
 	}
 	return nil
 }
@@ -322,7 +308,7 @@ func countUsers(ctx context.Context, tx pgx.Tx) (int, error) {
 // CreateFirstInstructor uses the setup link id and stores u, the first
 // instructor, in one transaction.
 func (s *Store) CreateFirstInstructor(ctx context.Context, id string, now time.Time, u *labs.User) error {
-	err := validUser(u)
+	err := u.Validate()
 	if err == nil && u.Role != labs.RoleInstructor {
 		err = fmt.Errorf("%w: the first account is an instructor's, not a %s's", labs.ErrInvalid, u.Role)
 	}

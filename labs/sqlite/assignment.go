@@ -12,37 +12,6 @@ import (
 
 const assignmentColumns = "id, course_id, title, items, opens, due, late, scoring, max_submissions, created, feedback"
 
-// validAssignment checks what both stores refuse.
-func validAssignment(a *labs.Assignment) error {
-	switch {
-	case a.ID == "" || a.Course == "" || a.Title == "":
-		return fmt.Errorf("%w: an assignment needs an id, a course and a title", labs.ErrInvalid)
-	case len(a.Items) == 0:
-		return fmt.Errorf("%w: an assignment needs an exercise", labs.ErrInvalid)
-	case a.Opens.IsZero() || a.Due.IsZero() || a.Created.IsZero():
-		return fmt.Errorf("%w: an assignment needs its opening, due and creation times", labs.ErrInvalid)
-	case a.Due.Before(a.Opens):
-		return fmt.Errorf("%w: due before it opens", labs.ErrInvalid)
-	case a.Scoring != labs.ScoreBest && a.Scoring != labs.ScoreLast:
-		return fmt.Errorf("%w: scoring %q", labs.ErrInvalid, a.Scoring)
-	case a.MaxSubmissions < 0:
-		return fmt.Errorf("%w: a negative cap", labs.ErrInvalid)
-	case a.Feedback != labs.FeedbackAll && a.Feedback != labs.FeedbackPassFail:
-		return fmt.Errorf("%w: feedback %q", labs.ErrInvalid, a.Feedback)
-	}
-	for i, w := range a.Late {
-		if w.Within <= 0 || w.Credit < 0 || w.Credit > 100 || i > 0 && w.Within <= a.Late[i-1].Within {
-			return fmt.Errorf("%w: late windows run after the due time, longer each, with credit 0-100", labs.ErrInvalid)
-		}
-	}
-	for _, it := range a.Items {
-		if it.Exercise == "" || it.Points < 0 {
-			return fmt.Errorf("%w: an item needs an exercise and points", labs.ErrInvalid)
-		}
-	}
-	return nil
-}
-
 func assignmentJSON(a *labs.Assignment) (items, late string, err error) {
 	bi, err := json.Marshal(a.Items)
 	if err != nil {
@@ -57,7 +26,7 @@ func assignmentJSON(a *labs.Assignment) (items, late string, err error) {
 
 // CreateAssignment stores a.
 func (s *Store) CreateAssignment(ctx context.Context, a *labs.Assignment) error {
-	err := validAssignment(a)
+	err := a.Validate()
 	if err == nil {
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
 			var one int
@@ -93,7 +62,7 @@ func (s *Store) CreateAssignment(ctx context.Context, a *labs.Assignment) error 
 
 // UpdateAssignment replaces what an assignment asks.
 func (s *Store) UpdateAssignment(ctx context.Context, a *labs.Assignment) error {
-	err := validAssignment(a)
+	err := a.Validate()
 	if err == nil {
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
 			items, late, err := assignmentJSON(a)
