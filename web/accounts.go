@@ -106,7 +106,7 @@ var publicPaths = []string{"/signin", "/link/", "/join", "/static/", "/healthz",
 // not open: pages redirect, the API and the websocket answer 401.
 func (s *Server) lockdown(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if viewer(r) != nil || s.open(r.Context()) || isPublic(r.URL.Path) {
+		if viewer(r) != nil || isPublic(r.URL.Path) || s.open(r.Context()) {
 			next.ServeHTTP(w, r)
 			return
 		}
