@@ -146,8 +146,9 @@ func New(cfg Config) *Server {
 		limit: newRateLimiter(cfg.RunsPerMinute, time.Minute, cfg.Now),
 		hosts: newRateLimiter(10*cfg.RunsPerMinute, time.Minute, cfg.Now),
 		heavy: make(chan struct{}, 4),
-		// A class behind one NAT signs in at the start of a lesson.
-		signIns:         newRateLimiter(60, 5*time.Minute, cfg.Now),
+		// A class of hundreds behind one NAT signs in at the start of a
+		// lesson; the per-account limit is what stops guessing.
+		signIns:         newRateLimiter(600, 5*time.Minute, cfg.Now),
 		signInsPerEmail: newRateLimiter(10, 5*time.Minute, cfg.Now),
 	}
 	s.runs = newRunner(cfg, s.log)
