@@ -74,9 +74,14 @@ func Exercise() *exercises.Exercise {
 					"linger":          "50ms",
 				},
 				Timeout: 6 * time.Second},
-			{Name: "giant", Title: "a small request every 10 ms, and among them one of 150 units",
+			// The giant comes first and alone, so that a handler that runs a
+			// request in one go when nobody else is waiting shows its
+			// mistake however loaded the machine is: the small requests
+			// arrive while it runs.
+			{Name: "giant", Title: "one request of 150 units, alone, then a small one every 10 ms",
 				Params: map[string]string{
-					child.ParamStream: "2,1,3,1,150,2,1,4,1,2,3,1,6,1,2,1,3,2,1,5,1,2,1,3,1,2,4,1,2,1",
+					child.ParamBurst:  "150",
+					child.ParamStream: "2,1,3,1,2,1,4,1,2,3,1,6,1,2,1,3,2,1,5,1,2,1,3,1,2,4,1,2,1",
 					child.ParamEvery:  "10ms",
 					child.ParamGiveUp: "4s",
 					"linger":          "50ms",
