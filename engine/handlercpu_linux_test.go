@@ -101,7 +101,13 @@ func TestHandlerCPU(t *testing.T) {
 // is run delay, not blocked time. The Go scheduler keeps at most GOMAXPROCS
 // goroutines on threads, so each case leaves a P for the loop; a goroutine
 // the Go scheduler holds off its P sleeps as the kernel sees it, and
-// counts as blocked (see Config.HandlerCPU).
+// counts as blocked (see Config.HandlerCPU). So does the loop's locked
+// goroutine when the scheduler preempts it (after 10 ms of running): its
+// thread sleeps until another thread, itself waiting behind the spinners
+// for the one CPU, hands it back. On a loaded machine that has been a
+// third of the time, so the test asks only that waiting for the CPU is
+// the larger share; headofline's check charges a blocked callback only
+// with work really done meanwhile, which a handoff does not do.
 func TestHandlerCPUContention(t *testing.T) {
 	tests := []struct {
 		spinners, procs int
@@ -114,8 +120,8 @@ func TestHandlerCPUContention(t *testing.T) {
 		t.Run(fmt.Sprintf("%d spinners, GOMAXPROCS=%d", tt.spinners, tt.procs), func(t *testing.T) {
 			h := onOneCPU(t, tt.spinners, tt.procs)
 			t.Logf("spinning on one CPU: %v", h)
-			if h.Delay < h.Dur/4 || h.blocked() > h.Dur/4 {
-				t.Errorf("a handler spinning 100ms among %d spinners on one CPU: %v; want run delay > 25%% and blocked < 25%% of it",
+			if h.Delay < h.Dur/4 || h.blocked() > h.Delay {
+				t.Errorf("a handler spinning 100ms among %d spinners on one CPU: %v; want run delay > 25%% of it, and more than it was blocked",
 					tt.spinners, h)
 			}
 		})

@@ -85,13 +85,35 @@ func readRun(base, id, until string, wait time.Duration) ([]message, error) {
 		if err != nil {
 			return msgs, fmt.Errorf("run %s: no %q message: %w", id, until, err)
 		}
-		var m struct{ Type string }
-		json.Unmarshal(b, &m)
-		msgs = append(msgs, message{Type: m.Type, Raw: b})
+		// Keep up with a flood: the type is near the start, and the
+		// events themselves (megabytes of them) are not kept.
+		m := message{Type: messageType(b)}
+		if m.Type != "events" {
+			m.Raw = b
+		}
+		msgs = append(msgs, m)
 		if m.Type == until {
 			return msgs, nil
 		}
 	}
+}
+
+// messageType reads a message's type from its head, where the server
+// writes it (`{"seq":12,"type":"events",...`), without decoding the rest.
+func messageType(b []byte) string {
+	const key = `"type":"`
+	head := b[:min(len(b), 96)]
+	i := bytes.Index(head, []byte(key))
+	if i < 0 {
+		var m struct{ Type string }
+		json.Unmarshal(b, &m)
+		return m.Type
+	}
+	rest := head[i+len(key):]
+	if j := bytes.IndexByte(rest, '"'); j >= 0 {
+		return string(rest[:j])
+	}
+	return ""
 }
 
 // waitTrack waits until run id's handler runs in the sandbox.
