@@ -36,7 +36,10 @@ const (
 	// 0.19; every handler that still pays a crossing per op (the starter,
 	// batch_of_one, an enter per completion, a submit per prep, a yield per
 	// op) 0.65 to 2.1. The bound sits at about their geometric middle,
-	// nearly a factor of two from each side.
+	// nearly a factor of two from each side. (Those figures summed the
+	// enters' wall times; each side now counts its enters times their
+	// median, which leaves out a preempted enter and moves neither group
+	// towards the bound.)
 	maxRatio = 0.35
 )
 
@@ -410,6 +413,12 @@ func batchedEnters(r *exercises.Run) exercises.Outcome {
 // judged like one that does not, and one that yields after every op pays a
 // crossing per op again. The CPU times the harness measured are shown in
 // the run's answer; they are not graded.
+//
+// Each side is counted as its number of enters times its median enter,
+// not as the sum of their wall times: an enter during which the kernel
+// switched the thread out for a millisecond (a loaded machine does) is
+// the machine's time, not the handler's, and one such enter among 44 once
+// took a correct handler from 0.3 to 0.61 of the baseline in CI.
 func speedUp(r *exercises.Run) exercises.Outcome {
 	ws, o := windows(r)
 	if o != nil {
@@ -432,9 +441,8 @@ func speedUp(r *exercises.Run) exercises.Outcome {
 			break
 		}
 		durs := enterDurs(r, int64(s), int64(e), -1)
-		if sum := sumOf(durs); len(durs) > 0 && (base == 0 || sum < base) {
-			slices.Sort(durs)
-			base, perEnter = sum, float64(durs[len(durs)/2])
+		if cost := typical(durs); len(durs) > 0 && (base == 0 || cost < base) {
+			base, perEnter = cost, median(durs)
 		}
 	}
 	if base <= 0 {
@@ -446,7 +454,7 @@ func speedUp(r *exercises.Run) exercises.Outcome {
 		if _, timed := value(r, fmt.Sprintf(child.ValueCPU, w.i)); !timed {
 			continue
 		}
-		own := sumOf(enterDurs(r, w.start, w.end, loopFd))
+		own := typical(enterDurs(r, w.start, w.end, loopFd))
 		turns := 0
 		if loopFd >= 0 {
 			for _, e := range in(r, w) {
@@ -464,7 +472,7 @@ func speedUp(r *exercises.Run) exercises.Outcome {
 		if bestLoop > 0 {
 			extra = fmt.Sprintf(", counting %d turns of the loop on its own ring as a crossing each", bestLoop)
 		}
-		return exercises.Fail(r, r.AnswerEvent, "your fastest run of %s NOPs spent %s in io_uring_enter%s; one NOP per enter spent %s: %.2f× its time, and batching brings it under %.2f×",
+		return exercises.Fail(r, r.AnswerEvent, "your fastest run of %s NOPs spent about %s in io_uring_enter (its enters times their median)%s; one NOP per enter spent %s: %.2f× its time, and batching brings it under %.2f×",
 			r.Scenario.Params["nops"], fmtNs(best), extra, fmtNs(base), best/base, maxRatio)
 	}
 	return exercises.Pass()
@@ -487,14 +495,19 @@ func isEnter(r *exercises.Run, e *trace.Event) bool {
 	return e.Kind == trace.KindSyscall && e.Phase != trace.PhaseBegin && r.Trace.Name(e.Name) == "io_uring_enter"
 }
 
-func sumOf(xs []int64) float64 {
-	var s float64
-	for _, x := range xs {
-		s += float64(x)
-	}
-	return s
-}
-
 func fmtNs(ns float64) string {
 	return time.Duration(ns).Round(time.Microsecond).String()
 }
+
+// median returns the middle of durs (which it sorts), 0 for none.
+func median(durs []int64) float64 {
+	if len(durs) == 0 {
+		return 0
+	}
+	slices.Sort(durs)
+	return float64(durs[len(durs)/2])
+}
+
+// typical is what enters of these durations cost without the outliers a
+// loaded machine adds: their number times their median.
+func typical(durs []int64) float64 { return float64(len(durs)) * median(durs) }
