@@ -47,11 +47,17 @@ func (s *Server) assignmentStanding(r *http.Request, id string) (*standing, erro
 		}
 		return nil, err
 	}
-	st := &standing{a: a, place: p, loc: courseLocation(p.course)}
-	if st.due, err = s.dueOf(r, a, viewer(r).ID); err != nil {
+	return s.standingIn(r, a, p)
+}
+
+// standingIn is the viewer's standing in a, an assignment of the course
+// where they stand at p.
+func (s *Server) standingIn(r *http.Request, a *labs.Assignment, p *place) (*standing, error) {
+	due, err := s.dueOf(r, a, viewer(r).ID)
+	if err != nil {
 		return nil, err
 	}
-	return st, nil
+	return &standing{a: a, place: p, loc: courseLocation(p.course), due: due}, nil
 }
 
 // dueOf is user's due time for a: their extension's, or the assignment's.
@@ -442,11 +448,16 @@ type bookRow struct {
 // gradebook grades every student of course on a, in roster order, from
 // one read of the assignment's submissions.
 func (s *Server) gradebook(r *http.Request, course *labs.Course, a *labs.Assignment) ([]bookRow, error) {
-	ctx := r.Context()
-	members, err := s.cfg.Store.Members(ctx, course.ID)
+	members, err := s.cfg.Store.Members(r.Context(), course.ID)
 	if err != nil {
 		return nil, fmt.Errorf("gradebook of %s: %w", a.ID, err)
 	}
+	return s.gradebookOf(r, members, a)
+}
+
+// gradebookOf is gradebook for a course whose members are already read.
+func (s *Server) gradebookOf(r *http.Request, members []labs.RosterEntry, a *labs.Assignment) ([]bookRow, error) {
+	ctx := r.Context()
 	subs, err := s.cfg.Store.Submissions(ctx, a.ID, "")
 	if err != nil {
 		return nil, fmt.Errorf("gradebook of %s: %w", a.ID, err)
@@ -530,33 +541,28 @@ func (s *Server) serveCourseGrades(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return fmt.Errorf("grades of %s: %w", p.course.ID, err)
 	}
+	members, err := s.cfg.Store.Members(r.Context(), p.course.ID)
+	if err != nil {
+		return fmt.Errorf("grades of %s: %w", p.course.ID, err)
+	}
+	var order []labs.RosterEntry
+	for _, m := range members {
+		if m.Role == labs.CourseStudent {
+			order = append(order, m)
+		}
+	}
 	header := []string{"name", "email", "section"}
 	total := 0
 	earned := map[string][]float64{}
-	var order []labs.RosterEntry
-	for i, a := range as {
+	for _, a := range as {
 		header = append(header, fmt.Sprintf("%s (%d)", csvSafe(a.Title), a.Points()))
 		total += a.Points()
-		book, err := s.gradebook(r, p.course, a)
+		book, err := s.gradebookOf(r, members, a)
 		if err != nil {
 			return err
 		}
 		for _, row := range book {
-			if i == 0 {
-				order = append(order, row.member)
-			}
 			earned[row.member.User] = append(earned[row.member.User], row.grade.Earned)
-		}
-	}
-	if len(as) == 0 {
-		members, err := s.cfg.Store.Members(r.Context(), p.course.ID)
-		if err != nil {
-			return fmt.Errorf("grades of %s: %w", p.course.ID, err)
-		}
-		for _, m := range members {
-			if m.Role == labs.CourseStudent {
-				order = append(order, m)
-			}
 		}
 	}
 	header = append(header, fmt.Sprintf("total (%d)", total))
@@ -608,8 +614,11 @@ func (s *Server) home(r *http.Request) (templates.Home, error) {
 		if err != nil {
 			return h, fmt.Errorf("home: %w", err)
 		}
+		// The enrolment is the viewer's place in the course: no need to
+		// read the course and the membership again for each assignment.
+		p := &place{course: &e.Course, member: &labs.Member{Course: e.ID, User: u.ID, Role: e.Role, Section: e.Section}}
 		for _, a := range as {
-			st, err := s.assignmentStanding(r, a.ID)
+			st, err := s.standingIn(r, a, p)
 			if err != nil {
 				return h, err
 			}
