@@ -17,6 +17,7 @@ import (
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
+	"github.com/asynclab/asynclab/exercises/kit"
 	"github.com/asynclab/asynclab/exercises/connect/child"
 	"github.com/asynclab/asynclab/exercises/handlers"
 )
@@ -283,8 +284,10 @@ func reported(answer string) func(*exercises.Run) string {
 // CONNECT op still pending then is cancelled before the run ends.
 //
 // "Much after" is measured, not guessed: the run's own timers tell how late
-// this loop acted on a due timer, the loop's run delay how long its thread
-// waited for a CPU, and the handler gets the larger plus [slack].
+// this loop acted on a due timer, the harness's probe how late a Go timer
+// fired in the box (a handler may keep its deadline on one, off the loop),
+// the loop's run delay how long its thread waited for a CPU, and the
+// handler gets the largest plus [slack].
 // A handler that arms a timer of its own choosing (700 ms for a 300 ms
 // deadline) answers hundreds of ms late and fails on any machine.
 func deadlineHonoured(r *exercises.Run) exercises.Outcome {
@@ -300,7 +303,7 @@ func deadlineHonoured(r *exercises.Run) exercises.Outcome {
 		return exercises.Pass()
 	}
 	took := time.Duration(e.Time - start)
-	late := max(timerLateness(r), runDelay(r, start, e.Time))
+	late := max(timerLateness(r), runDelay(r, start, e.Time), time.Duration(r.Values[kit.ValueTimerLate]))
 	if took > deadline+late+slack {
 		return exercises.Fail(r, e, "answered %v after the connect started; the deadline is %v (allowing %v for this machine's load: late timers, waiting for a CPU)",
 			took.Round(time.Millisecond), deadline, late.Round(time.Millisecond))

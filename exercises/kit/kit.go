@@ -88,6 +88,7 @@ type Env struct {
 	Args     Args
 	done     bool
 	reports  *trace.Recorder
+	timers   *timerProbe // see WatchTimers
 }
 
 // ReportLoop is the loop id of the harness's own reports in the trace. They
@@ -225,6 +226,9 @@ func MainWithSetup(setup func(e *Env) error, drive func(e *Env)) {
 	}
 	if !env.done && err == nil {
 		tag(ReportNever + "the loop stopped before the handler answered")
+	}
+	if env.timers != nil {
+		env.Value(ValueTimerLate, float64(env.timers.Stop()))
 	}
 	after := openFDs()
 	var leaked []string

@@ -19,6 +19,9 @@ type Handler = func(l *engine.Loop, addr sys.Sockaddr, deadline time.Duration, d
 // Main runs h against the scenario's listener.
 func Main(h Handler) {
 	kit.Main(func(e *kit.Env) {
+		// A handler may keep its deadline on a timer of its own, off the
+		// loop; the grader allows for how late such timers fire.
+		e.WatchTimers()
 		l := e.Loop
 		addr := &sys.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: e.Args.Int("port", 7000)}
 		// The handler starts in a callback named after it, so that the
