@@ -200,6 +200,6 @@ type AssignmentStore interface {
 	AuditLog(ctx context.Context, subject string) ([]AuditEntry, error)
 	// Submissions returns the submissions made for an assignment, by one
 	// person (user) or everyone (""), oldest first, without Code and
-	// Result.
+	// Result. Staff's regrades of them (Run.Regrades) are among them.
 	Submissions(ctx context.Context, assignment, user string) ([]*Run, error)
 }

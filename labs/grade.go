@@ -30,9 +30,12 @@ type Grade struct {
 // the best or the last counts, as a.Scoring says: its score scaled to the
 // item's points, times its late credit. A submission the server could not
 // grade (interrupted) neither counts nor uses up the cap. An override of
-// the item (overrides are the student's) replaces what it earned.
+// the item (overrides are the student's) replaces what it earned. A
+// submission that staff regraded counts with its regrade's score (see
+// [Effective]).
 func GradeOf(a *Assignment, due time.Time, runs []*Run, overrides []Override) Grade {
 	g := Grade{Points: a.Points()}
+	runs = Effective(runs)
 	for _, it := range a.Items {
 		ig := ItemGrade{Exercise: it.Exercise, Points: it.Points}
 		var counted *Run

@@ -20,6 +20,11 @@ func TestGradeOf(t *testing.T) {
 	sub := func(id, ex string, score, max int, at time.Duration) *labs.Run {
 		return &labs.Run{ID: id, Exercise: ex, Mode: labs.ModeSubmit, Status: labs.StatusDone, Score: score, Max: max, Created: due.Add(at)}
 	}
+	regrade := func(id, of string, score, max int, at time.Duration) *labs.Run {
+		r := sub(id, "connect", score, max, at)
+		r.Regrades = of
+		return r
+	}
 	tests := []struct {
 		name      string
 		scoring   labs.Scoring
@@ -50,6 +55,14 @@ func TestGradeOf(t *testing.T) {
 			[]labs.ItemGrade{{Exercise: "connect", Points: 10}, {Exercise: "batching", Points: 20}}, 0},
 		{"in line counts towards the cap, earns nothing yet", labs.ScoreBest, due, []*labs.Run{{ID: "q", Exercise: "connect", Mode: labs.ModeSubmit, Status: labs.StatusQueued, Created: due}}, nil,
 			[]labs.ItemGrade{{Exercise: "connect", Points: 10, Submissions: 1}, {Exercise: "batching", Points: 20}}, 0},
+		{"a regrade stands in for its submission, keeping its lateness", labs.ScoreBest, due, []*labs.Run{
+			sub("r1", "connect", 4, 10, time.Hour), sub("r2", "connect", 6, 10, -time.Hour),
+			regrade("g1", "r1", 10, 10, 100*time.Hour), regrade("g2", "r2", 7, 10, 100*time.Hour)}, nil,
+			[]labs.ItemGrade{{Exercise: "connect", Points: 10, Earned: 8, Run: "g1", Credit: 80, Submissions: 2}, {Exercise: "batching", Points: 20}}, 8},
+		{"the latest finished regrade counts; one in line does not yet", labs.ScoreBest, due, []*labs.Run{
+			sub("r1", "connect", 4, 10, 0), regrade("g1", "r1", 9, 10, 100*time.Hour), regrade("g2", "r1", 5, 10, 101*time.Hour),
+			{ID: "g3", Exercise: "connect", Mode: labs.ModeSubmit, Regrades: "r1", Status: labs.StatusQueued, Created: due.Add(102 * time.Hour)}}, nil,
+			[]labs.ItemGrade{{Exercise: "connect", Points: 10, Earned: 5, Run: "g2", Credit: 100, Submissions: 1}, {Exercise: "batching", Points: 20}}, 5},
 		{"an override replaces what the submissions earned", labs.ScoreBest, due, []*labs.Run{sub("r1", "connect", 2, 10, 0)},
 			[]labs.Override{{Exercise: "connect", Points: 9.5, Comment: "the grader missed a case"}},
 			[]labs.ItemGrade{{Exercise: "connect", Points: 10, Earned: 9.5, Run: "r1", Credit: 100, Submissions: 1,

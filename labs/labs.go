@@ -29,6 +29,7 @@ type Store interface {
 	RunStore
 	AccountStore
 	CourseStore
+	RegradeStore
 	AssignmentStore
 	// Close releases the store. No method may be called after it.
 	Close() error

@@ -46,9 +46,13 @@ type Run struct {
 	// Assignment is the assignment a submission was made for; "" for
 	// practice and for the open lab.
 	Assignment string
-	Code       string   // the submitted handler source
-	Backends   []string // "epoll", "uring"
-	Scenarios  []string // empty: every scenario
+	// Regrades, on a submission staff made by grading a student's
+	// submission again, names that submission; once done it stands in for
+	// it (see [Effective]). "" on every other run.
+	Regrades  string
+	Code      string   // the submitted handler source
+	Backends  []string // "epoll", "uring"
+	Scenarios []string // empty: every scenario
 
 	Status  RunStatus
 	Verdict string // grading verdict, e.g. "passed", "compile-error"; "" until finished

@@ -42,7 +42,22 @@ type RunPageView struct {
 	Title     string
 	Code      string // "" for reference runs, whose code is not shown
 	Reference bool
-	Others    []RunItem // this browser's other runs of the exercise, to compare with
+	Others    []RunItem      // this browser's other runs of the exercise, to compare with
+	ShowTo    []CourseChoice // the courses the viewer may show this run of theirs to
+}
+
+// CourseChoice is a course to pick.
+type CourseChoice struct{ ID, Name string }
+
+// WatchView is a course's "watch with me" page.
+type WatchView struct {
+	CourseID, CourseName string
+	Staff                bool // the viewer is the course's staff
+	Showing              bool // a run is being shown
+	Presenter            bool // the viewer shows it
+	By                   string
+	Run                  RunPageView
+	CSRF                 string
 }
 
 // ExerciseView is what the exercise page shows.
@@ -258,8 +273,69 @@ type AssignmentView struct {
 	Section  string // the filter in use
 	Sort     string
 	Audit    []AuditItem
+	Manage   bool // the viewer may regrade
+	Regrades []RegradeLink
 	Error    string
 	CSRF     string
+	Me       string // the viewer's id, for the link to their submissions
+}
+
+// RegradeLink names one regrade of an assignment.
+type RegradeLink struct{ ID, At, Scope string }
+
+// SubmissionsView is one student's submissions for an assignment, as
+// their course's staff or they themselves see them.
+type SubmissionsView struct {
+	ID, Title, CourseID, CourseName string
+	User, Student, Email            string
+	Staff                           bool // the viewer is staff: regrades show
+	Manage                          bool // the viewer may regrade
+	Hidden                          bool // only whether each passed shows, until the due time
+	Submissions                     []SubmissionRow
+	CSRF                            string
+}
+
+// SubmissionRow is one submission and what became of it.
+type SubmissionRow struct {
+	Run, Exercise, Title, At string
+	Outcome                  string // "7 / 10 (failed)", "in line", "could not be graded: ..."
+	Credit                   int    // its late credit, in percent
+	Counted                  bool   // the one that counts for its exercise
+	Previous                 string // the student's submission of the exercise before it, for a comparison
+	Regrades                 []RegradeRun
+}
+
+// RegradeRun is one regrade of a submission.
+type RegradeRun struct {
+	Run, At, Outcome string
+	Stands           bool // it stands in for the submission now
+}
+
+// RegradeView is one regrade: every submission it grades again, before
+// and after, and each student's total then and now.
+type RegradeView struct {
+	ID, AssignmentID, AssignmentTitle, CourseID, CourseName string
+	Scope, By, At                                           string
+	Graded, Total, Changed                                  int
+	Finished                                                bool
+	Items                                                   []RegradeItemView
+	Totals                                                  []RegradeTotal
+}
+
+// RegradeItemView is one submission of a regrade.
+type RegradeItemView struct {
+	User, Student, Email, Exercise string
+	Submitted                      string // when the student submitted it
+	Submission, Run                string
+	Before, After, Change          string
+	Changed                        bool
+}
+
+// RegradeTotal is one student's assignment total before a regrade and now.
+type RegradeTotal struct {
+	User, Student, Email string
+	Before, Now, Change  string
+	Changed              bool
 }
 
 // DashboardView is an assignment's class dashboard, for its course's
@@ -279,6 +355,7 @@ type ExerciseDashboard struct {
 	Passed      int      // students with a full score
 	FirstPass   string   // median time from opening to a student's first full score, or ""
 	Failing     []FailingCheck
+	Lints       []FailingCheck // the lints that fired in the latest submissions, most first
 }
 
 // Bucket is one bar of a histogram.

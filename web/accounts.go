@@ -150,7 +150,11 @@ func (s *Server) mayOpen(r *http.Request, run *labs.Run) (bool, error) {
 	case u.ID == run.Client:
 		return true, nil
 	}
-	return s.cfg.Store.Teaches(r.Context(), u.ID, run.Client)
+	if ok, err := s.cfg.Store.Teaches(r.Context(), u.ID, run.Client); ok || err != nil {
+		return ok, err
+	}
+	// A run a teacher is showing to a course of theirs, while they show it.
+	return s.showing(r, run.ID, u.ID)
 }
 
 // userPrefix begins every person's id, which an anonymous browser's id (32

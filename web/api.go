@@ -99,6 +99,18 @@ func (s *Server) serveStartRun(w http.ResponseWriter, r *http.Request) error {
 // gate refuses a run when the host cannot grade, the grader is not ready,
 // or the client has run too much.
 func (s *Server) gate(r *http.Request) error {
+	if err := s.grading(); err != nil {
+		return err
+	}
+	if !s.limit.allow(limitKey(r)) || !s.hosts.allow(remoteHost(r)) {
+		return errorf(KindLimit, "Too many runs in the last minute; wait a moment and try again.")
+	}
+	return nil
+}
+
+// grading refuses work when the host cannot grade or the grader is not
+// ready.
+func (s *Server) grading() error {
 	if st := s.hostStatus(); !st.Ready {
 		return errorf(KindUnavailable, "Grading is off on this host: %s. Nothing was run.", st.Reason)
 	}
@@ -107,9 +119,6 @@ func (s *Server) gate(r *http.Request) error {
 	}
 	if s.grader() == nil {
 		return errorf(KindUnavailable, "The grader is still warming up its build cache; try again in a few seconds.")
-	}
-	if !s.limit.allow(limitKey(r)) || !s.hosts.allow(remoteHost(r)) {
-		return errorf(KindLimit, "Too many runs in the last minute; wait a moment and try again.")
 	}
 	return nil
 }

@@ -165,7 +165,7 @@ func (s *Server) checkSubmission(r *http.Request, run *labs.Run, id string) erro
 		}
 		used := 0
 		for _, r := range subs {
-			if r.Exercise == run.Exercise && r.Status != labs.StatusInterrupted {
+			if r.Exercise == run.Exercise && r.Status != labs.StatusInterrupted && r.Regrades == "" {
 				used++
 			}
 		}
@@ -340,7 +340,8 @@ func (s *Server) renderAssignment(w http.ResponseWriter, r *http.Request, st *st
 	a := st.a
 	v := templates.AssignmentView{ID: a.ID, Title: a.Title, CourseID: st.place.course.ID, CourseName: st.place.course.Name,
 		Opens: st.when(a.Opens), Due: st.when(st.due), Closes: st.when(a.Closes(st.due)), Scoring: "the " + string(a.Scoring),
-		State: st.state(s.cfg.Now()), Points: a.Points(), Staff: st.place.staff, Error: msg, CSRF: csrfToken(w, r)}
+		State: st.state(s.cfg.Now()), Points: a.Points(), Staff: st.place.staff, Manage: st.place.manage, Error: msg,
+		CSRF: csrfToken(w, r), Me: viewer(r).ID}
 	for _, lw := range a.Late {
 		v.Late = append(v.Late, fmt.Sprintf("%d%% credit up to %s after", lw.Credit, lw.Within))
 	}
@@ -385,6 +386,13 @@ func (s *Server) renderAssignment(w http.ResponseWriter, r *http.Request, st *st
 		}
 		for _, e := range log {
 			v.Audit = append(v.Audit, templates.AuditItem{At: st.when(e.At), Action: e.Action, Detail: e.Detail})
+		}
+		regrades, err := s.cfg.Store.Regrades(r.Context(), a.ID)
+		if err != nil {
+			return fmt.Errorf("assignment %s: %w", a.ID, err)
+		}
+		for _, g := range regrades {
+			v.Regrades = append(v.Regrades, templates.RegradeLink{ID: g.ID, At: st.when(g.At), Scope: g.Scope})
 		}
 		for _, it := range a.Items {
 			v.Columns = append(v.Columns, templates.ExerciseChoice{Slug: it.Exercise, Title: s.exerciseTitle(it.Exercise), Points: it.Points})

@@ -78,6 +78,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A regrade of Bob's run.
+	if err := ts.store.CreateRegrade(ctx, &labs.Regrade{ID: "rg-1", Assignment: strings.TrimPrefix(assignment, "/assignments/"), Scope: "Bob's", By: "u-x", At: now,
+		Items: []labs.RegradeItem{{Submission: run, Run: "r-again", User: bob.ID, Exercise: "connect"}}}, "regraded"); err != nil {
+		t.Fatal(err)
+	}
+
 	const ok, see, login, gone, no = http.StatusOK, http.StatusSeeOther, http.StatusSeeOther, http.StatusNotFound, http.StatusForbidden
 	hisRun := expect(gone, student, ok, ta, ok, instructor, ok)
 	courseStaff := expect(gone, anonymous, login, student, gone, classmate, gone, ta, ok, instructor, ok)
@@ -98,6 +104,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{course + "/assignments/new", expect(gone, anonymous, login, student, no, classmate, no, ta, no, instructor, ok)},
 		{assignment, courseMembers},
 		{assignment + "/dashboard", courseStaff},
+		{assignment + "/students/" + bob.ID, expect(gone, anonymous, login, student, ok, ta, ok, instructor, ok)},
+		{"/regrades/rg-1", courseStaff},
+		{course + "/watch", courseMembers},
+		{"/api/watching", expect(ok)},
 		{"/people", expect(no, anonymous, login, instructor, ok)},
 		{"/settings", expect(no, anonymous, login, instructor, ok)},
 		{"/join", expect(ok)},
@@ -152,6 +162,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{course + "/assignments", url.Values{}, expect(gone, anonymous, unauth, student, no, classmate, no, ta, no, instructor, bad)},
 		{assignment + "/extensions", url.Values{}, expect(gone, anonymous, unauth, student, no, classmate, no, ta, no, instructor, bad)},
 		{assignment + "/overrides", url.Values{}, expect(gone, anonymous, unauth, student, no, classmate, no, ta, no, instructor, bad)},
+		{assignment + "/regrade", url.Values{"scope": {"none"}}, expect(gone, anonymous, unauth, student, no, classmate, no, ta, no, instructor, bad)},
+		{"/watch", url.Values{"course": {strings.TrimPrefix(course, "/courses/")}, "run": {run}}, expect(gone, anonymous, unauth, student, no, classmate, no, ta, no, instructor, no)},
+		{course + "/watch/end", url.Values{}, expect(gone, anonymous, unauth, student, no, classmate, no, ta, see, instructor, see)},
 		{"/join", url.Values{"code": {"NOPE"}}, expect(gone)},
 	} {
 		for _, who := range everyone {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/labs"
@@ -71,7 +72,7 @@ func (s *Server) serveDashboard(w http.ResponseWriter, r *http.Request) error {
 		// submission, from the submissions in time order.
 		first := map[string]time.Time{}
 		latest := map[string]*labs.Run{}
-		for _, run := range subs {
+		for _, run := range labs.Effective(subs) {
 			if run.Exercise != it.Exercise || !students[run.Client] || run.Status != labs.StatusDone {
 				continue
 			}
@@ -89,25 +90,43 @@ func (s *Server) serveDashboard(w http.ResponseWriter, r *http.Request) error {
 			sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
 			e.FirstPass = took[len(took)/2].Round(time.Minute).String()
 		}
-		failing, err := s.failingChecks(r, latest)
+		e.Failing, e.Lints, err = s.classTallies(r, latest)
 		if err != nil {
 			return err
 		}
-		e.Failing = failing
 		v.Exercises = append(v.Exercises, e)
 	}
 	return render(w, r, templates.Dashboard(v, s.hostStatus()))
 }
 
-// failingChecks counts, over each student's latest graded submission, the
-// checks that failed, most failed first, with one run for each.
-func (s *Server) failingChecks(r *http.Request, latest map[string]*labs.Run) ([]templates.FailingCheck, error) {
+// lintTitles say what each lint means, for the dashboard.
+var lintTitles = map[trace.LintCode]string{
+	trace.LintLongHandler:    "a callback held the loop too long",
+	trace.LintHeadOfLine:     "a ready callback waited behind a long one",
+	trace.LintDeadlock:       "a blocking wait on the loop's own thread",
+	trace.LintBlockingCall:   "a blocking system call on the loop thread",
+	trace.LintPendingConnect: "a connect in progress used as if connected",
+	trace.LintOffLoop:        "loop-owned state touched from another thread",
+}
+
+// classTallies counts, over each student's latest graded submission, the
+// checks that failed and the lints that fired (each once per student), most
+// first, with one run for each.
+func (s *Server) classTallies(r *http.Request, latest map[string]*labs.Run) (checks, lints []templates.FailingCheck, err error) {
 	type tally struct {
 		title   string
 		count   int
 		example string
 	}
-	byID := map[string]*tally{}
+	failed, fired := map[string]*tally{}, map[string]*tally{}
+	count := func(m map[string]*tally, key, title, run string) {
+		t := m[key]
+		if t == nil {
+			t = &tally{title: title, example: run}
+			m[key] = t
+		}
+		t.count++
+	}
 	users := make([]string, 0, len(latest))
 	for u := range latest {
 		users = append(users, u)
@@ -116,33 +135,43 @@ func (s *Server) failingChecks(r *http.Request, latest map[string]*labs.Run) ([]
 	for _, u := range users {
 		run, err := s.cfg.Store.Run(r.Context(), latest[u].ID)
 		if err != nil {
-			return nil, fmt.Errorf("dashboard: %w", err)
+			return nil, nil, fmt.Errorf("dashboard: %w", err)
 		}
 		var res grading.Result
 		if len(run.Result) == 0 || json.Unmarshal(run.Result, &res) != nil {
 			continue
 		}
 		for _, c := range res.Checks {
-			if c.Passed || c.Status == exercises.StatusNotReached {
-				continue
+			if !c.Passed && c.Status != exercises.StatusNotReached {
+				count(failed, c.ID, c.Title, run.ID)
 			}
-			t := byID[c.ID]
-			if t == nil {
-				t = &tally{title: c.Title, example: run.ID}
-				byID[c.ID] = t
+		}
+		seen := map[trace.LintCode]bool{}
+		for _, sum := range res.Runs {
+			for _, f := range sum.Findings {
+				if !seen[f.Code] {
+					seen[f.Code] = true
+					title := lintTitles[f.Code]
+					if title == "" {
+						title = f.Code.String()
+					}
+					count(fired, f.Code.String(), title+" ("+f.Code.String()+")", run.ID)
+				}
 			}
-			t.count++
 		}
 	}
-	var out []templates.FailingCheck
-	for _, t := range byID {
-		out = append(out, templates.FailingCheck{Title: t.title, Count: t.count, Example: t.example})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
+	sorted := func(m map[string]*tally) []templates.FailingCheck {
+		var out []templates.FailingCheck
+		for _, t := range m {
+			out = append(out, templates.FailingCheck{Title: t.title, Count: t.count, Example: t.example})
 		}
-		return out[i].Title < out[j].Title
-	})
-	return out, nil
+		sort.Slice(out, func(i, j int) bool {
+			if out[i].Count != out[j].Count {
+				return out[i].Count > out[j].Count
+			}
+			return out[i].Title < out[j].Title
+		})
+		return out
+	}
+	return sorted(failed), sorted(fired), nil
 }

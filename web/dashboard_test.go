@@ -39,7 +39,9 @@ func TestDashboard(t *testing.T) {
 		return id
 	}
 	failed := `{"checks":[{"id":"waits-writable","title":"Waits for writability","passed":false,"status":"failed"},` +
-		`{"id":"no-leak","title":"No leak","passed":false,"status":"not-reached"},{"id":"real","title":"Reported connection is real","passed":true,"status":"passed"}]}`
+		`{"id":"no-leak","title":"No leak","passed":false,"status":"not-reached"},{"id":"real","title":"Reported connection is real","passed":true,"status":"passed"}],` +
+		// The same lint in two runs counts once for the student.
+		`"runs":[{"findings":[{"Code":2},{"Code":1}]},{"findings":[{"Code":2}]}]}`
 	store("bob@example.edu", 10*time.Minute, 4, failed)
 	store("bob@example.edu", 30*time.Minute, 10, `{"checks":[{"id":"waits-writable","title":"Waits for writability","passed":true,"status":"passed"}]}`)
 	store("carol@example.edu", 20*time.Minute, 3, failed)
@@ -58,6 +60,8 @@ func TestDashboard(t *testing.T) {
 		`<span data-testid="passed">1</span> have a full score`,
 		`<span data-testid="first-pass">30m0s</span>`,
 		`<td>Waits for writability</td><td>1</td><td><a href="/runs/` + carolLatest + `">`, // Carol's latest only: Bob's latest passes
+		`<td>a ready callback waited behind a long one (head-of-line)</td><td>1</td><td><a href="/runs/` + carolLatest + `">`,
+		`<td>a callback held the loop too long (long-handler)</td><td>1</td>`,
 		`<td>30–40%</td><td class="bar"><span style="width:100%;"></span></td><td>1</td>`,  // Carol's best
 		`<td>90–100%</td><td class="bar"><span style="width:100%;"></span></td><td>1</td>`, // Bob's
 	} {

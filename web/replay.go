@@ -72,6 +72,17 @@ func (s *Server) serveReplay(w http.ResponseWriter, r *http.Request) error {
 			v.Others = append(v.Others, o)
 		}
 	}
+	if u := viewer(r); u != nil && run.Client == u.ID {
+		enrolled, err := s.cfg.Store.Enrolments(r.Context(), u.ID)
+		if err != nil {
+			return fmt.Errorf("replay %s: %w", run.ID, err)
+		}
+		for _, e := range enrolled {
+			if e.Role.Staff() {
+				v.ShowTo = append(v.ShowTo, templates.CourseChoice{ID: e.ID, Name: e.Name})
+			}
+		}
+	}
 	return render(w, r, templates.Replay(v, s.hostStatus(), csrfToken(w, r)))
 }
 

@@ -135,17 +135,19 @@ type Server struct {
 	submitting sync.Mutex
 	runs       *runner
 	heavy      chan struct{} // exports being built at once
+	watches    *watches      // "watch with me" sessions in progress
 }
 
 // New returns a server. Call Close when done with it.
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:   cfg,
-		log:   cfg.Logger.With("subsystem", "web"),
-		limit: newRateLimiter(cfg.RunsPerMinute, time.Minute, cfg.Now),
-		hosts: newRateLimiter(10*cfg.RunsPerMinute, time.Minute, cfg.Now),
-		heavy: make(chan struct{}, 4),
+		cfg:     cfg,
+		log:     cfg.Logger.With("subsystem", "web"),
+		limit:   newRateLimiter(cfg.RunsPerMinute, time.Minute, cfg.Now),
+		hosts:   newRateLimiter(10*cfg.RunsPerMinute, time.Minute, cfg.Now),
+		heavy:   make(chan struct{}, 4),
+		watches: newWatches(),
 		// A class of hundreds behind one NAT signs in at the start of a
 		// lesson; the per-account limit is what stops guessing.
 		signIns:         newRateLimiter(600, 5*time.Minute, cfg.Now),

@@ -36,6 +36,10 @@ import (
 type fakeGrader struct {
 	calls atomic.Int32
 	block chan struct{} // if set, grading waits for it to close
+	// failing, when set, is how many of its two checks every grading
+	// fails from now on: an exercise that changed. Until then every
+	// grading passes its one check, 1/1.
+	failing atomic.Int32
 }
 
 func smallTrace() *trace.Trace {
@@ -73,6 +77,11 @@ func (g *fakeGrader) Grade(ctx context.Context, sub grading.Submission) (*gradin
 	o.TrackEnd(track, &exercises.Run{}, sum)
 	phase("checking")
 	phase("done")
+	if n := int(g.failing.Load()); n > 0 {
+		checks := []grading.CheckResult{{ID: "c", Title: "a check", Points: 1, Max: 1, Passed: n < 2}, {ID: "d", Title: "a new check", Max: 1}}
+		return &grading.Result{ID: sub.ID, Phases: phases, Exercise: sub.Exercise.Slug, Verdict: grading.Failed, Message: "a check failed",
+			Score: 2 - n, Max: 2, Checks: checks, Runs: []grading.RunSummary{sum}}, nil
+	}
 	return &grading.Result{ID: sub.ID, Phases: phases, Exercise: sub.Exercise.Slug, Verdict: grading.Passed, Message: "every check passed", Score: 1, Max: 1,
 		Checks: []grading.CheckResult{{ID: "c", Title: "a check", Points: 1, Max: 1, Passed: true}},
 		Runs:   []grading.RunSummary{sum}}, nil

@@ -17,9 +17,9 @@ import (
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
-	"github.com/asynclab/asynclab/exercises/kit"
 	"github.com/asynclab/asynclab/exercises/connect/child"
 	"github.com/asynclab/asynclab/exercises/handlers"
+	"github.com/asynclab/asynclab/exercises/kit"
 )
 
 //go:embed instructions.md

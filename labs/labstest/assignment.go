@@ -24,6 +24,7 @@ func AssignmentStoreTests(t *testing.T, open func(t *testing.T) labs.Store) {
 		{"Extensions", testExtensions},
 		{"Submissions", testSubmissions},
 		{"OverridesAndAudit", testOverridesAndAudit},
+		{"Regrades", testRegrades},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -232,5 +233,74 @@ func testOverridesAndAudit(t *testing.T, s labs.Store) {
 	// A refused override leaves no audit entry.
 	if log, _ := s.AuditLog(ctx, "a-1"); len(log) != 4 {
 		t.Errorf("AuditLog(a-1) after refused overrides has %d entries, want 4", len(log))
+	}
+}
+
+func testRegrades(t *testing.T, s labs.Store) {
+	ctx := context.Background()
+	courseWithPeople(t, s)
+	if err := s.CreateAssignment(ctx, newAssignment("a-1", "c-os", 100)); err != nil {
+		t.Fatal(err)
+	}
+	sub := newRun("r1", "u-bob", "connect", labs.ModeSubmit, 1)
+	sub.Assignment = "a-1"
+	mustCreate(t, s, sub)
+	again := newRun("g1", "u-bob", "connect", labs.ModeSubmit, 2)
+	again.Assignment, again.Regrades = "a-1", "r1"
+	mustCreate(t, s, again)
+	if got := mustRun(t, s, "g1"); got.Regrades != "r1" {
+		t.Errorf("Run(g1).Regrades = %q, want r1", got.Regrades)
+	}
+	subs, err := s.Submissions(ctx, "a-1", "u-bob")
+	if err != nil || len(subs) != 2 || subs[1].Regrades != "r1" {
+		t.Errorf("Submissions(a-1, bob) = %v, %v; want r1 and its regrade g1, which names it", subs, err)
+	}
+	practice := newRun("p1", "u-bob", "connect", labs.ModeRun, 3)
+	practice.Regrades = "r1"
+	if err := s.CreateRun(ctx, practice); !errors.Is(err, labs.ErrInvalid) {
+		t.Errorf("CreateRun(a practice run that regrades) = %v, want ErrInvalid", err)
+	}
+
+	first := &labs.Regrade{ID: "rg-1", Assignment: "a-1", Scope: "every submission", By: "u-ada", At: at(5),
+		Items:  []labs.RegradeItem{{Submission: "r1", Run: "g1", User: "u-bob", Exercise: "connect", BeforeScore: 4, BeforeMax: 10}},
+		Before: map[string]float64{"u-bob": 4}}
+	second := &labs.Regrade{ID: "rg-2", Assignment: "a-1", Scope: "bob's submissions", By: "u-ada", At: at(6),
+		Items: []labs.RegradeItem{{Submission: "r1", Run: "g2", User: "u-bob", Exercise: "connect"}}, Before: map[string]float64{}}
+	for _, g := range []*labs.Regrade{first, second} {
+		if err := s.CreateRegrade(ctx, g, "regraded "+g.Scope); err != nil {
+			t.Fatalf("CreateRegrade(%s) = %v", g.ID, err)
+		}
+	}
+	got, err := s.Regrade(ctx, "rg-1")
+	if diff := cmp.Diff(first, got); err != nil || diff != "" {
+		t.Errorf("Regrade(rg-1) = %v (-want +got):\n%s", err, diff)
+	}
+	list, err := s.Regrades(ctx, "a-1")
+	if err != nil || len(list) != 2 || list[0].ID != "rg-2" || list[1].ID != "rg-1" {
+		t.Errorf("Regrades(a-1) = %v, %v; want rg-2 then rg-1", list, err)
+	}
+	log, err := s.AuditLog(ctx, "a-1")
+	if err != nil || len(log) != 2 || log[0].Action != "regrade" || log[1].Detail != "regraded bob's submissions" {
+		t.Errorf("AuditLog(a-1) = %+v, %v; want both regrades", log, err)
+	}
+	for _, tc := range []struct {
+		name string
+		g    labs.Regrade
+		want error
+	}{
+		{"taken id", *first, labs.ErrConflict},
+		{"no assignment", labs.Regrade{ID: "rg-3", Assignment: "a-9", By: "u-ada", At: at(7), Items: first.Items}, labs.ErrNotFound},
+		{"nothing to regrade", labs.Regrade{ID: "rg-4", Assignment: "a-1", By: "u-ada", At: at(7)}, labs.ErrInvalid},
+		{"nobody asked", labs.Regrade{ID: "rg-5", Assignment: "a-1", At: at(7), Items: first.Items}, labs.ErrInvalid},
+	} {
+		if err := s.CreateRegrade(ctx, &tc.g, "x"); !errors.Is(err, tc.want) {
+			t.Errorf("CreateRegrade(%s) = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if _, err := s.Regrade(ctx, "rg-9"); !errors.Is(err, labs.ErrNotFound) {
+		t.Errorf("Regrade(rg-9) = %v, want ErrNotFound", err)
+	}
+	if log, _ := s.AuditLog(ctx, "a-1"); len(log) != 2 {
+		t.Errorf("a refused regrade was audited: %d entries, want 2", len(log))
 	}
 }

@@ -15,9 +15,9 @@ import (
 // lightColumns leave out the code and the result, for lists.
 const (
 	runColumns = `id, exercise, mode, client, code, backends, scenarios, status,
-		verdict, reason, score, max_score, result, created, started, finished, assignment`
+		verdict, reason, score, max_score, result, created, started, finished, assignment, regrades`
 	lightColumns = `id, exercise, mode, client, ''::bytea, backends, scenarios, status,
-		verdict, reason, score, max_score, NULL::bytea, created, started, finished, assignment`
+		verdict, reason, score, max_score, NULL::bytea, created, started, finished, assignment, regrades`
 )
 
 // CreateRun stores r as queued and sets r.Status to match.
@@ -39,13 +39,15 @@ func (s *Store) createRun(ctx context.Context, r *labs.Run) error {
 		return fmt.Errorf("%w: mode %q", labs.ErrInvalid, r.Mode)
 	case r.Created.IsZero():
 		return fmt.Errorf("%w: zero created time", labs.ErrInvalid)
+	case r.Regrades != "" && (r.Mode != labs.ModeSubmit || r.Assignment == ""):
+		return fmt.Errorf("%w: only a submission for an assignment regrades one", labs.ErrInvalid)
 	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO runs
-		(id, exercise, mode, client, code, backends, scenarios, status, created, assignment)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		(id, exercise, mode, client, code, backends, scenarios, status, created, assignment, regrades)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (id) DO NOTHING`,
 		r.ID, r.Exercise, string(r.Mode), r.Client, []byte(r.Code), list(r.Backends), list(r.Scenarios),
-		string(labs.StatusQueued), nanos(r.Created), r.Assignment)
+		string(labs.StatusQueued), nanos(r.Created), r.Assignment, r.Regrades)
 	if err != nil {
 		return kind(err)
 	}
@@ -330,7 +332,7 @@ func scanRun(row pgx.Row) (*labs.Run, error) {
 		created, started, finished *int64
 	)
 	err := row.Scan(&r.ID, &r.Exercise, &r.Mode, &r.Client, &code, &r.Backends, &r.Scenarios, &r.Status,
-		&r.Verdict, &r.Reason, &r.Score, &r.Max, &r.Result, &created, &started, &finished, &r.Assignment)
+		&r.Verdict, &r.Reason, &r.Score, &r.Max, &r.Result, &created, &started, &finished, &r.Assignment, &r.Regrades)
 	if err != nil {
 		return nil, err
 	}

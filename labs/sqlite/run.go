@@ -15,9 +15,9 @@ import (
 // lightColumns leave out the code and the result, for lists.
 const (
 	runColumns = `id, exercise, mode, client, code, backends, scenarios, status,
-		verdict, reason, score, max_score, result, created, started, finished, assignment`
+		verdict, reason, score, max_score, result, created, started, finished, assignment, regrades`
 	lightColumns = `id, exercise, mode, client, '', backends, scenarios, status,
-		verdict, reason, score, max_score, NULL, created, started, finished, assignment`
+		verdict, reason, score, max_score, NULL, created, started, finished, assignment, regrades`
 )
 
 // CreateRun stores r as queued and sets r.Status to match.
@@ -39,6 +39,8 @@ func (s *Store) createRun(ctx context.Context, r *labs.Run) error {
 		return fmt.Errorf("%w: mode %q", labs.ErrInvalid, r.Mode)
 	case r.Created.IsZero():
 		return fmt.Errorf("%w: zero created time", labs.ErrInvalid)
+	case r.Regrades != "" && (r.Mode != labs.ModeSubmit || r.Assignment == ""):
+		return fmt.Errorf("%w: only a submission for an assignment regrades one", labs.ErrInvalid)
 	}
 	backends, err := marshalList(r.Backends)
 	if err != nil {
@@ -49,11 +51,11 @@ func (s *Store) createRun(ctx context.Context, r *labs.Run) error {
 		return err
 	}
 	res, err := s.write.ExecContext(ctx, `INSERT INTO runs
-		(id, exercise, mode, client, code, backends, scenarios, status, created, assignment)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(id, exercise, mode, client, code, backends, scenarios, status, created, assignment, regrades)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`,
 		r.ID, r.Exercise, string(r.Mode), r.Client, r.Code, backends, scenarios,
-		string(labs.StatusQueued), nanos(r.Created), r.Assignment)
+		string(labs.StatusQueued), nanos(r.Created), r.Assignment, r.Regrades)
 	if err != nil {
 		return err
 	}
@@ -340,7 +342,7 @@ func scanRun(row interface{ Scan(...any) error }) (*labs.Run, error) {
 		created, started, finished sql.NullInt64
 	)
 	err := row.Scan(&r.ID, &r.Exercise, &r.Mode, &r.Client, &r.Code, &backends, &scenarios, &r.Status,
-		&r.Verdict, &r.Reason, &r.Score, &r.Max, &r.Result, &created, &started, &finished, &r.Assignment)
+		&r.Verdict, &r.Reason, &r.Score, &r.Max, &r.Result, &created, &started, &finished, &r.Assignment, &r.Regrades)
 	if err != nil {
 		return nil, err
 	}

@@ -80,12 +80,14 @@
     };
   }
 
-  function makeTimeline(panel) {
+  // makeTimeline builds the timeline in panel and its controls; onState,
+  // if given, also gets each change of the timeline's state.
+  function makeTimeline(panel, onState) {
     const box = $(".timeline", panel);
     let update = () => {};
     const tl = new Timeline($("canvas", box), {
       details: $(".details", box),
-      onChange: (s) => update(s),
+      onChange: (s) => { update(s); if (onState) onState(s); },
     });
     update = bindControls(box, tl);
     return tl;
@@ -432,7 +434,85 @@
     new RunSocket(root.dataset.b, handler(b));
   }
 
+  // watchPage is a course's "watch with me" page. Its run's timeline
+  // follows the presenter's cursor and selection, which come over the
+  // course's watch socket; the presenter's own page sends them.
+  function watchPage() {
+    const course = root.dataset.course;
+    const run = root.dataset.run;
+    const presenter = root.dataset.presenter === "true";
+    const status = document.getElementById("watch-status");
+    const follow = document.getElementById("watch-follow");
+    const say = (text) => { if (status) { status.hidden = false; status.textContent = text; } };
+    let ws = null;
+    let latest = null; // the presenter's latest position
+    let tl = null;
+
+    // The presenter's moves, at most one each 100 ms, the last never lost.
+    let sent = "";
+    let timer = null;
+    let move = null;
+    const flush = () => {
+      timer = null;
+      const key = JSON.stringify(move);
+      if (!move || key === sent || !ws || ws.readyState !== WebSocket.OPEN) return;
+      ws.send(key);
+      sent = key;
+    };
+    const moved = (s) => {
+      const sel = s.selected;
+      move = { type: "move", run, cursor: s.cursor, track: sel ? sel.track : "", loop: sel ? sel.loop | 0 : 0, seq: sel ? sel.seq : 0 };
+      if (!timer) timer = setTimeout(flush, 100);
+    };
+    const apply = () => {
+      if (!tl || presenter || !latest || (follow && !follow.checked)) return;
+      if (latest.track && tl.jumpTo(latest.track, latest.loop || 0, latest.seq)) return;
+      tl.pause();
+      tl.seek(latest.cursor || 0);
+    };
+
+    if (run) {
+      const panel = document.getElementById("run-panel");
+      tl = makeTimeline(panel, presenter ? moved : null);
+      window.labTimeline = tl;
+      const view = new RunView({ timeline: tl, result: document.getElementById("result"), phases: document.getElementById("phases") });
+      view.counter = eventCounter([view]);
+      // A position may name an event that has not arrived yet: apply it
+      // again once the whole run is here.
+      new RunSocket(run, (m) => { view.handle(m); if (m.type === "end") apply(); });
+      if (follow) follow.onchange = apply;
+    }
+
+    const connect = () => {
+      const proto = location.protocol === "https:" ? "wss:" : "ws:";
+      ws = new WebSocket(`${proto}//${location.host}/ws/courses/${course}/watch`);
+      ws.onopen = () => { if (presenter && move) flush(); };
+      ws.onmessage = (e) => {
+        let m;
+        try { m = JSON.parse(e.data); } catch (err) { return; }
+        switch (m.type) {
+          case "watch":
+            if (m.run !== run) { location.reload(); return; } // a new run, or the first
+            latest = m;
+            root.dataset.moves = String(m.n || 0);
+            apply();
+            break;
+          case "ended":
+            if (run) say("The session has ended. The run stays on this page until you leave it.");
+            root.dataset.ended = "true";
+            break;
+          case "error":
+            say(m.message);
+            break;
+        }
+      };
+      ws.onclose = () => setTimeout(connect, 1000);
+    };
+    connect();
+  }
+
   switch (root.dataset.page) {
+    case "watch": watchPage(); break;
     case "exercise": exercisePage(); break;
     case "replay": replayPage(); break;
     case "compare": comparePage(); break;
