@@ -209,12 +209,19 @@ type JoinView struct {
 type ExerciseChoice struct {
 	Slug, Title string
 	Points      int
+	Picked      bool // in the assignment, on a form
 }
 
-// AssignmentFormView is the form that makes an assignment.
+// AssignmentFormView is the form that makes an assignment, or edits one
+// (ID set), with what it holds now.
 type AssignmentFormView struct {
 	CourseID, CourseName, TimeZone string
+	ID, Title                      string // ID "" for a new assignment
 	Exercises                      []ExerciseChoice
+	Opens, Due                     string // datetime-local values
+	Late                           string // "24 80" lines
+	Scoring, Feedback              string
+	Max                            int
 	Error                          string
 	CSRF                           string
 }
@@ -371,4 +378,18 @@ type FailingCheck struct {
 	Title   string
 	Count   int
 	Example string // a run id
+}
+
+func assignmentFormTitle(v AssignmentFormView) string {
+	if v.ID == "" {
+		return "New assignment"
+	}
+	return "Edit " + v.Title
+}
+
+func assignmentFormAction(v AssignmentFormView) string {
+	if v.ID == "" {
+		return "/courses/" + v.CourseID + "/assignments"
+	}
+	return "/assignments/" + v.ID
 }

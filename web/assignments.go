@@ -218,13 +218,51 @@ func (s *Server) serveNewAssignment(w http.ResponseWriter, r *http.Request) erro
 	if !p.manage {
 		return errorf(KindForbidden, "Only the course's instructors can make assignments.")
 	}
-	return s.renderAssignmentForm(w, r, p, http.StatusOK, "")
+	return s.renderAssignmentForm(w, r, p, nil, http.StatusOK, "")
 }
 
-func (s *Server) renderAssignmentForm(w http.ResponseWriter, r *http.Request, p *place, code int, msg string) error {
-	v := templates.AssignmentFormView{CourseID: p.course.ID, CourseName: p.course.Name, TimeZone: p.course.TimeZone, Error: msg, CSRF: csrfToken(w, r)}
+// formTime is t as a datetime-local field shows it, in loc.
+const formTime = "2006-01-02T15:04"
+
+// renderAssignmentForm shows the form for a new assignment (a nil) or for
+// editing a; after a refused post, with what was posted.
+func (s *Server) renderAssignmentForm(w http.ResponseWriter, r *http.Request, p *place, a *labs.Assignment, code int, msg string) error {
+	v := templates.AssignmentFormView{CourseID: p.course.ID, CourseName: p.course.Name, TimeZone: p.course.TimeZone,
+		Scoring: string(labs.ScoreBest), Feedback: string(labs.FeedbackAll), Error: msg, CSRF: csrfToken(w, r)}
+	loc := courseLocation(p.course)
+	points := map[string]int{}
+	if a != nil {
+		v.ID, v.Title, v.Scoring, v.Feedback, v.Max = a.ID, a.Title, string(a.Scoring), string(a.Feedback), a.MaxSubmissions
+		v.Opens, v.Due = a.Opens.In(loc).Format(formTime), a.Due.In(loc).Format(formTime)
+		var late []string
+		for _, lw := range a.Late {
+			late = append(late, fmt.Sprintf("%s %d", strconv.FormatFloat(lw.Within.Hours(), 'f', -1, 64), lw.Credit))
+		}
+		v.Late = strings.Join(late, "\n")
+		for _, it := range a.Items {
+			points[it.Exercise] = it.Points
+		}
+	}
+	posted := r.Method == http.MethodPost
+	if posted {
+		f := r.PostFormValue
+		v.Title, v.Opens, v.Due, v.Late, v.Scoring, v.Feedback = f("title"), f("opens"), f("due"), f("late"), f("scoring"), f("feedback")
+		v.Max, _ = strconv.Atoi(f("max"))
+		clear(points)
+		for _, slug := range r.PostForm["exercise"] {
+			points[slug], _ = strconv.Atoi(f("points-" + slug))
+		}
+	}
 	for _, ex := range s.cfg.Exercises {
-		v.Exercises = append(v.Exercises, templates.ExerciseChoice{Slug: ex.Slug, Title: ex.Title, Points: ex.MaxScore()})
+		c := templates.ExerciseChoice{Slug: ex.Slug, Title: ex.Title, Points: ex.MaxScore()}
+		if pts, ok := points[ex.Slug]; ok {
+			c.Points, c.Picked = pts, true
+		} else if posted {
+			if n, err := strconv.Atoi(r.PostFormValue("points-" + ex.Slug)); err == nil {
+				c.Points = n
+			}
+		}
+		v.Exercises = append(v.Exercises, c)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
@@ -257,6 +295,58 @@ func parseLate(text string) ([]labs.LateWindow, error) {
 	return out, nil
 }
 
+// readAssignmentForm sets what the form asks of a (its title, exercises,
+// dates, late windows, scoring, cap and feedback), in the course's time
+// zone loc, and says what is wrong with it, or "".
+func (s *Server) readAssignmentForm(r *http.Request, loc *time.Location, a *labs.Assignment) string {
+	a.Title = strings.TrimSpace(r.PostFormValue("title"))
+	a.Scoring, a.Feedback = labs.Scoring(r.PostFormValue("scoring")), labs.Feedback(r.PostFormValue("feedback"))
+	if a.Feedback == "" {
+		a.Feedback = labs.FeedbackAll
+	}
+	if a.Title == "" || len(a.Title) > 200 {
+		return "Give the assignment a title."
+	}
+	a.Items = nil
+	for _, slug := range r.PostForm["exercise"] {
+		ex, err := s.exercise(slug)
+		if err != nil {
+			return fmt.Sprintf("There is no exercise %q.", slug)
+		}
+		points, err := strconv.Atoi(r.PostFormValue("points-" + slug))
+		if err != nil || points < 0 || points > 1000 {
+			return fmt.Sprintf("The points of %s are a whole number from 0 to 1000.", ex.Title)
+		}
+		a.Items = append(a.Items, labs.AssignmentItem{Exercise: slug, Points: points})
+	}
+	if len(a.Items) == 0 {
+		return "Pick at least one exercise."
+	}
+	var err error
+	for _, name := range []string{"opens", "due"} {
+		t := map[string]*time.Time{"opens": &a.Opens, "due": &a.Due}[name]
+		if *t, err = time.ParseInLocation(formTime, r.PostFormValue(name), loc); err != nil {
+			return fmt.Sprintf("The %s time is not a date and time.", name)
+		}
+	}
+	if a.Due.Before(a.Opens) {
+		return "The due time is before the opening."
+	}
+	if a.Late, err = parseLate(r.PostFormValue("late")); err != nil {
+		return err.Error() + "."
+	}
+	if a.Scoring != labs.ScoreBest && a.Scoring != labs.ScoreLast {
+		return "Either the best or the last submission counts."
+	}
+	if a.MaxSubmissions, err = strconv.Atoi(r.PostFormValue("max")); err != nil || a.MaxSubmissions < 0 || a.MaxSubmissions > 1000 {
+		return "The cap is a whole number from 0 (none) to 1000."
+	}
+	if a.Feedback != labs.FeedbackAll && a.Feedback != labs.FeedbackPassFail {
+		return "Feedback is every check, or only pass or fail until the due time."
+	}
+	return ""
+}
+
 // serveCreateAssignment makes an assignment from the form.
 func (s *Server) serveCreateAssignment(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.coursePlace(r)
@@ -269,51 +359,9 @@ func (s *Server) serveCreateAssignment(w http.ResponseWriter, r *http.Request) e
 	if err := readForm(w, r); err != nil {
 		return err
 	}
-	loc := courseLocation(p.course)
-	fail := func(format string, a ...any) error {
-		return s.renderAssignmentForm(w, r, p, http.StatusBadRequest, fmt.Sprintf(format, a...))
-	}
-	a := &labs.Assignment{ID: newAssignmentID(), Course: p.course.ID, Title: strings.TrimSpace(r.PostFormValue("title")),
-		Scoring: labs.Scoring(r.PostFormValue("scoring")), Feedback: labs.Feedback(r.PostFormValue("feedback")), Created: s.cfg.Now()}
-	if a.Feedback == "" {
-		a.Feedback = labs.FeedbackAll
-	}
-	if a.Title == "" || len(a.Title) > 200 {
-		return fail("Give the assignment a title.")
-	}
-	for _, slug := range r.PostForm["exercise"] {
-		ex, err := s.exercise(slug)
-		if err != nil {
-			return fail("There is no exercise %q.", slug)
-		}
-		points, err := strconv.Atoi(r.PostFormValue("points-" + slug))
-		if err != nil || points < 0 || points > 1000 {
-			return fail("The points of %s are a whole number from 0 to 1000.", ex.Title)
-		}
-		a.Items = append(a.Items, labs.AssignmentItem{Exercise: slug, Points: points})
-	}
-	if len(a.Items) == 0 {
-		return fail("Pick at least one exercise.")
-	}
-	for name, t := range map[string]*time.Time{"opens": &a.Opens, "due": &a.Due} {
-		if *t, err = time.ParseInLocation("2006-01-02T15:04", r.PostFormValue(name), loc); err != nil {
-			return fail("The %s time is not a date and time.", name)
-		}
-	}
-	if a.Due.Before(a.Opens) {
-		return fail("The due time is before the opening.")
-	}
-	if a.Late, err = parseLate(r.PostFormValue("late")); err != nil {
-		return fail("%s.", err)
-	}
-	if a.Scoring != labs.ScoreBest && a.Scoring != labs.ScoreLast {
-		return fail("Either the best or the last submission counts.")
-	}
-	if a.MaxSubmissions, err = strconv.Atoi(r.PostFormValue("max")); err != nil || a.MaxSubmissions < 0 || a.MaxSubmissions > 1000 {
-		return fail("The cap is a whole number from 0 (none) to 1000.")
-	}
-	if a.Feedback != labs.FeedbackAll && a.Feedback != labs.FeedbackPassFail {
-		return fail("Feedback is every check, or only pass or fail until the due time.")
+	a := &labs.Assignment{ID: newAssignmentID(), Course: p.course.ID, Created: s.cfg.Now()}
+	if msg := s.readAssignmentForm(r, courseLocation(p.course), a); msg != "" {
+		return s.renderAssignmentForm(w, r, p, nil, http.StatusBadRequest, msg)
 	}
 	if err := s.cfg.Store.CreateAssignment(r.Context(), a); err != nil {
 		return fmt.Errorf("create assignment: %w", err)
@@ -321,6 +369,88 @@ func (s *Server) serveCreateAssignment(w http.ResponseWriter, r *http.Request) e
 	s.log.Info("assignment created", "assignment", a.ID, "course", a.Course, "by", viewer(r).ID)
 	http.Redirect(w, r, "/assignments/"+a.ID, http.StatusSeeOther)
 	return nil
+}
+
+// serveEditAssignment is the form that edits an assignment.
+func (s *Server) serveEditAssignment(w http.ResponseWriter, r *http.Request) error {
+	if viewer(r) == nil {
+		return errorf(KindUnauthorized, "Sign in first.")
+	}
+	st, err := s.assignmentStanding(r, chi.URLParam(r, "id"))
+	if err != nil {
+		return err
+	}
+	if !st.place.manage {
+		return errorf(KindForbidden, "Only the course's instructors can edit assignments.")
+	}
+	return s.renderAssignmentForm(w, r, st.place, st.a, http.StatusOK, "")
+}
+
+// serveUpdateAssignment saves an edited assignment and records what
+// changed in its audit log. Grades follow: they are worked out from the
+// submissions whenever they are shown.
+func (s *Server) serveUpdateAssignment(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.managed(w, r, "edit assignments")
+	if err != nil {
+		return err
+	}
+	a := *st.a
+	if msg := s.readAssignmentForm(r, st.loc, &a); msg != "" {
+		return s.renderAssignmentForm(w, r, st.place, st.a, http.StatusBadRequest, msg)
+	}
+	changes := assignmentChanges(st, st.a, &a)
+	if len(changes) == 0 {
+		http.Redirect(w, r, "/assignments/"+a.ID, http.StatusSeeOther)
+		return nil
+	}
+	if err := s.cfg.Store.UpdateAssignment(r.Context(), &a); err != nil {
+		return fmt.Errorf("edit assignment %s: %w", a.ID, err)
+	}
+	by := viewer(r)
+	e := labs.AuditEntry{At: s.cfg.Now(), By: by.ID, Subject: a.ID, Action: "edit",
+		Detail: by.Name + " edited the assignment: " + strings.Join(changes, "; ")}
+	if err := s.cfg.Store.Audit(r.Context(), e); err != nil {
+		return fmt.Errorf("edit assignment %s: saved, but not audited: %w", a.ID, err)
+	}
+	s.log.Info("assignment edited", "assignment", a.ID, "by", by.ID, "changes", len(changes))
+	http.Redirect(w, r, "/assignments/"+a.ID, http.StatusSeeOther)
+	return nil
+}
+
+// assignmentChanges says in words what differs from a to b.
+func assignmentChanges(st *standing, a, b *labs.Assignment) []string {
+	var out []string
+	diff := func(what, from, to string) {
+		if from != to {
+			out = append(out, fmt.Sprintf("%s %s → %s", what, from, to))
+		}
+	}
+	items := func(a *labs.Assignment) string {
+		var l []string
+		for _, it := range a.Items {
+			l = append(l, fmt.Sprintf("%s %d", it.Exercise, it.Points))
+		}
+		return strings.Join(l, ", ")
+	}
+	late := func(a *labs.Assignment) string {
+		var l []string
+		for _, lw := range a.Late {
+			l = append(l, fmt.Sprintf("%d%% up to %s", lw.Credit, lw.Within))
+		}
+		if len(l) == 0 {
+			return "none"
+		}
+		return strings.Join(l, ", ")
+	}
+	diff("title", strconv.Quote(a.Title), strconv.Quote(b.Title))
+	diff("exercises", items(a), items(b))
+	diff("opens", st.when(a.Opens), st.when(b.Opens))
+	diff("due", st.when(a.Due), st.when(b.Due))
+	diff("late windows", late(a), late(b))
+	diff("counts", string(a.Scoring), string(b.Scoring))
+	diff("cap", strconv.Itoa(a.MaxSubmissions), strconv.Itoa(b.MaxSubmissions))
+	diff("feedback", string(a.Feedback), string(b.Feedback))
+	return out
 }
 
 // serveAssignment is a student's standing in an assignment, or its

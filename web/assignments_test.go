@@ -221,3 +221,60 @@ func TestAssignments(t *testing.T) {
 		t.Errorf("a student gets the course's grades = %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestEditAssignment: an instructor edits an assignment; the gradebook
+// follows the new points and late windows at once, the audit log says
+// what changed, a refused edit keeps what was typed, and only the
+// course's instructors may edit.
+func TestEditAssignment(t *testing.T) {
+	ts := newServer(t, nil)
+	ada := firstInstructor(t, ts)
+	course := createCourse(t, ada, "Operating Systems")
+	_, page := ada.post(course+"/roster", url.Values{"csv": {"Bob,bob@example.edu,A\n"}})
+	bob := usesLink(t, ts, issuedFor(t, page, "bob@example.edu"), "bob's password")
+	now := time.Now()
+	// Due an hour ago, 50% for a day: Bob's submission is late.
+	id := createAssignment(t, ada, course, "Week 1", now.Add(-2*time.Hour), now.Add(-time.Hour), "24 50", 0)
+	if code, out := bob.submitFor("connect", id, "submit"); code != http.StatusAccepted {
+		t.Fatalf("Bob submits = %d %v", code, out)
+	}
+	waitFinished(t, ts.store)
+	total := func() string {
+		_, page := ada.get("/assignments/" + id)
+		return cellOf(t, page, "grade-bob@example.edu", "total")
+	}
+	if got := total(); got != "5.00" {
+		t.Fatalf("Bob's total = %s, want 5.00 (10 points at 50%%)", got)
+	}
+
+	resp, page := ada.get("/assignments/" + id + "/edit")
+	wantStatus(t, "the edit form", resp, http.StatusOK)
+	for _, want := range []string{`value="Week 1"`, `value="` + local(now.Add(-time.Hour)) + `"`, ">24 50</textarea>", `value="connect" checked`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the edit form lacks %q", want)
+		}
+	}
+	wantStatus(t, "Bob opens the edit form", first2(bob.get("/assignments/"+id+"/edit")), http.StatusForbidden)
+	edit := func(title, due, late string) url.Values {
+		return url.Values{"title": {title}, "exercise": {"connect", "batching"}, "points-connect": {"20"}, "points-batching": {"20"},
+			"opens": {local(now.Add(-2 * time.Hour))}, "due": {due}, "late": {late}, "scoring": {"best"}, "max": {"0"}, "feedback": {"all"}}
+	}
+	wantStatus(t, "Bob edits", first2(bob.post("/assignments/"+id, edit("Mine", local(now), ""))), http.StatusForbidden)
+	resp, page = ada.post("/assignments/"+id, edit("Week 1, again", local(now.Add(-3*time.Hour)), ""))
+	wantStatus(t, "a due time before the opening", resp, http.StatusBadRequest)
+	if !strings.Contains(page, "The due time is before the opening.") || !strings.Contains(page, `value="Week 1, again"`) {
+		t.Errorf("a refused edit should say why and keep what was typed:\n%s", mainOf(page))
+	}
+	// Twice the points, and the due time moved past Bob's submission.
+	wantStatus(t, "Ada edits", first2(ada.post("/assignments/"+id, edit("Week 1", local(now.Add(time.Hour)), "24 50"))), http.StatusSeeOther)
+	if got := total(); got != "20.00" {
+		t.Errorf("after the edit Bob's total = %s, want 20.00 (20 points, on time now)", got)
+	}
+	_, page = ada.get("/assignments/" + id)
+	if !strings.Contains(page, "Ada edited the assignment: exercises connect 10, batching 20 → connect 20, batching 20; due ") {
+		t.Errorf("the audit log does not say what changed:\n%s", mainOf(page))
+	}
+	if !strings.Contains(page, `data-testid="edit"`) {
+		t.Errorf("the instructor's assignment page has no edit link")
+	}
+}

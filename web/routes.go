@@ -39,6 +39,8 @@ func (s *Server) routes() chi.Router {
 	r.With(s.requireFormCSRF).Post("/courses/{id}/assignments", s.handle(s.serveCreateAssignment))
 	r.Get("/courses/{id}/grades.csv", s.handle(s.serveCourseGrades))
 	r.Get("/assignments/{id}", s.handle(s.serveAssignment))
+	r.With(s.requireFormCSRF).Post("/assignments/{id}", s.handle(s.serveUpdateAssignment))
+	r.Get("/assignments/{id}/edit", s.handle(s.serveEditAssignment))
 	r.Get("/assignments/{id}/dashboard", s.handle(s.serveDashboard))
 	r.With(s.requireFormCSRF).Post("/assignments/{id}/extensions", s.handle(s.serveExtension))
 	r.With(s.requireFormCSRF).Post("/assignments/{id}/overrides", s.handle(s.serveOverride))
