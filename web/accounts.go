@@ -267,9 +267,7 @@ func (s *Server) serveSignIn(w http.ResponseWriter, r *http.Request) error {
 	v := templates.SignInView{Next: localNext(r.PostFormValue("next")), Email: email, CSRF: csrfToken(w, r), Open: s.open(r.Context())}
 	fail := func(code int, msg string) error {
 		v.Error = msg
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(code)
-		return templates.SignIn(v, s.hostStatus()).Render(r.Context(), w)
+		return renderStatus(w, r, code, templates.SignIn(v, s.hostStatus()))
 	}
 	if !s.signIns.allow(remoteHost(r)) || !s.signInsPerEmail.allow(email) {
 		return fail(http.StatusTooManyRequests, "Too many sign-in attempts. Wait a few minutes and try again.")
@@ -465,9 +463,7 @@ func (s *Server) renderPeople(w http.ResponseWriter, r *http.Request, code int, 
 			Created: u.Created.Format("2006-01-02"), HasPassword: u.Password != ""})
 	}
 	w.Header().Set("Cache-Control", "no-store") // it may show a link
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	return templates.People(v, s.hostStatus()).Render(r.Context(), w)
+	return renderStatus(w, r, code, templates.People(v, s.hostStatus()))
 }
 
 // serveAddPerson makes an account without a password and a one-time link

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -149,7 +150,11 @@ func classroomLab(t *testing.T) (*httptest.Server, labs.Store, string) {
 func steps(t *testing.T, ctx context.Context) func(string, ...chromedp.Action[chromedp.Void]) {
 	return func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
+		// A step that hangs (a selector that never shows) fails fast. A
+		// timeout on a tab that has run limits this call only.
+		tctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		defer cancel()
+		if err := chromedp.Do(tctx, actions...); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}

@@ -264,9 +264,7 @@ func (s *Server) renderAssignmentForm(w http.ResponseWriter, r *http.Request, p 
 		}
 		v.Exercises = append(v.Exercises, c)
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	return templates.NewAssignment(v, s.hostStatus()).Render(r.Context(), w)
+	return renderStatus(w, r, code, templates.NewAssignment(v, s.hostStatus()))
 }
 
 // parseLate reads late windows, "hours credit" a line.
@@ -561,9 +559,7 @@ func (s *Server) renderAssignment(w http.ResponseWriter, r *http.Request, st *st
 			v.Rows = append(v.Rows, gr)
 		}
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	return templates.AssignmentPage(v, s.hostStatus()).Render(r.Context(), w)
+	return renderStatus(w, r, code, templates.AssignmentPage(v, s.hostStatus()))
 }
 
 // points shows earned points with two decimals.

@@ -143,6 +143,25 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Errorf("%s opens the websocket of Bob's run: %d, want %d", who, status, want)
 		}
 	}
+	// The websocket of the course's "watch with me" session.
+	for who, want := range expect(gone, anonymous, login, student, http.StatusSwitchingProtocols, classmate, http.StatusSwitchingProtocols,
+		ta, http.StatusSwitchingProtocols, instructor, http.StatusSwitchingProtocols) {
+		var cookies []string
+		for _, c := range b[who].c.Jar.Cookies(u) {
+			cookies = append(cookies, c.Name+"="+c.Value)
+		}
+		conn, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/ws"+course+"/watch", http.Header{"Cookie": {strings.Join(cookies, "; ")}})
+		status := http.StatusSwitchingProtocols
+		if conn != nil {
+			conn.Close()
+		}
+		if err != nil {
+			status = resp.StatusCode
+		}
+		if status != want {
+			t.Errorf("%s opens the course's watch socket: %d, want %d", who, status, want)
+		}
+	}
 
 	// State changes, each first without its CSRF token (refused for
 	// everyone), then with it. The forms are harmless: what is allowed

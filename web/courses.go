@@ -98,9 +98,7 @@ func (s *Server) renderCourses(w http.ResponseWriter, r *http.Request, code int,
 	for _, e := range es {
 		v.Courses = append(v.Courses, templates.CourseItem{ID: e.ID, Name: e.Name, Term: e.Term, Role: string(e.Role), Section: e.Section})
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	return templates.Courses(v, s.hostStatus()).Render(r.Context(), w)
+	return renderStatus(w, r, code, templates.Courses(v, s.hostStatus()))
 }
 
 // serveCreateCourse makes a course with the instructor as its instructor.
@@ -161,9 +159,7 @@ func (s *Server) renderCourse(w http.ResponseWriter, r *http.Request, p *place, 
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store") // it may show links
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	return templates.CoursePage(v, s.hostStatus()).Render(r.Context(), w)
+	return renderStatus(w, r, code, templates.CoursePage(v, s.hostStatus()))
 }
 
 // baseURL is the lab's address as the request reached it.
@@ -401,9 +397,7 @@ func (s *Server) serveJoin(w http.ResponseWriter, r *http.Request) error {
 		Name: strings.TrimSpace(r.PostFormValue("name")), Email: labs.NormalEmail(r.PostFormValue("email"))}
 	fail := func(code int, msg string) error {
 		v.Error = msg
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(code)
-		return templates.Join(v, s.hostStatus()).Render(r.Context(), w)
+		return renderStatus(w, r, code, templates.Join(v, s.hostStatus()))
 	}
 	// Guessing codes is signing in by another door: the same limit.
 	if !s.signIns.allow(remoteHost(r)) {

@@ -13,16 +13,23 @@ import (
 	"github.com/asynclab/asynclab/templates"
 )
 
-// render writes the page c, whole or not at all: a failure midway becomes
-// an error page, not half a page.
+// render writes the page c with status 200.
 func render(w http.ResponseWriter, r *http.Request, c templ.Component) error {
+	return renderStatus(w, r, http.StatusOK, c)
+}
+
+// renderStatus writes the page c with status code. The page is built
+// first, so that a template's error still becomes an error page; a client
+// that goes away mid-write is no error of ours.
+func renderStatus(w http.ResponseWriter, r *http.Request, code int, c templ.Component) error {
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, err := buf.WriteTo(w)
-	return err
+	w.WriteHeader(code)
+	buf.WriteTo(w)
+	return nil
 }
 
 // exercise returns the exercise called slug.

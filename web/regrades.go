@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strings"
@@ -224,9 +225,11 @@ func (s *Server) serveRegradePage(w http.ResponseWriter, r *http.Request) error 
 			v.Graded++
 			iv.After = outcome(run)
 			if run.Status == labs.StatusDone {
-				d := run.Score - it.BeforeScore
-				iv.Changed = d != 0 || run.Max != it.BeforeMax
-				iv.Change = fmt.Sprintf("%+d", d)
+				// As a share of each grading's maximum: a changed exercise
+				// may have changed its maximum too.
+				d := math.Round(100*share(run.Score, run.Max)) - math.Round(100*share(it.BeforeScore, it.BeforeMax))
+				iv.Changed = d != 0
+				iv.Change = fmt.Sprintf("%+.0f%%", d)
 				if iv.Changed {
 					v.Changed++
 				}
@@ -248,6 +251,14 @@ func (s *Server) serveRegradePage(w http.ResponseWriter, r *http.Request) error 
 		w.Header().Set("Refresh", "3")
 	}
 	return render(w, r, templates.RegradePage(v, s.hostStatus()))
+}
+
+// share is score of max, 0 when there is no maximum.
+func share(score, max int) float64 {
+	if max <= 0 {
+		return 0
+	}
+	return float64(score) / float64(max)
 }
 
 // signedPoints shows a change of points with its sign.

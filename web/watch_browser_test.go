@@ -84,7 +84,7 @@ func TestBrowserWatchWithMe(t *testing.T) {
 			chromedp.SendKeys(`[data-testid="email"]`, strings.ToLower(who)+"@example.edu"),
 			chromedp.SendKeys(`[data-testid="password"]`, who+"'s password"),
 			chromedp.Click(`[data-testid="sign-in-form"] [data-testid="submit"]`),
-			chromedp.WaitVisible(`h1`),
+			chromedp.WaitVisible(`[data-testid="signed-in-as"]`),
 		)
 	}
 	ada, bob := newBrowser(t), newBrowser(t)
@@ -129,7 +129,7 @@ func TestBrowserWatchWithMe(t *testing.T) {
 		t.Errorf("Bob, not following, was moved from event %d to %d", before, after)
 	}
 
-	doAda("Ada ends the session", chromedp.Click(`[data-testid="watch-end"]`), chromedp.WaitVisible(`h1`))
+	doAda("Ada ends the session", chromedp.Click(`[data-testid="watch-end"]`), chromedp.WaitNotPresent(`[data-testid="watch-presenter"]`))
 	waitJS(t, bob, `document.getElementById("lab").dataset.ended === "true"`, "Bob's page to hear the session ended")
 	status, _ := chromedp.Run(bob, chromedp.Text(`[data-testid="watch-status"]`))
 	if !strings.Contains(status, "The session has ended") {
