@@ -11,7 +11,7 @@ import (
 // answered wherever GET is.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer, middleware.GetHead, securityHeaders, s.identify, s.lockdown, s.readOnlyWhenViewingAs)
+	r.Use(s.requestLog, middleware.Recoverer, middleware.GetHead, securityHeaders, s.identify, s.lockdown, s.readOnlyWhenViewingAs)
 	r.Get("/", s.handle(s.serveCatalogue))
 	r.Get("/signin", s.handle(s.serveSignInPage))
 	r.With(s.requireFormCSRF).Post("/signin", s.handle(s.serveSignIn))

@@ -81,6 +81,10 @@ var errUsage = errors.New("lab: bad usage")
 type Main struct {
 	Stdout, Stderr io.Writer
 	Logger         *slog.Logger
+	// LogLevel is the Logger's level: warnings for a command, and
+	// everything a server does (each request included) for serve and
+	// worker.
+	LogLevel *slog.LevelVar
 
 	cmd command
 }
@@ -92,8 +96,10 @@ type command interface {
 
 // NewMain returns a Main that writes to stdout and stderr.
 func NewMain(stdout, stderr io.Writer) *Main {
-	return &Main{Stdout: stdout, Stderr: stderr,
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	level := new(slog.LevelVar)
+	level.Set(slog.LevelWarn)
+	return &Main{Stdout: stdout, Stderr: stderr, LogLevel: level,
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 }
 
 // ParseFlags picks the subcommand and parses its flags.

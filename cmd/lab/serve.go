@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"runtime/debug"
@@ -76,6 +77,9 @@ func parseServe(args []string) (command, error) {
 }
 
 func (c *serveCmd) run(ctx context.Context, m *Main) error {
+	if m.LogLevel != nil {
+		m.LogLevel.Set(slog.LevelInfo) // a server's log tells what it did
+	}
 	if c.memLimit > 0 {
 		debug.SetMemoryLimit(c.memLimit)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/asynclab/asynclab/engine/sandbox"
@@ -44,6 +45,9 @@ func parseWorker(args []string) (command, error) {
 }
 
 func (c *workerCmd) run(ctx context.Context, m *Main) error {
+	if m.LogLevel != nil {
+		m.LogLevel.Set(slog.LevelInfo) // a server's log tells what it did
+	}
 	// A worker that cannot sandbox takes no jobs: it would fail every one.
 	if err := sandbox.Ready(); err != nil {
 		return fmt.Errorf("worker: this host cannot run the sandbox, so it takes no jobs (lab doctor says why): %w", err)

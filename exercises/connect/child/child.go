@@ -2,7 +2,10 @@
 package child
 
 import (
+	"fmt"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/sys"
@@ -81,7 +84,12 @@ func errName(err error) string {
 		return "EALREADY"
 	}
 	if e, ok := err.(sys.Errno); ok {
-		return "errno " + e.Error()
+		// Any other errno by its name and what it means:
+		// "EAGAIN (resource temporarily unavailable)".
+		if name := unix.ErrnoName(e); name != "" {
+			return name + " (" + e.Error() + ")"
+		}
+		return fmt.Sprintf("errno %d (%s)", int(e), e.Error())
 	}
 	return err.Error()
 }

@@ -133,13 +133,15 @@ func (hs *harness) start() {
 	hs.l.Queue(hs.waveName(0), func() { hs.deliver(0) })
 }
 
-// waveName names the callback that delivers wave w.
+// waveName names the callback that delivers wave w, in which the
+// handler runs: after the handler, so that the timeline and the findings
+// name the student's code, not the harness.
 func (hs *harness) waveName(w int) string {
 	first, last := w*hs.perWave, min((w+1)*hs.perWave, len(hs.users))
 	if last-first == 1 {
-		return fmt.Sprintf("harness: request %d (%s) arrives", first+1, hs.users[first])
+		return fmt.Sprintf("Greet (your handler): request %d (%s)", first+1, hs.users[first])
 	}
-	return fmt.Sprintf("harness: requests %d-%d arrive together", first+1, last)
+	return fmt.Sprintf("Greet (your handler): requests %d-%d, together", first+1, last)
 }
 
 // deliver hands wave w to the handler, then arms the next wave. Arming it

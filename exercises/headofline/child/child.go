@@ -47,8 +47,11 @@ const (
 
 // Scenario parameters: "burst" lists the units of the requests that arrive
 // together at the start; "stream" the units of those that follow, one
-// every "every", the first "every" after the start; "giveup" is when the
-// harness stops waiting for answers.
+// every "every", the first "every" after the start; "giveup" is how long
+// the harness waits with no request answered before it stops waiting.
+// It counts from the latest answer, not from the start, so that a loaded
+// machine, which slows every answer, never cuts a working handler short;
+// a handler that stops answering is cut short as soon.
 const (
 	ParamBurst  = "burst"
 	ParamStream = "stream"
@@ -101,6 +104,7 @@ type server struct {
 	wrong    int
 	twice    int
 	over     bool // the harness has reported
+	progress time.Duration // when a request was last answered, or the run started
 }
 
 // Main runs h against the scenario's requests.
@@ -135,9 +139,25 @@ func (s *server) start() {
 			s.l.AfterFunc(name, r.due-now, func() { s.deliver(r) })
 		}
 	}
-	s.l.AfterFunc("harness: give up", a.Duration(ParamGiveUp, 4*time.Second), func() { s.finish() })
+	s.progress = now
+	s.waitForAnswers()
 }
 
+// waitForAnswers arms the give-up: the run ends with what is missing once
+// no request has been answered for the scenario's "giveup". One timer, put
+// off when it finds an answer came since it was armed, keeps the trace
+// free of a timer per answer.
+func (s *server) waitForAnswers() {
+	giveUp := s.e.Args.Duration(ParamGiveUp, 2*time.Second)
+	wait := s.progress + giveUp - s.l.Now()
+	s.l.AfterFunc("harness: give up", max(wait, 0), func() {
+		if s.l.Now()-s.progress < giveUp {
+			s.waitForAnswers()
+			return
+		}
+		s.finish()
+	})
+}
 // deliver hands r to the handler, in a callback of its own.
 func (s *server) deliver(r *request) {
 	now := s.l.Now()
@@ -213,11 +233,13 @@ func (s *server) respond(r *request, v uint64) {
 	s.mark(fmt.Sprintf("%sreq %d: %s", MarkAnswer, r.id, what), r.id, int64(code), now, 0)
 	if s.arrived == len(s.reqs) && s.answered == len(s.reqs) {
 		s.finish()
+		return
 	}
+	s.progress = now
 }
 
 // finish reports once: when every request has an answer, or at the
-// give-up time with what is missing.
+// give-up with what is missing.
 func (s *server) finish() {
 	if s.over {
 		return
