@@ -27,6 +27,15 @@ const (
 	Uring Kind = "uring"
 )
 
+// Name is how the backend is shown to people: "epoll" or "io_uring". The
+// Kind itself ("uring") is the key in URLs, flags and track names.
+func (k Kind) Name() string {
+	if k == Uring {
+		return "io_uring"
+	}
+	return string(k)
+}
+
 // Trigger selects how the epoll backend registers interest.
 type Trigger uint8
 

@@ -144,8 +144,9 @@ func (r *Run) Event(seq uint64, loop uint16) *trace.Event {
 	return nil
 }
 
-// Where names the run for messages: "closed-port on epoll".
-func (r *Run) Where() string { return r.Scenario.Name + " on " + string(r.Backend) }
+// Where names the run for messages: "closed-port on epoll", "listener on
+// io_uring".
+func (r *Run) Where() string { return r.Scenario.Name + " on " + r.Backend.Name() }
 
 // ParseReports fills the harness's reports from the trace marks that carry
 // tag. Marks without the tag are the handler's own and are ignored here.

@@ -393,3 +393,14 @@ func assignmentFormAction(v AssignmentFormView) string {
 	}
 	return "/assignments/" + v.ID
 }
+
+// CourseGradesView is a course's gradebook: a column per assignment.
+type CourseGradesView struct {
+	ID, Name string
+	Columns  []ExerciseChoice // the assignments: Slug is the id
+	Points   int
+	Rows     []GradeRow
+	Sections []string
+	Section  string // the filter in use
+	Sort     string
+}

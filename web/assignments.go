@@ -1,9 +1,7 @@
 package web
 
 import (
-	"bytes"
 	"crypto/rand"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -658,66 +656,6 @@ func (s *Server) serveExtension(w http.ResponseWriter, r *http.Request) error {
 	s.log.Info("extension granted", "assignment", st.a.ID, "user", u.ID, "due", due, "by", viewer(r).ID)
 	http.Redirect(w, r, "/assignments/"+st.a.ID, http.StatusSeeOther)
 	return nil
-}
-
-// serveCourseGrades answers the course's grades as CSV, the shape a
-// learning management system imports: one row per student, one column per
-// assignment (points earned, late credit applied), then the total.
-func (s *Server) serveCourseGrades(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.coursePlace(r)
-	if err != nil {
-		return err
-	}
-	if !p.staff {
-		return errorf(KindNotFound, "There are no grades here.")
-	}
-	as, err := s.cfg.Store.Assignments(r.Context(), p.course.ID)
-	if err != nil {
-		return fmt.Errorf("grades of %s: %w", p.course.ID, err)
-	}
-	members, err := s.cfg.Store.Members(r.Context(), p.course.ID)
-	if err != nil {
-		return fmt.Errorf("grades of %s: %w", p.course.ID, err)
-	}
-	var order []labs.RosterEntry
-	for _, m := range members {
-		if m.Role == labs.CourseStudent {
-			order = append(order, m)
-		}
-	}
-	header := []string{"name", "email", "section"}
-	total := 0
-	earned := map[string][]float64{}
-	for _, a := range as {
-		header = append(header, fmt.Sprintf("%s (%d)", csvSafe(a.Title), a.Points()))
-		total += a.Points()
-		book, err := s.gradebookOf(r, members, a)
-		if err != nil {
-			return err
-		}
-		for _, row := range book {
-			earned[row.member.User] = append(earned[row.member.User], row.grade.Earned)
-		}
-	}
-	header = append(header, fmt.Sprintf("total (%d)", total))
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	cw.Write(header)
-	for _, m := range order {
-		row := []string{csvSafe(m.Name), m.Email, csvSafe(m.Section)}
-		sum := 0.0
-		for _, e := range earned[m.User] {
-			row = append(row, points(e))
-			sum += e
-		}
-		cw.Write(append(row, points(sum)))
-	}
-	cw.Flush()
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "grades-"+p.course.ID+".csv"))
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = buf.WriteTo(w)
-	return err
 }
 
 // home lists a signed-in person's courses and the assignments they can

@@ -197,6 +197,22 @@ func TestAssignments(t *testing.T) {
 	if _, csv := ada.get(course + "/grades.csv"); !strings.Contains(csv, "Carol,carol@example.edu,B,0.00,10.00,7.50,17.50\n") {
 		t.Errorf("grades.csv after the override =\n%s", csv)
 	}
+	// The course's gradebook: the same totals, sorted and filtered.
+	resp, page = ada.get(course + "/grades?sort=total")
+	wantStatus(t, "the course's gradebook", resp, http.StatusOK)
+	if b, c := cellOf(t, page, "grade-bob@example.edu", "total"), cellOf(t, page, "grade-carol@example.edu", "total"); b != "20.00" || c != "17.50" {
+		t.Errorf("the course's gradebook gives Bob %s and Carol %s, want 20.00 and 17.50", b, c)
+	}
+	if strings.Index(page, "grade-bob@example.edu") > strings.Index(page, "grade-carol@example.edu") {
+		t.Errorf("sorted by total, Bob (20.00) should come before Carol (17.50)")
+	}
+	if !strings.Contains(page, "/assignments/"+late+"/students/") || !strings.Contains(page, ">late</span>") {
+		t.Errorf("the course's gradebook should link each cell to the student's submissions and mark late credit")
+	}
+	if _, page := ada.get(course + "/grades?section=A"); strings.Contains(page, "grade-carol@example.edu") || !strings.Contains(page, "grade-bob@example.edu") {
+		t.Errorf("the course's gradebook filtered to section A shows the wrong students")
+	}
+	wantStatus(t, "Bob opens the course's gradebook", first2(bob.get(course+"/grades")), http.StatusNotFound)
 
 	// Home pages list what each can still submit for.
 	_, bobHome := bob.get("/")

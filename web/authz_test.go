@@ -101,6 +101,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{course, courseMembers},
 		{course + "/roster.csv", courseStaff},
 		{course + "/grades.csv", courseStaff},
+		{course + "/grades", courseStaff},
 		{course + "/assignments/new", expect(gone, anonymous, login, student, no, classmate, no, ta, no, instructor, ok)},
 		{assignment, courseMembers},
 		{assignment + "/dashboard", courseStaff},

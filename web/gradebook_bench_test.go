@@ -20,8 +20,8 @@ import (
 	"github.com/asynclab/asynclab/web"
 )
 
-// BenchmarkGradebook measures, in one run, an assignment's gradebook page
-// and the course's grades CSV for a course of 300 students, 10 assignments
+// BenchmarkGradebook measures, in one run, an assignment's gradebook page,
+// the course's gradebook page and the course's grades CSV for a course of 300 students, 10 assignments
 // and 20 graded submissions per student and assignment (60,000 runs), each
 // against the same request on an empty course, the baseline:
 //
@@ -78,6 +78,7 @@ func BenchmarkGradebook(b *testing.B) {
 	}
 	cases := []struct{ name, big, empty string }{
 		{"gradebook page", "/assignments/a-c-big-0", "/assignments/a-c-empty-0"},
+		{"course's page", "/courses/c-big/grades", "/courses/c-empty/grades"},
 		{"grades CSV", "/courses/c-big/grades.csv", "/courses/c-empty/grades.csv"},
 	}
 	took := map[string]time.Duration{}

@@ -37,6 +37,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/api/watching", s.handle(s.serveWatching))
 	r.Get("/courses/{id}/assignments/new", s.handle(s.serveNewAssignment))
 	r.With(s.requireFormCSRF).Post("/courses/{id}/assignments", s.handle(s.serveCreateAssignment))
+	r.Get("/courses/{id}/grades", s.handle(s.serveCourseGradebook))
 	r.Get("/courses/{id}/grades.csv", s.handle(s.serveCourseGrades))
 	r.Get("/assignments/{id}", s.handle(s.serveAssignment))
 	r.With(s.requireFormCSRF).Post("/assignments/{id}", s.handle(s.serveUpdateAssignment))

@@ -219,6 +219,12 @@ func TestBrowserWholeTerm(t *testing.T) {
 	if got := totals(); got["bob@example.edu"] != "5.00" || got["carol@example.edu"] != "5.00" {
 		t.Errorf("gradebook after the regrade = %v, want 5.00 each", got)
 	}
+	doAda("Ada opens the course's gradebook", chromedp.Navigate(ts.URL+course+"/grades"), chromedp.WaitVisible(`[data-testid="course-grades"]`))
+	if got := evalJS[string](t, ada, `document.querySelector('[data-testid="grade-carol@example.edu"] [data-testid="total"]').textContent`); got != "5.00" {
+		t.Errorf("the course's gradebook gives Carol %s after the regrade, want 5.00", got)
+	}
+	screenshot(t, ada, "term-course-gradebook")
+	doAda("Ada goes back to Week 1", chromedp.Navigate(ts.URL+assignment), chromedp.WaitVisible(`[data-testid="gradebook"]`))
 	doAda("Ada opens Bob's submissions", chromedp.Click(`[data-testid="grade-bob@example.edu"] [data-testid="student"]`), chromedp.WaitVisible(`[data-testid="submissions"]`))
 	if n := evalJS[int](t, ada, `document.querySelectorAll('[data-testid="regraded"]').length`); n != 1 {
 		t.Errorf("Bob's submissions page shows %d regrades, want 1", n)

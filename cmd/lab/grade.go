@@ -104,7 +104,7 @@ func writeResult(w io.Writer, res *grading.Result) {
 		case exercises.StatusFailed:
 			fmt.Fprintf(w, "          what happened: %s\n", c.Message)
 			if c.Ref != nil {
-				fmt.Fprintf(w, "          where: %s on %s, at %s (event %d%s)\n", c.Ref.Scenario, c.Ref.Backend,
+				fmt.Fprintf(w, "          where: %s on %s, at %s (event %d%s)\n", c.Ref.Scenario, c.Ref.Backend.Name(),
 					time.Duration(c.Ref.Time).Round(time.Microsecond), c.Ref.Seq, opText(c.Ref.Op))
 			}
 			fmt.Fprintf(w, "          hint: %s\n", c.Hint)
@@ -112,7 +112,7 @@ func writeResult(w io.Writer, res *grading.Result) {
 	}
 	for _, r := range res.Runs {
 		if r.Stderr != "" {
-			fmt.Fprintf(w, "stderr of %s on %s:\n%s\n", r.Scenario, r.Backend, indent(r.Stderr))
+			fmt.Fprintf(w, "stderr of %s on %s:\n%s\n", r.Scenario, r.Backend.Name(), indent(r.Stderr))
 			if r.StderrTail != "" {
 				fmt.Fprintf(w, "          …\n%s\n", indent(r.StderrTail))
 			}
@@ -172,7 +172,7 @@ func (c *runExerciseCmd) run(ctx context.Context, m *Main) error {
 		return errChecksFailed
 	}
 	for _, r := range res.RunDetails() {
-		fmt.Fprintf(m.Stdout, "== %s (%s) on %s\n", r.Scenario.Name, r.Scenario.Title, r.Backend)
+		fmt.Fprintf(m.Stdout, "== %s (%s) on %s\n", r.Scenario.Name, r.Scenario.Title, r.Backend.Name())
 		if r.Trace != nil {
 			trace.WriteText(m.Stdout, r.Trace, trace.TextOptions{Kinds: timelineKinds, MaxEvents: 400, Lint: c.exercise.Lints})
 		}

@@ -62,7 +62,7 @@ func (c *runCmd) run(ctx context.Context, m *Main) error {
 			return err
 		}
 		writeRun(m.Stdout, res)
-		sums = append(sums, fmt.Sprintf("%s: %s", res.Backend, trace.Summarize(res.Trace)))
+		sums = append(sums, fmt.Sprintf("%s: %s", res.Backend.Name(), trace.Summarize(res.Trace)))
 	}
 	fmt.Fprintf(m.Stdout, "summary: %s\n", strings.Join(sums, " | "))
 	return nil
