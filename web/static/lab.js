@@ -363,6 +363,14 @@
       link.textContent = "replay link: " + location.origin + url;
       socket = new RunSocket(id, (m) => {
         if (m.type === "events" && window.labFirstEvent === undefined) window.labFirstEvent = performance.now() - window.labRunStarted;
+        if (m.type === "hello" && m.live && !busy) {
+          // A reload in the middle of a run: it still goes, so the page
+          // waits for it as the page that started it did.
+          busy = true;
+          buttons.forEach((b) => { b.disabled = true; });
+          root.dataset.state = "live";
+          notice(m.mode === "submit" ? "Still grading on every scenario and backend…" : "Still running…");
+        }
         view.handle(m);
         if (m.type === "end") {
           root.dataset.state = "done";
