@@ -123,9 +123,9 @@ func (s *Server) grading() error {
 	return nil
 }
 
-// serveReference returns a run of the exercise's reference solution on
-// every scenario and backend, starting one if none is recorded, for
-// students to compare theirs with. Its code is never shown.
+// serveReference returns a graded run of the exercise's reference
+// solution on every scenario and backend, starting one if none is
+// recorded, for students to compare theirs with. Its code is never shown.
 func (s *Server) serveReference(w http.ResponseWriter, r *http.Request) error {
 	ex, err := s.exercise(chi.URLParam(r, "slug"))
 	if err != nil {
@@ -136,7 +136,9 @@ func (s *Server) serveReference(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("reference of %s: %w", ex.Slug, err)
 	}
 	for _, run := range runs {
-		if run.Status != labs.StatusInterrupted && run.Verdict != string(grading.InternalError) {
+		// A graded one: a comparison shows what passing looks like. (The
+		// reference once ran as practice, ungraded.)
+		if run.Mode == labs.ModeSubmit && run.Status != labs.StatusInterrupted && run.Verdict != string(grading.InternalError) {
 			writeRun(w, http.StatusOK, run.ID)
 			return nil
 		}
@@ -145,7 +147,7 @@ func (s *Server) serveReference(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := s.cfg.Now()
-	run := &labs.Run{ID: grading.NewID(now), Exercise: ex.Slug, Mode: labs.ModeRun, Client: referenceClient, Code: string(ex.Reference), Created: now}
+	run := &labs.Run{ID: grading.NewID(now), Exercise: ex.Slug, Mode: labs.ModeSubmit, Client: referenceClient, Code: string(ex.Reference), Created: now}
 	if err := s.runs.start(r.Context(), run); err != nil {
 		return err
 	}

@@ -497,3 +497,27 @@ func TestResumeSkipsRunsInProgress(t *testing.T) {
 		t.Errorf("the run was graded %d times, want once", n)
 	}
 }
+
+// TestReferenceRun: comparing with the reference grades the reference
+// once, as a submission, so that the comparison shows what passing looks
+// like; later comparisons reuse that run.
+func TestReferenceRun(t *testing.T) {
+	ts := newServer(t, nil)
+	tok := ts.token(t, "connect")
+	code, first := ts.post(t, "/api/exercises/connect/reference", tok, "application/json", []byte("{}"))
+	if code != http.StatusAccepted || first["id"] == "" {
+		t.Fatalf("the first comparison = %d %v, want a reference run started", code, first)
+	}
+	waitFinished(t, ts.store)
+	run, err := ts.store.Run(context.Background(), first["id"])
+	if err != nil || run.Mode != labs.ModeSubmit || run.Verdict != "passed" {
+		t.Fatalf("the reference run = %+v, %v; want a graded submission that passed", run, err)
+	}
+	code, again := ts.post(t, "/api/exercises/connect/reference", tok, "application/json", []byte("{}"))
+	if code != http.StatusOK || again["id"] != first["id"] {
+		t.Errorf("the second comparison = %d %v, want the same run %s", code, again, first["id"])
+	}
+	if n := ts.grader.calls.Load(); n != 1 {
+		t.Errorf("the reference was graded %d times, want once", n)
+	}
+}
