@@ -103,6 +103,7 @@
       this.phases = opts.phases;
       this.counter = opts.counter;
       this.onResult = opts.onResult || (() => {});
+      this.onProblem = opts.onProblem || null; // (problem) => void: show it in the editor
       this.tracks = new Set();
       this.events = 0;
     }
@@ -194,7 +195,13 @@
       h += `<p data-testid="message">${esc(r.message)}</p>`;
       if (r.problems && r.problems.length) {
         h += `<h3>Compile problems</h3><ul class="problems" data-testid="problems">`;
-        for (const p of r.problems) h += `<li>${esc(p.file)}${p.line ? ":" + p.line : ""}${p.col ? ":" + p.col : ""}: ${esc(p.msg)}</li>`;
+        r.problems.forEach((p, i) => {
+          const where = `${esc(p.file)}${p.line ? ":" + p.line : ""}${p.col ? ":" + p.col : ""}`;
+          // On a page with the editor, a problem with a line takes you there.
+          h += this.onProblem && p.line > 0
+            ? `<li><a href="#" class="problem" data-problem="${i}" data-testid="problem-${i}">${where}</a>: ${esc(p.msg)}</li>`
+            : `<li>${where}: ${esc(p.msg)}</li>`;
+        });
         h += `</ul>`;
       }
       if (r.checks && r.checks.length) {
@@ -230,6 +237,12 @@
         h += `</tbody></table>`;
       }
       this.result.innerHTML = h;
+      this.result.querySelectorAll("a.problem").forEach((a) => {
+        a.onclick = (e) => {
+          e.preventDefault();
+          this.onProblem(r.problems[Number(a.dataset.problem)]);
+        };
+      });
       this.result.querySelectorAll("a.jump").forEach((a) => {
         a.onclick = (e) => {
           e.preventDefault();
@@ -307,8 +320,26 @@
       timeline: tl,
       result: document.getElementById("result"),
       phases: document.getElementById("phases"),
-      onResult: (r) => editor.setProblems((r.problems || []).filter((p) => p.line > 0).map((p) => ({ line: p.line, col: p.col, msg: p.msg }))),
+      onResult: (r) => {
+        const lines = (r.problems || []).filter((p) => p.line > 0);
+        editor.setProblems(lines.map((p) => ({ line: p.line, col: p.col, msg: p.msg })));
+        if (lines.length) goToProblem(lines[0], false); // the first, in view, without taking the focus
+      },
+      onProblem: (p) => goToProblem(p, true),
     });
+    // goToProblem puts the editor's cursor on a compile problem and
+    // scrolls the editor to it.
+    const goToProblem = (p, focus) => {
+      const v = editor.view;
+      const doc = v.state.doc;
+      const line = doc.line(Math.min(Math.max(1, p.line), doc.lines));
+      const at = Math.min(line.from + Math.max(0, (p.col || 1) - 1), line.to);
+      v.dispatch({ selection: { anchor: at }, scrollIntoView: true });
+      if (focus) {
+        document.getElementById("editor").scrollIntoView({ block: "nearest", behavior: "smooth" });
+        v.focus();
+      }
+    };
     view.counter = eventCounter([view]);
     const buttons = [document.getElementById("run"), document.getElementById("submit")];
     const refused = buttons[0].disabled; // the host refuses grading
