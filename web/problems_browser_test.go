@@ -4,12 +4,16 @@ import (
 	"context"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/grading/builder"
@@ -61,4 +65,59 @@ func TestBrowserCompileProblemsLink(t *testing.T) {
 		t.Errorf("after a click on a problem the editor does not have the focus")
 	}
 	screenshot(t, ctx, "compile-problems")
+}
+
+// reverseGrader starts the tracks of every scenario and backend in the
+// reverse of the exercise's order, as boxes that start in any order do.
+type reverseGrader struct{}
+
+func (reverseGrader) Grade(ctx context.Context, sub grading.Submission) (*grading.Result, error) {
+	o := sub.Observer
+	o.Phase(grading.Phase{Name: "running", At: time.Now()})
+	sc := sub.Exercise.Scenarios
+	for i := len(sc) - 1; i >= 0; i-- {
+		for _, b := range []engine.Kind{engine.Uring, engine.Epoll} {
+			track := grading.Track(sc[i].Name, b)
+			o.TrackStart(track, sc[i].Name, b)
+			o.TraceBatch(track, trace.Batch{Names: []string{"x"}, FirstName: 1, End: true,
+				Events: []trace.Event{{Seq: 1, Time: 1000, Kind: trace.KindHandler, Phase: trace.PhaseBegin, Name: 1, Fd: -1}}})
+			o.TrackEnd(track, &exercises.Run{}, grading.RunSummary{Scenario: sc[i].Name, Backend: b, Track: track})
+		}
+	}
+	return &grading.Result{ID: sub.ID, Exercise: sub.Exercise.Slug, Verdict: grading.Ran, Message: "ran"}, nil
+}
+
+func (g reverseGrader) Run(ctx context.Context, sub grading.Submission) (*grading.Result, error) {
+	return g.Grade(ctx, sub)
+}
+
+// In Chromium: a live run's tracks sit in the exercise's order of
+// scenarios, epoll before io_uring, whatever order their boxes start in.
+func TestBrowserLiveTracksInExerciseOrder(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srv atomic.Pointer[Server]
+	q, _ := StartTestQueue(t, "", srv.Load, nil)
+	s := New(Config{Exercises: catalog.All(), Store: store, Queue: q, Grader: func() Grader { return reverseGrader{} }, RunsPerMinute: 1000})
+	srv.Store(s)
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() { ts.Close(); s.Close(); store.Close() })
+
+	ctx := newBrowser(t)
+	openExercise(t, ctx, ts.URL, "connect")
+	steps(t, ctx)("run", chromedp.Click(`[data-testid="run"]`))
+	waitJS(t, ctx, `document.getElementById("lab").dataset.state === "done"`, "the run to end")
+	got := evalJS[[]string](t, ctx, `[...new Set(labTimeline.lanes().map((l) => l.track))]`)
+	var want []string
+	for _, sc := range catalog.All()[0].Scenarios {
+		if catalog.All()[0].Slug != "connect" {
+			t.Fatal("the catalog's first exercise is not connect")
+		}
+		want = append(want, grading.Track(sc.Name, engine.Epoll), grading.Track(sc.Name, engine.Uring))
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("the live tracks are in the order\n%v\nwant\n%v", got, want)
+	}
 }

@@ -104,6 +104,7 @@
       this.counter = opts.counter;
       this.onResult = opts.onResult || (() => {});
       this.onProblem = opts.onProblem || null; // (problem) => void: show it in the editor
+      this.trackOrder = opts.trackOrder || null; // (scenario, backend) => a key that sorts the tracks
       this.tracks = new Set();
       this.events = 0;
     }
@@ -135,7 +136,9 @@
             this.tracks.add(m.track);
             // Compared runs interleave: the same scenario and backend of
             // both runs sit next to each other.
-            const sortKey = this.label ? m.track + "\u0000" + this.label : undefined;
+            // A live run's tracks arrive in the order their boxes start, which
+            // changes from run to run: they sit in the exercise's order.
+            const sortKey = this.label ? m.track + "\u0000" + this.label : this.trackOrder ? this.trackOrder(m.scenario, m.backend) : undefined;
             this.tl.addTrack(this.key(m.track), (this.label ? this.label + ": " : "") + m.scenario + " on " + (m.backend === "uring" ? "io_uring" : m.backend), sortKey);
           }
           break;
@@ -310,6 +313,8 @@
 
   function exercisePage() {
     const panel = document.getElementById("run-panel");
+    // The exercise's scenarios, in its order, from the scenario picker.
+    const scenarios = [...document.querySelectorAll("#scenario option")].map((o) => o.value).filter((v) => v);
     const tl = makeTimeline(panel);
     window.labTimeline = tl;
     let socket = null;
@@ -326,6 +331,10 @@
         if (lines.length) goToProblem(lines[0], false); // the first, in view, without taking the focus
       },
       onProblem: (p) => goToProblem(p, true),
+      trackOrder: (scenario, backend) => {
+        const i = scenarios.indexOf(scenario);
+        return String(i < 0 ? 999 : i).padStart(3, "0") + (backend === "epoll" ? "0" : "1") + scenario;
+      },
     });
     // goToProblem puts the editor's cursor on a compile problem and
     // scrolls the editor to it.
