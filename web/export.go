@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,11 +11,18 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/labs"
 )
 
-// serveExport sends one track of a recorded run as Chrome Trace Event
-// JSON, which Perfetto and chrome://tracing open.
+// wholeRun is the export file name, without .json, of every track of a
+// run in one document. No track is called that: a track is
+// "scenario-backend".
+const wholeRun = "run"
+
+// serveExport sends one track of a recorded run, or all of them
+// (run.json), as Chrome Trace Event JSON, which Perfetto and
+// chrome://tracing open.
 func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) error {
 	run, err := s.storedRun(r, chi.URLParam(r, "id"))
 	if err != nil {
@@ -23,6 +31,9 @@ func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) error {
 	track, ok := strings.CutSuffix(chi.URLParam(r, "file"), ".json")
 	if !ok {
 		return errorf(KindNotFound, "Runs are exported as .json.")
+	}
+	if track == wholeRun {
+		return s.exportRun(w, r, run)
 	}
 	data, err := s.cfg.Store.Trace(r.Context(), run.ID, track)
 	if errors.Is(err, labs.ErrNotFound) {
@@ -50,6 +61,41 @@ func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) error {
 	// Streamed: a failure midway can only cut the response short.
 	if err := trace.WriteChrome(w, t); err != nil {
 		s.log.Warn("export cut short", "run", run.ID, "track", track, "err", err)
+	}
+	return nil
+}
+
+// exportRun sends every track of run as one Chrome Trace Event document,
+// a track at a time: each is read, decoded, written and dropped before
+// the next.
+func (s *Server) exportRun(w http.ResponseWriter, r *http.Request, run *labs.Run) error {
+	var res grading.Result
+	if len(run.Result) == 0 || json.Unmarshal(run.Result, &res) != nil || len(res.Runs) == 0 {
+		return errorf(KindNotFound, "Run %s has no recorded tracks yet.", run.ID)
+	}
+	select {
+	case s.heavy <- struct{}{}:
+		defer func() { <-s.heavy }()
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", run.Exercise+"-"+run.ID+".json"))
+	d := trace.NewChromeDoc(w)
+	for _, sum := range res.Runs {
+		data, err := s.cfg.Store.Trace(r.Context(), run.ID, sum.Track)
+		if errors.Is(err, labs.ErrNotFound) {
+			continue // a run that left no trace
+		}
+		if err != nil {
+			s.log.Warn("export cut short", "run", run.ID, "track", sum.Track, "err", err)
+			break
+		}
+		t, _ := trace.DecodePartial(bytes.NewReader(data), trace.DefaultLimits(), nil)
+		d.Track(sum.Scenario+" on "+sum.Backend.Name(), t)
+	}
+	if err := d.Close(); err != nil {
+		s.log.Warn("export cut short", "run", run.ID, "err", err)
 	}
 	return nil
 }

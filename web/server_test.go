@@ -373,6 +373,37 @@ func TestExport(t *testing.T) {
 	if code, body := ts.get(t, "/runs/"+id2+"/export/listener-epoll.json"); code != 200 || !strings.Contains(body, `"ph":"X"`) {
 		t.Errorf("export of a cut trace = %d\n%.300s\nwant its well-formed part", code, body)
 	}
+	// The whole run in one file: each track's loops are processes named
+	// after the track.
+	id3 := grading.NewID(time.Now())
+	run3 := &labs.Run{ID: id3, Exercise: "connect", Mode: labs.ModeRun, Client: strings.Repeat("a", 32), Code: "x", Created: time.Now()}
+	if err := ts.store.CreateRun(ctx, run3); err != nil {
+		t.Fatal(err)
+	}
+	ts.store.StartRun(ctx, id3, time.Now())
+	res, _ := json.Marshal(grading.Result{ID: id3, Exercise: "connect", Verdict: grading.Ran, Runs: []grading.RunSummary{
+		{Scenario: "listener", Backend: engine.Epoll, Track: "listener-epoll"}, {Scenario: "listener", Backend: engine.Uring, Track: "listener-uring"}}})
+	if err := ts.store.FinishRun(ctx, id3, labs.Outcome{Verdict: "ran", Result: res, Finished: time.Now()},
+		[]labs.Trace{{Track: "listener-epoll", Data: buf.Bytes()}, {Track: "listener-uring", Data: buf.Bytes()}}); err != nil {
+		t.Fatal(err)
+	}
+	code, body = ts.get(t, "/runs/"+id3+"/export/run.json")
+	doc.TraceEvents = nil
+	if err := json.Unmarshal([]byte(body), &doc); code != 200 || err != nil {
+		t.Fatalf("the whole run's export = %d, %v\n%.300s", code, err, body)
+	}
+	spans = 0
+	for _, e := range doc.TraceEvents {
+		if e["ph"] == "X" {
+			spans++
+		}
+	}
+	if spans != 4 || !strings.Contains(body, `"listener on epoll: loop 0"`) || !strings.Contains(body, `"listener on io_uring: loop 0"`) {
+		t.Errorf("the whole run's export has %d slices (want 4) and these processes:\n%.600s", spans, body)
+	}
+	if code, _ := ts.get(t, "/runs/"+id+"/export/run.json"); code != http.StatusNotFound {
+		t.Errorf("the whole-run export of a run with no recorded tracks = %d, want 404", code)
+	}
 	for _, bad := range []string{"/runs/" + id + "/export/other-epoll.json", "/runs/" + id + "/export/listener-epoll", "/runs/..%2F..%2Fetc/export/x.json", "/runs/x/export/y.json"} {
 		if code, _ := ts.get(t, bad); code != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404", bad, code)

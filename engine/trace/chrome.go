@@ -87,35 +87,74 @@ type opRun struct {
 //
 // Timestamps are microseconds (floats, so nanoseconds survive).
 func WriteChrome(w io.Writer, t *Trace) error {
-	bw := bufio.NewWriter(w)
-	cw := &chromeWriter{t: t, w: bw, enc: json.NewEncoder(bw)}
-	cw.enc.SetEscapeHTML(false)
-	if _, err := bw.WriteString(`{"displayTimeUnit":"ns","traceEvents":[` + "\n"); err != nil {
-		return fmt.Errorf("trace: write chrome json: %w", err)
+	d := NewChromeDoc(w)
+	d.Track("", t)
+	return d.Close()
+}
+
+// ChromeDoc writes several traces, the tracks of one run, as one Chrome
+// Trace Event document, one track at a time, so that only one is in
+// memory: each track's loops are processes of their own, named after the
+// track ("listener on epoll: loop 0"), and its op and flow ids stay its
+// own. Call Track for each, then Close.
+type ChromeDoc struct {
+	bw     *bufio.Writer
+	enc    *json.Encoder
+	n      int    // events written
+	tracks int    // tracks written
+	flows  uint64 // flow ids used
+	err    error
+}
+
+// NewChromeDoc starts a document on w.
+func NewChromeDoc(w io.Writer) *ChromeDoc {
+	d := &ChromeDoc{bw: bufio.NewWriter(w)}
+	d.enc = json.NewEncoder(d.bw)
+	d.enc.SetEscapeHTML(false)
+	_, d.err = d.bw.WriteString(`{"displayTimeUnit":"ns","traceEvents":[` + "\n")
+	return d
+}
+
+// Track writes t, named name ("" for a document of one track).
+func (d *ChromeDoc) Track(name string, t *Trace) {
+	if d.err != nil {
+		return
 	}
+	// A track's loops are processes d.tracks<<16 + loop + 1: loop ids
+	// are 16 bits.
+	cw := &chromeWriter{t: t, w: d.bw, enc: d.enc, n: d.n, pidBase: d.tracks << 16, flows: d.flows, label: name}
 	cw.plan()
 	cw.emitAll()
-	if cw.err == nil {
-		_, cw.err = bw.WriteString("]}\n")
+	d.n, d.flows, d.err = cw.n, cw.flows, cw.err
+	d.tracks++
+}
+
+// Close ends the document and flushes it.
+func (d *ChromeDoc) Close() error {
+	if d.err == nil {
+		_, d.err = d.bw.WriteString("]}\n")
 	}
-	if cw.err == nil {
-		cw.err = bw.Flush()
+	if d.err == nil {
+		d.err = d.bw.Flush()
 	}
-	if cw.err != nil {
-		return fmt.Errorf("trace: write chrome json: %w", cw.err)
+	if d.err != nil {
+		return fmt.Errorf("trace: write chrome json: %w", d.err)
 	}
 	return nil
 }
 
 type chromeWriter struct {
-	t     *Trace
-	w     *bufio.Writer
-	enc   *json.Encoder
-	n     int // events written
-	err   error
-	end   int64 // end of the trace: the latest Time+Dur
-	loops []uint16
-	fds   map[uint16][]int32 // per loop, the fds with ready events, in order
+	t       *Trace
+	w       *bufio.Writer
+	enc     *json.Encoder
+	n       int // events written, in the whole document
+	err     error
+	pidBase int    // added to each loop's pid
+	flows   uint64 // flow ids used so far in the document
+	label   string // the track's name, "" for a document of one
+	end     int64  // end of the trace: the latest Time+Dur
+	loops   []uint16
+	fds     map[uint16][]int32 // per loop, the fds with ready events, in order
 
 	spanEnd []int64  // for a handler Begin: its end time, else unused
 	stuck   []bool   // for a syscall Begin: the call never returned
@@ -162,10 +201,9 @@ func (c *chromeWriter) plan() {
 	inflight := map[opKey]*opRun{}
 	waiting := map[opKey]*opRun{} // completed, to be claimed by a handler naming it
 	fifo := map[uint16][]*opRun{} // completed, to be claimed by the next handler
-	var flows uint64
 	claim := func(run *opRun, i int) {
-		flows++
-		run.handler, run.flow = i, flows
+		c.flows++
+		run.handler, run.flow = i, c.flows
 		c.woke[i] = run
 	}
 	for i, e := range evs {
@@ -239,10 +277,17 @@ func wakeID(e Event) uint64 {
 	return e.Op
 }
 
+// pid is the process of loop l.
+func (c *chromeWriter) pid(l uint16) int { return c.pidBase + int(l) + 1 }
+
 func (c *chromeWriter) emitAll() {
 	for _, l := range c.loops {
-		pid := int(l) + 1
-		c.write(chromeEvent{Name: "process_name", Ph: "M", Pid: pid, Args: map[string]any{"name": "loop " + strconv.Itoa(int(l))}})
+		pid := c.pid(l)
+		name := "loop " + strconv.Itoa(int(l))
+		if c.label != "" {
+			name = c.label + ": " + name
+		}
+		c.write(chromeEvent{Name: "process_name", Ph: "M", Pid: pid, Args: map[string]any{"name": name}})
 		c.write(chromeEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: chromeTidHandlers, Args: map[string]any{"name": "handlers"}})
 		c.write(chromeEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: chromeTidSyscalls, Args: map[string]any{"name": "syscalls"}})
 		c.write(chromeEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: chromeTidKernel, Args: map[string]any{"name": "kernel"}})
@@ -258,14 +303,14 @@ func (c *chromeWriter) emitAll() {
 	}
 	for _, run := range c.open {
 		c.write(chromeEvent{Name: run.name, Cat: "io", Ph: "e", Ts: micros(max(c.end, c.t.Events[run.submit].Time)),
-			Pid: int(run.key.loop) + 1, Tid: chromeTidKernel, ID2: opID(run.key.op),
+			Pid: c.pid(run.key.loop), Tid: chromeTidKernel, ID2: opID(run.key.op),
 			Args: map[string]any{"unfinished": true}})
 	}
 }
 
 func (c *chromeWriter) event(i int) {
 	e := c.t.Events[i]
-	pid := int(e.Loop) + 1
+	pid := c.pid(e.Loop)
 	name := c.t.Name(e.Name)
 	instant := func(tid int, name string, args map[string]any) {
 		c.write(chromeEvent{Name: name, Ph: "i", S: "t", Ts: micros(e.Time), Pid: pid, Tid: tid, Args: args})

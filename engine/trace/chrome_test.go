@@ -276,3 +276,53 @@ func TestWriteChromeReady(t *testing.T) {
 		}
 	}
 }
+
+// TestChromeDocTracks: two tracks of one run in one document keep apart:
+// their loops are processes of their own, named after the track, and a
+// flow arrow of one never joins the other's.
+func TestChromeDocTracks(t *testing.T) {
+	var buf bytes.Buffer
+	d := NewChromeDoc(&buf)
+	d.Track("listener on epoll", chromeSample())
+	d.Track("listener on io_uring", chromeSample())
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var ct chromeTrace
+	if err := json.Unmarshal(buf.Bytes(), &ct); err != nil {
+		t.Fatalf("the document is not JSON: %v", err)
+	}
+	one := writeChromeJSON(t, chromeSample())
+	if len(ct.TraceEvents) != 2*len(one.TraceEvents) {
+		t.Errorf("two tracks wrote %d events, want twice one track's %d", len(ct.TraceEvents), len(one.TraceEvents))
+	}
+	names := map[float64]string{}
+	flows := map[float64]map[float64]bool{} // bind id -> the pids it appears in
+	for _, e := range ct.TraceEvents {
+		pid, _ := e["pid"].(float64)
+		if e["name"] == "process_name" {
+			names[pid] = e["args"].(map[string]any)["name"].(string)
+		}
+		if id, ok := e["bind_id"].(float64); ok {
+			if flows[id] == nil {
+				flows[id] = map[float64]bool{}
+			}
+			flows[id][pid] = true
+		}
+	}
+	want := map[float64]string{1: "listener on epoll: loop 0", 2: "listener on epoll: loop 1",
+		1<<16 + 1: "listener on io_uring: loop 0", 1<<16 + 2: "listener on io_uring: loop 1"}
+	for pid, name := range want {
+		if names[pid] != name {
+			t.Errorf("process %v is named %q, want %q (all: %v)", pid, names[pid], name, names)
+		}
+	}
+	if len(flows) == 0 {
+		t.Fatal("no flow arrows")
+	}
+	for id, pids := range flows {
+		if len(pids) != 1 {
+			t.Errorf("flow %v spans processes %v", id, pids)
+		}
+	}
+}

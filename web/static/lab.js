@@ -238,6 +238,7 @@
           h += `<td><a href="/runs/${esc(r.id)}/export/${esc(x.track)}.json" data-testid="export-${esc(x.track)}" title="Chrome Trace Event JSON: open it in ui.perfetto.dev">Perfetto JSON</a></td></tr>`;
         }
         h += `</tbody></table>`;
+        h += `<p><a href="/runs/${esc(r.id)}/export/run.json" data-testid="export-run" title="every scenario and backend in one Chrome Trace Event JSON file: open it in ui.perfetto.dev">The whole run as one Perfetto JSON file</a></p>`;
       }
       this.result.innerHTML = h;
       this.result.querySelectorAll("a.problem").forEach((a) => {
