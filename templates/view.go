@@ -70,6 +70,8 @@ type ExerciseView struct {
 	Scenarios        []ScenarioItem
 	Recent           []RunItem // this browser's latest runs of the exercise
 	For              ForAssignment
+	Imports          []string // the packages a handler may import besides the standard library's
+	Std              []string // the part of the standard library it may import
 }
 
 // ForAssignment is the assignment an exercise page submits for.

@@ -10,6 +10,7 @@ import (
 	"github.com/yuin/goldmark"
 
 	"github.com/asynclab/asynclab/exercises"
+	"github.com/asynclab/asynclab/grading/builder"
 	"github.com/asynclab/asynclab/templates"
 )
 
@@ -82,7 +83,7 @@ func (s *Server) serveExercise(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("render instructions of %s: %w", ex.Slug, err)
 	}
 	v := templates.ExerciseView{ExerciseItem: item(ex), InstructionsHTML: html.String(), Predict: ex.Predict,
-		Starter: string(ex.Starter), Signature: ex.Signature}
+		Starter: string(ex.Starter), Signature: ex.Signature, Imports: builder.EngineImports, Std: builder.SafeStd}
 	for _, sc := range ex.Scenarios {
 		v.Scenarios = append(v.Scenarios, templates.ScenarioItem{Name: sc.Name, Title: sc.Title})
 	}

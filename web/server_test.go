@@ -552,3 +552,18 @@ func TestReferenceRun(t *testing.T) {
 		t.Errorf("the reference was graded %d times, want once", n)
 	}
 }
+
+// TestExercisePageListsImports: the student is told, before a compile
+// error does, what a handler may import.
+func TestExercisePageListsImports(t *testing.T) {
+	ts := newServer(t, nil)
+	code, page := ts.get(t, "/exercises/connect")
+	if code != http.StatusOK {
+		t.Fatalf("the exercise page = %d", code)
+	}
+	for _, want := range []string{`data-testid="imports"`, "github.com/asynclab/asynclab/engine/sys", "math/rand/v2", "container/heap"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the exercise page lacks %q", want)
+		}
+	}
+}

@@ -258,5 +258,5 @@ func allowedSummary(pol Policy) string {
 	for _, p := range pol.Imports {
 		eng = append(eng, path.Base(p))
 	}
-	return strings.Join(eng, ", ") + " and a safe part of the standard library"
+	return strings.Join(eng, ", ") + " and, of the standard library, " + strings.Join(SafeStd, ", ")
 }
