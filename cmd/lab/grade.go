@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -53,7 +52,7 @@ func parseGrade(args []string) (command, error) {
 }
 
 func (c *gradeCmd) run(ctx context.Context, m *Main) error {
-	files, err := readFiles(c.files)
+	files, names, err := readFiles(c.files)
 	if err != nil {
 		return err
 	}
@@ -65,6 +64,7 @@ func (c *gradeCmd) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
+	yourNames(res, names)
 	if c.json {
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
@@ -141,9 +141,10 @@ type runExerciseCmd struct {
 
 func (c *runExerciseCmd) run(ctx context.Context, m *Main) error {
 	var files []builder.File
+	var names map[string]string
 	if c.file != "" {
 		var err error
-		if files, err = readFiles([]string{c.file}); err != nil {
+		if files, names, err = readFiles([]string{c.file}); err != nil {
 			return err
 		}
 	} else {
@@ -167,6 +168,7 @@ func (c *runExerciseCmd) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
+	yourNames(res, names)
 	if res.Verdict == grading.CompileError {
 		writeResult(m.Stdout, res)
 		return errChecksFailed
@@ -220,16 +222,40 @@ func newGrader(ctx context.Context, m *Main, dir string) (*grading.Grader, error
 	return g, nil
 }
 
-func readFiles(paths []string) ([]builder.File, error) {
+// readFiles reads a submission's files. Inside the build they get the
+// lab's own names (handler.go, then file2.go, ...), so that a file's name
+// on the student's disk (connect-ref.go, my_linux.go) is never a compile
+// error of theirs; names maps each back to the path given.
+func readFiles(paths []string) ([]builder.File, map[string]string, error) {
 	var files []builder.File
-	for _, p := range paths {
+	names := map[string]string{}
+	for i, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
-			return nil, fmt.Errorf("read submission: %w", err)
+			return nil, nil, fmt.Errorf("read submission: %w", err)
 		}
-		files = append(files, builder.File{Name: filepath.Base(p), Data: data})
+		name := "handler.go"
+		if i > 0 {
+			name = fmt.Sprintf("file%d.go", i+1)
+		}
+		names[name] = p
+		files = append(files, builder.File{Name: name, Data: data})
 	}
-	return files, nil
+	return files, names, nil
+}
+
+// yourNames gives res's compile problems back the paths the student gave.
+func yourNames(res *grading.Result, names map[string]string) {
+	var pairs []string
+	for name, p := range names {
+		pairs = append(pairs, name+":", p+":")
+	}
+	for i := range res.Problems {
+		if p, ok := names[res.Problems[i].File]; ok {
+			res.Problems[i].File = p
+		}
+	}
+	res.Message = strings.NewReplacer(pairs...).Replace(res.Message)
 }
 
 func slugs() string {
