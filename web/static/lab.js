@@ -66,8 +66,24 @@
     play.onclick = () => { tl.playing() ? tl.pause() : tl.play(); };
     $('[data-act="back"]', box).onclick = () => tl.stepBack();
     $('[data-act="fwd"]', box).onclick = () => tl.stepForward();
-    $('[data-act="speed"]', box).onchange = (e) => tl.setSpeed(Number(e.target.value));
-    tl.setSpeed(Number($('[data-act="speed"]', box).value));
+    // A speed is absolute (ns of trace a second) or relative to the run:
+    // "run:10" plays the whole run in 10 s, "x:0.1" at a tenth of real
+    // time. A run still arriving grows, so its relative speed follows.
+    const speedSel = $('[data-act="speed"]', box);
+    let runLength = 0;
+    const applySpeed = () => {
+      const v = speedSel.value;
+      if (v.startsWith("run:")) tl.setSpeed(Math.max(1e3, runLength / Number(v.slice(4))));
+      else if (v.startsWith("x:")) tl.setSpeed(1e9 * Number(v.slice(2)));
+      else tl.setSpeed(Number(v));
+    };
+    speedSel.onchange = applySpeed;
+    applySpeed();
+    const skip = $('[data-act="skip-idle"]', box);
+    if (skip) {
+      skip.onchange = () => tl.setSkipIdle(skip.checked);
+      tl.setSkipIdle(skip.checked);
+    }
     $('[data-act="zoomin"]', box).onclick = () => { const v = tl.view(); const c = (v.start + v.end) / 2, h = (v.end - v.start) / 4; tl.setView(c - h, c + h); };
     $('[data-act="zoomout"]', box).onclick = () => { const v = tl.view(); const c = (v.start + v.end) / 2, h = (v.end - v.start); tl.setView(c - h, c + h); };
     $('[data-act="fit"]', box).onclick = () => tl.fit();
@@ -75,6 +91,10 @@
     return (state) => {
       play.textContent = state.playing ? "❚❚ Pause" : "▶ Play";
       extent = Math.max(1, state.traceEnd || state.end);
+      if (state.traceEnd && state.traceEnd !== runLength) {
+        runLength = state.traceEnd;
+        if (speedSel.value.startsWith("run:")) applySpeed();
+      }
       if (document.activeElement !== scrub) scrub.value = String(Math.round((state.cursor / extent) * 1000));
       readout.textContent = `cursor ${fmtNs(state.cursor)} · view ${fmtNs(state.start)} – ${fmtNs(state.end)}`;
     };

@@ -12,7 +12,7 @@
 //             addEvents(track, firstName, names, events); addFindings(track, findings);
 //             clear(); setLive(bool); eventCount(); traceEnd();
 //             unfinished() -> [{track, loop, seq, name, fd, time, dur, label}]
-//   Playback  play(); pause(); playing(); setSpeed(nsPerWallSecond); seek(ns);
+//   Playback  play(); pause(); playing(); setSpeed(nsPerWallSecond); setSkipIdle(bool); seek(ns);
 //             stepForward(); stepBack()  (false at either end)
 //   View      setView(startNs, endNs); fit(); jumpTo(track, loop, seq)  (true if found);
 //             view() -> {start, end, cursor, selected, playing, speed, live, traceEnd}
@@ -538,6 +538,7 @@
       this.cursorEnd = true; // the cursor sits at the end: nothing is dimmed
       this._playing = false;
       this.speed = 1e6;
+      this.skipIdle = false;
       this._lastTick = 0;
       this.sel = null; // {tr, idx} or {tr, mark}
       this._stepFrom = 'cursor';
@@ -983,6 +984,31 @@
       const s = +nsPerSecond;
       if (s > 0 && isFinite(s)) this.speed = s;
       this._changed();
+    }
+
+    // setSkipIdle makes playback jump over a stretch where nothing
+    // happens for more than a second of playing time, to a moment before
+    // the next event: a run is mostly waiting in the kernel.
+    setSkipIdle(on) {
+      this.skipIdle = !!on;
+    }
+
+    // _nextEventAfter is the time of the first event of any shown track
+    // after t, or Infinity.
+    _nextEventAfter(t) {
+      let best = Infinity;
+      for (const tr of this.tracks) {
+        if (tr.collapsed || tr.nsteps === 0) continue;
+        let lo = 0;
+        let hi = tr.nsteps;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (tr.time[tr.steps[mid]] <= t) lo = mid + 1;
+          else hi = mid;
+        }
+        if (lo < tr.nsteps) best = Math.min(best, tr.time[tr.steps[lo]]);
+      }
+      return best;
     }
 
     seek(t) {
@@ -1487,6 +1513,12 @@
         if (this._lastTick) {
           const dt = Math.min(0.25, (now - this._lastTick) / 1000);
           const end = this.traceEnd();
+          if (this.skipIdle) {
+            // More than a second of playing until the next event (or the
+            // end): go to a tenth of a second before it.
+            const next = Math.min(this._nextEventAfter(this.cursor), end);
+            if (next - this.cursor > this.speed) this.cursor = next - this.speed / 10;
+          }
           this.cursor += dt * this.speed;
           if (this.cursor >= end) {
             this.cursor = end;
