@@ -2,37 +2,23 @@ package web
 
 import (
 	"context"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/labs"
-	"github.com/asynclab/asynclab/labs/sqlite"
 )
 
 // In Chromium: a student opens an assignment, goes to its exercise, and
 // the page's Submit counts for the assignment.
 func TestBrowserSubmitForAssignment(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan struct{})
 	close(done) // every run finishes at once
 	g := turnGrader{turns: done}
-	var srv atomic.Pointer[Server]
-	q, _ := StartTestQueue(t, "", srv.Load, nil)
-	s := New(Config{Exercises: catalog.All(), Store: store, Queue: q, Grader: func() Grader { return g }, RunsPerMinute: 1000})
-	srv.Store(s)
-	ts := httptest.NewServer(s)
-	t.Cleanup(func() { ts.Close(); s.Close(); store.Close() })
+	ts, _, store := testLab(t, g, nil)
 
 	now := time.Now()
 	hash, err := hashPassword(ctx, "bob's password")

@@ -4,17 +4,23 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/asynclab/asynclab/exercises/catalog"
+	"github.com/asynclab/asynclab/labs"
+	"github.com/asynclab/asynclab/labs/sqlite"
 )
 
 // The browser tests run pages in a real headless Chromium through chromedp.
@@ -205,4 +211,26 @@ func abbreviate(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// testLab starts a lab for a browser test: a new SQLite store, a test
+// queue, grader g, and no run limit to speak of; tweak, if set, changes
+// the config first. Everything is closed when the test ends.
+func testLab(t *testing.T, g Grader, tweak func(*Config)) (*httptest.Server, *Server, labs.Store) {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srv atomic.Pointer[Server]
+	cfg := Config{Exercises: catalog.All(), Store: store, Grader: func() Grader { return g }, RunsPerMinute: 1000}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	cfg.Queue, _ = StartTestQueue(t, "", srv.Load, cfg.Workers)
+	s := New(cfg)
+	srv.Store(s)
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() { ts.Close(); s.Close(); store.Close() })
+	return ts, s, store
 }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,7 +23,6 @@ import (
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/grading/builder"
 	"github.com/asynclab/asynclab/labs"
-	"github.com/asynclab/asynclab/labs/sqlite"
 )
 
 // The browser tests drive the whole lab: a real grader building and
@@ -66,16 +64,7 @@ func gradingLab(t *testing.T) (*httptest.Server, labs.Store) {
 	if realErr != nil {
 		t.Fatal(realErr)
 	}
-	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var srv atomic.Pointer[Server]
-	q, _ := StartTestQueue(t, "", srv.Load, nil)
-	s := New(Config{Exercises: catalog.All(), Store: store, Queue: q, Grader: func() Grader { return realGrader }, RunsPerMinute: 1000})
-	srv.Store(s)
-	ts := httptest.NewServer(s)
-	t.Cleanup(func() { ts.Close(); s.Close(); store.Close() })
+	ts, _, store := testLab(t, realGrader, nil)
 	return ts, store
 }
 

@@ -2,10 +2,7 @@ package web
 
 import (
 	"context"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,7 +14,6 @@ import (
 	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/grading/builder"
-	"github.com/asynclab/asynclab/labs/sqlite"
 )
 
 // problemGrader finds two compile problems in every handler, as the
@@ -28,7 +24,7 @@ func (problemGrader) Grade(ctx context.Context, sub grading.Submission) (*gradin
 	sub.Observer.Phase(grading.Phase{Name: "building", At: time.Now()})
 	sub.Observer.Phase(grading.Phase{Name: "done", At: time.Now()})
 	return &grading.Result{ID: sub.ID, Exercise: sub.Exercise.Slug, Verdict: grading.CompileError,
-		Message: "the handler does not compile (2 problems)",
+		Message:  "the handler does not compile (2 problems)",
 		Problems: []builder.Problem{{File: "handler.go", Line: 12, Col: 3, Msg: "undefined: conect"}, {File: "handler.go", Line: 20, Col: 1, Msg: "missing return"}}}, nil
 }
 
@@ -40,16 +36,7 @@ func (g problemGrader) Run(ctx context.Context, sub grading.Submission) (*gradin
 // line, and each problem in the result is a link that puts the cursor on
 // its line.
 func TestBrowserCompileProblemsLink(t *testing.T) {
-	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var srv atomic.Pointer[Server]
-	q, _ := StartTestQueue(t, "", srv.Load, nil)
-	s := New(Config{Exercises: catalog.All(), Store: store, Queue: q, Grader: func() Grader { return problemGrader{} }, RunsPerMinute: 1000})
-	srv.Store(s)
-	ts := httptest.NewServer(s)
-	t.Cleanup(func() { ts.Close(); s.Close(); store.Close() })
+	ts, _, _ := testLab(t, problemGrader{}, nil)
 
 	ctx := newBrowser(t)
 	openExercise(t, ctx, ts.URL, "connect")
@@ -94,16 +81,7 @@ func (g reverseGrader) Run(ctx context.Context, sub grading.Submission) (*gradin
 // In Chromium: a live run's tracks sit in the exercise's order of
 // scenarios, epoll before io_uring, whatever order their boxes start in.
 func TestBrowserLiveTracksInExerciseOrder(t *testing.T) {
-	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var srv atomic.Pointer[Server]
-	q, _ := StartTestQueue(t, "", srv.Load, nil)
-	s := New(Config{Exercises: catalog.All(), Store: store, Queue: q, Grader: func() Grader { return reverseGrader{} }, RunsPerMinute: 1000})
-	srv.Store(s)
-	ts := httptest.NewServer(s)
-	t.Cleanup(func() { ts.Close(); s.Close(); store.Close() })
+	ts, _, _ := testLab(t, reverseGrader{}, nil)
 
 	ctx := newBrowser(t)
 	openExercise(t, ctx, ts.URL, "connect")

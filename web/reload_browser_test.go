@@ -1,34 +1,18 @@
 package web
 
 import (
-	"context"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/asynclab/asynclab/exercises/catalog"
-	"github.com/asynclab/asynclab/labs/sqlite"
 )
 
 // In Chromium: a student reloads the exercise page while their run is
 // still being graded. The page follows the run again, says it still goes
 // and keeps Run and Submit off until it ends.
 func TestBrowserReloadMidRun(t *testing.T) {
-	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	g := turnGrader{turns: make(chan struct{})}
-	var srv atomic.Pointer[Server]
-	q, _ := StartTestQueue(t, "", srv.Load, nil)
-	s := New(Config{Exercises: catalog.All(), Store: store, Queue: q, Grader: func() Grader { return g }, RunsPerMinute: 1000})
-	srv.Store(s)
-	ts := httptest.NewServer(s)
-	t.Cleanup(func() { ts.Close(); s.Close(); store.Close() })
+	ts, _, store := testLab(t, g, nil)
 
 	ctx := newBrowser(t)
 	openExercise(t, ctx, ts.URL, "connect")

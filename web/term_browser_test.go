@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,9 +15,7 @@ import (
 	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
-	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/grading"
-	"github.com/asynclab/asynclab/labs/sqlite"
 )
 
 // termGrader grades every handler 1/1 with a small trace, until the
@@ -66,20 +63,10 @@ var csrfValue = regexp.MustCompile(`(name="csrf" value=")[0-9a-f]{32}"`)
 // instructor's run on a student's screen.
 func TestBrowserWholeTerm(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var changed atomic.Bool
 	var offset atomic.Int64 // how far the term's clock is ahead of the wall clock
 	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	var srv atomic.Pointer[Server]
-	q, _ := StartTestQueue(t, "", srv.Load, nil)
-	s := New(Config{Exercises: catalog.All(), Store: store, Queue: q, Grader: func() Grader { return termGrader{&changed} },
-		RunsPerMinute: 1000, Now: clock})
-	srv.Store(s)
-	ts := httptest.NewServer(s)
-	t.Cleanup(func() { ts.Close(); s.Close(); store.Close() })
+	ts, s, store := testLab(t, termGrader{&changed}, func(c *Config) { c.Now = clock })
 	link, err := s.Setup(ctx, ts.URL)
 	if err != nil {
 		t.Fatal(err)

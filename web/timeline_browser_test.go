@@ -801,7 +801,13 @@ func TestTimelineLive(t *testing.T) {
 	}
 	// fit() follows again.
 	evalJS[any](t, ctx, `tl.fit()`)
-	if v := viewOf(t, ctx); v.End < 9_500_000 {
-		t.Errorf("after fit(): view [%v, %v], want it to reach 9.5ms", v.Start, v.End)
+	if v := viewOf(t, ctx); v.End < 9_500_000 || v.Start != 0 {
+		t.Errorf("after fit(): view [%v, %v], want it to start at the run's start and reach 9.5ms", v.Start, v.End)
+	}
+	// Nothing moves the view before the run's start: not a jump to an
+	// early event, not a pan left.
+	evalJS[any](t, ctx, `tl.setView(-5e6, 5e6)`)
+	if v := viewOf(t, ctx); v.Start != 0 || v.End != 10e6 {
+		t.Errorf("after setView(-5ms, 5ms): view [%v, %v], want [0, 10ms]: no time before the run", v.Start, v.End)
 	}
 }

@@ -5,10 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,10 +13,8 @@ import (
 
 	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/trace"
-	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/labs"
-	"github.com/asynclab/asynclab/labs/sqlite"
 )
 
 // In two Chromiums: Ada shows one of her runs to her course; Bob, on
@@ -27,18 +22,9 @@ import (
 // steps until she ends the session.
 func TestBrowserWatchWithMe(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan struct{})
 	close(done)
-	var srv atomic.Pointer[Server]
-	q, _ := StartTestQueue(t, "", srv.Load, nil)
-	s := New(Config{Exercises: catalog.All(), Store: store, Queue: q, Grader: func() Grader { return turnGrader{turns: done} }, RunsPerMinute: 1000})
-	srv.Store(s)
-	ts := httptest.NewServer(s)
-	t.Cleanup(func() { ts.Close(); s.Close(); store.Close() })
+	ts, _, store := testLab(t, turnGrader{turns: done}, nil)
 
 	must := func(err error) {
 		t.Helper()

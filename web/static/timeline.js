@@ -1144,9 +1144,8 @@
         this.v1 = 1e6;
         return;
       }
-      const pad = end * 0.02;
-      this.v0 = -pad;
-      this.v1 = end + pad;
+      this.v0 = 0;
+      this.v1 = end * 1.02;
     }
 
     // _keepVisible scrolls the view, keeping its span, so that t is inside
@@ -1498,8 +1497,18 @@
     // ---- Frames ----
 
     _changed() {
+      this._clampStart();
       this._stateChanged = true;
       this._invalidate();
+    }
+
+    // _clampStart keeps the view from showing time before the run started,
+    // keeping its span: whatever moved it (a fit, a jump, a zoom, a pan).
+    _clampStart() {
+      if (this.v0 < 0) {
+        this.v1 -= this.v0;
+        this.v0 = 0;
+      }
     }
 
     _invalidate() {
@@ -1533,6 +1542,7 @@
             this.v0 = this.cursor - span * 0.05;
             this.v1 = this.v0 + span;
           }
+          this._clampStart();
         }
         this._lastTick = now;
         this._dirty = true;
