@@ -103,7 +103,7 @@ type server struct {
 	answered int // requests answered at least once
 	wrong    int
 	twice    int
-	over     bool // the harness has reported
+	over     bool          // the harness has reported
 	progress time.Duration // when a request was last answered, or the run started
 }
 
@@ -158,6 +158,7 @@ func (s *server) waitForAnswers() {
 		s.finish()
 	})
 }
+
 // deliver hands r to the handler, in a callback of its own.
 func (s *server) deliver(r *request) {
 	now := s.l.Now()
