@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -40,9 +39,7 @@ func viewer(r *http.Request) *labs.User {
 // newToken returns a random token for a cookie or a link, and its hash,
 // which is all the store keeps.
 func newToken() (token, hash string) {
-	var b [32]byte
-	rand.Read(b[:])
-	token = hex.EncodeToString(b[:])
+	token = randomHex(32)
 	return token, tokenHash(token)
 }
 
@@ -161,11 +158,7 @@ func (s *Server) mayOpen(r *http.Request, run *labs.Run) (bool, error) {
 // hex digits) never does.
 const userPrefix = "u-"
 
-func newUserID() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return userPrefix + hex.EncodeToString(b[:])
-}
+func newUserID() string { return userPrefix + randomHex(8) }
 
 // csrfFormValid reports whether a form carries the client's CSRF token.
 func csrfFormValid(r *http.Request) bool {

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -202,11 +200,7 @@ func (s *Server) forAssignment(r *http.Request, id, exercise string) templates.F
 	return templates.ForAssignment{ID: st.a.ID, Title: st.a.Title, State: state}
 }
 
-func newAssignmentID() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return "a-" + hex.EncodeToString(b[:])
-}
+func newAssignmentID() string { return "a-" + randomHex(6) }
 
 func (s *Server) serveNewAssignment(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.coursePlace(r)
@@ -319,10 +313,12 @@ func (s *Server) readAssignmentForm(r *http.Request, loc *time.Location, a *labs
 		return "Pick at least one exercise."
 	}
 	var err error
-	for _, name := range []string{"opens", "due"} {
-		t := map[string]*time.Time{"opens": &a.Opens, "due": &a.Due}[name]
-		if *t, err = time.ParseInLocation(formTime, r.PostFormValue(name), loc); err != nil {
-			return fmt.Sprintf("The %s time is not a date and time.", name)
+	for _, f := range []struct {
+		name string
+		t    *time.Time
+	}{{"opens", &a.Opens}, {"due", &a.Due}} {
+		if *f.t, err = time.ParseInLocation(formTime, r.PostFormValue(f.name), loc); err != nil {
+			return fmt.Sprintf("The %s time is not a date and time.", f.name)
 		}
 	}
 	if a.Due.Before(a.Opens) {
@@ -574,6 +570,7 @@ func (s *Server) exerciseTitle(slug string) string {
 type bookRow struct {
 	member labs.RosterEntry
 	due    time.Time
+	runs   []*labs.Run // the student's submissions and their regrades, oldest first
 	grade  labs.Grade
 }
 
@@ -623,7 +620,8 @@ func (s *Server) gradebookOf(r *http.Request, members []labs.RosterEntry, a *lab
 		if !ok {
 			due = a.Due
 		}
-		book = append(book, bookRow{member: m, due: due, grade: labs.GradeOf(a, due, byUser[m.User], overridden[m.User])})
+		runs := byUser[m.User]
+		book = append(book, bookRow{member: m, due: due, runs: runs, grade: labs.GradeOf(a, due, runs, overridden[m.User])})
 	}
 	return book, nil
 }

@@ -19,9 +19,7 @@ func clientID(w http.ResponseWriter, r *http.Request) string {
 	if id, ok := sentClientID(r); ok {
 		return id
 	}
-	var b [16]byte
-	rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
+	id := randomHex(16)
 	http.SetCookie(w, &http.Cookie{Name: clientCookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		MaxAge: 365 * 24 * 3600})
 	return id
@@ -72,4 +70,12 @@ func validHex(s string, n int) bool {
 	}
 	_, err := hex.DecodeString(s)
 	return err == nil
+}
+
+// randomHex returns n random bytes in hex: the random part of the lab's
+// ids (courses, assignments, people, regrades) and tokens.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }

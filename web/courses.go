@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/csv"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -34,11 +33,7 @@ func newJoinCode() string {
 	return string(b[:4]) + "-" + string(b[4:])
 }
 
-func newCourseID() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return "c-" + hex.EncodeToString(b[:])
-}
+func newCourseID() string { return "c-" + randomHex(6) }
 
 // place is the viewer's relation to a course they are in.
 type place struct {

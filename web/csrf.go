@@ -1,9 +1,7 @@
 package web
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
 	"net/http"
 )
 
@@ -16,9 +14,7 @@ func csrfToken(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(csrfCookie); err == nil && validHex(c.Value, 32) {
 		return c.Value
 	}
-	var b [16]byte
-	rand.Read(b[:])
-	tok := hex.EncodeToString(b[:])
+	tok := randomHex(16)
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	return tok
 }

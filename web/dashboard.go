@@ -35,13 +35,10 @@ func (s *Server) serveDashboard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	subs, err := s.cfg.Store.Submissions(r.Context(), a.ID, "")
-	if err != nil {
-		return fmt.Errorf("dashboard of %s: %w", a.ID, err)
-	}
-	students := map[string]bool{}
-	for _, row := range book {
-		students[row.member.User] = true
+	// What stands for each student's submissions, in time order.
+	effective := make([][]*labs.Run, len(book))
+	for i, row := range book {
+		effective[i] = labs.Effective(row.runs)
 	}
 	v := templates.DashboardView{ID: a.ID, Title: a.Title, CourseID: st.place.course.ID, CourseName: st.place.course.Name, Students: len(book)}
 	for i, it := range a.Items {
@@ -72,14 +69,16 @@ func (s *Server) serveDashboard(w http.ResponseWriter, r *http.Request) error {
 		// submission, from the submissions in time order.
 		first := map[string]time.Time{}
 		latest := map[string]*labs.Run{}
-		for _, run := range labs.Effective(subs) {
-			if run.Exercise != it.Exercise || !students[run.Client] || run.Status != labs.StatusDone {
-				continue
+		for _, runs := range effective {
+			for _, run := range runs {
+				if run.Exercise != it.Exercise || run.Status != labs.StatusDone {
+					continue
+				}
+				if _, ok := first[run.Client]; !ok && run.Max > 0 && run.Score == run.Max {
+					first[run.Client] = run.Created
+				}
+				latest[run.Client] = run
 			}
-			if _, ok := first[run.Client]; !ok && run.Max > 0 && run.Score == run.Max {
-				first[run.Client] = run.Created
-			}
-			latest[run.Client] = run
 		}
 		e.Passed = len(first)
 		if len(first) > 0 {

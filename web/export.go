@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,13 +43,11 @@ func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("export %s/%s: %w", run.ID, track, err)
 	}
-	// Decoding and encoding a big trace takes memory: a few at a time.
-	select {
-	case s.heavy <- struct{}{}:
-		defer func() { <-s.heavy }()
-	case <-r.Context().Done():
-		return r.Context().Err()
+	release, err := s.heavyTurn(r.Context())
+	if err != nil {
+		return err
 	}
+	defer release()
 	// The recording came from the sandbox: decode it as strictly as the
 	// grader did, and export what was well formed.
 	t, err := trace.DecodePartial(bytes.NewReader(data), trace.DefaultLimits(), nil)
@@ -73,12 +72,11 @@ func (s *Server) exportRun(w http.ResponseWriter, r *http.Request, run *labs.Run
 	if len(run.Result) == 0 || json.Unmarshal(run.Result, &res) != nil || len(res.Runs) == 0 {
 		return errorf(KindNotFound, "Run %s has no recorded tracks yet.", run.ID)
 	}
-	select {
-	case s.heavy <- struct{}{}:
-		defer func() { <-s.heavy }()
-	case <-r.Context().Done():
-		return r.Context().Err()
+	release, err := s.heavyTurn(r.Context())
+	if err != nil {
+		return err
 	}
+	defer release()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", run.Exercise+"-"+run.ID+".json"))
 	d := trace.NewChromeDoc(w)
@@ -98,4 +96,15 @@ func (s *Server) exportRun(w http.ResponseWriter, r *http.Request, run *labs.Run
 		s.log.Warn("export cut short", "run", run.ID, "err", err)
 	}
 	return nil
+}
+
+// heavyTurn waits for one of the few turns at decoding and encoding a big
+// trace, which takes memory, and returns how to give it back.
+func (s *Server) heavyTurn(ctx context.Context) (release func(), err error) {
+	select {
+	case s.heavy <- struct{}{}:
+		return func() { <-s.heavy }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -70,14 +68,16 @@ func (s *Server) serveRegrade(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The students' submissions, in the order they were made.
 	students := map[string]bookRow{}
+	var subs []*labs.Run
 	for _, row := range book {
 		students[row.member.User] = row
+		subs = append(subs, row.runs...)
 	}
-	subs, err := s.cfg.Store.Submissions(ctx, a.ID, "")
-	if err != nil {
-		return fmt.Errorf("regrade %s: %w", a.ID, err)
-	}
+	sort.SliceStable(subs, func(i, j int) bool {
+		return subs[i].Created.Before(subs[j].Created) || subs[i].Created.Equal(subs[j].Created) && subs[i].ID < subs[j].ID
+	})
 	var scope string
 	var pick func(*labs.Run) bool
 	switch r.PostFormValue("scope") {
@@ -99,13 +99,12 @@ func (s *Server) serveRegrade(w http.ResponseWriter, r *http.Request) error {
 
 	stands := standsFor(subs)
 	now := s.cfg.Now()
-	g := &labs.Regrade{ID: "rg-" + randomHex(8), Assignment: a.ID, Scope: scope, By: viewer(r).ID, At: now, Before: map[string]float64{}}
+	g := &labs.Regrade{ID: newRegradeID(), Assignment: a.ID, Scope: scope, By: viewer(r).ID, At: now, Before: map[string]float64{}}
 	ids := map[string]bool{}
 	for _, run := range subs {
-		row, ok := students[run.Client]
 		// Only what was graded is graded again: an interrupted
 		// submission never counted, and one in line is not done yet.
-		if run.Regrades != "" || run.Status != labs.StatusDone || !ok || !pick(run) {
+		if run.Regrades != "" || run.Status != labs.StatusDone || !pick(run) {
 			continue
 		}
 		id := grading.NewID(now)
@@ -116,7 +115,7 @@ func (s *Server) serveRegrade(w http.ResponseWriter, r *http.Request) error {
 		was := stands[run.ID]
 		g.Items = append(g.Items, labs.RegradeItem{Submission: run.ID, Run: id, User: run.Client, Exercise: run.Exercise,
 			BeforeScore: was.Score, BeforeMax: was.Max})
-		g.Before[run.Client] = row.grade.Earned
+		g.Before[run.Client] = students[run.Client].grade.Earned
 	}
 	switch {
 	case len(g.Items) == 0:
@@ -145,6 +144,8 @@ func (s *Server) serveRegrade(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func newRegradeID() string { return "rg-" + randomHex(8) }
+
 // startRegrade queues the run of one regrade item: the submission's own
 // code, graded as a submission of its student, in their line.
 func (s *Server) startRegrade(ctx context.Context, a *labs.Assignment, it labs.RegradeItem) error {
@@ -155,13 +156,6 @@ func (s *Server) startRegrade(ctx context.Context, a *labs.Assignment, it labs.R
 	run := &labs.Run{ID: it.Run, Exercise: sub.Exercise, Mode: labs.ModeSubmit, Client: sub.Client, Assignment: a.ID,
 		Regrades: sub.ID, Code: sub.Code, Backends: sub.Backends, Scenarios: sub.Scenarios, Created: s.cfg.Now()}
 	return s.runs.start(ctx, run)
-}
-
-// randomHex returns n random bytes in hex.
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // serveRegradePage shows a regrade to its course's staff: each submission

@@ -34,7 +34,6 @@ type watchPos struct {
 type watch struct {
 	course, run string
 	by, byName  string // the presenter
-	started     time.Time
 	pos         watchPos
 	n           uint64 // counts the presenter's moves
 }
@@ -74,23 +73,21 @@ func (ws *watches) notify(course string) {
 }
 
 // start begins a session in course, replacing the one before.
-func (ws *watches) start(course, run, by, byName string, now time.Time) {
+func (ws *watches) start(course, run, by, byName string) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	ws.byCourse[course] = &watch{course: course, run: run, by: by, byName: byName, started: now}
+	ws.byCourse[course] = &watch{course: course, run: run, by: by, byName: byName}
 	ws.notify(course)
 }
 
-// end ends course's session and reports whether there was one.
-func (ws *watches) end(course string) bool {
+// end ends course's session, if it has one.
+func (ws *watches) end(course string) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	if ws.byCourse[course] == nil {
-		return false
+	if ws.byCourse[course] != nil {
+		delete(ws.byCourse, course)
+		ws.notify(course)
 	}
-	delete(ws.byCourse, course)
-	ws.notify(course)
-	return true
 }
 
 // state is what course's followers are shown now.
@@ -206,7 +203,7 @@ func (s *Server) serveStartWatch(w http.ResponseWriter, r *http.Request) error {
 	if run.Client != u.ID {
 		return errorf(KindForbidden, "Show the class a run of your own: a student's code is theirs.")
 	}
-	s.watches.start(p.course.ID, run.ID, u.ID, u.Name, s.cfg.Now())
+	s.watches.start(p.course.ID, run.ID, u.ID, u.Name)
 	s.log.Info("watch started", "course", p.course.ID, "run", run.ID, "by", u.ID)
 	http.Redirect(w, r, "/courses/"+p.course.ID+"/watch", http.StatusSeeOther)
 	return nil
@@ -301,8 +298,18 @@ func (s *Server) serveWatchSocket(w http.ResponseWriter, r *http.Request) error 
 	conn.SetReadLimit(maxWatchMsg)
 	wake, stop := s.watches.follow(course)
 	defer stop()
+	// The reader hands its answers to the writer, the connection's only
+	// writer; once the writer has stopped (quit), it answers no more and
+	// its next read fails on the closed connection.
 	answers := make(chan watchMsg, 4)
-	gone := make(chan struct{})
+	gone, quit := make(chan struct{}), make(chan struct{})
+	defer close(quit)
+	answer := func(m watchMsg) {
+		select {
+		case answers <- m:
+		case <-quit:
+		}
+	}
 	go func() {
 		defer close(gone)
 		for {
@@ -316,11 +323,11 @@ func (s *Server) serveWatchSocket(w http.ResponseWriter, r *http.Request) error 
 				watchPos
 			}
 			if err := json.Unmarshal(data, &m); err != nil || m.Type != "move" {
-				answers <- watchMsg{Type: "error", Message: fmt.Sprintf("not a move: %.80q", data)}
+				answer(watchMsg{Type: "error", Message: fmt.Sprintf("not a move: %.80q", data)})
 				continue
 			}
 			if err := s.watches.move(course, me, m.Run, m.watchPos); err != nil {
-				answers <- watchMsg{Type: "error", Message: err.Error()}
+				answer(watchMsg{Type: "error", Message: err.Error()})
 			}
 		}
 	}()
