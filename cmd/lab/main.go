@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/asynclab/asynclab/engine/enginebench"
@@ -95,7 +96,13 @@ type command interface {
 }
 
 // NewMain returns a Main that writes to stdout and stderr.
+//
+// A server writes from several goroutines at once (its log, the grader's
+// progress), so writes to stdout and stderr are serialised, under one lock
+// for both: a caller may pass one writer for both.
 func NewMain(stdout, stderr io.Writer) *Main {
+	var mu sync.Mutex
+	stdout, stderr = &lockedWriter{mu: &mu, w: stdout}, &lockedWriter{mu: &mu, w: stderr}
 	level := new(slog.LevelVar)
 	level.Set(slog.LevelWarn)
 	return &Main{Stdout: stdout, Stderr: stderr, LogLevel: level,
@@ -140,3 +147,15 @@ func (m *Main) Run(ctx context.Context) error { return m.cmd.run(ctx, m) }
 // Close releases what Run opened. The terminal commands hold nothing open
 // after Run returns.
 func (m *Main) Close() error { return nil }
+
+// lockedWriter writes to w under mu.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
