@@ -133,22 +133,23 @@ func (b *epollBackend) wait(timeout time.Duration) error {
 	if msec != 0 {
 		l.rec.Flush() // the reader sees this turn's events while the loop sleeps
 	}
-	var n int
-	var end int64
-	for {
-		start := l.stamp()
-		var err error
-		n, err = unix.EpollWait(b.epfd, b.events, msec)
-		end = l.stamp()
-		if err == unix.EINTR {
-			continue
-		}
-		l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: start, Dur: end - start,
-			Name: l.names.epollWait, Fd: int32(b.epfd), Res: int64(n), Arg0: int64(msec)})
-		if err != nil {
-			return os.NewSyscallError("epoll_wait", err)
-		}
-		break
+	start := l.stamp()
+	n, err := unix.EpollWait(b.epfd, b.events, msec)
+	end := l.stamp()
+	res := int64(n)
+	if errno, ok := err.(unix.Errno); ok {
+		res = -int64(errno)
+	}
+	l.rec.Emit(trace.Event{Kind: trace.KindSyscall, Time: start, Dur: end - start,
+		Name: l.names.epollWait, Fd: int32(b.epfd), Res: res, Arg0: int64(msec)})
+	if err == unix.EINTR {
+		// A signal: the loop comes round and works the timeout out again.
+		// Waiting again with the same timeout would put a timer off for as
+		// long as signals keep coming.
+		return nil
+	}
+	if err != nil {
+		return os.NewSyscallError("epoll_wait", err)
 	}
 	if n == 0 {
 		return nil

@@ -3,8 +3,10 @@ package grading_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +31,8 @@ import (
 // round can span several sittings: a handler already graded there counts
 // its grades and is graded only as many more times as it lacks. The
 // misjudged grades are described in the same file, after a tab.
+// LAB_STABILITY_TRACES names a folder that keeps the raw traces of every
+// misjudged grade, one file per track, to look at afterwards.
 //
 //	go test -run '^$' -bench GraderStability -benchtime 1x ./grading/
 //
@@ -86,8 +90,10 @@ func BenchmarkGraderStability(b *testing.B) {
 						misjudged++
 						flaky[key]++
 						b.Logf("%s: %s\n%s", key, why, describe(res))
+						keepTraces(b, os.Getenv("LAB_STABILITY_TRACES"), key, res)
 					}
 					journal.record(b, key, why, describe(res))
+					res.Close()
 				}
 			}
 		}
@@ -103,6 +109,28 @@ func BenchmarkGraderStability(b *testing.B) {
 		fmt.Println("  misjudged:", s)
 	}
 	b.ReportMetric(float64(misjudged)/float64(max(grades, 1)), "misjudged/grade")
+}
+
+// keepTraces writes the raw trace of each of res's tracks into dir, named
+// after the handler, the time and the track.
+func keepTraces(b *testing.B, dir, key string, res *grading.Result) {
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	stamp := time.Now().Format("150405.000")
+	for _, rec := range res.Recordings() {
+		name := fmt.Sprintf("%s-%s-%s.trace", strings.ReplaceAll(key, "/", "-"), stamp, rec.Track)
+		data, err := io.ReadAll(rec.Open())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func envInt(k string, def int) int {

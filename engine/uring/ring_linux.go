@@ -391,17 +391,27 @@ func (r *Ring) SubmitAndWait(waitNr uint32) (int, error) {
 // SubmitAndWaitTimeout is SubmitAndWait with a limit on the wait, passed
 // through EnterExtArg (FeatExtArg, 5.11). Running out of time is not an
 // error: it returns the SQEs consumed and a nil error, and CQReady says
-// what arrived. A signal restarts the full timeout.
+// what arrived. A signal ends the wait early in the same way, rather than
+// starting the whole timeout again: a caller that waits until its next
+// timer works the time out afresh, and signals that keep coming cannot put
+// that timer off.
 func (r *Ring) SubmitAndWaitTimeout(waitNr uint32, d time.Duration) (int, error) {
+	if r.fd < 0 {
+		return 0, errClosed
+	}
 	n := r.flush()
 	r.waitTS = NewTimespec(d)
 	r.waitArg = getEventsArg{TS: uint64(uintptr(unsafe.Pointer(&r.waitTS)))}
-	got, err := r.enter(n, waitNr, EnterGetEvents|EnterExtArg|r.sqpollWakeup(),
-		unsafe.Pointer(&r.waitArg), unsafe.Sizeof(r.waitArg), false)
-	if errors.Is(err, unix.ETIME) {
-		return 0, nil
+	got, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(n), uintptr(waitNr),
+		uintptr(EnterGetEvents|EnterExtArg|r.sqpollWakeup()), uintptr(unsafe.Pointer(&r.waitArg)), unsafe.Sizeof(r.waitArg))
+	switch errno {
+	case 0:
+		return int(got), nil
+	case unix.ETIME, unix.EINTR:
+		return 0, nil // nothing was consumed: the kernel reports the count when something was
+	default:
+		return 0, os.NewSyscallError("io_uring_enter", errno)
 	}
-	return got, err
 }
 
 // Enter calls io_uring_enter(fd, toSubmit, minComplete, flags, NULL, 0)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynclab/asynclab/engine"
@@ -48,10 +49,12 @@ const (
 // Scenario parameters: "burst" lists the units of the requests that arrive
 // together at the start; "stream" the units of those that follow, one
 // every "every", the first "every" after the start; "giveup" is how long
-// the harness waits with no request answered before it stops waiting.
-// It counts from the latest answer, not from the start, so that a loaded
-// machine, which slows every answer, never cuts a working handler short;
-// a handler that stops answering is cut short as soon.
+// the harness waits with no request answered and no unit of work done
+// before it stops waiting. It counts from the latest answer or unit, not
+// from the start, so that a loaded machine, which slows every answer,
+// never cuts a working handler short (a round-robin handler answers
+// nothing until near its end, and a starved box may take seconds to get
+// there); a handler that stops working and answering is cut short as soon.
 const (
 	ParamBurst  = "burst"
 	ParamStream = "stream"
@@ -103,8 +106,8 @@ type server struct {
 	answered int // requests answered at least once
 	wrong    int
 	twice    int
-	over     bool          // the harness has reported
-	progress time.Duration // when a request was last answered, or the run started
+	over     bool         // the harness has reported
+	progress atomic.Int64 // when a request was last answered or a unit done, or the run started (ns)
 }
 
 // Main runs h against the scenario's requests.
@@ -139,19 +142,19 @@ func (s *server) start() {
 			s.l.AfterFunc(name, r.due-now, func() { s.deliver(r) })
 		}
 	}
-	s.progress = now
+	s.progress.Store(int64(now))
 	s.waitForAnswers()
 }
 
 // waitForAnswers arms the give-up: the run ends with what is missing once
-// no request has been answered for the scenario's "giveup". One timer, put
-// off when it finds an answer came since it was armed, keeps the trace
-// free of a timer per answer.
+// no request has been answered and no unit of work done for the
+// scenario's "giveup". One timer, put off when it finds progress since it
+// was armed, keeps the trace free of a timer per answer.
 func (s *server) waitForAnswers() {
 	giveUp := s.e.Args.Duration(ParamGiveUp, 2*time.Second)
-	wait := s.progress + giveUp - s.l.Now()
+	wait := time.Duration(s.progress.Load()) + giveUp - s.l.Now()
 	s.l.AfterFunc("harness: give up", max(wait, 0), func() {
-		if s.l.Now()-s.progress < giveUp {
+		if s.l.Now()-time.Duration(s.progress.Load()) < giveUp {
 			s.waitForAnswers()
 			return
 		}
@@ -188,7 +191,9 @@ func (s *server) work(r *request, n int) uint64 {
 			start := s.l.Now()
 			r.state = burn(r.state, s.iters)
 			r.done++
-			s.rec.EmitForeign(s.event(text, r.id, 1, start, s.l.Now()-start))
+			end := s.l.Now()
+			s.progress.Store(int64(end))
+			s.rec.EmitForeign(s.event(text, r.id, 1, start, end-start))
 		}
 		return r.state
 	}
@@ -197,7 +202,9 @@ func (s *server) work(r *request, n int) uint64 {
 		r.state = burn(r.state, s.iters)
 	}
 	r.done += n
-	s.mark(fmt.Sprintf("%sreq %d: %s", MarkWork, r.id, FormatUnits(n)), r.id, int64(n), start, s.l.Now()-start)
+	end := s.l.Now()
+	s.progress.Store(int64(end))
+	s.mark(fmt.Sprintf("%sreq %d: %s", MarkWork, r.id, FormatUnits(n)), r.id, int64(n), start, end-start)
 	return r.state
 }
 
@@ -236,7 +243,7 @@ func (s *server) respond(r *request, v uint64) {
 		s.finish()
 		return
 	}
-	s.progress = now
+	s.progress.Store(int64(now))
 }
 
 // finish reports once: when every request has an answer, or at the
