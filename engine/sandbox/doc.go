@@ -78,15 +78,18 @@
 //
 // # System calls
 //
-// A seccomp filter, loaded last, refuses what an unprivileged root of a
-// user namespace could still use to widen its reach or attack the
-// kernel: mount and the new mount API, unshare, setns and clone with
-// namespace flags (clone3 gets ENOSYS), ptrace and process_vm_*, bpf,
-// perf_event_open, userfaultfd, keyrings, inotify and fanotify (a box's
-// inotify instances would count against root's, host-wide), modules,
-// kexec, reboot, swap, clock setting, and socket families other than
-// AF_UNIX, AF_INET and AF_INET6. Other ABIs (i386 int 0x80, x32) kill
-// the process. io_uring stays open: it is what the lab teaches. Its SQEs
+// A seccomp filter, loaded last, is an allow list: the calls the Go
+// runtime, the engine, the harnesses and the Go toolchain make, found by
+// tracing real runs (see seccomp_linux.go). Every other call fails with
+// ENOSYS, as on a kernel without it: mount and the new mount API,
+// unshare, setns, ptrace and process_vm_*, bpf, perf_event_open,
+// userfaultfd, keyrings, inotify and fanotify (a box's inotify instances
+// would count against root's, host-wide), modules, kexec, reboot, clock
+// setting and the rest. clone with namespace flags, and socket families
+// other than AF_UNIX, AF_INET and AF_INET6, fail with EPERM; clone3 is
+// not allowed (the filter cannot read its flags). Other ABIs (i386 int
+// 0x80, x32) kill the process. io_uring stays open: it is what the lab
+// teaches. Its SQEs
 // are not system calls, so the socket family filter does not apply to
 // IORING_OP_SOCKET; the namespaces, missing capabilities, Landlock and
 // cgroups do. [Doctor] warns when that leaves a path open (AF_VSOCK on a

@@ -9,5 +9,6 @@ const auditArch = unix.AUDIT_ARCH_AARCH64
 // x32Bit is zero: arm64 has no x32-like ABI sharing its audit arch.
 const x32Bit = 0
 
-// archDenied are the arm64-only calls the filter refuses: none.
-var archDenied []uint32
+// archAllowed are the arm64-only calls the filter allows: none, the
+// generic table has them all.
+var archAllowed []uint32
