@@ -88,7 +88,9 @@ const holScanLimit = 4096
 //     became ready (Arg0 of its Begin) because other handlers ran on that
 //     loop meanwhile. Blocker is the longest of them; Wait is the delay.
 //   - LintBlockingCall: a syscall that can block ([blockingCalls]) took
-//     longer than opt.BlockingCall inside a handler. A syscall that began and
+//     longer than opt.BlockingCall inside a handler, unless the handler
+//     held the loop no longer than that once the run delay the loop
+//     measured (Arg1 of its End) is taken off. A syscall that began and
 //     never returned (see [KindSyscall] and [Trace.UnfinishedSyscalls]) is
 //     one too, in or out of a handler, lasting until the trace's last
 //     timestamp: "connect() on fd 7 blocked the loop for 1.5s and never
@@ -148,7 +150,8 @@ type lintSpan struct {
 	seq               uint64
 	op                uint64
 	ready, start, end int64
-	delay             int64 // time the loop's thread waited for a CPU meanwhile, when the loop measured it
+	delay             int64     // time the loop's thread waited for a CPU meanwhile, when the loop measured it
+	blocking          []Finding // its long blocking calls, judged when it ends
 }
 
 type connectState struct {
@@ -227,6 +230,7 @@ func (a *analyzer) event(e *Event) {
 				s.delay = e.Arg1 // HandlerCPU: the run delay during the handler
 			}
 			l.done = append(l.done, s)
+			a.judgeBlocking(s)
 			a.longHandler(e.Loop, s, false, "")
 		}
 	case KindSyscall:
@@ -303,6 +307,19 @@ func (a *analyzer) headOfLine(l *lintLoop, e *Event, s lintSpan) {
 	})
 }
 
+// judgeBlocking reports the long blocking calls made in s, which has
+// ended, unless the loop measured that s held the loop no longer than
+// opt.BlockingCall once its thread's wait for a CPU is taken off: on a
+// loaded machine even a non-blocking connect can last 172 ms of wall time,
+// all of it waiting for a CPU. A call that really blocks holds the loop
+// whatever the load.
+func (a *analyzer) judgeBlocking(s lintSpan) {
+	if len(s.blocking) == 0 || (s.delay > 0 && s.end-s.start-s.delay <= int64(a.opt.BlockingCall)) {
+		return
+	}
+	a.out = append(a.out, s.blocking...)
+}
+
 // longHandler reports s if it ran too long. unfinished says it was still
 // running when the trace ended; stuck names the syscall it was then inside,
 // if any.
@@ -336,11 +353,11 @@ func (a *analyzer) longHandler(loop uint16, s lintSpan, unfinished bool, stuck s
 
 func (a *analyzer) syscall(l *lintLoop, e *Event, name string) {
 	if blockingCalls[name] && e.Dur > int64(a.opt.BlockingCall) && len(l.stack) > 0 {
-		h := l.current()
-		a.out = append(a.out, Finding{Code: LintBlockingCall, Seq: e.Seq, Time: e.Time, Loop: e.Loop, Op: e.Op,
-			Subject: h, Blocker: name, Wait: e.Dur,
+		s := &l.stack[len(l.stack)-1]
+		s.blocking = append(s.blocking, Finding{Code: LintBlockingCall, Seq: e.Seq, Time: e.Time, Loop: e.Loop, Op: e.Op,
+			Subject: s.name, Blocker: name, Wait: e.Dur,
 			Message: fmt.Sprintf("%q blocked loop %d for %s in %s(fd %d); use a non-blocking fd and wait for readiness, or submit an op",
-				h, e.Loop, fmtDur(e.Dur), name, e.Fd)})
+				s.name, e.Loop, fmtDur(e.Dur), name, e.Fd)})
 	}
 	switch {
 	case name == "connect":
@@ -442,6 +459,7 @@ func (a *analyzer) finish() {
 		}
 		for _, s := range l.stack {
 			s.end = a.end
+			a.out = append(a.out, s.blocking...) // no end, so no run delay to take off
 			a.longHandler(id, s, true, stuck[s.seq])
 		}
 	}

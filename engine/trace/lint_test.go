@@ -31,6 +31,24 @@ func TestAnalyze(t *testing.T) {
 			},
 		},
 		{
+			// A non-blocking connect that lasted 172 ms because its thread
+			// waited 171 ms for a CPU did not hold the loop; one that
+			// blocked did, whatever else the callback waited for.
+			name: "a long call is the handler's only when the handler held the loop",
+			trace: newTraceBuilder().
+				begin(0, 0, 0, "kept off the CPU").
+				add(Event{Kind: KindSyscall, Time: ms(1), Dur: ms(172), Fd: 5, Res: -115}, "connect").
+				add(Event{Kind: KindHandler, Phase: PhaseEnd, Time: ms(174), Dur: ms(174), Arg0: ms(3), Arg1: ms(171), Fd: -1}, "kept off the CPU").
+				begin(0, ms(200), ms(200), "blocked").
+				add(Event{Kind: KindSyscall, Time: ms(201), Dur: ms(172), Fd: 6, Res: 0}, "connect").
+				add(Event{Kind: KindHandler, Phase: PhaseEnd, Time: ms(374), Dur: ms(174), Arg0: ms(2), Arg1: ms(1), Fd: -1}, "blocked").trace(),
+			opt: LintOptions{LongHandler: 100 * time.Millisecond, BlockingCall: 100 * time.Millisecond, HeadOfLine: time.Second},
+			want: []Finding{
+				{Code: LintLongHandler, Seq: 4, Time: ms(200), Subject: "blocked", Wait: ms(174)},
+				{Code: LintBlockingCall, Seq: 5, Time: ms(201), Subject: "blocked", Blocker: "connect", Wait: ms(172)},
+			},
+		},
+		{
 			name: "blocker is the longest handler in the window",
 			trace: newTraceBuilder().
 				handler(0, 0, 0, ms(5), "before-ready").

@@ -59,37 +59,3 @@ func TestDeadlineAllowsForLateGoTimers(t *testing.T) {
 		})
 	}
 }
-
-// TestHeldTheLoop: a long call or callback fails never-blocked only for
-// the part of it that was not waiting for a CPU.
-func TestHeldTheLoop(t *testing.T) {
-	const ms = int64(time.Millisecond)
-	for _, tc := range []struct {
-		name       string
-		dur, delay int64 // the callback's, in ns
-		code       trace.LintCode
-		held       bool
-	}{
-		{"a non-blocking connect the machine kept off the CPU", 172 * ms, 171 * ms, trace.LintBlockingCall, false},
-		{"a connect that blocked", 172 * ms, 1 * ms, trace.LintBlockingCall, true},
-		{"a callback that spun", 250 * ms, 0, trace.LintLongHandler, true},
-		{"a quick callback on a loaded machine", 180 * ms, 120 * ms, trace.LintLongHandler, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tr := &trace.Trace{Version: trace.Version, Names: []string{"", "Connect (your handler)", "connect"}, Events: []trace.Event{
-				{Seq: 1, Time: 1000, Kind: trace.KindHandler, Phase: trace.PhaseBegin, Name: 1, Fd: -1},
-				{Seq: 2, Time: 2000, Dur: tc.dur - 2000, Kind: trace.KindSyscall, Name: 2, Fd: 5, Res: -115},
-				{Seq: 3, Time: 1000 + tc.dur, Dur: tc.dur, Kind: trace.KindHandler, Phase: trace.PhaseEnd, Name: 1, Fd: -1, Arg0: tc.dur - tc.delay, Arg1: tc.delay},
-			}}
-			seq := uint64(2)
-			if tc.code == trace.LintLongHandler {
-				seq = 1
-			}
-			r := &exercises.Run{Scenario: &exercises.Scenario{Name: "late"}, Backend: "epoll", Trace: tr,
-				Findings: []trace.Finding{{Code: tc.code, Seq: seq, Message: "held"}}}
-			if got := len(heldTheLoop(r, holdLimit)) == 1; got != tc.held {
-				t.Errorf("held the loop = %v, want %v", got, tc.held)
-			}
-		})
-	}
-}

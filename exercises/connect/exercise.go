@@ -217,12 +217,13 @@ var checks = []exercises.Check{
 		Reached: connected,
 		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
 			// A blocking call is the more precise finding: it names the
-			// call the loop was stuck in, not only the callback.
-			held := heldTheLoop(r, holdLimit)
-			if o, found := exercises.FailOnFinding(r, held, trace.LintBlockingCall); found {
+			// call the loop was stuck in, not only the callback. Both
+			// leave out the time the callback's thread waited for a CPU
+			// (trace.Analyze, with the run delay the loop measured).
+			if o, found := exercises.FailOnFinding(r, r.Findings, trace.LintBlockingCall); found {
 				return o
 			}
-			if o, found := exercises.FailOnFinding(r, held, trace.LintLongHandler); found {
+			if o, found := exercises.FailOnFinding(r, r.Findings, trace.LintLongHandler); found {
 				return o
 			}
 			if strings.Contains(r.Error, "held the loop") {
@@ -423,42 +424,6 @@ func askedAt(r *exercises.Run, start int64) int64 {
 		return start
 	}
 	return at
-}
-
-// heldTheLoop returns the findings of callbacks that held the loop for
-// longer than limit once their thread's wait for a CPU is taken away. On a
-// loaded machine a quick callback, or a non-blocking connect in it, lasts
-// long only because its thread waited for a CPU (a connect took 172 ms
-// under two CPU hogs), and the loop records that wait, the run delay,
-// with each callback (Exercise.MeasureHandlers). A callback that spins or
-// blocks holds the loop whatever the load.
-func heldTheLoop(r *exercises.Run, limit time.Duration) []trace.Finding {
-	var out []trace.Finding
-	for _, f := range r.Findings {
-		if f.Code == trace.LintBlockingCall || f.Code == trace.LintLongHandler {
-			if cb := callbackAt(r, f); cb != nil && time.Duration(cb.Dur-cb.Arg1) <= limit {
-				continue
-			}
-		}
-		out = append(out, f)
-	}
-	return out
-}
-
-// callbackAt returns the End event of the callback during which the
-// event a finding points at happened, or nil.
-func callbackAt(r *exercises.Run, f trace.Finding) *trace.Event {
-	e := r.Event(f.Seq, f.Loop)
-	if e == nil {
-		return nil
-	}
-	for i := range r.Trace.Events {
-		c := &r.Trace.Events[i]
-		if c.Kind == trace.KindHandler && c.Phase == trace.PhaseEnd && c.Loop == f.Loop && c.Time-c.Dur <= e.Time && e.Time <= c.Time {
-			return c
-		}
-	}
-	return nil
 }
 
 // blockingConnect returns the first connect made while its socket was
