@@ -83,6 +83,9 @@ func failedChecks(res *grading.Result) []string {
 }
 
 func describe(res *grading.Result) string {
+	if res == nil {
+		return "no result"
+	}
 	var b strings.Builder
 	b.WriteString(string(res.Verdict) + ": " + res.Message + "\n")
 	for _, c := range res.Checks {

@@ -399,8 +399,27 @@ func (r *runner) run(ctx context.Context) (res *Result, err error) {
 	status := readStatus(statusR)
 	setupCtx, cancelSetup := context.WithTimeout(ctx, setupTimeout)
 	defer cancelSetup()
+	// setupFailed adds to a setup error how box-init ended and what it
+	// wrote to stderr, which is where a crash of its own shows.
+	setupFailed := func(err error) error {
+		select {
+		case <-exited:
+		case <-time.After(time.Second):
+			r.kill(VerdictInternalError, "the sandbox failed")
+			<-exited
+		}
+		drained := make(chan struct{})
+		go func() { readers.Wait(); close(drained) }()
+		stderr := "still open"
+		select {
+		case <-drained:
+			stderr = strconv.Quote(clipText(errBuf.String(), 2048))
+		case <-time.After(time.Second):
+		}
+		return fmt.Errorf("%w (box-init: %v; stderr: %s)", err, r.cmd.ProcessState, stderr)
+	}
 	if _, err := awaitStatus(setupCtx, status, msgNet); err != nil {
-		return nil, err
+		return nil, setupFailed(err)
 	}
 
 	var peerDone <-chan error
@@ -425,11 +444,11 @@ func (r *runner) run(ctx context.Context) (res *Result, err error) {
 	t0 := time.Now()
 	abiLine, err := awaitStatus(setupCtx, status, msgLandlock)
 	if err != nil {
-		return nil, err
+		return nil, setupFailed(err)
 	}
 	landlock, _ := strconv.Atoi(abiLine)
 	if _, err := awaitStatus(setupCtx, status, 0); err != nil {
-		return nil, err
+		return nil, setupFailed(err)
 	}
 	cancelSetup()
 	r.log.Debug("sandbox program started", "cgroup", cg.name, "landlock", landlock, "setup", time.Since(t0))
@@ -643,6 +662,14 @@ func writeConfig(w io.Writer, cfg *boxConfig) error {
 type statusMsg struct {
 	kind byte
 	text string
+}
+
+// clipText returns s, cut to its first n bytes if it is longer.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 func readStatus(f *os.File) <-chan statusMsg {
