@@ -276,7 +276,9 @@ func (l *Loop) Run(ctx context.Context, name string, start func()) (err error) {
 		l.rec.Flush()
 	}()
 
-	stopWatch := context.AfterFunc(ctx, func() { l.post(task{fn: func() { l.stopping = true }}) })
+	stopWatch := context.AfterFunc(ctx, func() {
+		l.post(task{name: l.rec.Intern("loop: stop (cancelled)"), fn: func() { l.stopping = true }})
+	})
 	defer stopWatch()
 	if l.cfg.StallLimit > 0 {
 		done := make(chan struct{})
@@ -373,7 +375,7 @@ func (l *Loop) Stop() {
 		l.stopping = true
 		return
 	}
-	l.post(task{fn: func() { l.stopping = true }})
+	l.post(task{name: l.rec.Intern("loop: stop"), fn: func() { l.stopping = true }})
 }
 
 // Queue appends fn to the loop's FIFO of ready callbacks. It must be called
