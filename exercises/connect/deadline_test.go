@@ -59,3 +59,34 @@ func TestDeadlineAllowsForLateGoTimers(t *testing.T) {
 		})
 	}
 }
+
+// TestSpun: connect called again and again in one callback spins,
+// whatever the callback's length; called again from separate callbacks
+// (a timer), it does not.
+func TestSpun(t *testing.T) {
+	const einprogress, ealready = -115, -114
+	begin := trace.Event{Kind: trace.KindHandler, Phase: trace.PhaseBegin, Name: 1, Fd: -1}
+	end := trace.Event{Kind: trace.KindHandler, Phase: trace.PhaseEnd, Name: 1, Fd: -1}
+	call := func(res int64) trace.Event {
+		return trace.Event{Kind: trace.KindSyscall, Name: 2, Fd: 5, Res: res}
+	}
+	for _, tc := range []struct {
+		name   string
+		events []trace.Event
+		spun   bool
+	}{
+		{"three tries in one callback", []trace.Event{begin, call(einprogress), call(ealready), call(ealready), end}, true},
+		{"a try and a check in one callback", []trace.Event{begin, call(einprogress), call(ealready), end}, false},
+		{"one try per callback, from a timer", []trace.Event{
+			begin, call(einprogress), end, begin, call(ealready), end, begin, call(ealready), end, begin, call(0), end}, false},
+		{"connected at the third call", []trace.Event{begin, call(einprogress), call(ealready), call(0), end}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := &trace.Trace{Version: trace.Version, Names: []string{"", "Connect (your handler)", "connect"}, Events: tc.events}
+			e, n := spun(&exercises.Run{Trace: tr})
+			if got := e != nil; got != tc.spun {
+				t.Errorf("spun = %v (%d calls), want %v", got, n, tc.spun)
+			}
+		})
+	}
+}

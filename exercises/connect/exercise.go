@@ -229,6 +229,10 @@ var checks = []exercises.Check{
 			if strings.Contains(r.Error, "held the loop") {
 				return exercises.Fail(r, nil, "a handler held the loop until the harness gave up: %s", r.Error)
 			}
+			if e, n := spun(r); e != nil {
+				return exercises.Fail(r, e, "%s was called %d times on fd %d in one callback, still not done each time: the callback spun on the loop instead of returning and letting the loop call it back when the fd is writable",
+					r.Trace.Name(e.Name), n, e.Fd)
+			}
 			if e := blockingConnect(r); e != nil {
 				return exercises.Fail(r, e, "connect was called on fd %d while it was a blocking socket (no SOCK_NONBLOCK, or set non-blocking only later)", e.Fd)
 			}
@@ -424,6 +428,61 @@ func askedAt(r *exercises.Run, start int64) int64 {
 		return start
 	}
 	return at
+}
+
+// spinLimit is how many calls on one fd that find it not ready yet one
+// callback may make before it counts as spinning.
+const spinLimit = 3
+
+// spun returns the call that made a callback a spinner, and how many such
+// calls it had made: the spinLimit-th call of one syscall on one fd in a
+// single callback that found it not ready yet (connect's EINPROGRESS or
+// EALREADY, EAGAIN, or a poll that saw nothing). Unlike the callback's
+// length, which a machine short of CPU shrinks (a 300 ms spin gets 60 ms
+// of CPU under heavy load), the count does not depend on the load. Calls
+// from separate callbacks, such as connect again from a timer, never count
+// together.
+func spun(r *exercises.Run) (*trace.Event, int) {
+	type key struct {
+		name trace.NameID
+		fd   int32
+	}
+	var counts map[key]int
+	depth := 0
+	for i := range r.Trace.Events {
+		e := &r.Trace.Events[i]
+		if e.Loop != 0 {
+			continue
+		}
+		switch {
+		case e.Kind == trace.KindHandler && e.Phase == trace.PhaseBegin:
+			if depth == 0 {
+				counts = map[key]int{}
+			}
+			depth++
+		case e.Kind == trace.KindHandler && e.Phase == trace.PhaseEnd:
+			depth = max(depth-1, 0)
+		case e.Kind == trace.KindSyscall && e.Phase != trace.PhaseBegin && depth > 0 && notReady(r.Trace.Name(e.Name), e.Res):
+			k := key{e.Name, e.Fd}
+			counts[k]++
+			if counts[k] >= spinLimit {
+				return e, counts[k]
+			}
+		}
+	}
+	return nil, 0
+}
+
+// notReady reports whether a call named name that returned res found its
+// fd not ready yet.
+func notReady(name string, res int64) bool {
+	switch {
+	case res == -int64(unix.EINPROGRESS), res == -int64(unix.EALREADY), res == -int64(unix.EAGAIN):
+		return true
+	case res == 0:
+		return name == "poll" || name == "ppoll" || name == "epoll_wait" || name == "epoll_pwait" || name == "select"
+	}
+	return false
 }
 
 // blockingConnect returns the first connect made while its socket was
