@@ -29,8 +29,12 @@ const TraceFD = 3
 
 // handlerCPUProcs is GOMAXPROCS for a run that measures its handlers:
 // enough Ps that a handler's goroutines do not queue for one, and few
-// enough threads for the box's process limit.
-const handlerCPUProcs = 32
+// enough threads for the box's process limit (96). At 32, a handler with a
+// goroutine for each of headofline's 30 requests took every P: the loop's
+// goroutine, back from epoll_wait, found none free and waited in the Go
+// scheduler's queue, asleep to the kernel, for 55 ms, which read as a
+// callback blocked.
+const handlerCPUProcs = 64
 
 // gcMemoryLimit is the heap at which a run that measures its handlers
 // collects garbage at all; the box's memory cgroup is larger.
