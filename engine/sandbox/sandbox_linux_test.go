@@ -372,3 +372,19 @@ func firstOf(vs []string) string {
 	}
 	return vs[0]
 }
+
+// TestSetupFailureSaysWhy: when box-init fails to set the box up, Run's
+// error says what failed and how box-init ended.
+func TestSetupFailureSaysWhy(t *testing.T) {
+	spec := boxSpec(t, "control/true", tight())
+	spec.Dir = "/no/such/dir"
+	res, err := Run(context.Background(), spec)
+	if err == nil {
+		t.Fatalf("Run with a missing working directory = %+v, want an error", res)
+	}
+	for _, want := range []string{"box setup", "/no/such/dir", "box-init: exit status 127"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
