@@ -39,6 +39,11 @@ var allowedSyscalls = []uint32{
 	unix.SYS_GETUID, unix.SYS_GETEUID, unix.SYS_GETGID, unix.SYS_GETEGID, unix.SYS_GETGROUPS,
 	unix.SYS_GETPGID, unix.SYS_GETSID, unix.SYS_GETCWD, unix.SYS_CHDIR, unix.SYS_FCHDIR, unix.SYS_UMASK,
 	unix.SYS_GETRANDOM, unix.SYS_RESTART_SYSCALL, unix.SYS_SYSINFO, unix.SYS_SETSID, unix.SYS_SETPGID,
+	// glibc's thread start. box-init is the server's own binary, which cgo
+	// may link against glibc, and a thread its runtime starts after the
+	// filter is on registers these; glibc aborts the process ("rseq
+	// registration failed") when rseq fails in a thread but not in main.
+	unix.SYS_RSEQ, unix.SYS_SET_ROBUST_LIST, unix.SYS_GET_ROBUST_LIST,
 	// A filter of the program's own: the engine forbids io_uring_setup
 	// once its ring exists (see engine/uring). A filter can only narrow.
 	unix.SYS_SECCOMP,
