@@ -13,8 +13,9 @@ import (
 // The seccomp filter is an allow list, written as classic BPF by hand. It
 // lets through what the Go runtime, the engine, the exercises' harnesses and
 // the Go toolchain (the build box) really call, found by tracing every
-// exercise's runs and a build (testdata/seccomp-survey.py says how), plus the plain calls a
-// handler may reasonably make on its sockets, files and rings. Everything
+// exercise's runs and a build (testdata/seccomp-survey.py says how), plus
+// the plain calls a handler may reasonably make on its sockets, files and
+// rings. Everything
 // else fails with ENOSYS, as on a kernel without the call, so that code
 // that probes for a newer call falls back to an older one. socket and
 // socketpair take only the families the lab uses, and clone no namespace

@@ -154,6 +154,12 @@ type lintSpan struct {
 	blocking          []Finding // its long blocking calls, judged when it ends
 }
 
+// held is how long s held its loop: its length less the time its thread
+// waited for a CPU (another process had it, or the box's CPU quota
+// throttled it), which is the machine's, not the handler's, where the loop
+// measured it.
+func (s lintSpan) held() int64 { return s.end - s.start - s.delay }
+
 type connectState struct {
 	op       uint64 // the CONNECT op, when connect was submitted to the ring
 	linked   bool   // the CONNECT op was linked to the next submit
@@ -314,7 +320,7 @@ func (a *analyzer) headOfLine(l *lintLoop, e *Event, s lintSpan) {
 // all of it waiting for a CPU. A call that really blocks holds the loop
 // whatever the load.
 func (a *analyzer) judgeBlocking(s lintSpan) {
-	if len(s.blocking) == 0 || (s.delay > 0 && s.end-s.start-s.delay <= int64(a.opt.BlockingCall)) {
+	if len(s.blocking) == 0 || (s.delay > 0 && s.held() <= int64(a.opt.BlockingCall)) {
 		return
 	}
 	a.out = append(a.out, s.blocking...)
@@ -325,11 +331,7 @@ func (a *analyzer) judgeBlocking(s lintSpan) {
 // if any.
 func (a *analyzer) longHandler(loop uint16, s lintSpan, unfinished bool, stuck string) {
 	d := s.end - s.start
-	// Time the thread spent waiting for a CPU (another process had it, or
-	// the box's CPU quota throttled it) is the machine's, not the
-	// handler's: where the loop measured it, the handler is held to the
-	// rest.
-	if d-s.delay <= int64(a.opt.LongHandler) {
+	if s.held() <= int64(a.opt.LongHandler) {
 		return
 	}
 	var msg string

@@ -402,11 +402,11 @@ func (r *Ring) SubmitAndWaitTimeout(waitNr uint32, d time.Duration) (int, error)
 	n := r.flush()
 	r.waitTS = NewTimespec(d)
 	r.waitArg = getEventsArg{TS: uint64(uintptr(unsafe.Pointer(&r.waitTS)))}
-	got, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(n), uintptr(waitNr),
-		uintptr(EnterGetEvents|EnterExtArg|r.sqpollWakeup()), uintptr(unsafe.Pointer(&r.waitArg)), unsafe.Sizeof(r.waitArg))
+	got, errno := r.enterOnce(n, waitNr, EnterGetEvents|EnterExtArg|r.sqpollWakeup(),
+		unsafe.Pointer(&r.waitArg), unsafe.Sizeof(r.waitArg), false)
 	switch errno {
 	case 0:
-		return int(got), nil
+		return got, nil
 	case unix.ETIME, unix.EINTR:
 		return 0, nil // nothing was consumed: the kernel reports the count when something was
 	default:
@@ -422,33 +422,37 @@ func (r *Ring) Enter(toSubmit, minComplete, flags uint32) (int, error) {
 	return r.enter(toSubmit, minComplete, flags, nil, 0, false)
 }
 
-// enter is io_uring_enter. raw selects RawSyscall6, which only calls that
-// cannot block may use.
+// enter is io_uring_enter, retried on EINTR: nothing was consumed then (the
+// kernel reports the count instead when something was), so the same call
+// is still right. raw selects RawSyscall6, which only calls that cannot
+// block may use.
 func (r *Ring) enter(toSubmit, minComplete, flags uint32, arg unsafe.Pointer, argSize uintptr, raw bool) (int, error) {
 	if r.fd < 0 {
 		return 0, errClosed
 	}
 	for {
-		var n uintptr
-		var errno unix.Errno
-		if raw {
-			n, _, errno = unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd),
-				uintptr(toSubmit), uintptr(minComplete), uintptr(flags), uintptr(arg), argSize)
-		} else {
-			n, _, errno = unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd),
-				uintptr(toSubmit), uintptr(minComplete), uintptr(flags), uintptr(arg), argSize)
-		}
+		n, errno := r.enterOnce(toSubmit, minComplete, flags, arg, argSize, raw)
 		switch errno {
 		case 0:
-			return int(n), nil
+			return n, nil
 		case unix.EINTR:
-			// Nothing was consumed (the kernel reports the count instead
-			// when it was), so the same call is still right.
 			continue
 		default:
 			return 0, os.NewSyscallError("io_uring_enter", errno)
 		}
 	}
+}
+
+// enterOnce is one io_uring_enter call.
+func (r *Ring) enterOnce(toSubmit, minComplete, flags uint32, arg unsafe.Pointer, argSize uintptr, raw bool) (int, unix.Errno) {
+	if raw {
+		n, _, errno := unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd),
+			uintptr(toSubmit), uintptr(minComplete), uintptr(flags), uintptr(arg), argSize)
+		return int(n), errno
+	}
+	n, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd),
+		uintptr(toSubmit), uintptr(minComplete), uintptr(flags), uintptr(arg), argSize)
+	return int(n), errno
 }
 
 // CQReady returns the number of CQEs ready to reap. The load of the

@@ -229,9 +229,9 @@ var checks = []exercises.Check{
 			if strings.Contains(r.Error, "held the loop") {
 				return exercises.Fail(r, nil, "a handler held the loop until the harness gave up: %s", r.Error)
 			}
-			if e, n := spun(r); e != nil {
+			if e := spun(r); e != nil {
 				return exercises.Fail(r, e, "%s was called %d times on fd %d in one callback, still not done each time: the callback spun on the loop instead of returning and letting the loop call it back when the fd is writable",
-					r.Trace.Name(e.Name), n, e.Fd)
+					r.Trace.Name(e.Name), spinLimit, e.Fd)
 			}
 			if e := blockingConnect(r); e != nil {
 				return exercises.Fail(r, e, "connect was called on fd %d while it was a blocking socket (no SOCK_NONBLOCK, or set non-blocking only later)", e.Fd)
@@ -434,15 +434,15 @@ func askedAt(r *exercises.Run, start int64) int64 {
 // callback may make before it counts as spinning.
 const spinLimit = 3
 
-// spun returns the call that made a callback a spinner, and how many such
-// calls it had made: the spinLimit-th call of one syscall on one fd in a
+// spun returns the call that made a callback a spinner, or nil: the
+// spinLimit-th call of one syscall on one fd in a
 // single callback that found it not ready yet (connect's EINPROGRESS or
 // EALREADY, EAGAIN, or a poll that saw nothing). Unlike the callback's
 // length, which a machine short of CPU shrinks (a 300 ms spin gets 60 ms
 // of CPU under heavy load), the count does not depend on the load. Calls
 // from separate callbacks, such as connect again from a timer, never count
 // together.
-func spun(r *exercises.Run) (*trace.Event, int) {
+func spun(r *exercises.Run) *trace.Event {
 	type key struct {
 		name trace.NameID
 		fd   int32
@@ -465,12 +465,12 @@ func spun(r *exercises.Run) (*trace.Event, int) {
 		case e.Kind == trace.KindSyscall && e.Phase != trace.PhaseBegin && depth > 0 && notReady(r.Trace.Name(e.Name), e.Res):
 			k := key{e.Name, e.Fd}
 			counts[k]++
-			if counts[k] >= spinLimit {
-				return e, counts[k]
+			if counts[k] == spinLimit {
+				return e
 			}
 		}
 	}
-	return nil, 0
+	return nil
 }
 
 // notReady reports whether a call named name that returned res found its
