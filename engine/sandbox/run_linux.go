@@ -62,13 +62,18 @@ const setupTimeout = 10 * time.Second
 const cpuPoll = 25 * time.Millisecond
 
 // Past its cap, stderr is still read (and counted, and its tail kept) for
-// stderrGrace, or until stderrSlack more bytes, before the run is killed:
-// a Go crash that floods stderr with its goroutine dump then ends, and is
-// told apart from a flood, and a program's own last words, after logs
-// past the cap, are not lost.
+// stderrGrace of the run's CPU time, or until stderrSlack more bytes,
+// before the run is killed: a Go crash that floods stderr with its
+// goroutine dump then ends, and is told apart from a flood, and a
+// program's own last words, after logs past the cap, are not lost. The
+// grace is CPU time, not wall time, because a box the machine keeps off
+// the CPU writes slowly however short its last words (2 MiB of log took
+// over a second of wall time in a loaded CI run); stderrGraceWall bounds
+// a program that trickles on while using no CPU.
 const (
-	stderrGrace = time.Second
-	stderrSlack = 16 << 20
+	stderrGrace     = time.Second
+	stderrGraceWall = 10 * time.Second
+	stderrSlack     = 16 << 20
 )
 
 var (
@@ -460,6 +465,7 @@ func (r *runner) run(ctx context.Context) (res *Result, err error) {
 	cancelled := ctx.Done()
 	stderrOver := r.stderrOver
 	var stderrGraceOver <-chan time.Time
+	stderrCPU := time.Duration(-1) // the run's CPU time when stderr went over its cap
 	var ctxErr error
 wait:
 	for {
@@ -468,14 +474,21 @@ wait:
 			break wait
 		case <-stderrOver:
 			stderrOver = nil
-			stderrGraceOver = time.After(stderrGrace)
+			stderrGraceOver = time.After(stderrGraceWall)
+			if u, ok := cg.cpuUsage(); ok {
+				stderrCPU = u
+			}
 		case <-stderrGraceOver:
 			r.kill(VerdictOutputLimit, r.stderrExceeded())
 		case <-wall.C:
 			r.kill(VerdictTimeLimit, "wall time exceeded "+r.lim.Wall.String())
 		case <-tick.C:
-			if u, ok := cg.cpuUsage(); ok && u-cpu0 > r.lim.CPU {
+			u, ok := cg.cpuUsage()
+			if ok && u-cpu0 > r.lim.CPU {
 				r.kill(VerdictTimeLimit, "CPU time exceeded "+r.lim.CPU.String())
+			}
+			if ok && stderrCPU >= 0 && u-stderrCPU > stderrGrace {
+				r.kill(VerdictOutputLimit, r.stderrExceeded())
 			}
 		case <-cancelled:
 			ctxErr = ctx.Err()
