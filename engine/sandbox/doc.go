@@ -106,10 +106,12 @@
 // RLIMIT_AS and RLIMIT_DATA are left alone because they break Go. Run
 // enforces the wall and CPU limits and caps stdout, stderr and the trace
 // pipe (fd 3), killing the run when one overflows. stderr is read a
-// little longer (a second, or 16 MiB more) before the kill, and its
-// head and tail are kept apart from the cap: a Go crash prints every
-// goroutine, and its dump must not turn a runtime error into an output
-// limit, nor hide what the program said last. A crash is recognised by
+// little longer (a second of the run's CPU time, or 16 MiB more) before
+// the kill, and its head and tail are kept apart from the cap: a Go
+// crash prints every goroutine, and its dump must not turn a runtime
+// error into an output limit, nor hide what the program said last. A
+// crash already under way when the wall time runs out gets the same
+// grace to end in. A crash is recognised by
 // its first line and the dump after it ([Result].Crash); a run that
 // died after the pids limit refused a fork or a thread says so in its
 // Reason.

@@ -62,14 +62,11 @@ const setupTimeout = 10 * time.Second
 const cpuPoll = 25 * time.Millisecond
 
 // Past its cap, stderr is still read (and counted, and its tail kept) for
-// stderrGrace of the run's CPU time, or until stderrSlack more bytes,
-// before the run is killed: a Go crash that floods stderr with its
-// goroutine dump then ends, and is told apart from a flood, and a
-// program's own last words, after logs past the cap, are not lost. The
-// grace is CPU time, not wall time, because a box the machine keeps off
-// the CPU writes slowly however short its last words (2 MiB of log took
-// over a second of wall time in a loaded CI run); stderrGraceWall bounds
-// a program that trickles on while using no CPU.
+// a grace (stderrGrace of the run's CPU time, at most stderrGraceWall),
+// or until stderrSlack more bytes, before the run is killed: a Go crash
+// that floods stderr with its goroutine dump then ends, and is told apart
+// from a flood, and a program's own last words, after logs past the cap,
+// are not lost.
 const (
 	stderrGrace     = time.Second
 	stderrGraceWall = 10 * time.Second
@@ -200,6 +197,7 @@ type runner struct {
 
 	stderr       stderrLog     // owned by the stderr reader until it returns
 	stderrOver   chan struct{} // closed when stderr passes Limits.Output
+	crashed      atomic.Bool   // a Go crash has been seen in stderr
 	stderrClosed sync.Once
 }
 
@@ -464,8 +462,7 @@ func (r *runner) run(ctx context.Context) (res *Result, err error) {
 	defer tick.Stop()
 	cancelled := ctx.Done()
 	stderrOver := r.stderrOver
-	var stderrGraceOver <-chan time.Time
-	stderrCPU := time.Duration(-1) // the run's CPU time when stderr went over its cap
+	var last grace
 	var ctxErr error
 wait:
 	for {
@@ -474,21 +471,23 @@ wait:
 			break wait
 		case <-stderrOver:
 			stderrOver = nil
-			stderrGraceOver = time.After(stderrGraceWall)
-			if u, ok := cg.cpuUsage(); ok {
-				stderrCPU = u
-			}
-		case <-stderrGraceOver:
-			r.kill(VerdictOutputLimit, r.stderrExceeded())
+			last.start(cg, VerdictOutputLimit, stderrExceeded(r.lim))
+		case <-last.wallOver:
+			r.kill(last.verdict, last.detail)
 		case <-wall.C:
-			r.kill(VerdictTimeLimit, "wall time exceeded "+r.lim.Wall.String())
+			// A crash's dump gets its grace to end in, so that the crash,
+			// not the clock, is what the run is told it died of.
+			if !r.crashed.Load() {
+				r.kill(VerdictTimeLimit, "wall time exceeded "+r.lim.Wall.String())
+			}
+			last.start(cg, VerdictTimeLimit, "wall time exceeded "+r.lim.Wall.String())
 		case <-tick.C:
 			u, ok := cg.cpuUsage()
 			if ok && u-cpu0 > r.lim.CPU {
 				r.kill(VerdictTimeLimit, "CPU time exceeded "+r.lim.CPU.String())
 			}
-			if ok && stderrCPU >= 0 && u-stderrCPU > stderrGrace {
-				r.kill(VerdictOutputLimit, r.stderrExceeded())
+			if ok && last.cpuOver(u) {
+				r.kill(last.verdict, last.detail)
 			}
 		case <-cancelled:
 			ctxErr = ctx.Err()
@@ -557,20 +556,51 @@ wait:
 // has gone stderrSlack bytes past its cap.
 func (r *runner) stderrSeen(p []byte) {
 	r.stderr.write(p)
+	if r.stderr.crash.crash != "" {
+		r.crashed.Store(true)
+	}
 	if r.stderr.total > r.lim.Output+stderrSlack {
-		r.kill(VerdictOutputLimit, r.stderrExceeded())
+		r.kill(VerdictOutputLimit, stderrExceeded(r.lim))
 	}
 }
 
-func (r *runner) stderrExceeded() string {
-	return "stderr exceeded " + sizeString(r.lim.Output)
+// grace is the last stretch a run is given before it is killed: past
+// stderr's cap, for the program's last words or a crash's dump, and past
+// the wall time once a crash has begun, for the dump to end. It lasts
+// stderrGrace of the run's CPU time, not of wall time, because a box the
+// machine keeps off the CPU writes slowly however short its last words
+// (2 MiB of log took over a second of wall time in a loaded CI run);
+// stderrGraceWall bounds a program that trickles on using no CPU.
+type grace struct {
+	verdict  Verdict // the kill's, when the grace is over
+	detail   string
+	cpu0     time.Duration    // the run's CPU time when the grace began, if known
+	wallOver <-chan time.Time // nil until the grace begins
 }
 
-// verdict fills in res's verdict from how the program ended. A Go crash
-// (res.Crash) is a runtime error even when its dump overflowed stderr;
-// overflowing stderr otherwise is the output limit, even when the
-// program ended by itself within stderrGrace. pidsRefused counts the
-// forks and clones the pids limit refused.
+// start begins the grace, unless it has begun already.
+func (g *grace) start(cg *cgroup, v Verdict, detail string) {
+	if g.wallOver != nil {
+		return
+	}
+	g.verdict, g.detail = v, detail
+	g.wallOver = time.After(stderrGraceWall)
+	g.cpu0 = -1
+	if u, ok := cg.cpuUsage(); ok {
+		g.cpu0 = u
+	}
+}
+
+// cpuOver reports whether the run, now at CPU time u, has used up its grace.
+func (g *grace) cpuOver(u time.Duration) bool {
+	return g.wallOver != nil && g.cpu0 >= 0 && u-g.cpu0 > stderrGrace
+}
+
+func stderrExceeded(lim Limits) string {
+	return "stderr exceeded " + sizeString(lim.Output)
+}
+
+// verdict fills in res's verdict from how the program ended.
 func (r *runner) verdict(res *Result, ooms, pidsRefused int64) {
 	ws := r.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	res.ExitCode = ws.ExitStatus()
@@ -578,42 +608,64 @@ func (r *runner) verdict(res *Result, ooms, pidsRefused int64) {
 		res.Signal = unix.SignalName(ws.Signal())
 	}
 	r.mu.Lock()
-	reason, detail := r.killReason, r.killDetail
+	e := ending{status: ws, kill: r.killReason, killDetail: r.killDetail,
+		crash: res.Crash, ooms: ooms, pidsRefused: pidsRefused, cpu: res.CPU}
 	r.mu.Unlock()
-	died := !(ws.Exited() && ws.ExitStatus() == 0)
-	stderrOver := false
 	select {
 	case <-r.stderrOver:
-		stderrOver = true
+		e.stderrOver = true
 	default:
 	}
+	res.Verdict, res.Reason = e.verdict(r.lim)
+}
+
+// ending is what is known of how a run ended.
+type ending struct {
+	status      syscall.WaitStatus
+	kill        Verdict // why the sandbox killed the run, if it did
+	killDetail  string
+	crash       string // the first line of a Go crash found in stderr
+	ooms        int64  // the memory limit's kills
+	pidsRefused int64  // forks and clones the pids limit refused
+	stderrOver  bool   // stderr passed its cap
+	cpu         time.Duration
+}
+
+// verdict names how the run ended. A Go crash is a runtime error even
+// when its dump overflowed stderr; overflowing stderr otherwise is the
+// output limit, even when the program ended by itself within the grace.
+// A time limit is not a crash, even when stderr shows one: in a box of
+// many processes (a fork bomb's), the crash can be another process's.
+func (e ending) verdict(lim Limits) (Verdict, string) {
+	ws := e.status
+	died := !(ws.Exited() && ws.ExitStatus() == 0)
+	v, reason := VerdictOK, ""
 	switch {
-	case reason == VerdictOutputLimit && res.Crash != "":
-		res.Verdict, res.Reason = VerdictRuntimeError, "crashed: "+res.Crash
-	case reason != "":
-		res.Verdict, res.Reason = reason, detail
-	case ooms > 0 && died:
-		res.Verdict, res.Reason = VerdictMemoryLimit, "memory limit exceeded "+sizeString(r.lim.Memory)
-	case res.Crash != "" && died:
-		res.Verdict, res.Reason = VerdictRuntimeError, "crashed: "+res.Crash
-	case stderrOver:
-		res.Verdict, res.Reason = VerdictOutputLimit, r.stderrExceeded()
-	case ws.Signaled() && (ws.Signal() == syscall.SIGKILL || ws.Signal() == syscall.SIGXCPU) && res.CPU >= r.lim.CPU:
-		res.Verdict, res.Reason = VerdictTimeLimit, "CPU time exceeded "+r.lim.CPU.String()
+	case e.crash != "" && e.kill == VerdictOutputLimit:
+		v, reason = VerdictRuntimeError, "crashed: "+e.crash
+	case e.kill != "":
+		v, reason = e.kill, e.killDetail
+	case e.ooms > 0 && died:
+		v, reason = VerdictMemoryLimit, "memory limit exceeded "+sizeString(lim.Memory)
+	case e.crash != "" && died:
+		v, reason = VerdictRuntimeError, "crashed: "+e.crash
+	case e.stderrOver:
+		v, reason = VerdictOutputLimit, stderrExceeded(lim)
+	case ws.Signaled() && (ws.Signal() == syscall.SIGKILL || ws.Signal() == syscall.SIGXCPU) && e.cpu >= lim.CPU:
+		v, reason = VerdictTimeLimit, "CPU time exceeded "+lim.CPU.String()
 	case ws.Signaled() && ws.Signal() == syscall.SIGSYS:
-		res.Verdict, res.Reason = VerdictKilled, "killed by the sandbox: forbidden system call"
+		v, reason = VerdictKilled, "killed by the sandbox: forbidden system call"
 	case ws.Signaled() && ws.Signal() == syscall.SIGKILL:
-		res.Verdict, res.Reason = VerdictKilled, "killed by SIGKILL"
+		v, reason = VerdictKilled, "killed by SIGKILL"
 	case ws.Signaled():
-		res.Verdict, res.Reason = VerdictRuntimeError, "killed by signal "+res.Signal
+		v, reason = VerdictRuntimeError, "killed by signal "+unix.SignalName(ws.Signal())
 	case ws.ExitStatus() != 0:
-		res.Verdict, res.Reason = VerdictRuntimeError, "exit status "+strconv.Itoa(ws.ExitStatus())
-	default:
-		res.Verdict = VerdictOK
+		v, reason = VerdictRuntimeError, "exit status "+strconv.Itoa(ws.ExitStatus())
 	}
-	if res.Verdict == VerdictRuntimeError && pidsRefused > 0 {
-		res.Reason += fmt.Sprintf("; the program hit the limit of %d processes/threads", r.lim.Pids)
+	if v == VerdictRuntimeError && e.pidsRefused > 0 {
+		reason += fmt.Sprintf("; the program hit the limit of %d processes/threads", lim.Pids)
 	}
+	return v, reason
 }
 
 // boxConfig builds what box-init is sent, and opens the binds: a root
