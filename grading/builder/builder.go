@@ -3,6 +3,7 @@ package builder
 import (
 	"context"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,7 +26,7 @@ import (
 
 // templateVersion changes whenever the way templates are made changes, so
 // a data directory never keeps a template made the old way.
-const templateVersion = 2
+const templateVersion = 3
 
 // Inside the build sandbox the workspace, the module files and the cache
 // always live at the same paths, so cache keys computed while warming up
@@ -34,8 +36,16 @@ const (
 	boxWork   = "/ws"
 	boxCache  = "/cache"
 	boxOut    = "/ws/out/prog"
+	boxLab    = "/lab"    // toolrun and the import config, read-only
 	handlerIn = "handler" // the student's package directory in the workspace
+	goLang    = "go1.26"  // the workspace module's language version
 )
+
+// toolrunSource is the program that compiles and links a submission in
+// the build box; see toolrun/main.go.
+//
+//go:embed toolrun/main.go
+var toolrunSource []byte
 
 // Config configures a [Builder].
 type Config struct {
@@ -76,6 +86,7 @@ type Builder struct {
 
 	template string // the prepared workspace: go.mod, go.sum, vendor/
 	cache    string // the warm GOCACHE, read-only to every build
+	lab      string // toolrun and its import config
 }
 
 // New returns a builder. The template and warm cache are made on first use
@@ -163,13 +174,8 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Result, error) {
 		res.Cleanup()
 		return nil, err
 	}
-	cache := filepath.Join(work.path, "cache")
-	if err := linkTree(b.cache, cache); err != nil {
-		res.Cleanup()
-		return nil, fmt.Errorf("build: copy warm cache: %w", err)
-	}
 	start := time.Now()
-	out, err := b.goBuild(ctx, ws, cache, b.cfg.Limits)
+	out, err := b.toolBuild(ctx, ws, req.Files, b.cfg.Limits)
 	res.Wall = time.Since(start)
 	if err != nil {
 		res.Cleanup()
@@ -232,7 +238,7 @@ func (b *Builder) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.template, b.cache = filepath.Join(root, "ws"), filepath.Join(root, "cache")
+	b.template, b.cache, b.lab = filepath.Join(root, "ws"), filepath.Join(root, "cache"), filepath.Join(root, "lab")
 	if _, err := os.Stat(filepath.Join(root, "ready")); err == nil {
 		return nil
 	}
@@ -255,17 +261,24 @@ func (b *Builder) prepare(ctx context.Context) error {
 		return fmt.Errorf("builder: %w", err)
 	}
 	os.Chmod(b.cache, 0o777) // the box's user must create entries here while warming
-	out, err := b.goBuild(ctx, warm, b.cache, warmLimits(b.cfg.Limits))
+	if err := b.warmCache(ctx, warm); err != nil {
+		return err
+	}
+	if err := b.buildToolrun(ctx); err != nil {
+		return err
+	}
+	// Every later build reads these entries: make them read-only and
+	// root-owned so no build can change what another reads.
+	if err := freeze(b.cache); err != nil {
+		return fmt.Errorf("builder: freeze warm cache: %w", err)
+	}
+	// The template is ready once a build through it works.
+	out, err := b.toolBuild(ctx, warm, req.Files, b.cfg.Limits)
 	if err != nil {
 		return err
 	}
 	if !out.ok {
-		return fmt.Errorf("builder: warming the cache failed: %s\n%s", out.reason, out.log)
-	}
-	// Every later build gets hard links to these entries: make them
-	// read-only and root-owned so no build can change what another reads.
-	if err := freeze(b.cache); err != nil {
-		return fmt.Errorf("builder: freeze warm cache: %w", err)
+		return fmt.Errorf("builder: a build of the warm handler failed: %s\n%s", out.reason, out.log)
 	}
 	os.RemoveAll(warm)
 	b.log.Info("build template ready", "dir", root, "took", time.Since(start).Round(time.Millisecond))
@@ -408,7 +421,8 @@ func (b *Builder) writeWorkspace(ws string, req Request) error {
 type buildOutput struct {
 	ok     bool
 	reason string
-	log    string
+	log    string // stdout and stderr
+	stdout string
 }
 
 // warmLimits are the limits of the build that warms the cache: the
@@ -421,19 +435,15 @@ func warmLimits(lim sandbox.Limits) sandbox.Limits {
 	return lim
 }
 
-// goBuild runs `go build` on the workspace ws in the build sandbox, with
-// cache as its GOCACHE, offline and with cgo off, within lim.
-func (b *Builder) goBuild(ctx context.Context, ws, cache string, lim sandbox.Limits) (*buildOutput, error) {
-	spec := sandbox.Spec{
+// goCommand runs the go command with args on the workspace ws in the
+// build sandbox, with cache as its writable GOCACHE, offline and with cgo
+// off, within lim. Prepare runs it to warm the cache.
+func (b *Builder) goCommand(ctx context.Context, ws, cache string, lim sandbox.Limits, args ...string) (*buildOutput, error) {
+	return b.boxRun(ctx, sandbox.Spec{
 		Path: boxGoRoot + "/bin/go",
-		Args: []string{"go", "build", "-trimpath", "-p", "2", "-o", boxOut, "."},
-		Env: []string{
-			"PATH=" + boxGoRoot + "/bin", "GOROOT=" + boxGoRoot, "GOCACHE=" + boxCache,
-			"GOPATH=/tmp/gopath", "GOMODCACHE=/tmp/gopath/pkg/mod", "HOME=/tmp", "TMPDIR=/tmp",
-			"CGO_ENABLED=0", "GOTOOLCHAIN=local", "GOWORK=off", "GOENV=off", "GOFLAGS=-mod=vendor",
-			"GOPROXY=off", "GOSUMDB=off", "GOTELEMETRY=off", "GOMAXPROCS=2",
-		},
-		Dir: boxWork,
+		Args: append([]string{"go"}, args...),
+		Env:  buildEnv(),
+		Dir:  boxWork,
 		Binds: []sandbox.Bind{
 			{Host: b.cfg.GoRoot, Inside: boxGoRoot},
 			{Host: ws, Inside: boxWork, Writable: true},
@@ -441,12 +451,51 @@ func (b *Builder) goBuild(ctx context.Context, ws, cache string, lim sandbox.Lim
 			{Host: cache, Inside: boxCache, Writable: true},
 		},
 		Limits: lim,
+	})
+}
+
+// toolBuild compiles the student's files in ws and links the program, in
+// the build sandbox, with toolrun: the compiler and linker against the
+// warm cache's packages, which the box may only read.
+func (b *Builder) toolBuild(ctx context.Context, ws string, files []File, lim sandbox.Limits) (*buildOutput, error) {
+	args := []string{"toolrun", "-tools", boxGoRoot + "/pkg/tool/" + runtime.GOOS + "_" + runtime.GOARCH,
+		"-importcfg", boxLab + "/importcfg", "-lang", goLang, "-o", boxOut}
+	for _, f := range files {
+		args = append(args, handlerIn+"/"+f.Name)
 	}
+	return b.boxRun(ctx, sandbox.Spec{
+		Path: boxLab + "/toolrun",
+		Args: args,
+		Env:  buildEnv(),
+		Dir:  boxWork,
+		Binds: []sandbox.Bind{
+			{Host: b.cfg.GoRoot, Inside: boxGoRoot},
+			{Host: ws, Inside: boxWork, Writable: true},
+			{Host: b.cache, Inside: boxCache},
+			{Host: b.lab, Inside: boxLab},
+		},
+		Limits: lim,
+	})
+}
+
+// buildEnv is the build box's environment: offline, cgo off, and the
+// cache and toolchain at the paths every build uses.
+func buildEnv() []string {
+	return []string{
+		"PATH=" + boxGoRoot + "/bin", "GOROOT=" + boxGoRoot, "GOCACHE=" + boxCache,
+		"GOPATH=/tmp/gopath", "GOMODCACHE=/tmp/gopath/pkg/mod", "HOME=/tmp", "TMPDIR=/tmp",
+		"CGO_ENABLED=0", "GOTOOLCHAIN=local", "GOWORK=off", "GOENV=off", "GOFLAGS=-mod=vendor",
+		"GOPROXY=off", "GOSUMDB=off", "GOTELEMETRY=off", "GOMAXPROCS=2",
+	}
+}
+
+// boxRun runs one build step in the sandbox and says how it ended.
+func (b *Builder) boxRun(ctx context.Context, spec sandbox.Spec) (*buildOutput, error) {
 	res, err := b.cfg.Run(ctx, spec)
 	if err != nil {
 		return nil, fmt.Errorf("build sandbox: %w", err)
 	}
-	out := &buildOutput{log: string(res.Stdout) + string(res.Stderr)}
+	out := &buildOutput{stdout: string(res.Stdout), log: string(res.Stdout) + string(res.Stderr)}
 	switch res.Verdict {
 	case sandbox.VerdictOK:
 		out.ok = true
@@ -462,6 +511,61 @@ func (b *Builder) goBuild(ctx context.Context, ws, cache string, lim sandbox.Lim
 		out.reason = "the build was stopped: " + res.Reason
 	}
 	return out, nil
+}
+
+// warmCache compiles every package a build may link into the cache, in
+// the build sandbox, by listing the packages of the workspace warm with
+// their compiled files (`go list -export`), and writes the import config
+// that names each file at the box's path.
+func (b *Builder) warmCache(ctx context.Context, warm string) error {
+	if err := os.MkdirAll(b.lab, 0o755); err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
+	out, err := b.goCommand(ctx, warm, b.cache, warmLimits(b.cfg.Limits), "list", "-trimpath", "-deps", "-export",
+		"-f", "{{if .Export}}packagefile {{.ImportPath}}={{.Export}}{{end}}", ".")
+	if err != nil {
+		return err
+	}
+	if !out.ok {
+		return fmt.Errorf("builder: warming the cache failed: %s\n%s", out.reason, out.log)
+	}
+	var cfg strings.Builder
+	for _, line := range strings.Split(out.stdout, "\n") {
+		pkg, _, _ := strings.Cut(strings.TrimPrefix(line, "packagefile "), "=")
+		if line == "" || pkg == "submission" || pkg == "submission/handler" {
+			continue // the warm build's own; each build compiles its own
+		}
+		cfg.WriteString(line + "\n")
+	}
+	if !strings.Contains(cfg.String(), "packagefile runtime=") {
+		return fmt.Errorf("builder: the compiled packages do not include the runtime:\n%s", out.log)
+	}
+	if err := os.WriteFile(filepath.Join(b.lab, "importcfg"), []byte(cfg.String()), 0o444); err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
+	return nil
+}
+
+// buildToolrun compiles toolrun on the host: the lab's own code, with no
+// student input.
+func (b *Builder) buildToolrun(ctx context.Context) error {
+	src := filepath.Join(b.lab, "src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
+	defer os.RemoveAll(src)
+	for name, data := range map[string][]byte{"go.mod": []byte("module toolrun\n\ngo 1.26\n"), "main.go": toolrunSource} {
+		if err := os.WriteFile(filepath.Join(src, name), data, 0o644); err != nil {
+			return fmt.Errorf("builder: %w", err)
+		}
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(b.cfg.GoRoot, "bin", "go"), "build", "-trimpath", "-o", filepath.Join(b.lab, "toolrun"), ".")
+	cmd.Dir = src
+	cmd.Env = append(hostGoEnv(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOROOT="+b.cfg.GoRoot)
+	if log, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("builder: build toolrun: %v\n%s", err, log)
+	}
+	return nil
 }
 
 // compileLine matches the compiler's "./handler/x.go:12:5: msg" lines.
@@ -505,28 +609,6 @@ func sourceHash(vendor []string) (string, error) {
 		return "", fmt.Errorf("builder: hash engine source: %w", err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// linkTree copies the directory tree src to dst with hard links for files,
-// so a build starts from the warm cache in milliseconds.
-func linkTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			if err := os.MkdirAll(target, 0o777); err != nil {
-				return err
-			}
-			return os.Chmod(target, 0o777)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		return os.Link(p, target)
-	})
 }
 
 // freeze makes every file under dir read-only and owned by the server.

@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/grading/builder"
@@ -31,7 +33,7 @@ var (
 
 // newBuilder returns one builder for the whole test binary, so the
 // template and the warm cache are made once.
-func newBuilder(t *testing.T) *builder.Builder {
+func newBuilder(t testing.TB) *builder.Builder {
 	t.Helper()
 	if err := sandbox.Ready(); err != nil {
 		t.Skipf("the sandbox cannot run on this host: %v", err)
@@ -188,4 +190,70 @@ func cacheDigest(t *testing.T, b *builder.Builder) string {
 		t.Fatal(err)
 	}
 	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// BenchmarkBuild compares a warm build of a one-file handler through
+// toolrun (the compiler and linker called directly, the cache read-only)
+// with the baseline, `go build` on a linked copy of the warm cache, in
+// one run, alternating the two.
+//
+//	go test -run '^$' -bench Build -benchtime 10x ./grading/builder/
+func BenchmarkBuild(b *testing.B) {
+	bld := newBuilder(b)
+	ctx := context.Background()
+	var direct, goBuild []time.Duration
+	for i := range b.N {
+		req := builder.Request{
+			Files:   []builder.File{{Name: "handler.go", Data: fmt.Appendf(nil, "package handler\n\nimport \"github.com/asynclab/asynclab/engine\"\n\nfunc Handle(l *engine.Loop) { l.Queue(\"x%d\", l.Stop) }\n", i)}},
+			Harness: []byte(harness),
+			Policy:  builder.DefaultPolicy("handler"),
+		}
+		res, err := bld.Build(ctx, req)
+		if err != nil || !res.OK() {
+			b.Fatalf("Build: %v %v", err, res.Problems)
+		}
+		direct = append(direct, res.Wall)
+		res.Cleanup()
+		d, err := bld.GoBuild(ctx, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		goBuild = append(goBuild, d)
+	}
+	md, mg := median(direct), median(goBuild)
+	b.ReportMetric(float64(md.Microseconds())/1000, "toolrun-ms")
+	b.ReportMetric(float64(mg.Microseconds())/1000, "gobuild-ms")
+	b.ReportMetric(float64(md)/float64(mg), "toolrun/gobuild")
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// A built program's stack traces name the student's file as the module
+// path does, never as a path in the build box or on the server.
+func TestBuildTrimsPaths(t *testing.T) {
+	b := newBuilder(t)
+	// A goroutine's panic, which the loop cannot recover.
+	src := "package handler\n\nimport \"github.com/asynclab/asynclab/engine\"\n\nfunc Handle(l *engine.Loop) {\n\tgo func() { panic(\"at line 6\") }()\n\tselect {}\n}\n"
+	res, err := b.Build(context.Background(), builder.Request{
+		Files:   []builder.File{{Name: "handler.go", Data: []byte(src)}},
+		Harness: []byte(harness),
+		Policy:  builder.DefaultPolicy("handler"),
+	})
+	if err != nil || !res.OK() {
+		t.Fatalf("Build: %v %v\n%s", err, res.Problems, res.Log)
+	}
+	defer res.Cleanup()
+	out, _ := exec.Command(res.Binary).CombinedOutput()
+	if !strings.Contains(string(out), "submission/handler/handler.go:6") {
+		t.Errorf("the panic's trace does not name submission/handler/handler.go:6:\n%s", out)
+	}
+	for _, leak := range []string{"/ws/", "/cache/", os.TempDir()} {
+		if strings.Contains(string(out), leak) {
+			t.Errorf("the panic's trace names %q:\n%s", leak, out)
+		}
+	}
 }

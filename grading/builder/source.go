@@ -1,6 +1,14 @@
 // Package builder turns a student's Go source into a binary, safely: it
 // checks the source before any tool sees it, writes the module files
 // itself, and runs the Go toolchain offline inside a build sandbox.
+//
+// [Builder.Prepare] compiles, once, everything a build may link (the
+// engine, the harnesses, the allowed standard library) into a warm cache,
+// with the go command in the sandbox. A build then compiles only the
+// student's package and the harness's main package and links them, with
+// the compiler and linker called directly (toolrun) against that cache,
+// which the build box can only read: no package loading and no cache
+// checks, about half the time of `go build` (BenchmarkBuild).
 package builder
 
 import (
