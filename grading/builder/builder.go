@@ -58,6 +58,10 @@ type Config struct {
 	// exercises' harnesses. They are vendored with the engine.
 	Vendor []string
 
+	// Parallel is how many builds run at once; the rest wait their turn.
+	// Default: the number of CPUs, which the compiler keeps busy.
+	Parallel int
+
 	// Run runs one sandboxed process; sandbox.Run in production. Tests of
 	// the policy may substitute nothing else: the build is never run
 	// unconfined.
@@ -84,9 +88,10 @@ type Builder struct {
 	once sync.Once
 	err  error
 
-	template string // the prepared workspace: go.mod, go.sum, vendor/
-	cache    string // the warm GOCACHE, read-only to every build
-	lab      string // toolrun and its import config
+	slots    chan struct{} // builds running now, at most Config.Parallel
+	template string        // the prepared workspace: go.mod, go.sum, vendor/
+	cache    string        // the warm GOCACHE, read-only to every build
+	lab      string        // toolrun and its import config
 }
 
 // New returns a builder. The template and warm cache are made on first use
@@ -116,7 +121,10 @@ func New(cfg Config) (*Builder, error) {
 		}
 		cfg.GoRoot = strings.TrimSpace(string(out))
 	}
-	return &Builder{cfg: cfg, log: cfg.Logger.With("subsystem", "builder")}, nil
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = runtime.NumCPU()
+	}
+	return &Builder{cfg: cfg, log: cfg.Logger.With("subsystem", "builder"), slots: make(chan struct{}, cfg.Parallel)}, nil
 }
 
 // CacheDir returns the warm build cache every build starts from. It is
@@ -133,11 +141,11 @@ type Request struct {
 
 // Result is a finished build.
 type Result struct {
-	Binary   string    // host path of the built program; removed by Cleanup
-	Problems []Problem // compile errors in the student's files; empty on success
-	Log      string    // the compiler's output, with sandbox paths
-	Wall     time.Duration
-	work     *workDir // nil once removed
+	Binary   string        // host path of the built program; removed by Cleanup
+	Problems []Problem     // compile errors in the student's files; empty on success
+	Log      string        // the compiler's output, with sandbox paths
+	Wall     time.Duration // the build's own, not counting its wait for a turn
+	work     *workDir      // nil once removed
 }
 
 // OK reports whether the build produced a binary.
@@ -174,9 +182,16 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Result, error) {
 		res.Cleanup()
 		return nil, err
 	}
+	select {
+	case b.slots <- struct{}{}:
+	case <-ctx.Done():
+		res.Cleanup()
+		return nil, fmt.Errorf("build: waiting for a turn: %w", ctx.Err())
+	}
 	start := time.Now()
 	out, err := b.toolBuild(ctx, ws, req.Files, b.cfg.Limits)
 	res.Wall = time.Since(start)
+	<-b.slots
 	if err != nil {
 		res.Cleanup()
 		return nil, err

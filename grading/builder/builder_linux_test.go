@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,7 +30,20 @@ var (
 	sharedOnce sync.Once
 	shared     *builder.Builder
 	sharedErr  error
+
+	// The shared builder's sandboxed runs now, and the most at once since
+	// the last reset.
+	running, mostRunning atomic.Int32
 )
+
+// countingRun is sandbox.Run, counting the runs at once.
+func countingRun(ctx context.Context, spec sandbox.Spec) (*sandbox.Result, error) {
+	n := running.Add(1)
+	defer running.Add(-1)
+	for m := mostRunning.Load(); n > m && !mostRunning.CompareAndSwap(m, n); m = mostRunning.Load() {
+	}
+	return sandbox.Run(ctx, spec)
+}
 
 // newBuilder returns one builder for the whole test binary, so the
 // template and the warm cache are made once.
@@ -44,7 +58,7 @@ func newBuilder(t testing.TB) *builder.Builder {
 			sharedErr = err
 			return
 		}
-		shared, sharedErr = builder.New(builder.Config{Dir: dir})
+		shared, sharedErr = builder.New(builder.Config{Dir: dir, Run: countingRun, Parallel: 2})
 		if sharedErr == nil {
 			sharedErr = shared.Prepare(context.Background())
 		}
@@ -255,5 +269,41 @@ func TestBuildTrimsPaths(t *testing.T) {
 		if strings.Contains(string(out), leak) {
 			t.Errorf("the panic's trace names %q:\n%s", leak, out)
 		}
+	}
+}
+
+// Builds past Config.Parallel wait their turn: a burst of submissions
+// does not start a compiler each on two cores.
+func TestBuildsTakeTurns(t *testing.T) {
+	b := newBuilder(t)
+	mostRunning.Store(0)
+	var wg sync.WaitGroup
+	errs := make(chan error, 5)
+	for i := range 5 {
+		wg.Go(func() {
+			src := fmt.Sprintf("package handler\n\nimport \"github.com/asynclab/asynclab/engine\"\n\nfunc Handle(l *engine.Loop) { l.Queue(\"turn %d\", l.Stop) }\n", i)
+			res, err := b.Build(context.Background(), builder.Request{
+				Files:   []builder.File{{Name: "handler.go", Data: []byte(src)}},
+				Harness: []byte(harness),
+				Policy:  builder.DefaultPolicy("handler"),
+			})
+			if err == nil && !res.OK() {
+				err = fmt.Errorf("build %d failed: %v", i, res.Problems)
+			}
+			if err == nil {
+				res.Cleanup()
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if m := mostRunning.Load(); m < 1 || m > 2 {
+		t.Errorf("%d builds ran at once; want at most Config.Parallel = 2", m)
 	}
 }
