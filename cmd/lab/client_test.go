@@ -21,9 +21,16 @@ import (
 // as a browser does, and returns its id.
 func startRun(t *testing.T, base, code, mode string) string {
 	t.Helper()
+	return startRunOn(t, base, "connect", code, mode)
+}
+
+// startRunOn starts a run of code in mode on the exercise slug, as a new
+// browser (so, a new student) does, and returns its id.
+func startRunOn(t *testing.T, base, slug, code, mode string) string {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	resp, err := c.Get(base + "/exercises/connect")
+	resp, err := c.Get(base + "/exercises/" + slug)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +41,7 @@ func startRun(t *testing.T, base, code, mode string) string {
 		t.Fatal("no CSRF token on the exercise page")
 	}
 	body, _ := json.Marshal(map[string]any{"code": code, "mode": mode})
-	req, _ := http.NewRequest("POST", base+"/api/exercises/connect/runs", bytes.NewReader(body))
+	req, _ := http.NewRequest("POST", base+"/api/exercises/"+slug+"/runs", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-CSRF-Token", string(tok[1]))
 	resp, err = c.Do(req)

@@ -109,7 +109,7 @@ func launchServer(t *testing.T, cmd *exec.Cmd) *server {
 // waitLog waits for a line of the server's log containing want.
 func (s *server) waitLog(t *testing.T, want string) {
 	t.Helper()
-	timeout := time.After(2 * time.Minute)
+	timeout := time.After(4 * time.Minute)
 	for {
 		select {
 		case line, ok := <-s.logs:
@@ -263,33 +263,7 @@ func TestWorkerGradesForServer(t *testing.T) {
 	}
 	db := pgtest.Database(t)
 	web := startServer(t, t.TempDir(), "--db", db, "--submit-workers", "0")
-	worker := exec.Command(os.Args[0], "-test.run=^$")
-	worker.Env = append(os.Environ(), serveChildEnv+"=worker --db "+db+" --data "+t.TempDir())
-	stderr, _ := worker.StderrPipe()
-	if err := worker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { worker.Process.Kill(); worker.Wait() })
-	ready := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "worker ready") {
-				ready <- nil
-				io.Copy(io.Discard, stderr)
-				return
-			}
-		}
-		ready <- fmt.Errorf("the worker exited before it was ready")
-	}()
-	select {
-	case err := <-ready:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(3 * time.Minute):
-		t.Fatal("the worker was not ready in 3 minutes")
-	}
+	startWorker(t, db, t.TempDir())
 	web.waitLog(t, "grader ready")
 
 	id, _ := submitReference(t, web.base)
@@ -308,6 +282,32 @@ func TestWorkerGradesForServer(t *testing.T) {
 	if !bytes.Contains(result, []byte(`"verdict":"passed"`)) || !slices.Contains(types, "events") {
 		t.Errorf("the web node showed %v, result %.300s; want the run's events and a passed result", types, result)
 	}
+}
+
+// startWorker starts a `lab worker` child process on the database db with
+// the data directory dir, and waits until it is ready.
+func startWorker(t *testing.T, db, dir string, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), serveChildEnv+"=worker --db "+db+" --data "+dir+" "+strings.Join(args, " "))
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := &server{cmd: cmd, logs: make(chan string, 1000)}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			select {
+			case w.logs <- sc.Text():
+			default:
+			}
+		}
+		close(w.logs)
+	}()
+	w.waitLog(t, "worker ready")
+	return w
 }
 
 // readLine reads one line from r a byte at a time, so that nothing after

@@ -53,6 +53,8 @@ func TestUsageErrors(t *testing.T) {
 		{"run without exercise", []string{"run"}},
 		{"bad backend", []string{"run", "demo", "--backend", "kqueue"}},
 		{"bench without suite", []string{"bench"}},
+		{"rescue before the job timeout", []string{"serve", "--job-timeout", "2m", "--rescue-after", "1m"}},
+		{"worker rescue before the job timeout", []string{"worker", "--db", "postgres://x/y", "--rescue-after", "5m"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -43,6 +43,7 @@ type serveCmd struct {
 	drain time.Duration
 	// memLimit is the Go runtime's soft memory limit; 0 keeps GOMEMLIMIT.
 	memLimit int64
+	timing   queueTiming
 	// ready receives the listening address once the server is up (tests).
 	ready chan<- string
 }
@@ -59,7 +60,11 @@ func parseServe(args []string) (command, error) {
 	fs.Int64Var(&c.memLimit, "memory-limit", 512<<20, "the Go runtime's soft memory limit in bytes, which makes the collector work harder near it (0 keeps GOMEMLIMIT)")
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "on SIGTERM or Ctrl-C, how long to let the runs being graded finish before cutting them short (they are graded again at the next start)")
 	fs.DurationVar(&c.keepPractice, "keep-practice", labs.DefaultKeepPractice, "how long finished practice runs are kept (submissions always are); 0 keeps them all")
+	c.timing.flags(fs)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := c.timing.check(); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -106,7 +111,7 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 	readyErr := sandbox.Ready()
 	workers := map[queue.Lane]int{queue.Practice: c.practice, queue.Submission: c.submit}
 	var srv *web.Server
-	dbs, err := openStores(ctx, c.db, c.dataDir, gradingQueue(&srv, workers, m.Logger))
+	dbs, err := openStores(ctx, c.db, c.dataDir, gradingQueue(&srv, workers, c.timing, m.Logger))
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

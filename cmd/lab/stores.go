@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -99,13 +100,32 @@ func claimDataDir(m *Main, dir string) (*flock.Lock, error) {
 
 // gradingQueue is the queue's configuration for a process whose *srv
 // grades the runs. The queue works only once started, after srv is set.
-func gradingQueue(srv **web.Server, workers map[queue.Lane]int, log *slog.Logger) queue.Config {
+func gradingQueue(srv **web.Server, workers map[queue.Lane]int, t queueTiming, log *slog.Logger) queue.Config {
 	return queue.Config{
-		Work:    func(ctx context.Context, job queue.Job) error { return (*srv).Work(ctx, job) },
-		GiveUp:  func(ctx context.Context, job queue.Job, reason string) error { return (*srv).GiveUp(ctx, job, reason) },
-		Workers: workers,
-		Logger:  log,
+		Work:        func(ctx context.Context, job queue.Job) error { return (*srv).Work(ctx, job) },
+		GiveUp:      func(ctx context.Context, job queue.Job, reason string) error { return (*srv).GiveUp(ctx, job, reason) },
+		Workers:     workers,
+		JobTimeout:  t.jobTimeout,
+		RescueAfter: t.rescueAfter,
+		Logger:      log,
 	}
+}
+
+// queueTiming is how long one try at grading a run may take, and how
+// long a try may go on before it is taken for lost (its process died)
+// and the run tried again: flags of lab serve and lab worker.
+type queueTiming struct{ jobTimeout, rescueAfter time.Duration }
+
+func (t *queueTiming) flags(fs *flag.FlagSet) {
+	fs.DurationVar(&t.jobTimeout, "job-timeout", 5*time.Minute, "how long one try at grading a run may take")
+	fs.DurationVar(&t.rescueAfter, "rescue-after", 0, "on PostgreSQL, how long a try may go on before it is taken for lost (its process died) and the run is tried again; default job-timeout + 1m; give every process on one database the same")
+}
+
+func (t *queueTiming) check() error {
+	if t.jobTimeout <= 0 || t.rescueAfter < 0 || t.rescueAfter > 0 && t.rescueAfter <= t.jobTimeout {
+		return fmt.Errorf("%w: --rescue-after must be longer than --job-timeout (%s), or a try still going would be taken for lost", errUsage, t.jobTimeout)
+	}
+	return nil
 }
 
 // drain stops q from taking runs and lets those being graded finish

@@ -20,6 +20,7 @@ type workerCmd struct {
 	db, dataDir      string
 	practice, submit int
 	drain            time.Duration
+	timing           queueTiming
 }
 
 func parseWorker(args []string) (command, error) {
@@ -30,7 +31,11 @@ func parseWorker(args []string) (command, error) {
 	fs.IntVar(&c.submit, "submit-workers", 1, "submissions graded at once")
 	fs.IntVar(&c.practice, "practice-workers", 0, "practice runs graded at once (usually the web node's)")
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "on SIGTERM, how long to let the runs being graded finish")
+	c.timing.flags(fs)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := c.timing.check(); err != nil {
 		return nil, err
 	}
 	switch {
@@ -63,7 +68,7 @@ func (c *workerCmd) run(ctx context.Context, m *Main) error {
 	}
 	workers := map[queue.Lane]int{queue.Practice: c.practice, queue.Submission: c.submit}
 	var srv *web.Server
-	dbs, err := openStores(ctx, c.db, c.dataDir, gradingQueue(&srv, workers, m.Logger))
+	dbs, err := openStores(ctx, c.db, c.dataDir, gradingQueue(&srv, workers, c.timing, m.Logger))
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}

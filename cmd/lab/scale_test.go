@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/asynclab/asynclab/engine/sandbox"
+	"github.com/asynclab/asynclab/exercises/catalog"
+	"github.com/asynclab/asynclab/grading"
+	"github.com/asynclab/asynclab/internal/pgtest"
+	"github.com/asynclab/asynclab/labs"
+	"github.com/asynclab/asynclab/labs/postgres"
+)
+
+// One lab serve and two lab worker processes on PostgreSQL grade a burst
+// of 50 mixed submissions from 50 students, while one worker is killed
+// with SIGKILL mid-run and started again, as a supervisor would. Every
+// submission ends once, with its right verdict; the killed worker's run
+// is taken back and graded; and nothing of the killed worker is left:
+// no sandbox cgroup (so no box process) and no build directory.
+func TestWorkerKilledMidBurst(t *testing.T) {
+	if err := sandbox.Ready(); err != nil {
+		t.Skipf("the sandbox cannot run on this host: %v", err)
+	}
+	if testing.Short() {
+		t.Skip("a burst of 50 gradings")
+	}
+	db := pgtest.Database(t)
+	// A try taken for lost after 75 s rather than 6 min, so that the test
+	// waits for the rescue; every process on the database says the same.
+	timing := []string{"--job-timeout", "60s", "--rescue-after", "75s"}
+	web := startServer(t, t.TempDir(), append([]string{"--db", db, "--submit-workers", "0"}, timing...)...)
+	dirA, dirB := t.TempDir(), t.TempDir()
+	a := startWorker(t, db, dirA, timing...)
+	startWorker(t, db, dirB, timing...)
+	web.waitLog(t, "grader ready")
+
+	type submission struct {
+		id, exercise, what string
+		pass               bool
+	}
+	var subs []submission
+	exs := catalog.All()
+	for i := 0; len(subs) < 50; i++ {
+		ex := exs[i%len(exs)]
+		what, code, pass := "reference", ex.Reference, true
+		switch k := i / len(exs) % (2 + len(ex.Variants)); k {
+		case 0:
+		case 1:
+			what, code, pass = "starter", ex.Starter, false
+		default:
+			v := ex.Variants[k-2]
+			what, code, pass = "variant "+v.Name, v.Source, false
+		}
+		subs = append(subs, submission{startRunOn(t, web.base, ex.Slug, string(code), "submit"), ex.Slug, what, pass})
+	}
+
+	// Worker A has finished a run and taken the next: kill it mid-run,
+	// and start it again on the same data directory.
+	a.waitLog(t, "run finished")
+	time.Sleep(300 * time.Millisecond)
+	killed := a.cmd.Process.Pid
+	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	a.cmd.Wait()
+	startWorker(t, db, dirA, timing...)
+
+	ctx := context.Background()
+	store, err := postgres.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	deadline := time.Now().Add(10 * time.Minute)
+	for _, s := range subs {
+		for {
+			run, err := store.Run(ctx, s.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run.Status.Finished() {
+				switch {
+				case run.Status != labs.StatusDone:
+					t.Errorf("%s %s ended %s (%s), want done", s.exercise, s.what, run.Status, run.Reason)
+				case s.pass && (run.Verdict != string(grading.Passed) || run.Score != run.Max):
+					t.Errorf("%s %s = %s %d/%d, want passed with full marks", s.exercise, s.what, run.Verdict, run.Score, run.Max)
+				case !s.pass && (run.Verdict == string(grading.Passed) || run.Verdict == string(grading.InternalError)):
+					t.Errorf("%s %s = %s, want it judged wrong", s.exercise, s.what, run.Verdict)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s %s (run %s) is still %s after 10 minutes", s.exercise, s.what, s.id, run.Status)
+			}
+			time.Sleep(time.Second)
+		}
+	}
+
+	// Each run had one job, which completed; the killed worker's was
+	// taken back and tried again.
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var jobs, completed, retried int
+	err = conn.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE state = 'completed'),
+		count(*) FILTER (WHERE attempt > 1) FROM river_job`).Scan(&jobs, &completed, &retried)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jobs != len(subs) || completed != jobs {
+		t.Errorf("river_job: %d jobs, %d completed; want %d, all completed", jobs, completed, len(subs))
+	}
+	if retried == 0 {
+		t.Errorf("no job was tried twice: the kill did not land mid-run")
+	}
+	t.Logf("%d submissions graded; %d jobs tried more than once", len(subs), retried)
+
+	// Nothing of the killed worker is left: its sandboxes' cgroups were
+	// removed by its successor, and no build directory remains.
+	if left := runCgroups(t, killed); len(left) > 0 {
+		t.Errorf("cgroups of the killed worker remain: %v", left)
+	}
+	for _, dir := range []string{dirA, dirB} {
+		work, err := os.ReadDir(filepath.Join(dir, "build", "work"))
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if len(work) > 0 {
+			t.Errorf("%d build directories remain in %s", len(work), dir)
+		}
+	}
+}
+
+// runCgroups lists the sandbox cgroups of the process pid, in every
+// hierarchy (run-PID-START-SEQ, under an asynclab parent).
+func runCgroups(t *testing.T, pid int) []string {
+	t.Helper()
+	prefix := "run-" + strconv.Itoa(pid) + "-"
+	var found []string
+	filepath.WalkDir("/sys/fs/cgroup", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), prefix) {
+			found = append(found, p)
+			return fs.SkipDir
+		}
+		if strings.Count(p, "/") > 6 {
+			return fs.SkipDir
+		}
+		return nil
+	})
+	return found
+}
