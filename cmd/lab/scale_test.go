@@ -19,6 +19,7 @@ import (
 	"github.com/asynclab/asynclab/internal/pgtest"
 	"github.com/asynclab/asynclab/labs"
 	"github.com/asynclab/asynclab/labs/postgres"
+	"github.com/asynclab/asynclab/labs/sqlite"
 )
 
 // One lab serve and two lab worker processes on PostgreSQL grade a burst
@@ -44,25 +45,7 @@ func TestWorkerKilledMidBurst(t *testing.T) {
 	startWorker(t, db, dirB, timing...)
 	web.waitLog(t, "grader ready")
 
-	type submission struct {
-		id, exercise, what string
-		pass               bool
-	}
-	var subs []submission
-	exs := catalog.All()
-	for i := 0; len(subs) < 50; i++ {
-		ex := exs[i%len(exs)]
-		what, code, pass := "reference", ex.Reference, true
-		switch k := i / len(exs) % (2 + len(ex.Variants)); k {
-		case 0:
-		case 1:
-			what, code, pass = "starter", ex.Starter, false
-		default:
-			v := ex.Variants[k-2]
-			what, code, pass = "variant "+v.Name, v.Source, false
-		}
-		subs = append(subs, submission{startRunOn(t, web.base, ex.Slug, string(code), "submit"), ex.Slug, what, pass})
-	}
+	subs := submitMixed(t, web.base, 50)
 
 	// Worker A has finished a run and taken the next: kill it mid-run,
 	// and start it again on the same data directory.
@@ -81,30 +64,7 @@ func TestWorkerKilledMidBurst(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	deadline := time.Now().Add(10 * time.Minute)
-	for _, s := range subs {
-		for {
-			run, err := store.Run(ctx, s.id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if run.Status.Finished() {
-				switch {
-				case run.Status != labs.StatusDone:
-					t.Errorf("%s %s ended %s (%s), want done", s.exercise, s.what, run.Status, run.Reason)
-				case s.pass && (run.Verdict != string(grading.Passed) || run.Score != run.Max):
-					t.Errorf("%s %s = %s %d/%d, want passed with full marks", s.exercise, s.what, run.Verdict, run.Score, run.Max)
-				case !s.pass && (run.Verdict == string(grading.Passed) || run.Verdict == string(grading.InternalError)):
-					t.Errorf("%s %s = %s, want it judged wrong", s.exercise, s.what, run.Verdict)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s %s (run %s) is still %s after 10 minutes", s.exercise, s.what, s.id, run.Status)
-			}
-			time.Sleep(time.Second)
-		}
-	}
+	waitVerdicts(t, store, subs)
 
 	// Each run had one job, which completed; the killed worker's was
 	// taken back and tried again.
@@ -129,10 +89,113 @@ func TestWorkerKilledMidBurst(t *testing.T) {
 
 	// Nothing of the killed worker is left: its sandboxes' cgroups were
 	// removed by its successor, and no build directory remains.
-	if left := runCgroups(t, killed); len(left) > 0 {
-		t.Errorf("cgroups of the killed worker remain: %v", left)
+	leftBehind(t, killed, dirA, dirB)
+}
+
+// A lab serve on SQLite killed with SIGKILL in the middle of a burst of
+// 50 mixed submissions, and started again: every submission ends once,
+// with its right verdict, and nothing of the killed server is left.
+func TestServerKilledMidBurst(t *testing.T) {
+	if err := sandbox.Ready(); err != nil {
+		t.Skipf("the sandbox cannot run on this host: %v", err)
 	}
-	for _, dir := range []string{dirA, dirB} {
+	if testing.Short() {
+		t.Skip("a burst of 50 gradings")
+	}
+	data := t.TempDir()
+	s1 := startServer(t, data, "--submit-workers", "2")
+	s1.waitLog(t, "grader ready")
+	subs := submitMixed(t, s1.base, 50)
+	s1.waitLog(t, "run finished")
+	time.Sleep(300 * time.Millisecond)
+	killed := s1.cmd.Process.Pid
+	if err := s1.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	s1.cmd.Wait()
+
+	// The killed server's runs in a try are taken back at once.
+	s2 := startServer(t, data, "--submit-workers", "2")
+	s2.waitLog(t, "reclaimed runs a stopped server was grading")
+	store, err := sqlite.Open(context.Background(), filepath.Join(data, "lab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	waitVerdicts(t, store, subs)
+	leftBehind(t, killed, data)
+}
+
+// submission is a run a test submitted, and whether it should pass.
+type submission struct {
+	id, exercise, what string
+	pass               bool
+}
+
+// submitMixed submits n runs, each from a new student: every exercise's
+// reference, starter and known-wrong variants in turn.
+func submitMixed(t *testing.T, base string, n int) []submission {
+	t.Helper()
+	var subs []submission
+	exs := catalog.All()
+	for i := 0; len(subs) < n; i++ {
+		ex := exs[i%len(exs)]
+		what, code, pass := "reference", ex.Reference, true
+		switch k := i / len(exs) % (2 + len(ex.Variants)); k {
+		case 0:
+		case 1:
+			what, code, pass = "starter", ex.Starter, false
+		default:
+			v := ex.Variants[k-2]
+			what, code, pass = "variant "+v.Name, v.Source, false
+		}
+		subs = append(subs, submission{startRunOn(t, base, ex.Slug, string(code), "submit"), ex.Slug, what, pass})
+	}
+	return subs
+}
+
+// waitVerdicts waits until every run of subs has ended, and checks that
+// each is done with its right verdict: a reference passes with full
+// marks, and every other submission is judged wrong by the grader (not
+// failed by an internal error).
+func waitVerdicts(t *testing.T, store labs.Store, subs []submission) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Minute)
+	for _, s := range subs {
+		for {
+			run, err := store.Run(ctx, s.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run.Status.Finished() {
+				switch {
+				case run.Status != labs.StatusDone:
+					t.Errorf("%s %s ended %s (%s), want done", s.exercise, s.what, run.Status, run.Reason)
+				case s.pass && (run.Verdict != string(grading.Passed) || run.Score != run.Max):
+					t.Errorf("%s %s = %s %d/%d, want passed with full marks", s.exercise, s.what, run.Verdict, run.Score, run.Max)
+				case !s.pass && (run.Verdict == string(grading.Passed) || run.Verdict == string(grading.InternalError)):
+					t.Errorf("%s %s = %s, want it judged wrong", s.exercise, s.what, run.Verdict)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s %s (run %s) is still %s after 10 minutes", s.exercise, s.what, s.id, run.Status)
+			}
+			time.Sleep(time.Second)
+		}
+	}
+}
+
+// leftBehind checks that nothing of the killed process is left once its
+// successor has started and the runs are done: no sandbox cgroup (so no
+// box process), and no build directory in the data directories.
+func leftBehind(t *testing.T, killed int, dataDirs ...string) {
+	t.Helper()
+	if left := runCgroups(t, killed); len(left) > 0 {
+		t.Errorf("cgroups of the killed process remain: %v", left)
+	}
+	for _, dir := range dataDirs {
 		work, err := os.ReadDir(filepath.Join(dir, "build", "work"))
 		if err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
