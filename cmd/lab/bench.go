@@ -4,19 +4,24 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/asynclab/asynclab/engine/enginebench"
 	"github.com/asynclab/asynclab/web/live"
 )
 
-// benchCmd is `lab bench engine|web`. engine: the engine's benchmarks
+// benchCmd is `lab bench engine|web|grading`. engine: the engine's benchmarks
 // without the benchmark-only dependencies (gnet and the C liburing sweep
 // live in the bench/ module, which runs the same code and adds them). web:
 // how many websocket viewers of one run this host serves within 100 ms.
+// grading: bursts of mixed submissions on real lab serve and lab worker
+// processes (bench_grading.go).
 type benchCmd struct {
-	suite string
-	opts  enginebench.Options
+	suite       string
+	opts        enginebench.Options
+	submissions int    // grading: the burst's size
+	db          string // grading: a PostgreSQL database to measure too
 }
 
 func parseBench(args []string) (command, error) {
@@ -24,20 +29,28 @@ func parseBench(args []string) (command, error) {
 	c := &benchCmd{}
 	fs.DurationVar(&c.opts.Duration, "duration", 2*time.Second, "measured time of each echo run")
 	fs.IntVar(&c.opts.Repeats, "repeats", 3, "echo runs per server; the median is reported")
+	fs.IntVar(&c.submissions, "submissions", 100, "grading: submissions in the burst")
+	fs.StringVar(&c.db, "db", "", "grading: a throwaway postgres:// database, to measure lab worker setups too")
 	suite, err := parseInterleaved(fs, args)
 	if err != nil {
 		return nil, err
 	}
-	if len(suite) != 1 || (suite[0] != "engine" && suite[0] != "web") {
-		return nil, fmt.Errorf("%w: bench needs a suite name: engine or web", errUsage)
+	if len(suite) != 1 || !slices.Contains([]string{"engine", "web", "grading"}, suite[0]) {
+		return nil, fmt.Errorf("%w: bench needs a suite name: engine, web or grading", errUsage)
+	}
+	if c.db != "" && !isPostgres(c.db) {
+		return nil, fmt.Errorf("%w: --db takes a postgres:// URL", errUsage)
 	}
 	c.suite = suite[0]
 	return c, nil
 }
 
 func (c *benchCmd) run(ctx context.Context, m *Main) error {
-	if c.suite == "web" {
+	switch c.suite {
+	case "web":
 		return benchWeb(ctx, m)
+	case "grading":
+		return benchGrading(ctx, m, c.submissions, c.db)
 	}
 	c.opts.Progress = m.Stderr
 	rep, err := enginebench.Run(ctx, c.opts)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,7 +15,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/asynclab/asynclab/engine/sandbox"
-	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/internal/pgtest"
 	"github.com/asynclab/asynclab/labs"
@@ -137,19 +137,8 @@ type submission struct {
 func submitMixed(t *testing.T, base string, n int) []submission {
 	t.Helper()
 	var subs []submission
-	exs := catalog.All()
-	for i := 0; len(subs) < n; i++ {
-		ex := exs[i%len(exs)]
-		what, code, pass := "reference", ex.Reference, true
-		switch k := i / len(exs) % (2 + len(ex.Variants)); k {
-		case 0:
-		case 1:
-			what, code, pass = "starter", ex.Starter, false
-		default:
-			v := ex.Variants[k-2]
-			what, code, pass = "variant "+v.Name, v.Source, false
-		}
-		subs = append(subs, submission{startRunOn(t, base, ex.Slug, string(code), "submit"), ex.Slug, what, pass})
+	for _, c := range mixedCodes(n) {
+		subs = append(subs, submission{startRunOn(t, base, c.exercise, c.code, "submit"), c.exercise, c.what, c.pass})
 	}
 	return subs
 }
@@ -226,4 +215,39 @@ func runCgroups(t *testing.T, pid int) []string {
 		return nil
 	})
 	return found
+}
+
+// lab bench grading measures a burst on each setup and prints a row for
+// each, every verdict right.
+func TestBenchGrading(t *testing.T) {
+	if err := sandbox.Ready(); err != nil {
+		t.Skipf("the sandbox cannot run on this host: %v", err)
+	}
+	saved := labProcess
+	t.Cleanup(func() { labProcess = saved })
+	labProcess = func(args ...string) (*exec.Cmd, error) {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), serveChildEnv+"="+strings.Join(args, " "))
+		return cmd, nil
+	}
+	out, err := runLab(t, "bench", "grading", "--submissions", "3")
+	if err != nil {
+		t.Fatalf("lab bench grading: %v\n%s", err, out)
+	}
+	t.Logf("\n%s", out)
+	rows := 0
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "sqlite, serve") {
+			continue
+		}
+		rows++
+		// wrong and lost come before the two ratios.
+		f := strings.Fields(line)
+		if wrong, lost := f[len(f)-4], f[len(f)-3]; wrong != "0" || lost != "0" {
+			t.Errorf("%s: %s wrong verdicts, %s lost", strings.Join(f[:4], " "), wrong, lost)
+		}
+	}
+	if rows != 2 {
+		t.Errorf("%d rows of SQLite setups, want 2:\n%s", rows, out)
+	}
 }
