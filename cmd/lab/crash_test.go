@@ -73,21 +73,7 @@ func launchServer(t *testing.T, cmd *exec.Cmd) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, logs: make(chan string, 1000)}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "msg=request ") {
-				continue // one a request: what the tests wait for is the rest
-			}
-			select {
-			case s.logs <- sc.Text():
-			default:
-			}
-		}
-		close(s.logs)
-	}()
+	s := follow(t, cmd, stderr)
 	line, err := readLine(stdout)
 	m := regexp.MustCompile(`http://(\S+)/`).FindStringSubmatch(line)
 	if err != nil || m == nil {
@@ -102,6 +88,28 @@ func launchServer(t *testing.T, cmd *exec.Cmd) *server {
 				s.setup <- link
 			}
 		}
+	}()
+	return s
+}
+
+// follow makes a server of the started process cmd, whose log lines on
+// stderr go to its logs (a request's line, one a request, is left out:
+// what the tests wait for is the rest), and kills it when the test ends.
+func follow(t *testing.T, cmd *exec.Cmd, stderr io.Reader) *server {
+	s := &server{cmd: cmd, logs: make(chan string, 1000)}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "msg=request ") {
+				continue
+			}
+			select {
+			case s.logs <- sc.Text():
+			default:
+			}
+		}
+		close(s.logs)
 	}()
 	return s
 }
@@ -294,18 +302,7 @@ func startWorker(t *testing.T, db, dir string, args ...string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	w := &server{cmd: cmd, logs: make(chan string, 1000)}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			select {
-			case w.logs <- sc.Text():
-			default:
-			}
-		}
-		close(w.logs)
-	}()
+	w := follow(t, cmd, stderr)
 	w.waitLog(t, "worker ready")
 	return w
 }

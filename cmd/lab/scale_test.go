@@ -49,13 +49,7 @@ func TestWorkerKilledMidBurst(t *testing.T) {
 
 	// Worker A has finished a run and taken the next: kill it mid-run,
 	// and start it again on the same data directory.
-	a.waitLog(t, "run finished")
-	time.Sleep(300 * time.Millisecond)
-	killed := a.cmd.Process.Pid
-	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	a.cmd.Wait()
+	killed := a.killMidRun(t)
 	startWorker(t, db, dirA, timing...)
 
 	ctx := context.Background()
@@ -106,13 +100,7 @@ func TestServerKilledMidBurst(t *testing.T) {
 	s1 := startServer(t, data, "--submit-workers", "2")
 	s1.waitLog(t, "grader ready")
 	subs := submitMixed(t, s1.base, 50)
-	s1.waitLog(t, "run finished")
-	time.Sleep(300 * time.Millisecond)
-	killed := s1.cmd.Process.Pid
-	if err := s1.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	s1.cmd.Wait()
+	killed := s1.killMidRun(t)
 
 	// The killed server's runs in a try are taken back at once.
 	s2 := startServer(t, data, "--submit-workers", "2")
@@ -124,6 +112,20 @@ func TestServerKilledMidBurst(t *testing.T) {
 	defer store.Close()
 	waitVerdicts(t, store, subs)
 	leftBehind(t, killed, data)
+}
+
+// killMidRun kills the process with SIGKILL while it grades: once it has
+// finished a run, and a moment later, when it has taken the next. It
+// returns the process's pid.
+func (s *server) killMidRun(t *testing.T) int {
+	t.Helper()
+	s.waitLog(t, "run finished")
+	time.Sleep(300 * time.Millisecond)
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Wait()
+	return s.cmd.Process.Pid
 }
 
 // submission is a run a test submitted, and whether it should pass.
