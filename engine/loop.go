@@ -147,6 +147,7 @@ type Loop struct {
 
 	names    loopNames
 	counters [numCounters]int64 // last value recorded, plus one
+	lost     atomic.Int64       // ns the loop was kept from running; see Lost
 
 	// Watchdog state, read by other goroutines; kept only when watched.
 	watched      bool          // a stall or deadlock watchdog may look at the running handler
@@ -233,6 +234,22 @@ func (l *Loop) FallbackReason() string { return l.fallback }
 // Now returns the loop's clock: nanoseconds since the run started.
 func (l *Loop) Now() time.Duration { return time.Duration(l.rec.Now()) }
 
+// Lost returns how long the loop has been kept from running since Run
+// began, as far as it can tell: by how much its waits for the next timer
+// outlasted their timeout (beyond a millisecond's grace each), and, with
+// HandlerCPU, how long its callbacks waited for a CPU. A machine that
+// keeps the whole process off the CPU shows here, so a harness's own
+// timeouts can count only the time the handler really had. It is safe for
+// concurrent use.
+func (l *Loop) Lost() time.Duration { return time.Duration(l.lost.Load()) }
+
+// overslept is what a wait that asked for timeout and took took ns lost
+// to the loop: whatever it took past the timeout and a millisecond's
+// grace for timer slack and a wake-up.
+func overslept(timeout time.Duration, took int64) int64 {
+	return max(0, took-int64(timeout)-int64(time.Millisecond))
+}
+
 // OnLoop reports whether the caller runs on the loop's own thread. It is safe
 // for concurrent use.
 func (l *Loop) OnLoop() bool {
@@ -308,8 +325,15 @@ func (l *Loop) Run(ctx context.Context, name string, start func()) (err error) {
 		} else if d, ok := l.timers.next(l.rec.Now()); ok {
 			timeout = d
 		}
+		began := int64(0)
+		if timeout >= 0 {
+			began = l.rec.Now()
+		}
 		if err := l.be.wait(timeout); err != nil {
 			return fmt.Errorf("loop %d: %w", l.cfg.ID, err)
+		}
+		if timeout >= 0 {
+			l.lost.Add(overslept(timeout, l.rec.Now()-began))
 		}
 		l.rec.Flush()
 	}
@@ -489,6 +513,8 @@ func (l *Loop) runTask(t task, start int64) (end int64) {
 			ev.Arg0, ev.Arg1 = l.cpuMark.CPU-was.CPU, l.cpuMark.Delay-was.Delay
 			if l.cpuMark.CPU < 0 || was.CPU < 0 {
 				ev.Arg0, ev.Arg1 = -1, -1
+			} else if ev.Arg1 > 0 {
+				l.lost.Add(ev.Arg1)
 			}
 		}
 		l.rec.Emit(ev)

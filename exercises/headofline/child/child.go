@@ -109,6 +109,7 @@ type server struct {
 	over      bool         // the harness has reported
 	lateWaits int          // how often a late give-up waited again
 	progress  atomic.Int64 // when a request was last answered or a unit done, or the run started (ns)
+	lostThen  atomic.Int64 // the loop's Lost at progress (ns)
 }
 
 // Main runs h against the scenario's requests.
@@ -143,8 +144,15 @@ func (s *server) start() {
 			s.l.AfterFunc(name, r.due-now, func() { s.deliver(r) })
 		}
 	}
-	s.progress.Store(int64(now))
+	s.madeProgress(now)
 	s.waitForAnswers()
+}
+
+// madeProgress notes progress at now, and how much time the loop had lost
+// by then.
+func (s *server) madeProgress(now time.Duration) {
+	s.progress.Store(int64(now))
+	s.lostThen.Store(int64(s.l.Lost()))
 }
 
 // waitForAnswers arms the give-up: the run ends with what is missing once
@@ -152,12 +160,15 @@ func (s *server) start() {
 // scenario's "giveup". One timer, put off when it finds progress since it
 // was armed, keeps the trace free of a timer per answer.
 //
-// A give-up that runs late by more than a quarter of "giveup" waits again,
-// at most maxLateWaits times: the loop itself did not run for that long,
-// because the box was kept off the CPU (once, beside a full CI run, a
-// timer due in 0.1 ms fired 2.8 s later) or a callback held the loop, so
-// the handler did not have its time either. The scenario's wall-clock
-// Timeout still bounds the run.
+// A give-up that finds the loop was kept from running for more than a
+// quarter of "giveup" since the last progress waits again, at most
+// maxLateWaits times: the handler did not have that time either. The loop
+// counts what it lost ([engine.Loop.Lost]): a whole box kept off the CPU
+// (once, beside a full CI run, a timer due in 0.1 ms fired 2.8 s later; on
+// a machine with only two CPU hogs, a 5 ms wait once took 2.08 s just
+// before the give-up was due). A give-up that itself runs that late, for
+// instance behind a callback that held the loop, waits again too. The
+// scenario's wall-clock Timeout still bounds the run.
 func (s *server) waitForAnswers() {
 	giveUp := s.e.Args.Duration(ParamGiveUp, 2*time.Second)
 	due := time.Duration(s.progress.Load()) + giveUp
@@ -167,9 +178,10 @@ func (s *server) waitForAnswers() {
 			s.waitForAnswers()
 			return
 		}
-		if now-due > giveUp/4 && s.lateWaits < maxLateWaits {
+		kept := max(now-due, s.l.Lost()-time.Duration(s.lostThen.Load()))
+		if kept > giveUp/4 && s.lateWaits < maxLateWaits {
 			s.lateWaits++
-			s.progress.Store(int64(now))
+			s.madeProgress(now)
 			s.waitForAnswers()
 			return
 		}
@@ -210,7 +222,7 @@ func (s *server) work(r *request, n int) uint64 {
 			r.state = burn(r.state, s.iters)
 			r.done++
 			end := s.l.Now()
-			s.progress.Store(int64(end))
+			s.madeProgress(end)
 			s.rec.EmitForeign(s.event(text, r.id, 1, start, end-start))
 		}
 		return r.state
@@ -221,7 +233,7 @@ func (s *server) work(r *request, n int) uint64 {
 	}
 	r.done += n
 	end := s.l.Now()
-	s.progress.Store(int64(end))
+	s.madeProgress(end)
 	s.mark(fmt.Sprintf("%sreq %d: %s", MarkWork, r.id, FormatUnits(n)), r.id, int64(n), start, end-start)
 	return r.state
 }
@@ -261,7 +273,7 @@ func (s *server) respond(r *request, v uint64) {
 		s.finish()
 		return
 	}
-	s.progress.Store(int64(now))
+	s.madeProgress(now)
 }
 
 // finish reports once: when every request has an answer, or at the
