@@ -27,4 +27,14 @@
 // not, why: a sysctl, a seccomp filter or an old kernel. On systems other
 // than Linux only the portable parts (opcodes, SQE and CQE layouts, [Check])
 // exist.
+//
+// # Reading alongside
+//
+// The package follows the kernel's interface closely, so its man pages
+// are its reference: io_uring(7) for the model, io_uring_setup(2) for
+// [Setup] and its flags, io_uring_enter(2) for [Ring.Submit] and the
+// waits, io_uring_register(2) for [Ring.Probe] and [Restrictions], and
+// liburing's io_uring_prep_read(3) and its siblings for each Prep helper
+// of [SQE], which fills the same fields. The examples show a round trip, a
+// completion-based read, and a linked timeout cancelling a read.
 package uring

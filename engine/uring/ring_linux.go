@@ -94,12 +94,12 @@ type Ring struct {
 	waitTS  Timespec
 }
 
-// Setup creates a ring. When Options.Flags is 0 it asks for
-// SetupSingleIssuer|SetupCoopTaskrun and retries without them if the
-// kernel says EINVAL (kernels before 6.0). It maps the SQ and CQ rings
-// (once, when the kernel reports FeatSingleMMap) and the SQE array, and
-// fills the SQ index array with the identity, reading every offset from
-// the kernel's io_uring_params.
+// Setup creates a ring with io_uring_setup(2). When Options.Flags is 0
+// it asks for SetupSingleIssuer|SetupCoopTaskrun and retries without
+// them if the kernel says EINVAL (kernels before 6.0). It maps the SQ
+// and CQ rings (once, when the kernel reports FeatSingleMMap) and the SQE
+// array, and fills the SQ index array with the identity, reading every
+// offset from the kernel's io_uring_params.
 //
 // With Options.Restrict the ring is set up disabled (SetupRDisabled), the
 // restrictions are registered and the ring is enabled before Setup
@@ -534,8 +534,8 @@ type probeBuf struct {
 	Ops    [256]probeOp
 }
 
-// Probe asks the kernel which opcodes it supports (IORING_REGISTER_PROBE,
-// 5.6). On older kernels the error wraps EINVAL. Call it from the ring's
+// Probe asks the kernel which opcodes it supports (IORING_REGISTER_PROBE
+// of io_uring_register(2), 5.6). On older kernels the error wraps EINVAL. Call it from the ring's
 // thread: SetupSingleIssuer rings refuse registration from others.
 func (r *Ring) Probe() (*Probe, error) {
 	var buf probeBuf
