@@ -40,6 +40,7 @@ type runner struct {
 	workers   map[queue.Lane]int
 	grader    func() Grader
 	hub       *live.Hub
+	relay     *relay // nil on a store owned by one process
 	exercises map[string]*exercises.Exercise
 	log       *slog.Logger
 	now       func() time.Time
@@ -82,6 +83,7 @@ func newRunner(cfg Config, log *slog.Logger) *runner {
 	for _, ex := range cfg.Exercises {
 		x.exercises[ex.Slug] = ex
 	}
+	x.relay = newRelay(cfg.Store)
 	x.metrics = newMetrics(x)
 	x.ctx, x.cancel = context.WithCancel(context.Background())
 	x.wg.Add(1)
@@ -206,6 +208,13 @@ func (x *runner) tellPlaces(lane queue.Lane, line map[string]queue.Place) {
 			continue
 		}
 		p, ok := line[id]
+		if ok && p.Running && !x.active[id] && x.relay != nil {
+			// A worker of another process took it: its viewers follow
+			// it through the relay, on the stream the hub builds them.
+			delete(x.queued, id)
+			x.abandon(w.s)
+			continue
+		}
 		if !ok || p.Running || p.Done {
 			// Taken by a worker: one of this server says so itself; one
 			// of another process is followed through the store.
@@ -330,6 +339,9 @@ func (x *runner) work(ctx context.Context, job queue.Job) error {
 	defer cancel()
 	stop := context.AfterFunc(x.ctx, cancel)
 	defer stop()
+	if x.relay != nil {
+		defer x.relayOut(ctx, run.ID, job.Attempt, s)()
+	}
 	x.metrics.wait.WithLabelValues(string(job.Lane)).Observe(x.now().Sub(run.Created).Seconds())
 	t0 := time.Now()
 	x.execute(ctx, g, ex, run, s)
@@ -536,6 +548,9 @@ func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 		return nil, err
 	}
 	if !run.Status.Finished() {
+		if x.relay != nil {
+			return x.followStream(run), nil
+		}
 		return nil, errWaiting
 	}
 	s := live.NewStream(id, true)

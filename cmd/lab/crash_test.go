@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -264,7 +263,9 @@ func TestServeOnPostgres(t *testing.T) {
 
 // A lab serve that leaves submissions to a lab worker on the same
 // PostgreSQL database: the worker grades and records the submission, and
-// the student watching on the web node gets its result there.
+// the student watching on the web node sees it live, through the store's
+// relay: its first events arrive before the worker has recorded the
+// result, and the result is the one recorded.
 func TestWorkerGradesForServer(t *testing.T) {
 	if err := sandbox.Ready(); err != nil {
 		t.Skipf("the sandbox cannot run on this host: %v", err)
@@ -279,16 +280,39 @@ func TestWorkerGradesForServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the run did not end on the web node: %v", err)
 	}
-	var types []string
-	var result []byte
+	var (
+		types       []string
+		result      []byte
+		firstEvents time.Time
+	)
 	for _, m := range msgs {
 		types = append(types, m.Type)
 		if m.Type == "result" {
 			result = m.Raw
 		}
+		if m.Type == "events" && firstEvents.IsZero() {
+			firstEvents = m.At
+		}
 	}
-	if !bytes.Contains(result, []byte(`"verdict":"passed"`)) || !slices.Contains(types, "events") {
-		t.Errorf("the web node showed %v, result %.300s; want the run's events and a passed result", types, result)
+	if !bytes.Contains(result, []byte(`"verdict":"passed"`)) || firstEvents.IsZero() {
+		t.Fatalf("the web node showed %v, result %.300s; want the run's events and a passed result", types, result)
+	}
+	store, err := postgres.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	run, err := store.Run(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first events on the web node %v before the worker recorded the result", run.Finished.Sub(firstEvents))
+	if !firstEvents.Before(run.Finished) {
+		t.Errorf("the first events reached the web node at %v, after the worker recorded the result at %v: not live",
+			firstEvents.Format(time.StampMicro), run.Finished.Format(time.StampMicro))
+	}
+	if !bytes.Contains(result, []byte(`"id":"`+id+`"`)) {
+		t.Errorf("the result shown, %.200s, is not the run's", result)
 	}
 }
 

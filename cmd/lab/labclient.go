@@ -62,19 +62,46 @@ type message struct {
 }
 
 // readRun reads run id's websocket on the lab at base until a message of
-// type until (or for at most wait), and returns the messages read.
+// type until (or for at most wait), and returns the messages read. As the
+// browser does, it reconnects when the connection closes before the end
+// (a run that moved to a worker of another process, a server restart),
+// resuming after the last message it has, and starts over when told to
+// reset.
 func readRun(base, id, until string, wait time.Duration) ([]message, error) {
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/ws/runs/"+id, nil)
+	deadline := time.Now().Add(wait)
+	var (
+		msgs []message
+		seq  int
+		err  error
+	)
+	for time.Now().Before(deadline) {
+		var done bool
+		msgs, seq, done, err = readRunOnce(base, id, until, deadline, msgs, seq)
+		if done {
+			return msgs, nil
+		}
+		if websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+			break // the stream ended without one
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	return msgs, fmt.Errorf("run %s: no %q message: %w", id, until, err)
+}
+
+// readRunOnce reads one connection of readRun, from after seq, appending
+// to msgs; done says a message of type until came.
+func readRunOnce(base, id, until string, deadline time.Time, msgs []message, seq int) ([]message, int, bool, error) {
+	url := fmt.Sprintf("ws%s/ws/runs/%s?after=%d", strings.TrimPrefix(base, "http"), id, seq)
+	conn, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
-		return nil, err
+		return msgs, seq, false, err
 	}
 	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(wait))
-	var msgs []message
+	conn.SetReadDeadline(deadline)
 	for {
 		_, b, err := conn.ReadMessage()
 		if err != nil {
-			return msgs, fmt.Errorf("run %s: no %q message: %w", id, until, err)
+			return msgs, seq, false, err
 		}
 		// Keep up with a flood: the type is near the start, and the
 		// events themselves (megabytes of them) are not kept.
@@ -82,9 +109,14 @@ func readRun(base, id, until string, wait time.Duration) ([]message, error) {
 		if m.Type != "events" {
 			m.Raw = b
 		}
+		if m.Type == "reset" {
+			msgs, seq = nil, 0
+			continue
+		}
 		msgs = append(msgs, m)
+		seq++
 		if m.Type == until {
-			return msgs, nil
+			return msgs, seq, true, nil
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -46,6 +47,9 @@ func TestWorkerKilledMidBurst(t *testing.T) {
 	web.waitLog(t, "grader ready")
 
 	subs := submitMixed(t, web.base, 50)
+	// A student watches each submission on the web node, which sees the
+	// workers' runs only through the store's relay.
+	watched := watchAll(web.base, subs)
 
 	// Worker A has finished a run and taken the next: kill it mid-run,
 	// and start it again on the same data directory.
@@ -59,6 +63,18 @@ func TestWorkerKilledMidBurst(t *testing.T) {
 	}
 	defer store.Close()
 	waitVerdicts(t, store, subs)
+	// Every watcher was shown the verdict recorded, the killed worker's
+	// run's too, though its first try's stream ended mid-run.
+	for i, w := range watched {
+		got := <-w
+		run, err := store.Run(ctx, subs[i].id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.err != nil || got.verdict != run.Verdict {
+			t.Errorf("%s %s: the web node showed verdict %q (%v), want %q as recorded", subs[i].exercise, subs[i].what, got.verdict, got.err, run.Verdict)
+		}
+	}
 
 	// Each run had one job, which completed; the killed worker's was
 	// taken back and tried again.
@@ -126,6 +142,35 @@ func (s *server) killMidRun(t *testing.T) int {
 	}
 	s.cmd.Wait()
 	return s.cmd.Process.Pid
+}
+
+// shown is what a watcher of a run was shown in the end.
+type shown struct {
+	verdict string
+	err     error
+}
+
+// watchAll follows each of subs on the lab at base, as a browser does,
+// until its stream ends, and sends the verdict of the result it showed.
+func watchAll(base string, subs []submission) []chan shown {
+	out := make([]chan shown, len(subs))
+	for i, s := range subs {
+		out[i] = make(chan shown, 1)
+		go func() {
+			msgs, err := readRun(base, s.id, "end", 12*time.Minute)
+			var res struct{ Result struct{ Verdict string } }
+			for _, m := range msgs {
+				if m.Type == "result" {
+					res.Result.Verdict = ""
+					if jerr := json.Unmarshal(m.Raw, &res); jerr != nil && err == nil {
+						err = jerr
+					}
+				}
+			}
+			out[i] <- shown{res.Result.Verdict, err}
+		}()
+	}
+	return out
 }
 
 // submission is a run a test submitted, and whether it should pass.

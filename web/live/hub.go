@@ -38,12 +38,26 @@ func (h *Hub) Add(s *Stream) {
 	h.entries[s.ID()] = e
 }
 
+// Drop removes s, if it is still the stream the hub holds for its run,
+// so that the next Get builds the run's stream anew.
+func (h *Hub) Drop(s *Stream) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e := h.entries[s.ID()]; e != nil && e.s == s {
+		delete(h.entries, s.ID())
+	}
+}
+
 // Get returns the stream of run id, building it with build if the hub
-// has none. Concurrent callers for one id share one build. A failed build
-// is not kept.
+// has none, or only an abandoned one. Concurrent callers for one id share
+// one build. A failed build is not kept.
 func (h *Hub) Get(id string, build func() (*Stream, error)) (*Stream, error) {
 	h.mu.Lock()
 	e, ok := h.entries[id]
+	if ok && built(e) && e.s != nil && e.s.Abandoned() {
+		delete(h.entries, id)
+		ok = false
+	}
 	if !ok {
 		h.evictLocked()
 		e = &entry{ready: make(chan struct{})}
@@ -67,6 +81,17 @@ func (h *Hub) Get(id string, build func() (*Stream, error)) (*Stream, error) {
 	}
 	close(e.ready)
 	return e.s, e.err
+}
+
+// built reports whether e's build is over, so that e.s and e.err may be
+// read.
+func built(e *entry) bool {
+	select {
+	case <-e.ready:
+		return true
+	default:
+		return false
+	}
 }
 
 // safeBuild runs build, turning a panic into an error, so that callers

@@ -1,7 +1,9 @@
 package live
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -51,6 +53,39 @@ func (m Message) encode(seq int) []byte {
 		return append(b, m.fields[1:]...)
 	}
 	return append(b, '}')
+}
+
+// Decode reads back a message as encode wrote it: its seq, and the
+// message, to send on another stream (a relayed run's, numbered there).
+func Decode(b []byte) (seq int, m Message, err error) {
+	rest, ok := bytes.CutPrefix(b, []byte(`{"seq":`))
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	if !ok || i == 0 || i > 9 {
+		return 0, Message{}, fmt.Errorf("live: not a message: %.40q", b)
+	}
+	seq, _ = strconv.Atoi(string(rest[:i]))
+	rest, ok = bytes.CutPrefix(rest[i:], []byte(`,"type":"`))
+	j := bytes.IndexByte(rest, '"')
+	if !ok || j <= 0 {
+		return 0, Message{}, fmt.Errorf("live: message %d has no type", seq)
+	}
+	for _, c := range rest[:j] {
+		if (c < 'a' || c > 'z') && c != '_' {
+			return 0, Message{}, fmt.Errorf("live: message %d has a malformed type", seq)
+		}
+	}
+	m.Type, rest = Type(rest[:j]), rest[j+1:]
+	switch {
+	case len(rest) == 1 && rest[0] == '}':
+	case len(rest) > 2 && rest[0] == ',' && rest[len(rest)-1] == '}':
+		m.fields = append([]byte{'{'}, rest[1:]...)
+	default:
+		return 0, Message{}, fmt.Errorf("live: message %d (%s) is not a JSON object", seq, m.Type)
+	}
+	return seq, m, nil
 }
 
 // newMessage encodes body, a value that encodes as a JSON object (or nil

@@ -23,6 +23,7 @@ type Stream struct {
 	eventBytes int
 	eventsCut  bool
 	done       bool
+	abandoned  bool // done without an end: viewers are to reconnect
 	finished   time.Time
 	wake       chan struct{} // closed and replaced on every append
 }
@@ -77,14 +78,36 @@ func (s *Stream) Close() {
 	}
 }
 
+// Abandon ends the stream without an end message, for a run that goes on
+// elsewhere (a later try of it, on another worker): its viewers are
+// disconnected and come back, as after a server restart, to the stream
+// the run has then. Nothing can be appended after it.
+func (s *Stream) Abandon() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.done {
+		s.done, s.abandoned, s.finished = true, true, time.Now()
+		close(s.wake)
+		s.wake = make(chan struct{})
+	}
+}
+
+// Abandoned reports whether the stream was abandoned.
+func (s *Stream) Abandoned() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.abandoned
+}
+
 // Since returns the messages after seq (at most max of them), whether the
-// stream has ended, and a channel closed when more arrive.
+// stream has ended with its end message, and a channel closed when more
+// arrive or it is abandoned.
 func (s *Stream) Since(seq, max int) (msgs [][]byte, done bool, wake <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	seq = min(max0(seq), len(s.msgs))
 	end := min(len(s.msgs), seq+max)
-	return s.msgs[seq:end:end], s.done && end == len(s.msgs), s.wake
+	return s.msgs[seq:end:end], s.done && !s.abandoned && end == len(s.msgs), s.wake
 }
 
 // Len returns the number of messages so far.

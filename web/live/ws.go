@@ -199,6 +199,12 @@ func (c *conn2) write(ctx context.Context, pos int) error {
 		default:
 		}
 		msgs, done, wake := c.s.Since(pos, 256)
+		if c.s.Abandoned() {
+			// The run goes on in another stream: the client reconnects
+			// to it, and is reset there.
+			c.close(websocket.CloseGoingAway, "the run moved: reconnect")
+			return nil
+		}
 		if lag := c.s.Len() - max(pos, base); lag > c.opt.MaxLag {
 			c.opt.Logger.Info("dropping a slow viewer", "run", c.s.ID(), "lag", lag)
 			c.close(CloseTooSlow, "too slow: reconnect and resume")
