@@ -13,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/exercises/kit"
 	"github.com/asynclab/asynclab/grading/builder"
+	"github.com/asynclab/asynclab/labs"
 )
 
 // Verdict is how a grading ended.
@@ -85,7 +85,7 @@ func New(cfg Config) (*Grader, error) {
 
 // Submission is what to grade.
 type Submission struct {
-	ID        string // the result's id; default a new one (see [NewID])
+	ID        string // the result's id; default a new one (see [labs.NewRunID])
 	Exercise  *exercises.Exercise
 	Files     []builder.File
 	Backends  []engine.Kind // default: every backend the exercise declares
@@ -330,7 +330,7 @@ func (g *Grader) Run(ctx context.Context, sub Submission) (*Result, error) {
 	ex := sub.Exercise
 	res := &Result{ID: sub.ID, Exercise: ex.Slug, Max: ex.MaxScore(), cap: ex.TraceCap()}
 	if res.ID == "" {
-		res.ID = NewID(g.cfg.Now())
+		res.ID = labs.NewRunID(g.cfg.Now())
 	}
 	g.phase(res, sub, "building")
 	b, err := g.cfg.Builder.Build(ctx, builder.Request{Files: sub.Files, Harness: ex.Harness(), Policy: builder.DefaultPolicy("handler")})
@@ -573,18 +573,6 @@ func decodeLimits(traceCap int64) trace.Limits {
 	return lim
 }
 
-var idPattern = regexp.MustCompile(`^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$`)
-
-// ValidID reports whether id has the shape [NewID] makes: ids come from
-// URLs, and anything else names no run.
-func ValidID(id string) bool { return idPattern.MatchString(id) }
-
-// NewID returns a new result id: the time, then 32 random bits.
-func NewID(now time.Time) string {
-	var b [4]byte
-	rand.Read(b[:])
-	return fmt.Sprintf("%s-%x", now.UTC().Format("20060102-150405"), b)
-}
 func randomTag() int64 {
 	var b [8]byte
 	rand.Read(b[:])

@@ -2,6 +2,9 @@ package labs
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
+	"regexp"
 	"time"
 )
 
@@ -124,3 +127,16 @@ type RunStore interface {
 	// Code: what a restarted server must resume or interrupt.
 	Unfinished(ctx context.Context) ([]*Run, error)
 }
+
+var runIDPattern = regexp.MustCompile(`^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$`)
+
+// NewRunID returns a new run id: the time, then 32 random bits.
+func NewRunID(now time.Time) string {
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%x", now.UTC().Format("20060102-150405"), b)
+}
+
+// ValidRunID reports whether id has the shape [NewRunID] makes: ids come
+// from URLs, and anything else names no run.
+func ValidRunID(id string) bool { return runIDPattern.MatchString(id) }

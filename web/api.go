@@ -57,7 +57,7 @@ func (s *Server) serveStartRun(w http.ResponseWriter, r *http.Request) error {
 		return errorf(KindInvalid, "The mode must be \"run\" or \"submit\", not %q.", req.Mode)
 	}
 	now := s.cfg.Now()
-	run := &labs.Run{ID: grading.NewID(now), Exercise: ex.Slug, Mode: mode, Client: owner(w, r), Code: req.Code, Created: now}
+	run := &labs.Run{ID: labs.NewRunID(now), Exercise: ex.Slug, Mode: mode, Client: owner(w, r), Code: req.Code, Created: now}
 	if mode == labs.ModeSubmit && (len(req.Backends) > 0 || req.Scenario != "") {
 		return errorf(KindInvalid, "A submission is graded on every scenario and backend; choose them only for a run.")
 	}
@@ -147,7 +147,7 @@ func (s *Server) serveReference(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := s.cfg.Now()
-	run := &labs.Run{ID: grading.NewID(now), Exercise: ex.Slug, Mode: labs.ModeSubmit, Client: referenceClient, Code: string(ex.Reference), Created: now}
+	run := &labs.Run{ID: labs.NewRunID(now), Exercise: ex.Slug, Mode: labs.ModeSubmit, Client: referenceClient, Code: string(ex.Reference), Created: now}
 	if err := s.runs.start(r.Context(), run); err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/asynclab/asynclab/engine/trace"
-	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/labs"
 )
 
@@ -67,7 +66,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	// Bob's run, with a trace.
 	bob, _ := ts.store.UserByEmail(ctx, "bob@example.edu")
-	run := grading.NewID(now)
+	run := labs.NewRunID(now)
 	var buf bytes.Buffer
 	trace.Encode(&buf, smallTrace())
 	if err := ts.store.CreateRun(ctx, &labs.Run{ID: run, Exercise: "connect", Mode: labs.ModeSubmit, Client: bob.ID, Code: "x", Created: now}); err != nil {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/asynclab/asynclab/engine/trace"
-	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/labs"
 )
 
@@ -145,7 +144,7 @@ func TestCourses(t *testing.T) {
 
 	// A run of Bob's.
 	bobU, _ := ts.store.UserByEmail(ctx, "bob@example.edu")
-	run := grading.NewID(time.Now())
+	run := labs.NewRunID(time.Now())
 	var buf bytes.Buffer
 	trace.Encode(&buf, smallTrace())
 	if err := ts.store.CreateRun(ctx, &labs.Run{ID: run, Exercise: "connect", Mode: labs.ModeSubmit, Client: bobU.ID, Code: "x", Created: time.Now()}); err != nil {

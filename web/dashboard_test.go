@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/labs"
 )
 
@@ -27,7 +26,7 @@ func TestDashboard(t *testing.T) {
 	// Dan submits nothing.
 	store := func(email string, at time.Duration, score int, result string) string {
 		u, _ := ts.store.UserByEmail(ctx, email)
-		id := grading.NewID(opens.Add(at))
+		id := labs.NewRunID(opens.Add(at))
 		r := &labs.Run{ID: id, Exercise: "connect", Mode: labs.ModeSubmit, Client: u.ID, Code: "x", Created: opens.Add(at), Assignment: a}
 		if err := ts.store.CreateRun(ctx, r); err != nil {
 			t.Fatal(err)

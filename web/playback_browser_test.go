@@ -48,7 +48,7 @@ func TestBrowserPlaybackSpeeds(t *testing.T) {
 	track := grading.Track("listener", engine.Epoll)
 	res, _ := json.Marshal(grading.Result{ID: "r", Exercise: "connect", Verdict: grading.Ran, Message: "ran",
 		Runs: []grading.RunSummary{{Scenario: "listener", Backend: engine.Epoll, Track: track, Events: len(tr.Events)}}})
-	run := grading.NewID(time.Now())
+	run := labs.NewRunID(time.Now())
 	now := time.Now()
 	for _, err := range []error{
 		store.CreateRun(ctx, &labs.Run{ID: run, Exercise: "connect", Mode: labs.ModeRun, Client: "reference", Code: "x", Created: now}),

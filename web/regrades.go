@@ -11,7 +11,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/labs"
 	"github.com/asynclab/asynclab/templates"
 )
@@ -107,9 +106,9 @@ func (s *Server) serveRegrade(w http.ResponseWriter, r *http.Request) error {
 		if run.Regrades != "" || run.Status != labs.StatusDone || !pick(run) {
 			continue
 		}
-		id := grading.NewID(now)
+		id := labs.NewRunID(now)
 		for ids[id] {
-			id = grading.NewID(now)
+			id = labs.NewRunID(now)
 		}
 		ids[id] = true
 		was := stands[run.ID]

@@ -8,14 +8,13 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/labs"
 	"github.com/asynclab/asynclab/templates"
 )
 
 // storedRun returns the run named in the URL.
 func (s *Server) storedRun(r *http.Request, id string) (*labs.Run, error) {
-	if !grading.ValidID(id) {
+	if !labs.ValidRunID(id) {
 		return nil, errorf(KindNotFound, "There is no run %q.", id)
 	}
 	run, err := s.cfg.Store.Run(r.Context(), id)

@@ -316,7 +316,7 @@ func TestRunIsStreamedRecordedAndReplayed(t *testing.T) {
 func TestExport(t *testing.T) {
 	ts := newServer(t, nil)
 	ctx := context.Background()
-	id := grading.NewID(time.Now())
+	id := labs.NewRunID(time.Now())
 	var buf bytes.Buffer
 	if err := trace.Encode(&buf, smallTrace()); err != nil {
 		t.Fatal(err)
@@ -359,7 +359,7 @@ func TestExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	cut := cutBuf.Bytes() // no end frame
-	id2 := grading.NewID(time.Now())
+	id2 := labs.NewRunID(time.Now())
 	run2 := &labs.Run{ID: id2, Exercise: "connect", Mode: labs.ModeRun, Client: strings.Repeat("a", 32), Code: "x", Created: time.Now()}
 	if err := ts.store.CreateRun(ctx, run2); err != nil {
 		t.Fatal(err)
@@ -375,7 +375,7 @@ func TestExport(t *testing.T) {
 	}
 	// The whole run in one file: each track's loops are processes named
 	// after the track.
-	id3 := grading.NewID(time.Now())
+	id3 := labs.NewRunID(time.Now())
 	run3 := &labs.Run{ID: id3, Exercise: "connect", Mode: labs.ModeRun, Client: strings.Repeat("a", 32), Code: "x", Created: time.Now()}
 	if err := ts.store.CreateRun(ctx, run3); err != nil {
 		t.Fatal(err)

@@ -57,7 +57,7 @@ func TestBrowserWatchWithMe(t *testing.T) {
 	track := grading.Track("listener", engine.Epoll)
 	res, _ := json.Marshal(grading.Result{ID: "r", Exercise: "connect", Verdict: grading.Ran, Message: "ran",
 		Runs: []grading.RunSummary{{Scenario: "listener", Backend: engine.Epoll, Track: track, Events: len(tr.Events)}}})
-	run := grading.NewID(now)
+	run := labs.NewRunID(now)
 	must(store.CreateRun(ctx, &labs.Run{ID: run, Exercise: "connect", Mode: labs.ModeRun, Client: "u-ada", Code: "package handler // Ada's", Created: now}))
 	must(store.StartRun(ctx, run, now))
 	must(store.FinishRun(ctx, run, labs.Outcome{Verdict: string(grading.Ran), Result: res, Finished: now}, []labs.Trace{{Track: track, Data: buf.Bytes()}}))

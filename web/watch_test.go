@@ -11,7 +11,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/labs"
 )
 
@@ -70,7 +69,7 @@ func TestWatchWithMe(t *testing.T) {
 	adaU, _ := ts.store.UserByEmail(ctx, "ada@example.edu")
 	bobU, _ := ts.store.UserByEmail(ctx, "bob@example.edu")
 	now := time.Now()
-	mine, his := grading.NewID(now), grading.NewID(now.Add(time.Second))
+	mine, his := labs.NewRunID(now), labs.NewRunID(now.Add(time.Second))
 	for id, client := range map[string]string{mine: adaU.ID, his: bobU.ID} {
 		if err := ts.store.CreateRun(ctx, &labs.Run{ID: id, Exercise: "connect", Mode: labs.ModeRun, Client: client, Code: "package handler // " + client, Created: now}); err != nil {
 			t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/labs"
 	"github.com/asynclab/asynclab/web/live"
 )
@@ -15,7 +14,7 @@ import (
 // serveLive streams a run's messages over a websocket (docs/live.md).
 func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
-	if !grading.ValidID(id) {
+	if !labs.ValidRunID(id) {
 		return errorf(KindNotFound, "There is no run %q.", id)
 	}
 	run, err := s.storedRun(r, id)
