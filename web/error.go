@@ -9,12 +9,12 @@ import (
 	"github.com/asynclab/asynclab/templates"
 )
 
-// Kind classifies an error for the HTTP status it maps to.
-type Kind int
+// ErrorKind classifies an error for the HTTP status it maps to.
+type ErrorKind int
 
 // The kinds.
 const (
-	KindInternal Kind = iota
+	KindInternal ErrorKind = iota
 	KindInvalid
 	KindNotFound
 	KindForbidden
@@ -27,7 +27,7 @@ const (
 // Error is an error with a message safe to show to the user. Err, the
 // detail, is logged and never shown.
 type Error struct {
-	Kind    Kind
+	Kind    ErrorKind
 	Message string
 	Err     error
 }
@@ -42,7 +42,7 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // errorf returns an *Error of kind with a user-facing message.
-func errorf(kind Kind, format string, a ...any) *Error {
+func errorf(kind ErrorKind, format string, a ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, a...)}
 }
 

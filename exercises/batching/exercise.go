@@ -14,7 +14,6 @@ import (
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/exercises/batching/child"
-	"github.com/asynclab/asynclab/exercises/handlers"
 )
 
 //go:embed instructions.md
@@ -58,15 +57,15 @@ func Exercise() *exercises.Exercise {
 		Entry:     "Batch",
 		Signature: "func Batch(l *engine.Loop, r *engine.Ring, fd int, offsets []int64, size int, nops int, done func(data [][]byte, err error))",
 		Child:     "github.com/asynclab/asynclab/exercises/batching/child",
-		Starter:   handlers.Must(files, "starter"),
-		Reference: handlers.Must(files, "reference"),
+		Starter:   exercises.HandlerSource(files, "starter"),
+		Reference: exercises.HandlerSource(files, "reference"),
 		Variants: []exercises.Variant{
 			{Name: "batch_of_one", Mistake: "a batching loop whose batch size is one: one io_uring_enter per op again",
-				Source: handlers.Must(files, "batch_of_one"), Fails: []string{"batched-enters", "speed-up"}},
+				Source: exercises.HandlerSource(files, "batch_of_one"), Fails: []string{"batched-enters", "speed-up"}},
 			{Name: "one_enter_per_completion", Mistake: "submits a full SQ at once, then enters the kernel for every completion",
-				Source: handlers.Must(files, "one_enter_per_completion"), Fails: []string{"batched-enters", "speed-up"}},
+				Source: exercises.HandlerSource(files, "one_enter_per_completion"), Fails: []string{"batched-enters", "speed-up"}},
 			{Name: "overrun_sq", Mistake: "prepares more SQEs than the SQ holds and ignores ErrSQFull, dropping the rest",
-				Source: handlers.Must(files, "overrun_sq"), Fails: []string{"correct-data", "no-op-lost"}},
+				Source: exercises.HandlerSource(files, "overrun_sq"), Fails: []string{"correct-data", "no-op-lost"}},
 		},
 		Scenarios: []exercises.Scenario{
 			{Name: "ring-32", Title: "1000 reads of 64 B and 1000 NOPs on a 32-entry ring, then the B* measurements",

@@ -18,7 +18,6 @@ import (
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/exercises/connect/child"
-	"github.com/asynclab/asynclab/exercises/handlers"
 	"github.com/asynclab/asynclab/exercises/kit"
 )
 
@@ -69,25 +68,25 @@ func Exercise() *exercises.Exercise {
 		Entry:        "Connect",
 		Signature:    "func Connect(l *engine.Loop, addr sys.Sockaddr, deadline time.Duration, done func(fd int, err error))",
 		Child:        "github.com/asynclab/asynclab/exercises/connect/child",
-		Starter:      handlers.Must(files, "starter"),
-		Reference:    handlers.Must(files, "reference"),
+		Starter:      exercises.HandlerSource(files, "starter"),
+		Reference:    exercises.HandlerSource(files, "reference"),
 		Variants: []exercises.Variant{
 			{Name: "einprogress_as_failure", Mistake: "treats EINPROGRESS as a failure",
-				Source: handlers.Must(files, "einprogress_as_failure"), Fails: []string{"outcome", "waits-writable"}},
+				Source: exercises.HandlerSource(files, "einprogress_as_failure"), Fails: []string{"outcome", "waits-writable"}},
 			{Name: "write_at_once", Mistake: "writes at once, as if connected",
-				Source: handlers.Must(files, "write_at_once"), Fails: []string{"outcome", "real-connection", "waits-writable", "no-premature-use"}},
+				Source: exercises.HandlerSource(files, "write_at_once"), Fails: []string{"outcome", "real-connection", "waits-writable", "no-premature-use"}},
 			{Name: "wait_readable", Mistake: "waits for readability instead of writability",
-				Source: handlers.Must(files, "wait_readable"), Fails: []string{"outcome", "waits-writable"}},
+				Source: exercises.HandlerSource(files, "wait_readable"), Fails: []string{"outcome", "waits-writable"}},
 			{Name: "skip_so_error", Mistake: "never reads SO_ERROR",
-				Source: handlers.Must(files, "skip_so_error"), Fails: []string{"outcome", "real-connection"}},
+				Source: exercises.HandlerSource(files, "skip_so_error"), Fails: []string{"outcome", "real-connection"}},
 			{Name: "busy_poll", Mistake: "busy-polls connect on the loop's thread",
-				Source: handlers.Must(files, "busy_poll"), Fails: []string{"never-blocked"}},
+				Source: exercises.HandlerSource(files, "busy_poll"), Fails: []string{"never-blocked"}},
 			{Name: "own_longer_deadline", Mistake: "ignores the given deadline and arms a longer one of its own",
-				Source: handlers.Must(files, "own_longer_deadline"), Fails: []string{"deadline"}},
+				Source: exercises.HandlerSource(files, "own_longer_deadline"), Fails: []string{"deadline"}},
 			{Name: "early_timeout", Mistake: "gives up at half the deadline it is given",
-				Source: handlers.Must(files, "early_timeout"), Fails: []string{"deadline"}},
+				Source: exercises.HandlerSource(files, "early_timeout"), Fails: []string{"deadline"}},
 			{Name: "leak_on_failure", Mistake: "leaks the socket when the connect fails",
-				Source: handlers.Must(files, "leak_on_failure"), Fails: []string{"no-fd-leak"}},
+				Source: exercises.HandlerSource(files, "leak_on_failure"), Fails: []string{"no-fd-leak"}},
 		},
 		Scenarios: []exercises.Scenario{
 			{Name: "listener", Title: "a listener that accepts at once", Params: listenParams, Peer: listenPeer(0)},

@@ -14,7 +14,6 @@ import (
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/exercises/deadlock/child"
-	"github.com/asynclab/asynclab/exercises/handlers"
 )
 
 //go:embed instructions.md
@@ -42,19 +41,19 @@ func Exercise() *exercises.Exercise {
 		Entry:     "Greet",
 		Signature: "func Greet(l *engine.Loop, user string, lookup func(user string) *engine.Future[string], respond func(greeting string))",
 		Child:     "github.com/asynclab/asynclab/exercises/deadlock/child",
-		Starter:   handlers.Must(files, "starter"),
-		Reference: handlers.Must(files, "reference"),
+		Starter:   exercises.HandlerSource(files, "starter"),
+		Reference: exercises.HandlerSource(files, "reference"),
 		Variants: []exercises.Variant{
 			{Name: "wait_in_callback", Mistake: "waits for the lookup in a callback of its own",
-				Source: handlers.Must(files, "wait_in_callback"), Fails: []string{"no-deadlock", "answers", "concurrent"}},
+				Source: exercises.HandlerSource(files, "wait_in_callback"), Fails: []string{"no-deadlock", "answers", "concurrent"}},
 			{Name: "spin_on_done", Mistake: "polls Done in a loop inside the callback",
-				Source: handlers.Must(files, "spin_on_done"), Fails: []string{"no-deadlock", "answers", "concurrent"}},
+				Source: exercises.HandlerSource(files, "spin_on_done"), Fails: []string{"no-deadlock", "answers", "concurrent"}},
 			{Name: "resolve_off_loop", Mistake: "resolves its own future from another goroutine",
-				Source: handlers.Must(files, "resolve_off_loop"), Fails: []string{"loop-resolves"}},
+				Source: exercises.HandlerSource(files, "resolve_off_loop"), Fails: []string{"loop-resolves"}},
 			{Name: "one_at_a_time", Mistake: "awaits every lookup in one coroutine, one request after another",
-				Source: handlers.Must(files, "one_at_a_time"), Fails: []string{"concurrent"}},
+				Source: exercises.HandlerSource(files, "one_at_a_time"), Fails: []string{"concurrent"}},
 			{Name: "sleep_on_loop", Mistake: "sleeps on the loop to give the lookup time",
-				Source: handlers.Must(files, "sleep_on_loop"), Fails: []string{"loop-free"}},
+				Source: exercises.HandlerSource(files, "sleep_on_loop"), Fails: []string{"loop-free"}},
 		},
 		Scenarios: []exercises.Scenario{
 			{Name: "burst", Title: "four requests arrive together; the directory answers in 10 to 40 ms",

@@ -16,7 +16,6 @@ import (
 	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
-	"github.com/asynclab/asynclab/exercises/handlers"
 	"github.com/asynclab/asynclab/exercises/headofline/child"
 	"github.com/asynclab/asynclab/exercises/kit"
 )
@@ -50,19 +49,19 @@ func Exercise() *exercises.Exercise {
 		Entry:     "Serve",
 		Signature: "func Serve(l *engine.Loop, id, units int, work func(n int) uint64, respond func(result uint64))",
 		Child:     "github.com/asynclab/asynclab/exercises/headofline/child",
-		Starter:   handlers.Must(files, "starter"),
-		Reference: handlers.Must(files, "reference"),
+		Starter:   exercises.HandlerSource(files, "starter"),
+		Reference: exercises.HandlerSource(files, "reference"),
 		Variants: []exercises.Variant{
 			{Name: "shortest_first", Mistake: "runs the shortest queued request first, but each to completion",
-				Source: handlers.Must(files, "shortest_first"), Fails: []string{"no-head-of-line"}},
+				Source: exercises.HandlerSource(files, "shortest_first"), Fails: []string{"no-head-of-line"}},
 			{Name: "yields_too_rarely", Mistake: "yields, but only every 40 units of work",
-				Source: handlers.Must(files, "yields_too_rarely"), Fails: []string{"no-head-of-line"}},
+				Source: exercises.HandlerSource(files, "yields_too_rarely"), Fails: []string{"no-head-of-line"}},
 			{Name: "goroutine_touches_loop", Mistake: "works on a goroutine that resolves the loop's future itself",
-				Source: handlers.Must(files, "goroutine_touches_loop"), Fails: []string{"on-loop"}},
+				Source: exercises.HandlerSource(files, "goroutine_touches_loop"), Fails: []string{"on-loop"}},
 			{Name: "waits_for_worker", Mistake: "works on a goroutine, but the callback waits for it",
-				Source: handlers.Must(files, "waits_for_worker"), Fails: []string{"no-head-of-line"}},
+				Source: exercises.HandlerSource(files, "waits_for_worker"), Fails: []string{"no-head-of-line"}},
 			{Name: "answers_after_one_slice", Mistake: "yields between slices, but answers with the first slice's result",
-				Source: handlers.Must(files, "answers_after_one_slice"), Fails: []string{"responses"}},
+				Source: exercises.HandlerSource(files, "answers_after_one_slice"), Fails: []string{"responses"}},
 		},
 		// The harness gives up on the requests left once none has been
 		// answered for 2 s (a handler that stops answering), never at a

@@ -121,13 +121,15 @@ func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, s *Strea
 		return nil // Upgrade has replied to the client
 	}
 	defer conn.Close()
-	c := &conn2{conn: conn, s: s, opt: opt, ctrl: make(chan control, 4), gone: make(chan struct{}), quit: make(chan struct{})}
+	c := &viewerConn{conn: conn, s: s, opt: opt, ctrl: make(chan control, 4), gone: make(chan struct{}), quit: make(chan struct{})}
 	go c.read()
 	defer close(c.quit)
 	return c.write(ctx, after)
 }
 
-type conn2 struct {
+// viewerConn is one viewer's websocket: a reader of the client's resume
+// messages, and a writer of the stream from where the client stands.
+type viewerConn struct {
 	conn *websocket.Conn
 	s    *Stream
 	opt  Options
@@ -136,7 +138,7 @@ type conn2 struct {
 	quit chan struct{} // closed when the writer stops
 }
 
-func (c *conn2) read() {
+func (c *viewerConn) read() {
 	defer close(c.gone)
 	c.conn.SetReadLimit(MaxClientMessage)
 	deadline := 3 * c.opt.Ping
@@ -166,14 +168,14 @@ func (c *conn2) read() {
 
 // fail hands a protocol error to the writer, unless the writer has
 // already stopped and will never take it.
-func (c *conn2) fail(msg string) {
+func (c *viewerConn) fail(msg string) {
 	select {
 	case c.ctrl <- control{fail: msg}:
 	case <-c.quit:
 	}
 }
 
-func (c *conn2) write(ctx context.Context, pos int) error {
+func (c *viewerConn) write(ctx context.Context, pos int) error {
 	ping := time.NewTicker(c.opt.Ping)
 	defer ping.Stop()
 	base := c.s.Len() // backlog at connect: catching up on it is not lag
@@ -253,7 +255,7 @@ func (c *conn2) write(ctx context.Context, pos int) error {
 
 // apply carries out what the reader said; false means the connection is
 // over.
-func (c *conn2) apply(m control, pos *int) bool {
+func (c *viewerConn) apply(m control, pos *int) bool {
 	if m.fail != "" {
 		c.send(ErrorMsg(m.fail).encode(0))
 		c.close(ClosePolicy, "malformed message")
@@ -263,11 +265,11 @@ func (c *conn2) apply(m control, pos *int) bool {
 	return true
 }
 
-func (c *conn2) send(m []byte) error {
+func (c *viewerConn) send(m []byte) error {
 	c.conn.SetWriteDeadline(time.Now().Add(c.opt.WriteTimeout))
 	return c.conn.WriteMessage(websocket.TextMessage, m)
 }
 
-func (c *conn2) close(code int, text string) {
+func (c *viewerConn) close(code int, text string) {
 	c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 }
