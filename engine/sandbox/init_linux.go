@@ -233,7 +233,8 @@ func newRootDir() (string, error) {
 
 // setupMounts builds the box's filesystem: a tmpfs root with the binds,
 // the device nodes, /proc and a tmpfs /tmp, then pivots into it, detaches
-// the host's tree and makes the root read-only.
+// the host's tree and makes the root read-only. Each step is a function
+// below; in() names a path inside the new root.
 func setupMounts(cfg *boxConfig) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
@@ -247,16 +248,32 @@ func setupMounts(cfg *boxConfig) error {
 		return fmt.Errorf("mount root tmpfs: %w", err)
 	}
 	in := func(p string) string { return root + path.Clean("/"+p) }
+	for _, step := range []func(*boxConfig, func(string) string) error{
+		mountTmp, mountDevices, mountBinds, mountProc, writeFiles,
+	} {
+		if err := step(cfg, in); err != nil {
+			return err
+		}
+	}
+	return enterRoot(root, cfg.Dir)
+}
 
+// mountTmp mounts the box's /tmp: a tmpfs of cfg.Tmpfs bytes, noexec.
+func mountTmp(cfg *boxConfig, in func(string) string) error {
 	tmp := in(boxTmp)
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return err
 	}
-	opts = "mode=01777,nr_inodes=16384,size=" + strconv.FormatInt(cfg.Tmpfs, 10)
+	opts := "mode=01777,nr_inodes=16384,size=" + strconv.FormatInt(cfg.Tmpfs, 10)
 	if err := unix.Mount("tmpfs", tmp, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, opts); err != nil {
 		return fmt.Errorf("mount /tmp: %w", err)
 	}
+	return nil
+}
 
+// mountDevices binds the few host devices a program needs (boxDevices),
+// nosuid and noexec, and links /dev/fd and the standard streams.
+func mountDevices(_ *boxConfig, in func(string) string) error {
 	if err := os.MkdirAll(in("/dev"), 0o755); err != nil {
 		return err
 	}
@@ -277,7 +294,13 @@ func setupMounts(cfg *boxConfig) error {
 			return err
 		}
 	}
+	return nil
+}
 
+// mountBinds shows the spec's binds in the box: files and writable
+// directories attached directly, read-only directories through an
+// overlay staged in stageDir, which is removed afterwards.
+func mountBinds(cfg *boxConfig, in func(string) string) error {
 	for i, b := range cfg.Binds {
 		t := in(b.Inside)
 		if err := mkMountPoint(t, b.Dir); err != nil {
@@ -293,14 +316,14 @@ func setupMounts(cfg *boxConfig) error {
 			return fmt.Errorf("bind %s: %w", b.Inside, err)
 		}
 	}
-	if err := os.RemoveAll(in(stageDir)); err != nil {
-		return err
-	}
+	return os.RemoveAll(in(stageDir))
+}
 
-	// A proc of the box's own pid namespace, mounted while the host's
-	// proc is still visible (the kernel requires that in a user
-	// namespace). subset=pid (5.8) leaves out /proc/sys and the other
-	// system-wide files.
+// mountProc mounts a proc of the box's own pid namespace, while the
+// host's proc is still visible (the kernel requires that in a user
+// namespace). subset=pid (5.8) leaves out /proc/sys and the other
+// system-wide files.
+func mountProc(_ *boxConfig, in func(string) string) error {
 	if err := os.MkdirAll(in("/proc"), 0o555); err != nil {
 		return err
 	}
@@ -310,7 +333,11 @@ func setupMounts(cfg *boxConfig) error {
 			return fmt.Errorf("mount /proc: %w", err)
 		}
 	}
+	return nil
+}
 
+// writeFiles writes the spec's files into the root, with their modes.
+func writeFiles(cfg *boxConfig, in func(string) string) error {
 	for _, f := range cfg.Files {
 		t := in(f.Inside)
 		if err := os.MkdirAll(path.Dir(t), 0o755); err != nil {
@@ -327,7 +354,12 @@ func setupMounts(cfg *boxConfig) error {
 			return fmt.Errorf("file %s: %w", f.Inside, err)
 		}
 	}
+	return nil
+}
 
+// enterRoot pivots into root, detaches the host's tree, makes the root
+// read-only and changes to dir (default /).
+func enterRoot(root, dir string) error {
 	if err := unix.Chdir(root); err != nil {
 		return err
 	}
@@ -340,7 +372,6 @@ func setupMounts(cfg *boxConfig) error {
 	if err := setMountAttr("/", unix.MOUNT_ATTR_RDONLY); err != nil {
 		return fmt.Errorf("make / read-only: %w", err)
 	}
-	dir := cfg.Dir
 	if dir == "" {
 		dir = "/"
 	}

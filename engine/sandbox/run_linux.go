@@ -188,8 +188,9 @@ type runner struct {
 	cgRoot *cgroupRoot
 	log    *slog.Logger
 
-	cg  *cgroup
-	cmd *exec.Cmd
+	cg   *cgroup
+	cmd  *exec.Cmd
+	cpu0 time.Duration // the cgroup's CPU time when the program was let go
 
 	mu         sync.Mutex
 	killReason Verdict // why the sandbox killed the program, if it did
@@ -222,6 +223,12 @@ func (r *runner) kill(v Verdict, detail string) {
 	}
 }
 
+// run runs the box in steps, each below: lease its ids and make its
+// cgroup (here), open its pipes, start box-init, read what it writes,
+// see it through its setup, watch it run against the limits, and gather
+// the result. Every step's cleanup is deferred here, in the reverse order
+// of the steps, so that the box is reaped before its pipes close, and its
+// cgroup is removed, and its uid given back, only after both.
 func (r *runner) run(ctx context.Context) (res *Result, err error) {
 	ids, err := leaseIDs(ctx)
 	if err != nil {
@@ -253,70 +260,133 @@ func (r *runner) run(ctx context.Context) (res *Result, err error) {
 		}
 	}()
 
-	var closeAfterStart, closeAtEnd []*os.File
-	defer func() {
-		for _, f := range append(closeAfterStart, closeAtEnd...) {
-			f.Close()
-		}
-	}()
-	pipe := func() (rd, wr *os.File, err error) {
-		rd, wr, err = os.Pipe()
-		if err == nil {
-			closeAfterStart = append(closeAfterStart, wr)
-			closeAtEnd = append(closeAtEnd, rd)
-		}
-		return
-	}
-	outR, outW, err := pipe()
+	p, err := openPipes()
+	defer p.close()
 	if err != nil {
 		return nil, err
 	}
-	errR, errW, err := pipe()
+	b, err := r.startBox(ids, p)
 	if err != nil {
 		return nil, err
 	}
-	traceR, traceW, err := pipe()
+	defer r.reap(b)
+	out := r.readOutputs(p)
+	peers, landlock, t0, err := r.setUp(ctx, p, b, out)
+	defer peers.stop()
 	if err != nil {
 		return nil, err
 	}
-	ctlR, ctlW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	closeAfterStart = append(closeAfterStart, ctlR)
-	closeAtEnd = append(closeAtEnd, ctlW)
-	statusR, statusW, err := pipe()
-	if err != nil {
-		return nil, err
-	}
+	ctxErr := r.watch(ctx, b.exited, t0)
+	elapsed := time.Since(t0)
 
-	cfg, bindFiles, err := r.boxConfig()
-	closeAfterStart = append(closeAfterStart, bindFiles...)
-	if err != nil {
+	// The box's PID 1 is gone, and its pid namespace with it; make sure
+	// of it through the cgroup before reading the pipes to their end.
+	if err := cg.kill(); err != nil {
 		return nil, err
 	}
-	cfg.CgroupNS = !cg.root.v2
+	out.wait(p)
+	res = r.result(out, elapsed, landlock)
+	res.PeerErr = peers.finish()
+	if ctxErr != nil {
+		return nil, ctxErr
+	}
+	return res, nil
+}
 
-	attr := boxProcAttr(ids.uid, ids.gid, cg.root.v2)
-	if cg.root.v2 {
-		fd, err := cg.openFD()
+// boxPipes are the pipes between the server and box-init: the program's
+// standard output and error, its trace, the config and go-ahead the
+// server writes (ctl), and the setup steps box-init reports (status).
+type boxPipes struct {
+	outR, outW       *os.File
+	errR, errW       *os.File
+	traceR, traceW   *os.File
+	ctlR, ctlW       *os.File
+	statusR, statusW *os.File
+	boxEnds          []*os.File // closed once the box has started
+	ourEnds          []*os.File // closed when the run ends
+}
+
+// openPipes opens the box's pipes. It returns what it opened even on an
+// error, for close.
+func openPipes() (*boxPipes, error) {
+	p := &boxPipes{}
+	for _, e := range []struct {
+		ours, box **os.File
+		boxReads  bool
+	}{
+		{&p.outR, &p.outW, false},
+		{&p.errR, &p.errW, false},
+		{&p.traceR, &p.traceW, false},
+		{&p.ctlW, &p.ctlR, true},
+		{&p.statusR, &p.statusW, false},
+	} {
+		rd, wr, err := os.Pipe()
 		if err != nil {
+			return p, fmt.Errorf("sandbox: %w", err)
+		}
+		if e.boxReads {
+			*e.ours, *e.box = wr, rd
+		} else {
+			*e.ours, *e.box = rd, wr
+		}
+		p.ourEnds = append(p.ourEnds, *e.ours)
+		p.boxEnds = append(p.boxEnds, *e.box)
+	}
+	return p, nil
+}
+
+// closeBoxEnds closes the box's ends, which box-init holds once started:
+// our reads then end when the box's writers are gone.
+func (p *boxPipes) closeBoxEnds() {
+	for _, f := range p.boxEnds {
+		f.Close()
+	}
+	p.boxEnds = nil
+}
+
+func (p *boxPipes) close() {
+	p.closeBoxEnds()
+	for _, f := range p.ourEnds {
+		f.Close()
+	}
+}
+
+// startedBox is box-init, started and in its cgroup.
+type startedBox struct {
+	cfg    *boxConfig
+	exited chan struct{} // closed once box-init is reaped
+	nsfd   int           // its network namespace, for the peers
+	cgfd   int           // its cgroup (v2), or -1
+}
+
+// startBox starts box-init as the box's PID 1, in its cgroup, with the
+// box's ends of p and the files its config binds. On an error after the
+// start it reaps what it started.
+func (r *runner) startBox(ids *idLease, p *boxPipes) (*startedBox, error) {
+	cfg, bindFiles, err := r.boxConfig()
+	p.boxEnds = append(p.boxEnds, bindFiles...)
+	if err != nil {
+		return nil, err
+	}
+	cfg.CgroupNS = !r.cg.root.v2
+	b := &startedBox{cfg: cfg, exited: make(chan struct{}), nsfd: -1, cgfd: -1}
+
+	attr := boxProcAttr(ids.uid, ids.gid, r.cg.root.v2)
+	if r.cg.root.v2 {
+		if b.cgfd, err = r.cg.openFD(); err != nil {
 			return nil, err
 		}
-		defer unix.Close(fd)
-		attr.UseCgroupFD, attr.CgroupFD = true, fd
+		attr.UseCgroupFD, attr.CgroupFD = true, b.cgfd
 	}
 	r.cmd = &exec.Cmd{
 		Path:        "/proc/self/exe",
 		Args:        []string{initArg0},
 		Env:         []string{},
-		Stdout:      outW,
-		Stderr:      errW,
-		ExtraFiles:  append([]*os.File{traceW, ctlR, statusW}, bindFiles...),
+		Stdout:      p.outW,
+		Stderr:      p.errW,
+		ExtraFiles:  append([]*os.File{p.traceW, p.ctlR, p.statusW}, bindFiles...),
 		SysProcAttr: attr,
 	}
-
-	exited := make(chan struct{})
 	started := make(chan error, 1)
 	go func() {
 		// Pdeathsig fires when the thread that forked the box exits, not
@@ -330,132 +400,210 @@ func (r *runner) run(ctx context.Context) (res *Result, err error) {
 		}
 		started <- nil
 		r.cmd.Wait()
-		close(exited)
+		close(b.exited)
 	}()
 	if err := <-started; err != nil {
+		b.closeFDs()
 		return nil, fmt.Errorf("sandbox: start box-init: %w", err)
 	}
-	for _, f := range closeAfterStart {
-		f.Close()
-	}
-	closeAfterStart = nil
-	// From here on, every way out must reap the box.
-	defer func() {
-		select {
-		case <-exited:
-		default:
-			r.kill(VerdictInternalError, "the sandbox failed")
-			<-exited
-		}
-	}()
-
-	if err := cg.enter(r.cmd.Process.Pid); err != nil {
+	p.closeBoxEnds()
+	if err := r.cg.enter(r.cmd.Process.Pid); err != nil {
+		r.reap(b)
 		return nil, err
 	}
-	nsfd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/net", r.cmd.Process.Pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	b.nsfd, err = unix.Open(fmt.Sprintf("/proc/%d/ns/net", r.cmd.Process.Pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
+		r.reap(b)
 		return nil, fmt.Errorf("sandbox: open the box's netns: %w", os.NewSyscallError("open", err))
 	}
-	defer unix.Close(nsfd)
+	return b, nil
+}
 
-	var outBuf, errBuf bytes.Buffer
-	out := newCappedReader(outR, r.lim.Output, &outBuf)
-	errOut := newCappedReader(errR, r.lim.Output, &errBuf)
+// reap makes sure box-init has ended and been waited for, killing it if
+// it has not, and closes what startBox opened for it.
+func (r *runner) reap(b *startedBox) {
+	select {
+	case <-b.exited:
+	default:
+		r.kill(VerdictInternalError, "the sandbox failed")
+		<-b.exited
+	}
+	b.closeFDs()
+}
+
+func (b *startedBox) closeFDs() {
+	for _, fd := range []*int{&b.nsfd, &b.cgfd} {
+		if *fd >= 0 {
+			unix.Close(*fd)
+			*fd = -1
+		}
+	}
+}
+
+// outputs reads what the box writes: stdout and stderr into buffers, the
+// trace to the spec's writer, each up to its limit.
+type outputs struct {
+	out, errOut, trace *cappedReader
+	outBuf, errBuf     bytes.Buffer
+	total              atomic.Int64 // stdout and stderr bytes, past the caps too
+	readers            sync.WaitGroup
+}
+
+// readOutputs starts a reader on each of the box's output pipes. One
+// past its limit kills the run (stderr after its grace).
+func (r *runner) readOutputs(p *boxPipes) *outputs {
+	o := &outputs{}
+	o.out = newCappedReader(p.outR, r.lim.Output, &o.outBuf)
+	o.errOut = newCappedReader(p.errR, r.lim.Output, &o.errBuf)
 	traceTo := r.spec.Trace
 	if traceTo == nil {
 		traceTo = io.Discard
 	}
-	trace := newCappedReader(traceR, r.lim.Trace, traceTo)
-	trace.failed = func(err error) {
+	o.trace = newCappedReader(p.traceR, r.lim.Trace, traceTo)
+	o.trace.failed = func(err error) {
 		r.log.Error("sandbox trace write failed", "err", err)
 		r.kill(VerdictInternalError, "the sandbox failed")
 	}
-	errOut.all = r.stderrSeen
-	var readers sync.WaitGroup
-	var outTotal atomic.Int64
+	o.errOut.all = r.stderrSeen
 	for _, c := range []struct {
-		cr   *cappedReader
-		name string
-		lim  int64
-	}{{out, "stdout", r.lim.Output}, {errOut, "stderr", r.lim.Output}, {trace, "trace", r.lim.Trace}} {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			count := &outTotal
-			if c.cr == trace {
-				count = nil
-			}
-			c.cr.drain(count, func() {
-				if c.cr == errOut {
+		cr    *cappedReader
+		name  string
+		lim   int64
+		count *atomic.Int64
+	}{{o.out, "stdout", r.lim.Output, &o.total}, {o.errOut, "stderr", r.lim.Output, &o.total}, {o.trace, "trace", r.lim.Trace, nil}} {
+		o.readers.Go(func() {
+			c.cr.drain(c.count, func() {
+				if c.cr == o.errOut {
 					// Killed after stderrGrace, or by stderrSeen.
 					r.stderrClosed.Do(func() { close(r.stderrOver) })
 					return
 				}
 				r.kill(VerdictOutputLimit, fmt.Sprintf("%s exceeded %s", c.name, sizeString(c.lim)))
 			})
-		}()
+		})
 	}
+	return o
+}
 
-	if err := writeConfig(ctlW, cfg); err != nil {
-		return nil, fmt.Errorf("sandbox: send config: %w", err)
+// drained returns a channel closed once every reader has returned.
+func (o *outputs) drained() <-chan struct{} {
+	done := make(chan struct{})
+	go func() { o.readers.Wait(); close(done) }()
+	return done
+}
+
+// wait waits for the readers to reach the ends of their pipes, which they
+// do once the box is gone. After 5 s it closes the pipes: someone outside
+// the box holds a write end, a bug.
+func (o *outputs) wait(p *boxPipes) {
+	done := o.drained()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		p.outR.Close()
+		p.errR.Close()
+		p.traceR.Close()
+		<-done
 	}
-	status := readStatus(statusR)
+}
+
+// peerSet is the spec's peers, running in the box's network namespace.
+// A nil peerSet has none.
+type peerSet struct {
+	ns     *NetNS
+	cancel context.CancelFunc
+	done   <-chan error
+}
+
+// stop stops the peers, if it has not been done.
+func (ps *peerSet) stop() {
+	if ps != nil {
+		ps.cancel()
+		ps.ns.close()
+	}
+}
+
+// finish stops the peers once the program has ended and returns their
+// error, or that they did not return.
+func (ps *peerSet) finish() error {
+	if ps == nil {
+		return nil
+	}
+	// Cancel first, so that a peer blocked in Accept sees why its
+	// listener closes.
+	ps.stop()
+	select {
+	case err := <-ps.done:
+		return err
+	case <-time.After(5 * time.Second):
+		return errors.New("sandbox: peer did not return within 5s of the program's end")
+	}
+}
+
+// setUp sends box-init its config and sees it through its setup, within
+// setupTimeout: its network up, the peers started in it, then the
+// go-ahead, the Landlock ABI it applied and the program's exec. It
+// returns the peers, the ABI, and when the program was let go.
+func (r *runner) setUp(ctx context.Context, p *boxPipes, b *startedBox, o *outputs) (peers *peerSet, landlock int, t0 time.Time, err error) {
+	if err := writeConfig(p.ctlW, b.cfg); err != nil {
+		return nil, 0, t0, fmt.Errorf("sandbox: send config: %w", err)
+	}
+	status := readStatus(p.statusR)
 	setupCtx, cancelSetup := context.WithTimeout(ctx, setupTimeout)
 	defer cancelSetup()
-	// setupFailed adds to a setup error how box-init ended and what it
-	// wrote to stderr, which is where a crash of its own shows.
-	setupFailed := func(err error) error {
+	// failed adds to a setup error how box-init ended and what it wrote
+	// to stderr, which is where a crash of its own shows.
+	failed := func(err error) error {
 		select {
-		case <-exited:
+		case <-b.exited:
 		case <-time.After(time.Second):
 			r.kill(VerdictInternalError, "the sandbox failed")
-			<-exited
+			<-b.exited
 		}
-		drained := make(chan struct{})
-		go func() { readers.Wait(); close(drained) }()
 		stderr := "still open"
 		select {
-		case <-drained:
-			stderr = strconv.Quote(clipText(errBuf.String(), 2048))
+		case <-o.drained():
+			stderr = strconv.Quote(clipText(o.errBuf.String(), 2048))
 		case <-time.After(time.Second):
 		}
 		return fmt.Errorf("%w (box-init: %v; stderr: %s)", err, r.cmd.ProcessState, stderr)
 	}
 	if _, err := awaitStatus(setupCtx, status, msgNet); err != nil {
-		return nil, setupFailed(err)
+		return nil, 0, t0, failed(err)
 	}
-
-	var peerDone <-chan error
-	var ns *NetNS
-	peerCtx, cancelPeers := context.WithCancel(ctx)
-	defer cancelPeers()
 	if r.spec.Peers != nil {
-		ns = newNetNS(nsfd)
-		peerDone = runPeers(peerCtx, ns, r.spec.Peers)
-		defer ns.close()
+		peerCtx, cancel := context.WithCancel(ctx)
+		peers = &peerSet{ns: newNetNS(b.nsfd), cancel: cancel}
+		peers.done = runPeers(peerCtx, peers.ns, r.spec.Peers)
 		select {
-		case <-ns.ready:
+		case <-peers.ns.ready:
 		case <-setupCtx.Done():
-			return nil, errors.New("sandbox: peers not ready within the setup timeout")
+			peers.stop()
+			return nil, 0, t0, errors.New("sandbox: peers not ready within the setup timeout")
 		}
 	}
-
-	cpu0, _ := cg.cpuUsage()
-	if _, err := ctlW.Write([]byte{goByte}); err != nil {
-		return nil, fmt.Errorf("sandbox: start the program: %w", err)
+	// From here on the caller stops the peers.
+	r.cpu0, _ = r.cg.cpuUsage()
+	if _, err := p.ctlW.Write([]byte{goByte}); err != nil {
+		return peers, 0, t0, fmt.Errorf("sandbox: start the program: %w", err)
 	}
-	t0 := time.Now()
+	t0 = time.Now()
 	abiLine, err := awaitStatus(setupCtx, status, msgLandlock)
 	if err != nil {
-		return nil, setupFailed(err)
+		return peers, 0, t0, failed(err)
 	}
-	landlock, _ := strconv.Atoi(abiLine)
+	landlock, _ = strconv.Atoi(abiLine)
 	if _, err := awaitStatus(setupCtx, status, 0); err != nil {
-		return nil, setupFailed(err)
+		return peers, 0, t0, failed(err)
 	}
-	cancelSetup()
-	r.log.Debug("sandbox program started", "cgroup", cg.name, "landlock", landlock, "setup", time.Since(t0))
+	r.log.Debug("sandbox program started", "cgroup", r.cg.name, "landlock", landlock, "setup", time.Since(t0))
+	return peers, landlock, t0, nil
+}
 
+// watch waits for box-init to exit, killing the run when it passes a
+// limit (wall time from t0, CPU time, stderr's grace) or ctx is done, and
+// returns ctx's error if that was why.
+func (r *runner) watch(ctx context.Context, exited <-chan struct{}, t0 time.Time) (ctxErr error) {
 	wall := time.NewTimer(r.lim.Wall - time.Since(t0))
 	defer wall.Stop()
 	tick := time.NewTicker(cpuPoll)
@@ -463,15 +611,13 @@ func (r *runner) run(ctx context.Context) (res *Result, err error) {
 	cancelled := ctx.Done()
 	stderrOver := r.stderrOver
 	var last grace
-	var ctxErr error
-wait:
 	for {
 		select {
 		case <-exited:
-			break wait
+			return ctxErr
 		case <-stderrOver:
 			stderrOver = nil
-			last.start(cg, VerdictOutputLimit, stderrExceeded(r.lim))
+			last.start(r.cg, VerdictOutputLimit, stderrExceeded(r.lim))
 		case <-last.wallOver:
 			r.kill(last.verdict, last.detail)
 		case <-wall.C:
@@ -480,10 +626,10 @@ wait:
 			if !r.crashed.Load() {
 				r.kill(VerdictTimeLimit, "wall time exceeded "+r.lim.Wall.String())
 			}
-			last.start(cg, VerdictTimeLimit, "wall time exceeded "+r.lim.Wall.String())
+			last.start(r.cg, VerdictTimeLimit, "wall time exceeded "+r.lim.Wall.String())
 		case <-tick.C:
-			u, ok := cg.cpuUsage()
-			if ok && u-cpu0 > r.lim.CPU {
+			u, ok := r.cg.cpuUsage()
+			if ok && u-r.cpu0 > r.lim.CPU {
 				r.kill(VerdictTimeLimit, "CPU time exceeded "+r.lim.CPU.String())
 			}
 			if ok && last.cpuOver(u) {
@@ -495,61 +641,32 @@ wait:
 			r.kill(VerdictInternalError, "the server cancelled the run")
 		}
 	}
-	elapsed := time.Since(t0)
+}
 
-	// The box's PID 1 is gone, and its pid namespace with it; make sure
-	// of it through the cgroup before reading the pipes to their end.
-	if err := cg.kill(); err != nil {
-		return nil, err
-	}
-	done := make(chan struct{})
-	go func() { readers.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		// Someone outside the box holds a pipe's write end: a bug.
-		outR.Close()
-		errR.Close()
-		traceR.Close()
-		<-done
-	}
-
-	res = &Result{
+// result gathers the run's result once the box is gone and o has read
+// everything, and decides its verdict.
+func (r *runner) result(o *outputs, elapsed time.Duration, landlock int) *Result {
+	res := &Result{
 		Wall:        elapsed,
-		PeakMemory:  cg.peakMemory(),
-		Stdout:      outBuf.Bytes(),
-		Stderr:      errBuf.Bytes(),
-		OutputBytes: outTotal.Load(),
+		PeakMemory:  r.cg.peakMemory(),
+		Stdout:      o.outBuf.Bytes(),
+		Stderr:      o.errBuf.Bytes(),
+		OutputBytes: o.total.Load(),
 		StderrHead:  r.stderr.head,
 		StderrTail:  r.stderr.tail,
 		StderrBytes: r.stderr.total,
 		Crash:       r.stderr.crash.crash,
-		TraceBytes:  trace.read,
-		TraceCut:    trace.read > r.lim.Trace,
+		TraceBytes:  o.trace.read,
+		TraceCut:    o.trace.read > r.lim.Trace,
 		Landlock:    landlock,
 	}
-	if u, ok := cg.cpuUsage(); ok {
-		res.CPU = u - cpu0
+	if u, ok := r.cg.cpuUsage(); ok {
+		res.CPU = u - r.cpu0
 	} else {
 		res.CPU = r.cmd.ProcessState.UserTime() + r.cmd.ProcessState.SystemTime()
 	}
-	r.verdict(res, cg.oomKills(), cg.pidsRefused())
-
-	if peerDone != nil {
-		// Cancel first, so that a peer blocked in Accept sees why its
-		// listener closes.
-		cancelPeers()
-		ns.close()
-		select {
-		case res.PeerErr = <-peerDone:
-		case <-time.After(5 * time.Second):
-			res.PeerErr = errors.New("sandbox: peer did not return within 5s of the program's end")
-		}
-	}
-	if ctxErr != nil {
-		return nil, ctxErr
-	}
-	return res, nil
+	r.verdict(res, r.cg.oomKills(), r.cg.pidsRefused())
+	return res
 }
 
 // stderrSeen sees every byte of stderr, and kills the run once stderr

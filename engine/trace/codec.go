@@ -446,68 +446,90 @@ func (d *Decoder) Next() (Batch, error) {
 }
 
 // readFrame reads one frame. It returns nil, nil for the header frame.
+// A frame's header and length are checked before any of its payload is
+// read, and its payload before anything is decoded from it.
 func (d *Decoder) readFrame() (*Batch, error) {
 	if d.started {
 		d.frame++
 	}
 	d.frameOff = d.off
+	typ, n, err := d.readFrameHeader()
+	if err != nil {
+		return nil, err
+	}
+	name := frameNamesByType[typ]
+	if err := d.checkFrame(typ, name, n); err != nil {
+		return nil, err
+	}
+	p, err := d.readPayload(name, n)
+	if err != nil {
+		return nil, err
+	}
+	return d.decodeFrame(typ, p)
+}
+
+// readFrameHeader reads a frame's type and payload length.
+func (d *Decoder) readFrameHeader() (typ byte, n int64, err error) {
 	var hdr [frameHeaderSize]byte
 	if n, err := io.ReadFull(d.r, hdr[:]); err != nil {
 		switch {
 		case err == io.EOF && !d.started:
-			return nil, d.fail(ErrMalformed, io.ErrUnexpectedEOF, "empty stream, want a header frame")
+			return 0, 0, d.fail(ErrMalformed, io.ErrUnexpectedEOF, "empty stream, want a header frame")
 		case err == io.EOF:
-			return nil, d.fail(ErrMalformed, io.ErrUnexpectedEOF, "stream ends without an end frame")
+			return 0, 0, d.fail(ErrMalformed, io.ErrUnexpectedEOF, "stream ends without an end frame")
 		case err == io.ErrUnexpectedEOF:
-			return nil, d.fail(ErrMalformed, err, "truncated frame header (%d of %d bytes)", n, frameHeaderSize)
+			return 0, 0, d.fail(ErrMalformed, err, "truncated frame header (%d of %d bytes)", n, frameHeaderSize)
 		default:
-			return nil, d.fail(nil, err, "read frame header")
+			return 0, 0, d.fail(nil, err, "read frame header")
 		}
 	}
 	d.off += frameHeaderSize
-	typ, n := hdr[0], int64(binary.LittleEndian.Uint32(hdr[1:]))
+	return hdr[0], int64(binary.LittleEndian.Uint32(hdr[1:])), nil
+}
 
-	// Check the type and every length before reading the payload.
-	name, ok := frameNamesByType[typ]
-	if !ok {
-		return nil, d.fail(ErrMalformed, nil, "unknown frame type 0x%02x", typ)
-	}
-	if !d.started && typ != frameHeader {
-		return nil, d.fail(ErrMalformed, nil, "%s frame before the header", name)
-	}
-	if d.started && typ == frameHeader {
-		return nil, d.fail(ErrMalformed, nil, "second header frame")
-	}
-	if n > int64(d.lim.MaxFrame) {
-		return nil, d.fail(ErrTooLarge, nil, "%s frame of %d bytes exceeds the %d-byte frame limit", name, n, d.lim.MaxFrame)
-	}
-	if d.off+n > d.lim.MaxBytes {
-		return nil, d.fail(ErrTooLarge, nil, "stream exceeds the %d-byte limit", d.lim.MaxBytes)
+// checkFrame checks a frame's type, its place in the stream and its
+// length against the type and the limits.
+func (d *Decoder) checkFrame(typ byte, name string, n int64) error {
+	switch {
+	case name == "":
+		return d.fail(ErrMalformed, nil, "unknown frame type 0x%02x", typ)
+	case !d.started && typ != frameHeader:
+		return d.fail(ErrMalformed, nil, "%s frame before the header", name)
+	case d.started && typ == frameHeader:
+		return d.fail(ErrMalformed, nil, "second header frame")
+	case n > int64(d.lim.MaxFrame):
+		return d.fail(ErrTooLarge, nil, "%s frame of %d bytes exceeds the %d-byte frame limit", name, n, d.lim.MaxFrame)
+	case d.off+n > d.lim.MaxBytes:
+		return d.fail(ErrTooLarge, nil, "stream exceeds the %d-byte limit", d.lim.MaxBytes)
 	}
 	switch typ {
 	case frameHeader, frameDropped:
 		if n != 8 {
-			return nil, d.fail(ErrMalformed, nil, "%s frame is %d bytes, want 8", name, n)
+			return d.fail(ErrMalformed, nil, "%s frame is %d bytes, want 8", name, n)
 		}
 	case frameEnd:
 		if n != 0 {
-			return nil, d.fail(ErrMalformed, nil, "end frame is %d bytes, want 0", n)
+			return d.fail(ErrMalformed, nil, "end frame is %d bytes, want 0", n)
 		}
 	case frameEvents:
 		if n == 0 || n%RecordSize != 0 {
-			return nil, d.fail(ErrMalformed, nil, "events frame is %d bytes, not a non-zero multiple of %d", n, RecordSize)
+			return d.fail(ErrMalformed, nil, "events frame is %d bytes, not a non-zero multiple of %d", n, RecordSize)
 		}
 		if c := n / RecordSize; int64(d.events)+c > int64(d.lim.MaxEvents) {
-			return nil, d.fail(ErrTooLarge, nil, "more than %d events", d.lim.MaxEvents)
+			return d.fail(ErrTooLarge, nil, "more than %d events", d.lim.MaxEvents)
 		}
 	case frameNames:
 		if n < 8+2 {
-			return nil, d.fail(ErrMalformed, nil, "names frame is %d bytes, too short for one name", n)
+			return d.fail(ErrMalformed, nil, "names frame is %d bytes, too short for one name", n)
 		}
 	}
+	return nil
+}
 
-	// Read the payload as it arrives, so a lying length on a short stream
-	// costs no more memory than the bytes really sent.
+// readPayload reads a frame's n bytes of payload as they arrive, so that
+// a lying length on a short stream costs no more memory than the bytes
+// really sent. The bytes are d's until the next frame.
+func (d *Decoder) readPayload(name string, n int64) ([]byte, error) {
 	d.pay.Reset()
 	got, err := io.CopyN(&d.pay, d.r, n)
 	d.off += got
@@ -516,8 +538,11 @@ func (d *Decoder) readFrame() (*Batch, error) {
 	} else if err != nil {
 		return nil, d.fail(nil, err, "read %s frame", name)
 	}
-	p := d.pay.Bytes()
+	return d.pay.Bytes(), nil
+}
 
+// decodeFrame decodes a checked frame's payload p.
+func (d *Decoder) decodeFrame(typ byte, p []byte) (*Batch, error) {
 	switch typ {
 	case frameHeader:
 		if string(p[:4]) != magic {
