@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/asynclab/asynclab/engine/enginebench"
-	"github.com/asynclab/asynclab/web/live"
+	"github.com/asynclab/asynclab/internal/bench/livebench"
 )
 
 // benchCmd is `lab bench engine|web|grading`. engine: the engine's benchmarks
@@ -71,7 +71,7 @@ func (c *benchCmd) run(ctx context.Context, m *Main) error {
 func benchWeb(ctx context.Context, m *Main) error {
 	const budget = 100 * time.Millisecond
 	fmt.Fprintln(m.Stderr, "doubling websocket viewers of one live run until p99 lag > 100ms ...")
-	steps, err := live.MaxViewers(ctx, budget, 300, 8<<10, 5*time.Millisecond)
+	steps, err := livebench.MaxViewers(ctx, budget, 300, 8<<10, 5*time.Millisecond)
 	if err != nil {
 		return fmt.Errorf("bench web: %w", err)
 	}

@@ -1,12 +1,14 @@
-package live_test
+package livebench_test
 
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/asynclab/asynclab/web/live"
+	"github.com/asynclab/asynclab/internal/bench/livebench"
 )
 
 // The shape of the load the viewer-lag benchmarks put on the server: a
@@ -20,7 +22,7 @@ const (
 func TestMeasureViewerLag(t *testing.T) {
 	for _, viewers := range []int{1, 4} {
 		t.Run(fmt.Sprintf("viewers=%d", viewers), func(t *testing.T) {
-			r, err := live.MeasureViewerLag(t.Context(), viewers, 20, 2<<10, 0)
+			r, err := livebench.MeasureViewerLag(t.Context(), viewers, 20, 2<<10, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,7 +40,7 @@ func TestMeasureViewerLag(t *testing.T) {
 func TestMeasureViewerLagCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := live.MeasureViewerLag(ctx, 2, 1000, 1<<10, time.Second); err == nil {
+	if _, err := livebench.MeasureViewerLag(ctx, 2, 1000, 1<<10, time.Second); err == nil {
 		t.Error("MeasureViewerLag with a cancelled context succeeded, want an error")
 	}
 	waitLiveGoroutinesGone(t)
@@ -46,9 +48,33 @@ func TestMeasureViewerLagCancelled(t *testing.T) {
 
 func TestMeasureViewerLagInvalid(t *testing.T) {
 	for _, tt := range []struct{ viewers, messages, size int }{{0, 1, 1}, {1, 0, 1}, {1, 1, 0}, {-1, 1, 1}} {
-		if _, err := live.MeasureViewerLag(t.Context(), tt.viewers, tt.messages, tt.size, 0); err == nil {
+		if _, err := livebench.MeasureViewerLag(t.Context(), tt.viewers, tt.messages, tt.size, 0); err == nil {
 			t.Errorf("MeasureViewerLag(%d, %d, %d) succeeded, want an error", tt.viewers, tt.messages, tt.size)
 		}
+	}
+}
+
+// waitLiveGoroutinesGone waits until no goroutine has a frame of package
+// live or of this one: a measurement must not leave a connection behind.
+func waitLiveGoroutinesGone(t *testing.T) {
+	t.Helper()
+	const patience = 30 * time.Second // turns a hang into a failure, never a measurement
+	deadline := time.Now().Add(patience)
+	buf := make([]byte, 1<<20)
+	for {
+		var left []string
+		for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, "asynclab/web/live.") || strings.Contains(g, "asynclab/internal/bench/livebench.") {
+				left = append(left, g)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for the goroutines of packages live and livebench to end:\n%s", patience, strings.Join(left, "\n\n"))
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -61,7 +87,7 @@ func BenchmarkViewerLag(b *testing.B) {
 			var p50, p99, worst time.Duration
 			n := 0
 			for b.Loop() {
-				r, err := live.MeasureViewerLag(b.Context(), viewers, lagMessages, lagMsgSize, lagRate)
+				r, err := livebench.MeasureViewerLag(b.Context(), viewers, lagMessages, lagMsgSize, lagRate)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -84,7 +110,7 @@ func BenchmarkViewerLag(b *testing.B) {
 // and logs a table of every step (run it with -benchtime=1x).
 func BenchmarkMaxViewers(b *testing.B) {
 	for b.Loop() {
-		steps, err := live.MaxViewers(b.Context(), 100*time.Millisecond, lagMessages, lagMsgSize, lagRate)
+		steps, err := livebench.MaxViewers(b.Context(), 100*time.Millisecond, lagMessages, lagMsgSize, lagRate)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,7 +1,18 @@
-package live
+// Package livebench measures how many websocket viewers of one live run a
+// server serves within a lag budget; `lab bench web` prints it.
+//
+// It lives under internal/bench, beside the engine's benchmarks, and not in
+// web/live, so that the production package carries no httptest server and
+// no measuring code. It uses only web/live's exported API: the stream, its
+// websocket handler, and [live.Decode] to send messages built by hand (a
+// stamp of when each was appended, ahead of a run's events), as a relayed
+// run's messages are sent. What it measures is therefore what the lab
+// serves.
+package livebench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +28,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/asynclab/asynclab/engine/trace"
+	"github.com/asynclab/asynclab/web/live"
 )
 
 // LagResult is what [MeasureViewerLag] measured. A lag is the time from
@@ -33,7 +45,7 @@ type LagResult struct {
 }
 
 // MeasureViewerLag measures how many concurrent websocket viewers of one
-// stream one server can serve: it serves one [Stream] from a server on
+// stream one server can serve: it serves one [live.Stream] from a server on
 // 127.0.0.1, connects viewers websocket clients to it, and once each has
 // the hello, appends messages events messages of about msgSize bytes, one
 // every rate (back to back if rate is 0), each stamped with its append
@@ -42,18 +54,22 @@ type LagResult struct {
 // not: the figures are an upper bound for a server of this many cores.
 func MeasureViewerLag(ctx context.Context, viewers, messages, msgSize int, rate time.Duration) (LagResult, error) {
 	if viewers < 1 || messages < 1 || msgSize < 1 {
-		return LagResult{}, fmt.Errorf("live: measure viewer lag: viewers, messages and size must be above 0, not %d, %d and %d", viewers, messages, msgSize)
+		return LagResult{}, fmt.Errorf("livebench: measure viewer lag: viewers, messages and size must be above 0, not %d, %d and %d", viewers, messages, msgSize)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	s := NewStream("bench", false)
-	s.Send(HelloMsg("bench", "bench", "run", true))
+	batches, err := newBatch(msgSize)
+	if err != nil {
+		return LagResult{}, fmt.Errorf("livebench: measure viewer lag: %w", err)
+	}
+	s := live.NewStream("bench", false)
+	s.Send(live.HelloMsg("bench", "bench", "run", true))
 	var handlers sync.WaitGroup
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		handlers.Add(1)
 		defer handlers.Done()
-		Serve(ctx, w, r, s, Options{})
+		live.Serve(ctx, w, r, s, live.Options{})
 	}))
 	defer srv.Close()
 	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws/runs/bench"
@@ -73,7 +89,7 @@ func MeasureViewerLag(ctx context.Context, viewers, messages, msgSize int, rate 
 	for range viewers {
 		c, _, err := dialer.DialContext(ctx, url, nil)
 		if err != nil {
-			return LagResult{}, fmt.Errorf("live: measure viewer lag: connect viewer %d of %d: %w", len(conns)+1, viewers, err)
+			return LagResult{}, fmt.Errorf("livebench: measure viewer lag: connect viewer %d of %d: %w", len(conns)+1, viewers, err)
 		}
 		conns = append(conns, c)
 	}
@@ -94,13 +110,13 @@ func MeasureViewerLag(ctx context.Context, viewers, messages, msgSize int, rate 
 	}
 	helloed.Wait()
 
-	batch := newBenchBatch(msgSize)
 	var tick <-chan time.Time
 	if rate > 0 {
 		t := time.NewTicker(rate)
 		defer t.Stop()
 		tick = t.C
 	}
+	var sendErr error
 	for range messages {
 		if tick != nil {
 			select {
@@ -111,12 +127,17 @@ func MeasureViewerLag(ctx context.Context, viewers, messages, msgSize int, rate 
 		if ctx.Err() != nil {
 			break
 		}
-		s.appendRaw(TypeEvents, batch.next(time.Since(epoch)))
+		m, err := batches.next(time.Since(epoch))
+		if err != nil {
+			sendErr = err
+			break
+		}
+		s.Send(m)
 	}
 	s.Close()
 	finished.Wait()
-	if err := ctx.Err(); err != nil {
-		return LagResult{}, fmt.Errorf("live: measure viewer lag: %w", err)
+	if err := cmp.Or(ctx.Err(), sendErr); err != nil {
+		return LagResult{}, fmt.Errorf("livebench: measure viewer lag: %w", err)
 	}
 
 	res := LagResult{Viewers: viewers, Messages: messages}
@@ -128,7 +149,7 @@ func MeasureViewerLag(ctx context.Context, viewers, messages, msgSize int, rate 
 		}
 	}
 	if len(lags) == 0 {
-		return res, errors.New("live: measure viewer lag: no viewer received a message")
+		return res, errors.New("livebench: measure viewer lag: no viewer received a message")
 	}
 	slices.Sort(lags)
 	res.P50, res.P99, res.Max = percentile(lags, 50), percentile(lags, 99), lags[len(lags)-1]
@@ -208,29 +229,36 @@ func (v *viewer) run(c *websocket.Conn, epoch time.Time, messages int, hello fun
 	}
 }
 
-// benchBatch makes events messages shaped like a run's: one io_uring
-// loop accepting and echoing, its handlers, a timer and the counters.
-type benchBatch struct {
+// batch makes events messages shaped like a run's: one io_uring loop
+// accepting and echoing, its handlers, a timer and the counters.
+type batch struct {
 	events []trace.Event
 	names  []string
 	sent   int // messages made
 }
 
-// newBenchBatch returns a batch maker whose messages have about size
-// bytes.
-func newBenchBatch(size int) *benchBatch {
-	b := &benchBatch{names: []string{"accept", "on_accept", "recv", "on_recv", "send", "io_uring_enter", "runq", "inflight", "deadline"}}
-	const track = "bench-uring"
-	empty := len(encodeEvents(track, 1, nil, nil, 0))
-	probe := b.gen(64, 0)
-	perEvent := (len(encodeEvents(track, 1, nil, probe, 0)) - empty + 63) / 64
-	n := max(1, (size-empty-len(stampField)-40)/perEvent)
+// batchTrack is the track the messages are of.
+const batchTrack = "bench-uring"
+
+// newBatch returns a batch maker whose messages have about size bytes.
+func newBatch(size int) (*batch, error) {
+	b := &batch{names: []string{"accept", "on_accept", "recv", "on_recv", "send", "io_uring_enter", "runq", "inflight", "deadline"}}
+	empty, err := eventsFields(live.EventsMsg(batchTrack, 1, nil, nil, 0))
+	if err != nil {
+		return nil, err
+	}
+	probe, err := eventsFields(live.EventsMsg(batchTrack, 1, nil, b.gen(64, 0), 0))
+	if err != nil {
+		return nil, err
+	}
+	perEvent := (len(probe) - len(empty) + 63) / 64
+	n := max(1, (size-len(empty)-len(stampField)-40)/perEvent)
 	b.events = b.gen(n, 0)
-	return b
+	return b, nil
 }
 
 // gen returns n events from seq first+1 on.
-func (b *benchBatch) gen(n int, first uint64) []trace.Event {
+func (b *batch) gen(n int, first uint64) []trace.Event {
 	const fd = 7
 	evs := make([]trace.Event, n)
 	for i := range evs {
@@ -261,8 +289,8 @@ func (b *benchBatch) gen(n int, first uint64) []trace.Event {
 	return evs
 }
 
-// next returns the fields of the next events message, stamped with at.
-func (b *benchBatch) next(at time.Duration) []byte {
+// next returns the next events message, stamped with at.
+func (b *batch) next(at time.Duration) (live.Message, error) {
 	var names []string
 	if b.sent == 0 {
 		names = b.names
@@ -274,11 +302,36 @@ func (b *benchBatch) next(at time.Duration) []byte {
 		b.events[i].Seq += step
 		b.events[i].Time += int64(step) * 2500
 	}
-	fields := encodeEvents("bench-uring", 1, names, b.events, 0)
-	m := make([]byte, 0, len(fields)+len(stampField)+24)
-	m = append(m, '{')
+	fields, err := eventsFields(live.EventsMsg(batchTrack, 1, names, b.events, 0))
+	if err != nil {
+		return live.Message{}, err
+	}
+	// live.Decode turns the stamped message back into one a stream sends,
+	// as it does a relayed run's.
+	m := make([]byte, 0, len(eventsHead)+len(stampField)+24+len(fields))
+	m = append(m, eventsHead...)
 	m = append(m, stampField...)
 	m = strconv.AppendInt(m, int64(at), 10)
 	m = append(m, ',')
-	return append(m, fields[1:]...)
+	m = append(m, fields[1:]...)
+	_, msg, err := live.Decode(m)
+	return msg, err
+}
+
+// eventsHead is how a stream's first message begins when it is an events
+// message; the rest is the message's other fields, as a JSON object
+// without its opening brace.
+const eventsHead = `{"seq":1,"type":"events",`
+
+// eventsFields returns the other fields of the events message m, as the
+// JSON object a stream writes after its seq and type.
+func eventsFields(m live.Message) ([]byte, error) {
+	s := live.NewStream("", false)
+	s.Send(m)
+	msgs, _, _ := s.Since(0, 1)
+	rest, ok := bytes.CutPrefix(msgs[0], []byte(eventsHead))
+	if !ok {
+		return nil, fmt.Errorf("an events message begins %.40q, want %q", msgs[0], eventsHead)
+	}
+	return append([]byte{'{'}, rest...), nil
 }

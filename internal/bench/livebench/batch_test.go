@@ -1,18 +1,27 @@
-package live
+package livebench
 
 import (
 	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/asynclab/asynclab/web/live"
 )
 
-func TestBenchBatchSize(t *testing.T) {
+func TestBatchSize(t *testing.T) {
 	for _, size := range []int{1 << 10, 8 << 10, 64 << 10} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
-			s := NewStream("r", false)
-			b := newBenchBatch(size)
+			s := live.NewStream("r", false)
+			b, err := newBatch(size)
+			if err != nil {
+				t.Fatalf("newBatch(%d) = %v", size, err)
+			}
 			for i := range 3 {
-				s.appendRaw("events", b.next(12345))
+				msg, err := b.next(12345)
+				if err != nil {
+					t.Fatalf("next() for message %d = %v", i+1, err)
+				}
+				s.Send(msg)
 				msgs, _, _ := s.Since(i, 1)
 				m := msgs[0]
 				if len(m) < size*9/10 || len(m) > size*11/10 {
