@@ -217,6 +217,14 @@ type Outcome struct {
 	Status  Status
 	Message string
 	Ref     *Ref
+	// Starved says a failure rests on a stretch of the run the machine
+	// kept off the CPU: a callback whose thread waited for a CPU about as
+	// long as it slept. In a starved box the Go runtime's own waits (a
+	// thread to start a goroutine on, a locked goroutine handed back) are
+	// sleeps the kernel cannot tell from a channel receive, so such a
+	// failure says more about the machine than about the handler: the
+	// grader runs the run again (Ref says which) before it judges.
+	Starved bool
 }
 
 // Passed reports whether the check passed.

@@ -316,6 +316,7 @@ type recorder struct {
 	started []string
 	batches map[string]int // events per track, from TraceBatch
 	ended   map[string]int // events per track, from TrackEnd
+	resets  []string       // tracks run again, from TrackReset
 }
 
 func (r *recorder) Phase(p grading.Phase) {
@@ -340,6 +341,15 @@ func (r *recorder) TrackEnd(track string, run *exercises.Run, sum grading.RunSum
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ended[track] = sum.Events
+}
+
+// TrackReset forgets what the track showed, as the browser does.
+func (r *recorder) TrackReset(track, why string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.resets = append(r.resets, track)
+	delete(r.batches, track)
+	delete(r.ended, track)
 }
 
 // checkObserved checks that the observer saw every phase in order, every

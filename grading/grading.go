@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -109,6 +110,10 @@ type Observer interface {
 	// TrackEnd is called when the run has ended and its trace is
 	// analyzed.
 	TrackEnd(track string, run *exercises.Run, sum RunSummary)
+	// TrackReset is called before a track's run is run again (see
+	// [exercises.Outcome.Starved]): what was shown of it is replaced by
+	// the new run, from its TrackStart on. why says why, for the user.
+	TrackReset(track, why string)
 }
 
 // Track names the run of one scenario on one backend.
@@ -131,6 +136,8 @@ type CheckResult struct {
 	Message string           `json:"message,omitempty"`
 	Hint    string           `json:"hint,omitempty"`
 	Ref     *exercises.Ref   `json:"ref,omitempty"`
+
+	starved bool // a failure on a starved stretch of the run Ref names
 }
 
 // RunSummary is one sandboxed run, for the result.
@@ -162,6 +169,10 @@ type RunSummary struct {
 	Stderr     string `json:"stderr,omitempty"`
 	StderrTail string `json:"stderr_tail,omitempty"`
 	Stdout     string `json:"stdout,omitempty"`
+	// Tries is how many times the run was run, when more than once: a
+	// failure that rested on a starved stretch of it was not judged, and
+	// it was run again (see [exercises.Outcome.Starved]).
+	Tries int `json:"tries,omitempty"`
 }
 
 // Result is a graded submission.
@@ -231,19 +242,85 @@ func (g *Grader) Slots() (busy, total int) { return len(g.slots), cap(g.slots) }
 
 // Grade builds and runs the submission and evaluates every check.
 func (g *Grader) Grade(ctx context.Context, sub Submission) (*Result, error) {
-	res, err := g.Run(ctx, sub)
-	if err != nil || res.Verdict == CompileError || res.Verdict == InternalError {
-		return res, err
-	}
+	return g.run(ctx, sub, g.check)
+}
+
+// starvedTries is how many times a run is run at most while its failures
+// rest on starved stretches of it.
+const starvedTries = 3
+
+// check evaluates the checks over res's runs, running again, up to
+// starvedTries times in all, each run a failure rests on a starved
+// stretch of (see [exercises.Outcome.Starved]), then scores the result.
+// binary is the built handler, still there.
+func (g *Grader) check(ctx context.Context, sub Submission, res *Result, binary string) error {
 	g.phase(res, sub, "checking")
 	res.Checks = Evaluate(sub.Exercise, res.runs)
+	for again := starvedRuns(res); len(again) > 0; again = starvedRuns(res) {
+		if err := g.runAgain(ctx, sub, res, again, binary); err != nil {
+			return err
+		}
+		if v, _ := boxVerdict(res); v == InternalError {
+			break
+		}
+		res.Checks = Evaluate(sub.Exercise, res.runs)
+	}
 	res.Max = sub.Exercise.MaxScore()
 	for _, c := range res.Checks {
 		res.Score += c.Points
 	}
 	res.Verdict, res.Message = verdict(res)
 	g.phase(res, sub, "done")
-	return res, nil
+	return nil
+}
+
+// starvedRuns returns the indexes of res's runs that a failed check's
+// starved failure points at, and that have been tried fewer than
+// starvedTries times.
+func starvedRuns(res *Result) []int {
+	var out []int
+	for _, c := range res.Checks {
+		if !c.starved || c.Ref == nil {
+			continue
+		}
+		for i, r := range res.runs {
+			if r.Scenario.Name == c.Ref.Scenario && r.Backend == c.Ref.Backend &&
+				max(1, res.Runs[i].Tries) < starvedTries && !slices.Contains(out, i) {
+				out = append(out, i)
+			}
+		}
+	}
+	return out
+}
+
+// runAgain runs res's runs at idx again, each in place of the last try,
+// whose recording it releases, and tells the observer.
+func (g *Grader) runAgain(ctx context.Context, sub Submission, res *Result, idx []int, binary string) error {
+	for _, i := range idx {
+		old, tries := res.runs[i], max(1, res.Runs[i].Tries)+1
+		track := Track(old.Scenario.Name, old.Backend)
+		if sub.Observer != nil {
+			sub.Observer.TrackReset(track, fmt.Sprintf(
+				"%s ran again (try %d of %d): a check failed on a stretch the grading machine kept it off the CPU, which would judge the machine, not your handler",
+				old.Where(), tries, starvedTries))
+		}
+		r := &exercises.Run{Scenario: old.Scenario, Backend: old.Backend, Obs: &exercises.Observations{}}
+		select {
+		case g.slots <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("run %s again: waiting for a sandbox: %w", r.Where(), ctx.Err())
+		}
+		sp, err := g.runOne(ctx, sub, r, binary)
+		<-g.slots
+		if err != nil {
+			return fmt.Errorf("run %s again: %w", r.Where(), err)
+		}
+		res.recs[i].release()
+		res.runs[i], res.recs[i] = r, sp
+		res.Runs[i] = summarize(r, res.cap)
+		res.Runs[i].Tries = tries
+	}
+	return nil
 }
 
 // Evaluate runs every check of ex over runs (see [exercises.Check.Evaluate]).
@@ -252,7 +329,8 @@ func Evaluate(ex *exercises.Exercise, runs []*exercises.Run) []CheckResult {
 	out := make([]CheckResult, 0, len(ex.Checks))
 	for _, c := range ex.Checks {
 		o := c.Evaluate(runs)
-		cr := CheckResult{ID: c.ID, Title: c.Title, Max: c.Points, Passed: o.Passed(), Status: o.Status, Message: o.Message, Ref: o.Ref}
+		cr := CheckResult{ID: c.ID, Title: c.Title, Max: c.Points, Passed: o.Passed(), Status: o.Status, Message: o.Message, Ref: o.Ref,
+			starved: o.Starved && o.Status == exercises.StatusFailed}
 		if o.Passed() {
 			cr.Points = c.Points
 		} else if o.Status == exercises.StatusFailed {
@@ -327,6 +405,13 @@ func (g *Grader) phase(res *Result, sub Submission, name string) {
 // Run builds the submission and runs it in every scenario on every backend,
 // without evaluating the checks: what `lab run` shows.
 func (g *Grader) Run(ctx context.Context, sub Submission) (*Result, error) {
+	return g.run(ctx, sub, nil)
+}
+
+// run builds the submission and runs it in every scenario on every
+// backend, then, if judge is set and the runs ended so that they can be
+// judged, judges them while the built handler is still there.
+func (g *Grader) run(ctx context.Context, sub Submission, judge func(context.Context, Submission, *Result, string) error) (*Result, error) {
 	ex := sub.Exercise
 	res := &Result{ID: sub.ID, Exercise: ex.Slug, Max: ex.MaxScore(), cap: ex.TraceCap()}
 	if res.ID == "" {
@@ -363,6 +448,13 @@ func (g *Grader) Run(ctx context.Context, sub Submission) (*Result, error) {
 		res.Runs = append(res.Runs, summarize(r, res.cap))
 	}
 	res.Verdict, res.Message = boxVerdict(res)
+	if judge != nil && res.Verdict != InternalError {
+		if err := judge(ctx, sub, res, b.Binary); err != nil {
+			res.Verdict, res.Message = InternalError, "the sandbox failed; this is not your fault, try again"
+			return res, err
+		}
+		return res, nil
+	}
 	if res.Verdict == "" {
 		res.Verdict, res.Message = Ran, fmt.Sprintf("ran %d time(s); submit to have it graded", len(runs))
 	}

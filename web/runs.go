@@ -524,6 +524,8 @@ func (o observer) TrackStart(track, scenario string, backend engine.Kind) {
 
 func (o observer) TraceBatch(track string, b trace.Batch) { o.s.AppendBatch(track, b) }
 
+func (o observer) TrackReset(track, why string) { o.s.Send(live.TrackResetMsg(track, why)) }
+
 func (o observer) TrackEnd(track string, run *exercises.Run, sum grading.RunSummary) {
 	o.s.Send(live.FindingsMsg(track, sum.Findings))
 	o.s.Send(live.TrackEndMsg(track, sum))

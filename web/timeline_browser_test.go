@@ -811,3 +811,32 @@ func TestTimelineLive(t *testing.T) {
 		t.Errorf("after setView(-5ms, 5ms): view [%v, %v], want [0, 10ms]: no time before the run", v.Start, v.End)
 	}
 }
+
+// TestTimelineResetTrack: a track whose run is run again (a track_reset
+// message) loses its events and selection, and keeps its place and
+// label for the new run's events.
+func TestTimelineResetTrack(t *testing.T) {
+	ctx := openTimeline(t, "small", smallTrace())
+	handler := func(seq, at int64, phase trace.Phase) string {
+		return fmt.Sprintf("[%d,%d,0,%d,%d,0,0,-1,0,0,0,1]", seq, at, trace.KindHandler, phase)
+	}
+	evalJS[any](t, ctx, `tl.clear(), tl.setLive(true), tl.addTrack("a-epoll", "a on epoll"), tl.addTrack("b-epoll", "b on epoll"), frames(1)`)
+	for _, track := range []string{"a-epoll", "b-epoll"} {
+		evalJS[any](t, ctx, fmt.Sprintf(`tl.addEvents(%q, 1, ["tick"], [%s, %s]), frames(1)`,
+			track, handler(1, 1000, trace.PhaseBegin), handler(2, 2000, trace.PhaseEnd)))
+	}
+	evalJS[any](t, ctx, `tl.sel = {tr: tl.tracks[0], idx: 0}, tl.resetTrack("a-epoll"), frames(1)`)
+	if n := evalJS[int](t, ctx, `tl.eventCount()`); n != 2 {
+		t.Errorf("eventCount() after resetting a-epoll = %d, want b-epoll's 2", n)
+	}
+	if got := evalJS[string](t, ctx, `tl.tracks.map(tr => tr.id + ":" + tr.label + ":" + tr.n).join(" ")`); got != "a-epoll:a on epoll:0 b-epoll:b on epoll:2" {
+		t.Errorf("tracks after the reset: %s; want a-epoll first, labelled, empty", got)
+	}
+	if sel := evalJS[bool](t, ctx, `tl.sel === null`); !sel {
+		t.Error("the selection in the reset track survived it")
+	}
+	evalJS[any](t, ctx, fmt.Sprintf(`tl.addEvents("a-epoll", 1, ["tick"], [%s]), frames(1)`, handler(1, 3000, trace.PhaseBegin)))
+	if n := evalJS[int](t, ctx, `tl.trackById.get("a-epoll").n`); n != 1 {
+		t.Errorf("a-epoll after the new run's first event has %d events, want 1", n)
+	}
+}

@@ -232,10 +232,12 @@ func noHeadOfLine(r *exercises.Run) exercises.Outcome {
 		how = fmt.Sprintf("on goroutines, while it sat blocked waiting for them for %s of its %s (a channel receive, Wait, a sleep or a syscall holds the loop just the same)",
 			ms(s.blocked()), ms(s.end-s.start))
 	}
-	return exercises.Fail(r, s.begin,
+	o := exercises.Fail(r, s.begin,
 		"req %d (%s) arrived at %s and was waiting for its answer while %q held the loop from %s to %s, and %.0f units of other requests' work were done %s; "+
 			"a callback may do at most %d units while another request waits",
 		worstID, child.FormatUnits(worstOwned), ms(worstDue), s.name, ms(s.start), ms(s.end), worst, how, maxUnits)
+	o.Starved = s.offLoop() && s.starved()
+	return o
 }
 
 // worked reaches a check in a run where the handler did some work: a
@@ -346,6 +348,16 @@ func (s *span) blockedShare() float64 {
 		return 1
 	}
 	return float64(s.blocked()) / float64(d)
+}
+
+// starved reports whether the callback's thread waited for a CPU at
+// least half as long as it slept. A handler that blocks sleeps far longer
+// than it waits; a callback that only starts goroutines and sleeps tens of
+// milliseconds in a box kept off the CPU waited inside the Go runtime
+// (round 9 of the stability sitting, docs/benchmarks.md), and is run
+// again before it is judged.
+func (s *span) starved() bool {
+	return s.measured && s.blocked() > 0 && 2*s.delay >= s.blocked()
 }
 
 func (s *span) offLoop() bool {

@@ -20,18 +20,19 @@ type Type string
 
 // The server's message types, in the order of docs/live.md.
 const (
-	TypeHello    Type = "hello"
-	TypePhase    Type = "phase"
-	TypeQueue    Type = "queue"
-	TypeTrack    Type = "track"
-	TypeEvents   Type = "events"
-	TypeFindings Type = "findings"
-	TypeTrackEnd Type = "track_end"
-	TypeResult   Type = "result"
-	TypeNotice   Type = "notice"
-	TypeEnd      Type = "end"
-	TypeReset    Type = "reset"
-	TypeError    Type = "error"
+	TypeHello      Type = "hello"
+	TypePhase      Type = "phase"
+	TypeQueue      Type = "queue"
+	TypeTrack      Type = "track"
+	TypeEvents     Type = "events"
+	TypeFindings   Type = "findings"
+	TypeTrackEnd   Type = "track_end"
+	TypeTrackReset Type = "track_reset"
+	TypeResult     Type = "result"
+	TypeNotice     Type = "notice"
+	TypeEnd        Type = "end"
+	TypeReset      Type = "reset"
+	TypeError      Type = "error"
 )
 
 // Message is a server message before a stream numbers it: its type and
@@ -178,6 +179,17 @@ type trackEndFields struct {
 // grading.RunSummary), which must encode as a JSON object.
 func TrackEndMsg(track string, summary any) Message {
 	return newMessage(TypeTrackEnd, trackEndFields{Track: track, Run: summary})
+}
+
+type trackResetFields struct {
+	Track  string `json:"track"`
+	Reason string `json:"reason"`
+}
+
+// TrackResetMsg says track's run is run again: what was shown of it goes,
+// and the new run follows from its track message on. reason says why.
+func TrackResetMsg(track, reason string) Message {
+	return newMessage(TypeTrackReset, trackResetFields{Track: track, Reason: reason})
 }
 
 type resultFields struct {

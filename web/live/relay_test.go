@@ -26,6 +26,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 	src.Send(live.EventsMsg("a-epoll", 1, []string{"accept", `quote " and \ back`}, []trace.Event{{Kind: trace.KindSyscall, Time: 5, Res: -11}}, 0))
 	src.Send(live.FindingsMsg("a-epoll", nil))
 	src.Send(live.TrackEndMsg("a-epoll", map[string]any{"verdict": "ok"}))
+	src.Send(live.TrackResetMsg("a-epoll", "ran again"))
 	src.Send(live.ResultMsg(json.RawMessage(`{"verdict":"passed"}`)))
 	src.Send(live.NoticeMsg("hello"))
 	src.Send(live.ErrorMsg("bad"))

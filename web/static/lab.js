@@ -172,6 +172,10 @@
           break;
         case "track_end":
           break;
+        case "track_reset":
+          this.tl.resetTrack(this.key(m.track));
+          notice(m.reason);
+          break;
         case "result":
           window.labLastResult = m.result;
           this.showResult(m.result);

@@ -909,6 +909,23 @@
       this._changed();
     }
 
+    // resetTrack empties a track, keeping its place and label: its run is
+    // run again, and the new run's events follow.
+    resetTrack(id) {
+      const old = this.trackById.get(id);
+      if (!old) return;
+      const tr = new Track(id, old.label, old.order);
+      tr.sortKey = old.sortKey;
+      this.tracks[this.tracks.indexOf(old)] = tr;
+      this.trackById.set(id, tr);
+      for (const k of ["sel", "hover", "flash"]) {
+        if (this[k] && this[k].tr === old) this[k] = null;
+      }
+      this._layoutDirty = true;
+      this._renderDetails();
+      this._changed();
+    }
+
     setLive(live) {
       this.live = !!live;
       if (this.live) {
