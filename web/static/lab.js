@@ -257,7 +257,7 @@
       if (r.runs && r.runs.length) {
         h += `<table class="runs" data-testid="runs"><thead><tr><th>Scenario</th><th>Backend</th><th>Sandbox</th><th>Answer</th><th>Events</th><th>Wall</th><th>Export</th></tr></thead><tbody>`;
         for (const x of r.runs) {
-          h += `<tr><td>${esc(x.scenario)}</td><td>${x.backend === "uring" ? "io_uring" : esc(x.backend)}</td><td>${esc(x.box_verdict)}${x.reason ? " (" + esc(x.reason) + ")" : ""}</td>`;
+          h += `<tr><td>${esc(x.scenario)}</td><td>${x.backend === "uring" ? "io_uring" : esc(x.backend)}</td><td>${esc(x.box_verdict)}${x.reason ? " (" + esc(x.reason) + ")" : ""}${x.tries ? `<div class="tries" data-testid="tries-${esc(x.track)}" title="a check failed on a stretch the grading machine kept this run off the CPU, so it was run again and the last try judged">ran ${x.tries} times</div>` : ""}</td>`;
           h += `<td>${esc(x.answer)}${x.error ? `<div class="fail">${esc(x.error)}</div>` : ""}${outputOf(x)}</td><td>${x.events}</td><td>${fmtNs(x.wall_ns)}</td>`;
           h += `<td><a href="/runs/${esc(r.id)}/export/${esc(x.track)}.json" data-testid="export-${esc(x.track)}" title="Chrome Trace Event JSON: open it in ui.perfetto.dev">Perfetto JSON</a></td></tr>`;
         }
