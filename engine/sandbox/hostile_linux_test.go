@@ -59,10 +59,11 @@ func TestCrashVerdicts(t *testing.T) {
 		crash       string   // Crash's prefix; "" wants none
 		reason      []string // in Reason
 		notReason   string
-		minStderr   int64    // StderrBytes at least
-		tail        []string // in StderrTail
-		stderrAbove bool     // StderrBytes above the cap
-		pastWall    bool     // the run may reach the wall time (a dump a loaded machine slows)
+		minStderr   int64         // StderrBytes at least
+		tail        []string      // in StderrTail
+		stderrAbove bool          // StderrBytes above the cap
+		pastWall    bool          // the run may reach the wall time (a dump a loaded machine slows)
+		wall        time.Duration // the wall limit, if not tight()'s
 	}{
 		{name: "thread bomb", prog: "hostile/threadbomb", verdict: VerdictRuntimeError,
 			crash: threadCrash, reason: []string{"crashed: " + threadCrash, pidsNote}},
@@ -84,11 +85,19 @@ func TestCrashVerdicts(t *testing.T) {
 			reason: []string{"crashed: panic: boom after the log"}, notReason: "exceeded", pastWall: true},
 		{name: "a crash's dump never ends", prog: "hostile/logcrash", args: []string{"0", "dump-forever"},
 			verdict: VerdictTimeLimit, crash: "panic: boom after the log", reason: []string{"time exceeded 3s"}, pastWall: true},
-		{name: "flood", prog: "hostile/flood", args: []string{"2"},
+		// A wall limit past stderr's grace (at most 10 s): under a full CI
+		// run with the race detector, reading the flood's 16 MiB of slack
+		// once took longer than tight()'s 3 s, and the clock, not the
+		// flood, ended the run.
+		{name: "flood", prog: "hostile/flood", args: []string{"2"}, wall: 20 * time.Second,
 			verdict: VerdictOutputLimit, reason: []string{"stderr exceeded 64 KiB"}, stderrAbove: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			lim := lim
+			if tc.wall > 0 {
+				lim.Wall = tc.wall
+			}
 			res := run(t, boxSpec(t, tc.prog, lim, tc.args...))
 			wantVerdict(t, res, tc.verdict)
 			t.Logf("Crash = %q, StderrBytes = %d, StderrHead %d bytes, StderrTail %d bytes",
