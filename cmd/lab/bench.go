@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/asynclab/asynclab/engine/enginebench"
+	"github.com/asynclab/asynclab/internal/bench/enginebench"
 	"github.com/asynclab/asynclab/internal/bench/livebench"
 )
 

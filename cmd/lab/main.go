@@ -6,7 +6,7 @@
 //	lab run EXERCISE [--backend epoll|uring|both] [--file handler.go]
 //	lab grade EXERCISE FILE... [--json]
 //	lab doctor
-//	lab bench engine|web
+//	lab bench engine|web|grading
 package main
 
 import (
@@ -21,8 +21,8 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/asynclab/asynclab/engine/enginebench"
 	"github.com/asynclab/asynclab/engine/sandbox"
+	"github.com/asynclab/asynclab/internal/bench/enginebench"
 )
 
 func main() {
@@ -73,6 +73,8 @@ const usage = `usage:
   lab backup [--data lab-data] FILE           copy the store, consistently, while the server runs
   lab bench engine [--duration 2s]            benchmark the engine and print a table
   lab bench web                               websocket viewers of one run served within 100 ms
+  lab bench grading [--submissions 100] [--db postgres://...]
+                                              a burst of mixed submissions on real lab serve and lab worker processes
 `
 
 var errUsage = errors.New("lab: bad usage")

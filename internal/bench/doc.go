@@ -1,6 +1,10 @@
 // Package bench is the home of the measuring code that `lab bench` runs.
 // It holds no code of its own; each benchmark is a package below it:
 //
+//   - enginebench: the engine against its baselines (`lab bench engine`,
+//     and the bench/ module's full run): NOP sweeps on the ring, a
+//     closed-loop TCP echo against our loops and Go's net, the cost of
+//     tracing;
 //   - livebench: how many websocket viewers of one live run a server
 //     serves within 100 ms (`lab bench web`), through web/live's exported
 //     API only.

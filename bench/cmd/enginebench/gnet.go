@@ -7,7 +7,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
-	"github.com/asynclab/asynclab/engine/enginebench"
+	"github.com/asynclab/asynclab/internal/bench/enginebench"
 )
 
 // gnetServer is the gnet v2 echo baseline: one event loop on a locked OS

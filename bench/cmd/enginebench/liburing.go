@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/asynclab/asynclab/engine/enginebench"
 	"github.com/asynclab/asynclab/engine/uring"
+	"github.com/asynclab/asynclab/internal/bench/enginebench"
 )
 
 // findNOPSweep returns the path of c/nop_sweep.c: from the bench

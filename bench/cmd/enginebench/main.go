@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/asynclab/asynclab/engine/enginebench"
+	"github.com/asynclab/asynclab/internal/bench/enginebench"
 )
 
 func main() {

@@ -16,4 +16,10 @@
 // are printed but never asserted. A main that uses [Run] must call
 // [ServeChild] first, because the echo servers are this same binary
 // started again with the environment variable [ChildEnv] set.
+//
+// `lab bench engine` runs it, and so does the separate bench/ module, which
+// adds gnet and a C sweep on liburing through [Server] and [Sweep]. It
+// lives under internal/bench, not under engine/, so that the engine's
+// packages hold only what a handler runs on; the package keeps its name so
+// that a file can import it beside the engine it measures.
 package enginebench
