@@ -183,6 +183,7 @@ type task struct {
 	name  trace.NameID
 	ready int64 // when the task became ready (ns since run start)
 	op    uint64
+	key   int64 // the harness's key, for a callback a [Harness] scheduled; 0 for the handler's
 	fn    func()
 }
 
@@ -485,7 +486,7 @@ func (l *Loop) runTask(t task, start int64) (end int64) {
 		start = l.rec.Now()
 	}
 	l.rec.Emit(trace.Event{Kind: trace.KindHandler, Phase: trace.PhaseBegin, Time: start,
-		Name: t.name, Op: t.op, Arg0: t.ready, Fd: -1})
+		Name: t.name, Op: t.op, Arg0: t.ready, Arg1: t.key, Fd: -1})
 	if l.cfg.StallLimit > 0 {
 		// Publish now, so that a harness draining the trace when this
 		// handler stalls sees it begin.

@@ -13,18 +13,23 @@ type Timer struct {
 	id    uint64
 	when  int64 // ns since run start
 	name  trace.NameID
+	key   int64 // see task.key
 	fn    func()
 	index int // position in the heap, -1 when not scheduled
 }
 
 // AfterFunc runs fn on the loop, as a callback named name, once d has passed.
 func (l *Loop) AfterFunc(name string, d time.Duration, fn func()) *Timer {
+	return l.afterFunc(0, name, d, fn)
+}
+
+func (l *Loop) afterFunc(key int64, name string, d time.Duration, fn func()) *Timer {
 	l.mustOnLoop("AfterFunc")
 	now := l.rec.Now()
-	t := &Timer{l: l, id: l.newID(), when: now + int64(d), name: l.rec.Intern(name), fn: fn}
+	t := &Timer{l: l, id: l.newID(), when: now + int64(d), name: l.rec.Intern(name), key: key, fn: fn}
 	heap.Push(&l.timers, t)
 	l.rec.Emit(trace.Event{Kind: trace.KindTimer, Phase: trace.PhaseCreate, Time: now, Op: t.id,
-		Name: t.name, Arg0: t.when, Fd: -1})
+		Name: t.name, Arg0: t.when, Arg1: key, Fd: -1})
 	return t
 }
 
@@ -36,7 +41,7 @@ func (t *Timer) Stop() bool {
 	}
 	heap.Remove(&t.l.timers, t.index)
 	t.l.rec.Emit(trace.Event{Kind: trace.KindTimer, Phase: trace.PhaseCancel, Time: t.l.stamp(),
-		Op: t.id, Name: t.name, Fd: -1})
+		Op: t.id, Name: t.name, Arg1: t.key, Fd: -1})
 	return true
 }
 
@@ -46,8 +51,8 @@ func (l *Loop) runTimers() {
 	for len(l.timers) > 0 && l.timers[0].when <= now {
 		t := heap.Pop(&l.timers).(*Timer)
 		l.rec.Emit(trace.Event{Kind: trace.KindTimer, Phase: trace.PhaseFire, Time: now, Op: t.id,
-			Name: t.name, Arg0: t.when, Fd: -1})
-		l.queue.push(task{name: t.name, ready: t.when, op: t.id, fn: t.fn})
+			Name: t.name, Arg0: t.when, Arg1: t.key, Fd: -1})
+		l.queue.push(task{name: t.name, ready: t.when, op: t.id, key: t.key, fn: t.fn})
 	}
 }
 

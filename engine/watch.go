@@ -9,6 +9,7 @@ type Watch struct {
 	fd     int
 	events uint32 // sys.EPOLLIN or sys.EPOLLOUT
 	name   trace.NameID
+	key    int64 // see task.key
 	fn     func(events uint32)
 	active bool
 	queued bool // a callback is queued and has not run yet
@@ -20,19 +21,19 @@ type Watch struct {
 // data remains, so it may read once or until EAGAIN; with EdgeTriggered it
 // must read until EAGAIN or it will not hear from fd again.
 func (l *Loop) OnReadable(fd int, name string, fn func(events uint32)) (*Watch, error) {
-	return l.watch(fd, epollIn, name, fn)
+	return l.watch(0, fd, epollIn, name, fn)
 }
 
 // OnWritable calls fn, as a callback named name, whenever fd is writable.
 // A non-blocking connect in progress becomes writable when it finishes,
 // whether it succeeded or failed: read SO_ERROR to learn which.
 func (l *Loop) OnWritable(fd int, name string, fn func(events uint32)) (*Watch, error) {
-	return l.watch(fd, epollOut, name, fn)
+	return l.watch(0, fd, epollOut, name, fn)
 }
 
-func (l *Loop) watch(fd int, ev uint32, name string, fn func(uint32)) (*Watch, error) {
+func (l *Loop) watch(key int64, fd int, ev uint32, name string, fn func(uint32)) (*Watch, error) {
 	l.mustOnLoop("OnReadable/OnWritable")
-	w := &Watch{l: l, fd: fd, events: ev, name: l.rec.Intern(name), fn: fn, active: true}
+	w := &Watch{l: l, fd: fd, events: ev, name: l.rec.Intern(name), key: key, fn: fn, active: true}
 	if err := l.be.watch(w); err != nil {
 		return nil, err
 	}
@@ -55,7 +56,7 @@ func (w *Watch) fire(events uint32) {
 		return
 	}
 	w.queued = true
-	w.l.queueTask(task{name: w.name, ready: w.l.stamp(), fn: func() {
+	w.l.queueTask(task{name: w.name, ready: w.l.stamp(), key: w.key, fn: func() {
 		w.queued = false
 		if w.active {
 			w.fn(events)

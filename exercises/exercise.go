@@ -119,6 +119,7 @@ type Run struct {
 	TraceErr error // the trace could not be decoded (it is untrusted input)
 	Obs      *Observations
 	Findings []trace.Finding
+	Tag      int64 // the run's secret tag: the harness's reports and callbacks carry it
 
 	Answer      string             // what the handler reported, "" if it never did
 	AnswerEvent *trace.Event       // the harness's mark of that answer, in Trace
@@ -144,6 +145,13 @@ func (r *Run) Event(seq uint64, loop uint16) *trace.Event {
 	return nil
 }
 
+// ByHarness reports whether e, a handler's Begin or a timer event, is the
+// harness's own callback or timer (kit.Env.Harness) rather than the
+// handler's: it carries the run's tag.
+func (r *Run) ByHarness(e *trace.Event) bool {
+	return r.Tag != 0 && e.Arg1 == r.Tag && (e.Kind == trace.KindTimer || e.Kind == trace.KindHandler && e.Phase == trace.PhaseBegin)
+}
+
 // Where names the run for messages: "closed-port on epoll", "listener on
 // io_uring".
 func (r *Run) Where() string { return r.Scenario.Name + " on " + r.Backend.Name() }
@@ -151,6 +159,7 @@ func (r *Run) Where() string { return r.Scenario.Name + " on " + r.Backend.Name(
 // ParseReports fills the harness's reports from the trace marks that carry
 // tag. Marks without the tag are the handler's own and are ignored here.
 func (r *Run) ParseReports(tag int64) {
+	r.Tag = tag
 	r.Values = map[string]float64{}
 	if r.Trace == nil {
 		return
@@ -360,6 +369,49 @@ func FailOnFinding(r *Run, findings []trace.Finding, codes ...trace.LintCode) (o
 		}
 	}
 	return Outcome{}, false
+}
+
+// FailOnLongHandler fails at r's first long-handler finding, as
+// [FailOnFinding] does, and marks the failure Starved when the callback
+// it names spent most of its length asleep: neither on a CPU nor waiting
+// for one, in no call the trace shows blocking. A handler that sleeps or
+// waits in a callback fails again on every try; a callback that the
+// machine itself put to sleep does not. (Once, beside a full CI run, a
+// callback that only set a flag took 157 ms, with no CPU time or run
+// delay to show for it.)
+func FailOnLongHandler(r *Run) (o Outcome, found bool) {
+	for _, f := range r.Findings {
+		if f.Code != trace.LintLongHandler {
+			continue
+		}
+		begin := r.Event(f.Seq, f.Loop)
+		o = Fail(r, begin, "%s", f.Message)
+		if end := r.handlerEnd(begin); end != nil && end.Arg0 >= 0 && end.Arg1 >= 0 {
+			asleep := end.Dur - end.Arg0 - end.Arg1
+			o.Starved = 2*asleep > end.Dur
+		}
+		return o, true
+	}
+	return Outcome{}, false
+}
+
+// handlerEnd returns the End of the callback that begins with begin, or
+// nil if it never ended or the loop did not measure it (Arg0 and Arg1 are
+// then 0).
+func (r *Run) handlerEnd(begin *trace.Event) *trace.Event {
+	if begin == nil || begin.Kind != trace.KindHandler || begin.Phase != trace.PhaseBegin {
+		return nil
+	}
+	for i := range r.Trace.Events {
+		e := &r.Trace.Events[i]
+		if e.Loop == begin.Loop && e.Seq > begin.Seq && e.Kind == trace.KindHandler {
+			if e.Phase == trace.PhaseEnd && e.Time-e.Dur == begin.Time && (e.Arg0 != 0 || e.Arg1 != 0) {
+				return e
+			}
+			return nil
+		}
+	}
+	return nil
 }
 
 // EachRun makes a check that passes when eval passes on every run, and

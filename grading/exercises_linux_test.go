@@ -94,7 +94,11 @@ func describe(res *grading.Result) string {
 		}
 	}
 	for _, r := range res.Runs {
-		b.WriteString("  run " + r.Scenario + "/" + string(r.Backend) + ": " + string(r.Verdict) + " " + r.Reason + " answer=" + r.Answer + " err=" + r.Error + " trace=" + r.TraceError + "\n")
+		b.WriteString("  run " + r.Scenario + "/" + string(r.Backend) + ": " + string(r.Verdict) + " " + r.Reason + " answer=" + r.Answer + " err=" + r.Error + " trace=" + r.TraceError)
+		if r.Tries > 1 {
+			b.WriteString(fmt.Sprintf(" tries=%d", r.Tries))
+		}
+		b.WriteString("\n")
 		if r.Stderr != "" {
 			b.WriteString("    stderr: " + firstLines(r.Stderr, 5) + "\n")
 		}

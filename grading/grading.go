@@ -240,6 +240,19 @@ func (r *Result) Close() error {
 // may run at once.
 func (g *Grader) Slots() (busy, total int) { return len(g.slots), cap(g.slots) }
 
+// takeSlot waits for one of the grader's sandbox slots; freeSlot gives it
+// back.
+func (g *Grader) takeSlot(ctx context.Context) error {
+	select {
+	case g.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for a sandbox: %w", ctx.Err())
+	}
+}
+
+func (g *Grader) freeSlot() { <-g.slots }
+
 // Grade builds and runs the submission and evaluates every check.
 func (g *Grader) Grade(ctx context.Context, sub Submission) (*Result, error) {
 	return g.run(ctx, sub, g.check)
@@ -305,13 +318,11 @@ func (g *Grader) runAgain(ctx context.Context, sub Submission, res *Result, idx 
 				old.Where(), tries, starvedTries))
 		}
 		r := &exercises.Run{Scenario: old.Scenario, Backend: old.Backend, Obs: &exercises.Observations{}}
-		select {
-		case g.slots <- struct{}{}:
-		case <-ctx.Done():
-			return fmt.Errorf("run %s again: waiting for a sandbox: %w", r.Where(), ctx.Err())
+		if err := g.takeSlot(ctx); err != nil {
+			return fmt.Errorf("run %s again: %w", r.Where(), err)
 		}
 		sp, err := g.runOne(ctx, sub, r, binary)
-		<-g.slots
+		g.freeSlot()
 		if err != nil {
 			return fmt.Errorf("run %s again: %w", r.Where(), err)
 		}
@@ -524,10 +535,8 @@ func (g *Grader) runAll(ctx context.Context, sub Submission, binary string, star
 	errs := make([]error, len(runs))
 	var wg sync.WaitGroup
 	for i, r := range runs {
-		select {
-		case g.slots <- struct{}{}:
-		case <-ctx.Done():
-			errs[i] = fmt.Errorf("run %s: waiting for a sandbox: %w", r.Where(), ctx.Err())
+		if err := g.takeSlot(ctx); err != nil {
+			errs[i] = fmt.Errorf("run %s: %w", r.Where(), err)
 			continue
 		}
 		if i == 0 {
@@ -541,7 +550,7 @@ func (g *Grader) runAll(ctx context.Context, sub Submission, binary string, star
 				if v := recover(); v != nil {
 					errs[i] = fmt.Errorf("run %s: %v", r.Where(), v)
 				}
-				<-g.slots
+				g.freeSlot()
 				wg.Done()
 			}()
 			recs[i], errs[i] = g.runOne(ctx, sub, r, binary)
@@ -644,7 +653,9 @@ func (g *Grader) runOne(ctx context.Context, sub Submission, r *exercises.Run, b
 	}
 	r.Trace, r.TraceErr = d.trace, d.err
 	r.ParseReports(tag)
-	r.Findings = trace.Analyze(r.Trace, ex.Lints)
+	lints := ex.Lints
+	lints.Harness = tag // the harness's own callbacks are not the handler's
+	r.Findings = trace.Analyze(r.Trace, lints)
 	if obs != nil {
 		obs.TrackEnd(track, r, summarize(r, limits.Trace))
 	}

@@ -97,7 +97,7 @@ func BenchmarkGraderStability(b *testing.B) {
 						b.Logf("%s: %s\n%s", key, why, describe(res))
 						keepTraces(b, os.Getenv("LAB_STABILITY_TRACES"), key, res)
 					}
-					journal.record(b, key, why, describe(res))
+					journal.record(b, key, why, describe(res), reruns(res))
 					res.Close()
 				}
 			}
@@ -136,6 +136,15 @@ func keepTraces(b *testing.B, dir, key string, res *grading.Result) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// reruns is how many runs res ran again beyond their first try.
+func reruns(res *grading.Result) int {
+	n := 0
+	for _, r := range res.Runs {
+		n += max(r.Tries, 1) - 1
+	}
+	return n
 }
 
 func envInt(k string, def int) int {
@@ -181,14 +190,20 @@ func openJournal(b *testing.B, path string) (*stabilityJournal, map[string]journ
 	return &stabilityJournal{f}, done
 }
 
-func (j *stabilityJournal) record(b *testing.B, key, why, grade string) {
+// record journals one grade. A grade that ran runs again (a failure on
+// a starved stretch) says how many: "key\tok\treruns=2".
+func (j *stabilityJournal) record(b *testing.B, key, why, grade string, reruns int) {
 	if j.f == nil {
 		return
 	}
-	line := key + "\tok\n"
+	line := key + "\tok"
 	if why != "" {
-		line = fmt.Sprintf("%s\tmisjudged\t%q %q\n", key, why, grade)
+		line = fmt.Sprintf("%s\tmisjudged\t%q %q", key, why, grade)
 	}
+	if reruns > 0 {
+		line += fmt.Sprintf("\treruns=%d", reruns)
+	}
+	line += "\n"
 	if _, err := j.f.WriteString(line); err != nil {
 		b.Fatal(err)
 	}

@@ -110,12 +110,19 @@ func (x *runner) follow(s *live.Stream, id string) {
 	var (
 		attempt, seq  int
 		shown         bool
+		failing       bool // the store failed the last read, which was logged
 		finishedSince time.Time
 	)
 	for {
 		msgs, err := r.store.LiveSince(x.ctx, id, attempt, seq, relayBatch)
-		if err != nil && x.ctx.Err() == nil {
-			x.log.Warn("reading a relayed run", "run", id, "err", err)
+		switch {
+		case err != nil && x.ctx.Err() == nil && !failing:
+			// Once per outage, not once a second while it lasts.
+			x.log.Warn("reading a relayed run; trying again every second", "run", id, "err", err)
+			failing = true
+		case err == nil && failing:
+			x.log.Info("reading a relayed run again", "run", id)
+			failing = false
 		}
 		for _, m := range msgs {
 			if attempt != 0 && m.Attempt != attempt {

@@ -30,9 +30,9 @@ const (
 	KindWakeup        // epoll_wait or io_uring_enter returned: Res = number of events
 	KindSubmit        // an op entered the SQ (or was armed on epoll): Op, Fd, Name = opcode, Arg0 = SQE flags
 	KindComplete      // an op's completion (CQE or emulated): Op, Res, Arg0 = CQE flags
-	KindHandler       // a callback ran on the loop: Phase Begin or End, Name = handler, Arg0 = time it became ready (Begin); with Config.HandlerCPU, End has Arg0 = loop thread CPU ns, Arg1 = its run-queue delay ns (runnable, waiting or CPU-quota throttled), so Dur-Arg0-Arg1 = time blocked
+	KindHandler       // a callback ran on the loop: Phase Begin or End, Name = handler, Arg0 = time it became ready (Begin), Arg1 = the harness's key for a harness's callback (Begin; see engine.Harness), else 0; with Config.HandlerCPU, End has Arg0 = loop thread CPU ns, Arg1 = its run-queue delay ns (runnable, waiting or CPU-quota throttled), so Dur-Arg0-Arg1 = time blocked
 	KindFuture        // a future: Phase Create, Resolve or Wait; Op = future id, Name = future
-	KindTimer         // a timer: Phase Create (armed), Fire or Cancel; Op = timer id, Arg0 = deadline
+	KindTimer         // a timer: Phase Create (armed), Fire or Cancel; Op = timer id, Arg0 = deadline, Arg1 = the harness's key for a harness's timer, else 0
 	KindCounter       // a sampled counter: Name = counter, Res = value
 	KindLint          // a problem found live or by analysis: Arg0 = LintCode, Name = subject
 	KindMark          // a note the handler wrote itself: Name = text

@@ -27,6 +27,11 @@ type LintOptions struct {
 	LongHandler  time.Duration // a handler runs longer than this; default 10ms
 	HeadOfLine   time.Duration // a ready handler waits longer than this; default 10ms
 	BlockingCall time.Duration // a blocking call inside a handler takes longer than this; default 1ms
+	// Harness is the key the harness's callbacks carry (engine.Harness),
+	// or 0. They are not the handler's: none is reported as a long
+	// handler, none's calls as blocking, and none is blamed for a
+	// head-of-line wait.
+	Harness int64
 }
 
 func (o LintOptions) withDefaults() LintOptions {
@@ -115,6 +120,8 @@ const holScanLimit = 4096
 //   - Every other KindLint event (deadlock, off-loop, ...) the engine
 //     emitted live becomes a finding as is: Message is its name, Subject
 //     the handler running at the time.
+//
+// The harness's callbacks (opt.Harness) are never reported or blamed.
 func Analyze(t *Trace, opt LintOptions) []Finding {
 	opt = opt.withDefaults()
 	a := &analyzer{t: t, opt: opt, loops: map[uint16]*lintLoop{}}
@@ -152,6 +159,7 @@ type lintSpan struct {
 	ready, start, end int64
 	delay             int64     // time the loop's thread waited for a CPU meanwhile, when the loop measured it
 	blocking          []Finding // its long blocking calls, judged when it ends
+	harness           bool      // the harness's callback, not the handler's (LintOptions.Harness)
 }
 
 // held is how long s held its loop: its length less the time its thread
@@ -183,6 +191,7 @@ type openCall struct {
 	fd       int32
 	handler  string // the handler it was made in, or ""
 	inSeq    uint64 // that handler's Begin, or 0
+	harness  bool   // that handler is the harness's
 	returned bool   // its record came
 }
 
@@ -222,7 +231,8 @@ func (a *analyzer) event(e *Event) {
 	case KindHandler:
 		switch e.Phase {
 		case PhaseBegin:
-			s := lintSpan{name: name, seq: e.Seq, op: e.Op, ready: e.Arg0, start: e.Time}
+			s := lintSpan{name: name, seq: e.Seq, op: e.Op, ready: e.Arg0, start: e.Time,
+				harness: a.opt.Harness != 0 && e.Arg1 == a.opt.Harness}
 			a.headOfLine(l, e, s)
 			l.stack = append(l.stack, s)
 		case PhaseEnd:
@@ -243,7 +253,7 @@ func (a *analyzer) event(e *Event) {
 		if e.Phase == PhaseBegin {
 			c := openCall{seq: e.Seq, time: e.Time, name: e.Name, fd: e.Fd, handler: l.current()}
 			if n := len(l.stack); n > 0 {
-				c.inSeq = l.stack[n-1].seq
+				c.inSeq, c.harness = l.stack[n-1].seq, l.stack[n-1].harness
 			}
 			k := callKey{e.Name, e.Fd, e.Time}
 			l.open[k] = append(l.open[k], len(l.calls))
@@ -298,7 +308,7 @@ func (a *analyzer) headOfLine(l *lintLoop, e *Event, s lintSpan) {
 		if d.end <= s.ready {
 			break
 		}
-		if d.start < s.start && (blocker == nil || d.end-d.start > blocker.end-blocker.start) {
+		if d.start < s.start && !d.harness && (blocker == nil || d.end-d.start > blocker.end-blocker.start) {
 			blocker = d
 		}
 	}
@@ -320,7 +330,7 @@ func (a *analyzer) headOfLine(l *lintLoop, e *Event, s lintSpan) {
 // all of it waiting for a CPU. A call that really blocks holds the loop
 // whatever the load.
 func (a *analyzer) judgeBlocking(s lintSpan) {
-	if len(s.blocking) == 0 || (s.delay > 0 && s.held() <= int64(a.opt.BlockingCall)) {
+	if s.harness || len(s.blocking) == 0 || (s.delay > 0 && s.held() <= int64(a.opt.BlockingCall)) {
 		return
 	}
 	a.out = append(a.out, s.blocking...)
@@ -331,6 +341,11 @@ func (a *analyzer) judgeBlocking(s lintSpan) {
 // if any.
 func (a *analyzer) longHandler(loop uint16, s lintSpan, unfinished bool, stuck string) {
 	d := s.end - s.start
+	if s.harness {
+		// Live lints within it are the harness's too.
+		a.long = append(a.long, longSpan{loop: loop, start: s.start, end: s.end})
+		return
+	}
 	if s.held() <= int64(a.opt.LongHandler) {
 		return
 	}
@@ -440,7 +455,7 @@ func (a *analyzer) finish() {
 		l := a.loops[id]
 		stuck := map[uint64]string{} // handler Begin seq -> the call it is stuck in
 		for _, c := range l.calls {
-			if c.returned {
+			if c.returned || c.harness {
 				continue
 			}
 			name := a.t.Name(c.name)
@@ -461,7 +476,9 @@ func (a *analyzer) finish() {
 		}
 		for _, s := range l.stack {
 			s.end = a.end
-			a.out = append(a.out, s.blocking...) // no end, so no run delay to take off
+			if !s.harness {
+				a.out = append(a.out, s.blocking...) // no end, so no run delay to take off
+			}
 			a.longHandler(id, s, true, stuck[s.seq])
 		}
 	}

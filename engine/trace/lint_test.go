@@ -49,6 +49,28 @@ func TestAnalyze(t *testing.T) {
 			},
 		},
 		{
+			// The harness's callbacks carry its key: a loaded machine that
+			// stretches one is not the handler's doing, and a handler that
+			// waited behind one was not held up by another handler. A
+			// callback with another key is the handler's.
+			name: "the harness's callbacks are never charged to the handler",
+			trace: newTraceBuilder().
+				add(Event{Kind: KindHandler, Phase: PhaseBegin, Time: 0, Arg0: 0, Arg1: 77, Fd: -1}, "harness: end of run").
+				add(Event{Kind: KindSyscall, Time: ms(1), Dur: ms(150), Fd: 5}, "read").
+				lint(0, ms(120), LintLongHandler, "live: still running").
+				end(0, ms(157), ms(157), "harness: end of run").
+				handler(0, ms(2), ms(157), ms(158), "waited behind the harness").
+				add(Event{Kind: KindHandler, Phase: PhaseBegin, Time: ms(200), Arg0: ms(200), Arg1: 78, Fd: -1}, "harness: forged key").
+				end(0, ms(320), ms(120), "harness: forged key").
+				add(Event{Kind: KindHandler, Phase: PhaseBegin, Time: ms(400), Arg0: ms(400), Arg1: 77, Fd: -1}, "harness: still running").
+				sysBegin(0, ms(401), "read", 6).
+				syscall(0, ms(600), 0, "write", 1, 1).trace(),
+			opt: LintOptions{LongHandler: 100 * time.Millisecond, BlockingCall: time.Millisecond, HeadOfLine: 10 * time.Millisecond, Harness: 77},
+			want: []Finding{
+				{Code: LintLongHandler, Seq: 7, Time: ms(200), Subject: "harness: forged key", Wait: ms(120)},
+			},
+		},
+		{
 			name: "blocker is the longest handler in the window",
 			trace: newTraceBuilder().
 				handler(0, 0, 0, ms(5), "before-ready").

@@ -222,7 +222,7 @@ var checks = []exercises.Check{
 			if o, found := exercises.FailOnFinding(r, r.Findings, trace.LintBlockingCall); found {
 				return o
 			}
-			if o, found := exercises.FailOnFinding(r, r.Findings, trace.LintLongHandler); found {
+			if o, found := exercises.FailOnLongHandler(r); found {
 				return o
 			}
 			if strings.Contains(r.Error, "held the loop") {
@@ -371,8 +371,8 @@ func runDelay(r *exercises.Run, from, to int64) time.Duration {
 // loop failing what was left over), or nil.
 func uncancelledConnect(r *exercises.Run) *trace.Event {
 	end := int64(1<<63 - 1)
-	for _, e := range r.Trace.Events {
-		if e.Kind == trace.KindTimer && e.Phase == trace.PhaseFire && r.Trace.Name(e.Name) == "harness: end of run" {
+	for i := range r.Trace.Events {
+		if e := &r.Trace.Events[i]; e.Kind == trace.KindTimer && e.Phase == trace.PhaseFire && r.ByHarness(e) && r.Trace.Name(e.Name) == kit.EndOfRun {
 			end = e.Time
 			break
 		}

@@ -132,7 +132,7 @@ var checks = []exercises.Check{
 			if strings.Contains(r.Error, "held the loop") {
 				return exercises.Fail(r, nil, "a callback held the loop until the harness gave up: %s", r.Error)
 			}
-			if o, found := exercises.FailOnFinding(r, r.Findings, trace.LintLongHandler); found {
+			if o, found := exercises.FailOnLongHandler(r); found {
 				return o
 			}
 			return exercises.Pass()

@@ -169,7 +169,7 @@ func responses(r *exercises.Run) exercises.Outcome {
 // and so never charges a short inline callback with a worker's units.
 func noHeadOfLine(r *exercises.Run) exercises.Outcome {
 	h := readHarness(r)
-	spans := handlerSpans(r.Trace, engineLoop)
+	spans := handlerSpans(r, engineLoop)
 	for _, w := range h.work {
 		if w.onLoop {
 			// The callback running when the work began did it.
@@ -364,11 +364,13 @@ func (s *span) offLoop() bool {
 	return slices.ContainsFunc(s.work, func(w charge) bool { return !w.onLoop })
 }
 
-// handlerSpans returns the callbacks that ran on loop, in the order they
-// began. A callback still running when the trace ends lasts until its last
-// event.
-func handlerSpans(t *trace.Trace, loop uint16) []span {
+// handlerSpans returns the handler's callbacks that ran on loop, in the
+// order they began; the harness's own are left out, as they are never the
+// handler's doing. A callback still running when the trace ends lasts
+// until its last event.
+func handlerSpans(r *exercises.Run, loop uint16) []span {
 	var out []span
+	t := r.Trace
 	if t == nil {
 		return nil
 	}
@@ -410,7 +412,7 @@ func handlerSpans(t *trace.Trace, loop uint16) []span {
 			}
 		}
 	}
-	return out
+	return slices.DeleteFunc(out, func(s span) bool { return r.ByHarness(s.begin) })
 }
 
 // overlap is the share of the call [start, end] that fell in the window

@@ -681,7 +681,7 @@
           if (phase === P.begin) {
             d.stack.push(d.handlers.add(time, Infinity, i, -1));
             if (arg0 > 0 && arg0 < time) d.waits.add(arg0, time, i, 0);
-            const wake = arg1 !== 0 ? loop + '/' + e[10] : isZeroOp(op) ? '' : key;
+            const wake = isZeroOp(op) ? '' : key; // a begin's arg1 is a harness's key, not an op
             if (wake) {
               const r = tr.completed.get(wake);
               if (r !== undefined) {

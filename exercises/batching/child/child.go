@@ -260,7 +260,7 @@ func (x *harness) run() {
 	}
 	f := x.steps[x.step]
 	x.step++
-	x.l.Queue(fmt.Sprintf("harness: step %d", x.step), func() { f(x.run) })
+	x.e.Harness().Queue(fmt.Sprintf("harness: step %d", x.step), func() { f(x.run) })
 }
 
 // call gives the handler a fresh ring, offs and nops, and checks what it
@@ -294,7 +294,7 @@ func (x *harness) call(offs []int64, nops int, timed int, next func()) {
 	}
 	x.e.Recorder.SetEnabled(true)
 	answered := false
-	limit := x.l.AfterFunc("harness: the handler did not call done", x.e.Args.Duration("call_limit", time.Second), func() {
+	limit := x.e.Harness().AfterFunc("harness: the handler did not call done", x.e.Args.Duration("call_limit", time.Second), func() {
 		answered = true
 		x.failed = append(x.failed, fmt.Sprintf("call %d never called done", i+1))
 		next()

@@ -37,7 +37,7 @@ func Main(h Handler) {
 					return
 				}
 				e.Report("connected")
-				probe(l, fd)
+				probe(e, fd)
 			})
 		})
 	})
@@ -45,8 +45,8 @@ func Main(h Handler) {
 
 // probe writes Probe once fd is writable, then closes it. It gives up
 // before the run ends, so the descriptor count stays the handler's.
-func probe(l *engine.Loop, fd int) {
-	s := l.Sys()
+func probe(e *kit.Env, fd int) {
+	s, h := e.Loop.Sys(), e.Harness()
 	closed := false
 	closeFD := func() {
 		if !closed {
@@ -55,7 +55,7 @@ func probe(l *engine.Loop, fd int) {
 		}
 	}
 	var watch *engine.Watch
-	watch, err := l.OnWritable(fd, "harness: probe", func(uint32) {
+	watch, err := h.OnWritable(fd, "harness: probe", func(uint32) {
 		watch.Stop()
 		s.Write(fd, []byte(Probe))
 		closeFD()
@@ -64,7 +64,7 @@ func probe(l *engine.Loop, fd int) {
 		closeFD()
 		return
 	}
-	l.AfterFunc("harness: probe gives up", 15*time.Millisecond, func() {
+	h.AfterFunc("harness: probe gives up", 15*time.Millisecond, func() {
 		watch.Stop()
 		closeFD()
 	})

@@ -232,7 +232,7 @@ func (hs *harness) responder(i int, user string) func(string) {
 	return func(greeting string) {
 		if !hs.l.OnLoop() {
 			hs.offLoop.Add(1)
-			hs.l.Post("harness: answer posted back to the loop", func() {
+			hs.e.Harness().Post("harness: answer posted back to the loop", func() {
 				hs.e.Value(ValueOffLoop, float64(hs.offLoop.Load()))
 				hs.answer(i, user, greeting, &done)
 			})

@@ -172,7 +172,7 @@ func (s *server) madeProgress(now time.Duration) {
 func (s *server) waitForAnswers() {
 	giveUp := s.e.Args.Duration(ParamGiveUp, 2*time.Second)
 	due := time.Duration(s.progress.Load()) + giveUp
-	s.l.AfterFunc("harness: give up", max(due-s.l.Now(), 0), func() {
+	s.e.Harness().AfterFunc("harness: give up", max(due-s.l.Now(), 0), func() {
 		now := s.l.Now()
 		if now-time.Duration(s.progress.Load()) < giveUp {
 			s.waitForAnswers()
@@ -245,7 +245,7 @@ func (s *server) respond(r *request, v uint64) {
 	if !s.l.OnLoop() {
 		s.rec.EmitForeign(trace.Event{Kind: trace.KindLint, Time: s.rec.Now(), Arg0: int64(trace.LintOffLoop), Fd: -1,
 			Name: s.rec.Intern(fmt.Sprintf("respond for req %d called off the loop thread; post the result back with Loop.Post", r.id))})
-		s.l.Post(fmt.Sprintf("respond req %d", r.id), func() { s.respond(r, v) })
+		s.e.Harness().Post(fmt.Sprintf("harness: respond req %d", r.id), func() { s.respond(r, v) })
 		return
 	}
 	r.mu.Lock()
