@@ -53,6 +53,11 @@ type Exercise struct {
 	// stores the findings with the result; checks, the timeline and
 	// replays all read those findings and never analyse again.
 	Lints trace.LintOptions
+	// Judged are the lint codes the checks judge a handler by. The
+	// timeline shows those findings as problems and the analysis's others
+	// quietly, as context: a passing handler is not covered in red for
+	// what the exercise does not grade.
+	Judged []trace.LintCode
 	// MeasureHandlers asks the loop to record each callback's CPU time and
 	// run-queue delay (a system call per callback), for checks that must
 	// tell a callback that computed or was descheduled from one that sat

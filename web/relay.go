@@ -85,7 +85,7 @@ func (x *runner) relayOut(ctx context.Context, id string, attempt int, s *live.S
 // fed from the relay.
 func (x *runner) followStream(run *labs.Run) *live.Stream {
 	s := live.NewStream(run.ID, true)
-	s.Send(live.HelloMsg(run.ID, run.Exercise, string(run.Mode), true))
+	s.Send(x.hello(run, true))
 	x.wg.Go(func() { x.follow(s, run.ID) })
 	return s
 }

@@ -148,13 +148,22 @@ func (x *runner) start(ctx context.Context, run *labs.Run) error {
 	return nil
 }
 
+// hello is the first message of run's stream.
+func (x *runner) hello(run *labs.Run, isLive bool) live.Message {
+	var judged []trace.LintCode
+	if ex := x.exercises[run.Exercise]; ex != nil {
+		judged = ex.Judged
+	}
+	return live.HelloMsg(run.ID, run.Exercise, string(run.Mode), isLive, judged)
+}
+
 // queuedStream makes run's live stream, which says the run is queued, and
 // shows its place in line until a worker takes it. again marks a run
 // queued again after a restart: a browser may hold seqs of its first
 // stream.
 func (x *runner) queuedStream(run *labs.Run, again bool) *live.Stream {
 	s := live.NewStream(run.ID, again)
-	s.Send(live.HelloMsg(run.ID, run.Exercise, string(run.Mode), true))
+	s.Send(x.hello(run, true))
 	s.Send(live.PhaseMsg("queued", x.now()))
 	x.hub.Add(s)
 	x.mu.Lock()
@@ -331,7 +340,7 @@ func (x *runner) work(ctx context.Context, job queue.Job) error {
 		// Queued by another process, or before a restart: a stream of
 		// its own, which a browser may have seen part of.
 		s = live.NewStream(run.ID, true)
-		s.Send(live.HelloMsg(run.ID, run.Exercise, string(run.Mode), true))
+		s.Send(x.hello(run, true))
 		x.hub.Add(s)
 	}
 	// The run ends with the server, or when the queue gives up this try.
@@ -557,7 +566,7 @@ func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 	}
 	s := live.NewStream(id, true)
 	defer s.Close()
-	s.Send(live.HelloMsg(id, run.Exercise, string(run.Mode), false))
+	s.Send(x.hello(run, false))
 	if err := x.replayInto(ctx, s, run); err != nil {
 		return nil, err
 	}

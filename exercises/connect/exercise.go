@@ -98,7 +98,8 @@ func Exercise() *exercises.Exercise {
 		Checks: checks,
 		// Far above what a loaded machine adds to a quick handler, far
 		// below what a blocked or spinning one takes.
-		Lints: trace.LintOptions{LongHandler: holdLimit, BlockingCall: holdLimit},
+		Lints:  trace.LintOptions{LongHandler: holdLimit, BlockingCall: holdLimit},
+		Judged: []trace.LintCode{trace.LintLongHandler, trace.LintBlockingCall, trace.LintPendingConnect},
 		// The deadline check allows for the time the loop waited for a CPU.
 		MeasureHandlers: true,
 	}

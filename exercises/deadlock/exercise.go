@@ -65,6 +65,7 @@ func Exercise() *exercises.Exercise {
 		},
 		Checks: checks,
 		Lints:  trace.LintOptions{LongHandler: longHandler},
+		Judged: []trace.LintCode{trace.LintLongHandler, trace.LintDeadlock, trace.LintOffLoop},
 		// loop-free holds a callback to 100 ms. Measured, the time its
 		// thread waited for a CPU is left out: a correct coroutine's first
 		// step once lasted 144 ms in a full CI run, the machine's time,

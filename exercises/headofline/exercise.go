@@ -95,6 +95,7 @@ func Exercise() *exercises.Exercise {
 		// The lints the timeline shows match the rule: 20 units is about
 		// 20 ms of one callback, or of a wait behind one.
 		Lints:           trace.LintOptions{LongHandler: maxUnits * time.Millisecond, HeadOfLine: maxUnits * time.Millisecond},
+		Judged:          []trace.LintCode{trace.LintOffLoop},
 		MeasureHandlers: true,
 	}
 }

@@ -104,17 +104,24 @@ func newMessage(typ Type, body any) Message {
 }
 
 type helloFields struct {
-	Run      string `json:"run"`
-	Exercise string `json:"exercise"`
-	Mode     string `json:"mode"`
-	Live     bool   `json:"live"`
-	Schema   Schema `json:"schema"`
+	Run      string   `json:"run"`
+	Exercise string   `json:"exercise"`
+	Mode     string   `json:"mode"`
+	Live     bool     `json:"live"`
+	Judged   []string `json:"judged"`
+	Schema   Schema   `json:"schema"`
 }
 
 // HelloMsg is always a stream's first message: the run, its exercise, its
-// mode ("run" or "submit"), whether it is live, and the trace's schema.
-func HelloMsg(run, exercise, mode string, live bool) Message {
-	return newMessage(TypeHello, helloFields{Run: run, Exercise: exercise, Mode: mode, Live: live, Schema: TraceSchema()})
+// mode ("run" or "submit"), whether it is live, the lint codes the
+// exercise's checks judge by ("long-handler"; the timeline shows other
+// findings quietly) and the trace's schema.
+func HelloMsg(run, exercise, mode string, live bool, judged []trace.LintCode) Message {
+	codes := make([]string, 0, len(judged))
+	for _, c := range judged {
+		codes = append(codes, c.String())
+	}
+	return newMessage(TypeHello, helloFields{Run: run, Exercise: exercise, Mode: mode, Live: live, Judged: codes, Schema: TraceSchema()})
 }
 
 type phaseFields struct {

@@ -19,7 +19,7 @@ import (
 // from where the second started.
 func TestDecodeRoundTrip(t *testing.T) {
 	src := live.NewStream("r", false)
-	src.Send(live.HelloMsg("r", "connect", "run", true))
+	src.Send(live.HelloMsg("r", "connect", "run", true, nil))
 	src.Send(live.PhaseMsg("running", time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)))
 	src.Send(live.QueueMsg(3, false, 4*time.Second))
 	src.Send(live.TrackMsg("a-epoll", "a", "epoll"))
@@ -84,7 +84,7 @@ func TestDecodeRejects(t *testing.T) {
 // away (and so reconnect) without an end.
 func TestAbandonedStream(t *testing.T) {
 	s := live.NewStream("r", false)
-	s.Send(live.HelloMsg("r", "connect", "run", true))
+	s.Send(live.HelloMsg("r", "connect", "run", true, nil))
 	_, done, wake := s.Since(0, 10)
 	if done {
 		t.Fatal("a new stream reads as ended")

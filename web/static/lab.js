@@ -139,6 +139,7 @@
       switch (m.type) {
         case "hello":
           this.tl.setSchema(m.schema);
+          this.tl.setJudged(m.judged);
           this.tl.setLive(!!m.live);
           break;
         case "reset":

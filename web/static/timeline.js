@@ -524,6 +524,7 @@
 
       this.tracks = [];
       this.trackById = new Map();
+      this.judged = null; // lint codes the exercise grades by; null: every finding counts
       this.setSchema(DEFAULT_SCHEMA);
 
       this.W = 0;
@@ -583,6 +584,20 @@
         resolve: p('resolve'), wait: p('wait'), fire: p('fire'), cancel: p('cancel'),
       };
       this._changed();
+    }
+
+    // setJudged names the lint codes the exercise's checks judge by
+    // ("long-handler", ...). Findings of other codes are context, not
+    // problems: drawn quietly, left out of the count, said to be
+    // ungraded. null makes every finding a problem.
+    setJudged(codes) {
+      this.judged = Array.isArray(codes) ? new Set(codes) : null;
+      this._changed();
+    }
+
+    // _quiet reports whether a finding of code is context only.
+    _quiet(code) {
+      return this.judged !== null && !this.judged.has(code);
     }
 
     // addTrack adds a track, or relabels it. sortKey, if given, orders the
@@ -1392,9 +1407,11 @@
       let resValue = null;
       if (s.mark) {
         const m = s.mark;
-        add(title, 'span', 'tl-kind tl-kind-lint', 'finding');
+        const quiet = this._quiet(m.code);
+        add(title, 'span', quiet ? 'tl-kind tl-kind-quiet' : 'tl-kind tl-kind-lint', quiet ? 'note' : 'finding');
         add(title, 'span', 'tl-name', m.code);
-        if (m.message) add(el, 'p', 'tl-message', m.message);
+        if (m.message) add(el, 'p', quiet ? 'tl-message tl-message-quiet' : 'tl-message', m.message);
+        if (quiet) add(el, 'p', 'tl-note', 'Not graded: this exercise does not judge handlers by ' + m.code + '. It is shown as context.');
         row('track', tr.label);
         row('thread', loopLabel(s.loop));
         row('time', fmtTimeLong(m.time));
@@ -2018,8 +2035,10 @@
       const lw = ctx.measureText(label).width;
       ctx.font = FONT_SMALL;
       ctx.fillStyle = C.muted;
-      const nf = tr.findings.length;
-      const meta = fmtInt(tr.n) + ' events · ' + fmtDur(tr.end) + (nf ? ' · ' + nf + (nf > 1 ? ' findings' : ' finding') : '');
+      const nq = tr.findings.filter((f) => this._quiet(f.code)).length;
+      const nf = tr.findings.length - nq;
+      const meta = fmtInt(tr.n) + ' events · ' + fmtDur(tr.end) + (nf ? ' · ' + nf + (nf > 1 ? ' findings' : ' finding') : '') +
+        (nq ? ' · ' + nq + ' not graded' : '');
       const mx = Math.max(GUTTER + 8, 10 + lw + 14);
       ctx.fillText(meta, mx, y + HEADER_H / 2 + 1);
       if (first) this._drawLegend(y, mx + ctx.measureText(meta).width + 24);
@@ -2345,16 +2364,25 @@
       this._drawInstants(tr, d.instants, y + L_INST, L_INST_H, lo, hi);
 
       // Findings and live lints, pinned where they happened.
+      // A finding the exercise does not grade by is drawn quietly: grey,
+      // with a small tick instead of the red flag.
       for (const m of d.marks) {
         const x = X(m.time);
+        const quiet = this._quiet(m.code);
         if (m.wait > 0) {
           const x1 = X(m.time + m.wait);
           if (x1 >= GUTTER && x <= W) {
-            ctx.fillStyle = 'rgba(220, 38, 38, 0.55)';
-            ctx.fillRect(clampX(x), y + L_MARK, clampX(x1) - clampX(x), 3);
+            ctx.fillStyle = quiet ? 'rgba(100, 116, 139, 0.35)' : 'rgba(220, 38, 38, 0.55)';
+            ctx.fillRect(clampX(x), y + L_MARK, clampX(x1) - clampX(x), quiet ? 2 : 3);
           }
         }
         if (x < GUTTER - 8 || x > W + 8) continue;
+        if (quiet) {
+          ctx.fillStyle = 'rgba(100, 116, 139, 0.8)';
+          ctx.fillRect(Math.round(x) - 1, y + L_MARK, 2, 8);
+          this._drawn++;
+          continue;
+        }
         ctx.strokeStyle = 'rgba(220, 38, 38, 0.5)';
         ctx.lineWidth = 1;
         ctx.setLineDash([3, 2]);
@@ -3083,7 +3111,7 @@
       const tr = h.tr;
       if (h.mark) {
         const m = h.mark;
-        const out = ['finding: ' + m.code + ' at ' + fmtTime(m.time)];
+        const out = [(this._quiet(m.code) ? 'note (not graded): ' : 'finding: ') + m.code + ' at ' + fmtTime(m.time)];
         if (m.message) out.push(m.message);
         return out;
       }
