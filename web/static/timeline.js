@@ -1123,15 +1123,50 @@
       const t = tr.time[idx];
       this.cursor = t;
       this.cursorEnd = false;
-      const span = this.v1 - this.v0;
-      this.v0 = t - span / 2;
-      this.v1 = t + span / 2;
+      this._frameOn(...this._extent(tr, idx));
       this._select({tr, idx});
       this._stepFrom = 'sel';
       this.flash = {tr, idx, until: performance.now() + 1600};
-      this._revealLane(tr, idx);
+      this._onScreen(this._revealLane(tr, idx));
       this._changed();
       return true;
+    }
+
+    // _extent is the time an event covers: a handler from its begin to its
+    // end, a call or op over its duration, an instant at its time.
+    _extent(tr, idx) {
+      const t = tr.time[idx];
+      if (tr.kind[idx] === this.K.handler) {
+        const other = tr.pair[idx];
+        if (tr.phase[idx] === this.P.begin) return [t, other >= 0 ? tr.time[other] : Math.max(t, tr.end)];
+        if (tr.phase[idx] === this.P.end) return [t - tr.dur[idx], t];
+      }
+      return [t, t + Math.max(0, tr.dur[idx])];
+    }
+
+    // _frameOn frames [t0, t1] with context: a span takes a fifth of the
+    // view, so even a 10 µs call is wide enough to see and click; an
+    // instant keeps a view of at most 200 µs around it. The view never
+    // starts before the run did.
+    _frameOn(t0, t1) {
+      const dur = t1 - t0;
+      const span = dur > 0 ? Math.max(dur * 5, 2e3) : Math.min(Math.max(this.v1 - this.v0, 2e3), 200e3);
+      const v0 = Math.max(0, (t0 + t1) / 2 - span / 2);
+      this.v0 = v0;
+      this.v1 = v0 + span;
+    }
+
+    // _onScreen scrolls the page, if it must, so that the lane at canvas
+    // y [top, top+h) (the whole canvas if lane is null) is in the window.
+    _onScreen(lane) {
+      const r = this.canvas.getBoundingClientRect();
+      const vh = window.innerHeight || document.documentElement.clientHeight;
+      const top = r.top + (lane ? lane.top : 0);
+      const bottom = lane ? top + lane.h : r.bottom;
+      if (top >= 0 && bottom <= vh) return;
+      // The lane's top a third of the way down the window, or higher if
+      // the lane would not fit below that.
+      window.scrollBy(0, top - Math.min(vh / 3, Math.max(0, vh - (bottom - top))));
     }
 
     setView(start, end) {
@@ -1320,8 +1355,9 @@
         const viewH = this.H - AXIS_H;
         if (top < this.scrollY) this.scrollY = Math.max(0, top - HEADER_H);
         else if (top + l.h > this.scrollY + viewH) this.scrollY = top + l.h - viewH + 8;
-        break;
+        return {top: AXIS_H + top - this.scrollY, h: l.h};
       }
+      return null;
     }
 
     _laneTypeOf(tr, idx) {
