@@ -556,11 +556,11 @@ func TestTimelinePlayback(t *testing.T) {
 		t.Errorf("after play and pause: cursor %v, playing %v; want a cursor past 0, not playing", v.Cursor, v.Playing)
 	}
 
-	// Stepping visits the events in time order across both tracks.
+	// Stepping across visits the events in time order across both tracks.
 	order := stepOrder(tr)
 	evalJS[any](t, ctx, `tl.seek(0)`)
 	for i := range 30 {
-		evalJS[bool](t, ctx, `tl.stepForward()`)
+		evalJS[bool](t, ctx, `tl.stepForward(true)`)
 		v := viewOf(t, ctx)
 		want := order[i]
 		if v.Cursor != want.Time || v.Selected == nil || v.Selected.Track != want.Track || v.Selected.Loop != want.Loop || v.Selected.Seq != want.Seq {
@@ -569,7 +569,7 @@ func TestTimelinePlayback(t *testing.T) {
 		}
 	}
 	for i := 28; i >= 25; i-- {
-		evalJS[bool](t, ctx, `tl.stepBack()`)
+		evalJS[bool](t, ctx, `tl.stepBack(true)`)
 		v := viewOf(t, ctx)
 		want := order[i]
 		if v.Cursor != want.Time || v.Selected == nil || v.Selected.Seq != want.Seq || v.Selected.Track != want.Track {
@@ -579,11 +579,33 @@ func TestTimelinePlayback(t *testing.T) {
 	// The last event, then nothing further.
 	last := order[len(order)-1]
 	evalJS[any](t, ctx, fmt.Sprintf(`tl.seek(%v)`, last.Time))
-	if ok := evalJS[bool](t, ctx, `tl.stepForward()`); !ok {
-		t.Errorf("stepForward() from just before the end = false, want true (the last event, %s %s)", last.Kind, last.Name)
+	if ok := evalJS[bool](t, ctx, `tl.stepForward(true)`); !ok {
+		t.Errorf("stepForward(true) from just before the end = false, want true (the last event, %s %s)", last.Kind, last.Name)
 	}
-	if ok := evalJS[bool](t, ctx, `tl.stepForward()`); ok {
-		t.Errorf("stepForward() at the last event = true, want false")
+	if ok := evalJS[bool](t, ctx, `tl.stepForward(true)`); ok {
+		t.Errorf("stepForward(true) at the last event = true, want false")
+	}
+
+	// Plain stepping stays in the selected event's track: from the first
+	// event of refused-epoll, the next 20 steps visit its events in order,
+	// though refused-uring's interleave with them in time.
+	var epoll []selectedEvent
+	for _, e := range order {
+		if e.Track == "refused-epoll" {
+			epoll = append(epoll, e)
+		}
+	}
+	evalJS[any](t, ctx, fmt.Sprintf(`tl.jumpTo("refused-epoll", %d, %d)`, epoll[0].Loop, epoll[0].Seq))
+	for i := 1; i <= 20; i++ {
+		evalJS[bool](t, ctx, `tl.stepForward()`)
+		v := viewOf(t, ctx)
+		if want := epoll[i]; v.Selected == nil || v.Selected.Track != want.Track || v.Selected.Seq != want.Seq {
+			t.Fatalf("stepForward #%d within refused-epoll: selected %+v; want seq %d (%s %s)", i, v.Selected, want.Seq, want.Kind, want.Name)
+		}
+	}
+	evalJS[bool](t, ctx, `tl.stepBack()`)
+	if v, want := viewOf(t, ctx), epoll[19]; v.Selected == nil || v.Selected.Track != want.Track || v.Selected.Seq != want.Seq {
+		t.Errorf("stepBack within refused-epoll: selected %+v; want seq %d", v.Selected, want.Seq)
 	}
 
 	// Seek moves the cursor.

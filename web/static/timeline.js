@@ -13,7 +13,8 @@
 //             clear(); setLive(bool); eventCount(); traceEnd();
 //             unfinished() -> [{track, loop, seq, name, fd, time, dur, label}]
 //   Playback  play(); pause(); playing(); setSpeed(nsPerWallSecond); setSkipIdle(bool); seek(ns);
-//             stepForward(); stepBack()  (false at either end)
+//             stepForward(across); stepBack(across)  (false at either end; within the
+//             selected event's track unless across)
 //   View      setView(startNs, endNs); fit(); jumpTo(track, loop, seq)  (true if found);
 //             view() -> {start, end, cursor, selected, playing, speed, live, traceEnd}
 //   Measure   stats() -> {frames, started, lastFrameMs, avgFrameMs, p95FrameMs,
@@ -1054,15 +1055,20 @@
       this._changed();
     }
 
-    stepForward() {
-      return this._step(1);
+    // stepForward selects the next event: within the selected event's
+    // track, so that stepping through one run never wanders into another
+    // scenario's, or in time order across every track when across is true
+    // or nothing is selected.
+    stepForward(across) {
+      return this._step(1, !!across);
     }
 
-    stepBack() {
-      return this._step(-1);
+    // stepBack is stepForward backwards.
+    stepBack(across) {
+      return this._step(-1, !!across);
     }
 
-    _step(dir) {
+    _step(dir, across) {
       let cur;
       const s = this.sel;
       if (this._stepFrom === 'sel' && s && s.idx >= 0 && !s.tr.collapsed) {
@@ -1073,8 +1079,9 @@
         cur = {t: this.cursor, k: -1, i: -1};
       }
       let best = null;
+      const only = !across && s && !s.tr.collapsed ? s.tr : null;
       for (const tr of this.tracks) {
-        if (tr.collapsed || tr.nsteps === 0) continue;
+        if (tr.collapsed || tr.nsteps === 0 || (only && tr !== only)) continue;
         const k = tr.order;
         const cmp = (idx) => (tr.time[idx] - cur.t) || (k - cur.k) || (idx - cur.i);
         // The first position whose key is greater than cur (forward), or
@@ -3537,11 +3544,11 @@
           break;
         case ',':
         case '<':
-          this.stepBack();
+          this.stepBack(ev.key === '<');
           break;
         case '.':
         case '>':
-          this.stepForward();
+          this.stepForward(ev.key === '>');
           break;
         case ' ':
         case 'k':
