@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Harness schedules the callbacks of the program around a handler, such as
 // a lab's harness, so that the trace tells them from the handler's own:
@@ -20,6 +23,12 @@ type Harness struct {
 // Harness returns a scheduler whose callbacks carry key, which should not
 // be 0 (0 marks the handler's callbacks).
 func (l *Loop) Harness(key int64) Harness { return Harness{l: l, key: key} }
+
+// Run is [Loop.Run] with the harness's start: the first callback, which
+// sets the handler's world up, is the harness's.
+func (h Harness) Run(ctx context.Context, name string, start func()) error {
+	return h.l.run(ctx, h.key, name, start)
+}
 
 // Queue is [Loop.Queue] for the harness.
 func (h Harness) Queue(name string, fn func()) {

@@ -30,7 +30,7 @@ func TestHarnessCallbacksCarryTheKey(t *testing.T) {
 			h := l.Harness(key)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			err = l.Run(ctx, "main", func() {
+			err = h.Run(ctx, "harness: start", func() {
 				h.Queue("harness: queued", func() { time.Sleep(30 * time.Millisecond) })
 				l.Queue("handler: queued", func() { time.Sleep(30 * time.Millisecond) })
 				var w *engine.Watch
@@ -52,7 +52,7 @@ func TestHarnessCallbacksCarryTheKey(t *testing.T) {
 			}
 			tr := rec.Snapshot()
 			want := map[string]int64{
-				"harness: queued": key, "harness: writable": key, "harness: posted": key, "harness: timer": key,
+				"harness: start": key, "harness: queued": key, "harness: writable": key, "harness: posted": key, "harness: timer": key,
 				"handler: queued": 0, "handler: timer": 0,
 			}
 			seen := map[string]bool{}

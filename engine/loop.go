@@ -265,6 +265,10 @@ func (l *Loop) OnLoop() bool {
 // cancellation, and otherwise the error that ended the run
 // (*DeadlockError, *PanicError, *OffLoopError).
 func (l *Loop) Run(ctx context.Context, name string, start func()) (err error) {
+	return l.run(ctx, 0, name, start)
+}
+
+func (l *Loop) run(ctx context.Context, key int64, name string, start func()) (err error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	tid := int64(gettid())
@@ -304,7 +308,7 @@ func (l *Loop) Run(ctx context.Context, name string, start func()) (err error) {
 		go l.watchdog(done)
 	}
 
-	l.Queue(name, start)
+	l.queueTask(task{name: l.rec.Intern(name), ready: l.stamp(), key: key, fn: start})
 	for {
 		l.runReady()
 		l.runTimers()

@@ -218,7 +218,7 @@ func MainWithSetup(setup func(e *Env) error, drive func(e *Env)) {
 	env := &Env{Loop: l, Recorder: rec, Args: a, reports: reports}
 	runCtx, cancel := context.WithTimeout(context.Background(), a.Timeout)
 	defer cancel()
-	err := l.Run(runCtx, "harness", func() {
+	err := env.Harness().Run(runCtx, "harness", func() {
 		if setup != nil {
 			if err := setup(env); err != nil {
 				env.mark(ReportHarness + "the harness could not set up: " + err.Error())
