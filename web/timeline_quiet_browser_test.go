@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/asynclab/asynclab/engine/trace"
 )
 
 // TestTimelineQuietFindings draws a finding the exercise does not grade by
@@ -67,5 +69,43 @@ func TestTimelineQuietFindings(t *testing.T) {
 	})()`)
 	if got != "1/2" {
 		t.Errorf("graded/all findings of refused-epoll = %s, want 1/2", got)
+	}
+}
+
+// TestTimelineHarnessCallbacks draws the lab's harness's callbacks (a key
+// in their begin's arg1) in grey, the handler's in their own colour, and
+// says whose a callback is when it is selected.
+func TestTimelineHarnessCallbacks(t *testing.T) {
+	ctx := openTimeline(t, "small", smallTrace())
+	handler := func(seq, at int64, phase trace.Phase, key string, name int) string {
+		return fmt.Sprintf("[%d,%d,0,%d,%d,0,0,-1,0,0,%q,%d]", seq, at, trace.KindHandler, phase, key, name)
+	}
+	const key = "4611686018427387905" // beyond 2^53, as the stream sends it
+	evalJS[any](t, ctx, fmt.Sprintf(`tl.clear(), tl.addTrack("t", "t"), tl.addEvents("t", 1, ["harness: end of run", "Connect (your handler)"], [%s, %s, %s, %s]), tl.setView(0, 120000), frames(2)`,
+		handler(1, 1000, trace.PhaseBegin, key, 1), handler(2, 50000, trace.PhaseEnd, "0", 1),
+		handler(3, 60000, trace.PhaseBegin, "0", 2), handler(4, 110000, trace.PhaseEnd, "0", 2)))
+	colorAt := func(ns int) string {
+		return evalJS[string](t, ctx, fmt.Sprintf(`(() => {
+			const d = tl.dpr || 1, x = tl.timeToX(%d), y = tl.laneTop("t", "loop", 0) + 7 + 3;
+			const p = tl.ctx.getImageData(Math.round(x * d), Math.round(y * d), 1, 1).data;
+			return "#" + [p[0], p[1], p[2]].map(v => v.toString(16).padStart(2, "0")).join("");
+		})()`, ns))
+	}
+	if got := colorAt(5000); got != "#64748b" {
+		t.Errorf("the harness's callback is drawn %s, want the harness grey #64748b", got)
+	}
+	if got := colorAt(65000); got == "#64748b" {
+		t.Errorf("the handler's callback is drawn in the harness grey")
+	}
+	for _, c := range []struct {
+		seq  int
+		want string
+		not  bool
+	}{{1, "the lab's harness", false}, {3, "the lab's harness", true}} {
+		evalJS[bool](t, ctx, fmt.Sprintf(`tl.jumpTo("t", 0, %d)`, c.seq))
+		details := evalJS[string](t, ctx, `document.getElementById("details").textContent`)
+		if strings.Contains(details, c.want) == c.not {
+			t.Errorf("details of seq %d = %q; want %q in them: %v", c.seq, details, c.want, !c.not)
+		}
 	}
 }

@@ -100,6 +100,7 @@
     future: '#0891b2',
     timer: '#b45309',
     lint: '#dc2626',
+    harness: '#64748b', // the lab's harness's own callbacks
     cancel: '#475569',
     counterFill: 'rgba(37, 99, 235, 0.14)',
     counterLine: '#2563eb',
@@ -1480,6 +1481,7 @@
         if (kind === K.handler) {
           const b = tr.phase[i] === this.P.begin ? i : tr.pair[i];
           if (b >= 0) {
+            if (tr.arg1[b] !== 0) row('whose', "the lab's harness, not your code: never graded");
             const e = tr.pair[b];
             if (e >= 0) row('ran for', fmtDur(tr.time[e] - tr.time[b]));
             else row('ran for', 'still running at the end of the trace');
@@ -2337,17 +2339,20 @@
       hs.visit(lo, hi, (p) => {
         const i = hs.ref[p];
         const inf = tr.info(tr.name[i]);
+        // The lab's harness's own callbacks (a key in their begin's arg1)
+        // are grey: the student's code is what stands out.
+        const color = tr.arg1[i] !== 0 ? C.harness : inf.color;
         const open = hs.end[p] === Infinity;
         const x0 = X(hs.start[p]);
         const x1 = X(open ? Math.max(endT, hs.start[p]) : hs.end[p]);
         if (x1 - x0 < 1 && !open) {
-          this._aggAdd(x0, x1, inf.color);
+          this._aggAdd(x0, x1, color);
           return;
         }
         this._aggFlush();
         const a = clampX(x0);
         const b = Math.max(clampX(x1), a + 1);
-        ctx.fillStyle = inf.color;
+        ctx.fillStyle = color;
         ctx.fillRect(a, y + L_HAND, b - a, L_HAND_H);
         if (open) {
           ctx.fillStyle = this.hatchOpen;
