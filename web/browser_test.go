@@ -171,6 +171,23 @@ func artifactsDir() string {
 	return filepath.Join("..", "artifacts")
 }
 
+// windowShot saves a PNG of what the window shows, scrolled as it is, as
+// screenshots/<name>.png in the artifacts directory.
+func windowShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	dir := filepath.Join(artifactsDir(), "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+}
+
 // screenshot saves a full-page PNG of the tab as screenshots/<name>.png in
 // the artifacts directory.
 func screenshot(t *testing.T, ctx context.Context, name string) {

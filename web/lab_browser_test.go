@@ -143,8 +143,24 @@ func openExercise(t *testing.T, ctx context.Context, base, slug string) {
 func TestBrowserRunLive(t *testing.T) {
 	ts, _ := gradingLab(t)
 	ctx := newBrowser(t)
+	// A 1280x720 laptop: the editor and the Run button fit on the first
+	// screen, and once a run starts its timeline is in view.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 720)); err != nil {
+		t.Fatal(err)
+	}
 	openExercise(t, ctx, ts.URL, "headofline")
-	screenshot(t, ctx, "catalogue-to-exercise")
+	windowShot(t, ctx, "exercise-1280x720")
+	inView := func(sel string) string {
+		var r struct{ Top, Bottom, Window float64 }
+		js(t, ctx, fmt.Sprintf(`(() => { const r = document.querySelector(%q).getBoundingClientRect(); return {Top: r.top, Bottom: r.bottom, Window: window.innerHeight}; })()`, sel), &r)
+		if r.Top >= 0 && r.Bottom <= r.Window {
+			return ""
+		}
+		return fmt.Sprintf("%s at %.0f–%.0f px, the window 0–%.0f", sel, r.Top, r.Bottom, r.Window)
+	}
+	if off := inView(`[data-testid="run"]`); off != "" {
+		t.Errorf("at 1280x720 the Run button is off the first screen: %s", off)
+	}
 	// Sample the event count every frame from the click to the end.
 	const sample = `window.samples = []; (function tick() {
 		const done = document.getElementById("lab").dataset.state === "done";
@@ -160,6 +176,16 @@ func TestBrowserRunLive(t *testing.T) {
 		}
 		js(t, ctx, sample, &ok)
 		waitJS(t, ctx, runDone, "the run to end")
+		if i == 0 {
+			if off := inView(`canvas.tl`); off != "" {
+				var top float64
+				if js(t, ctx, `document.querySelector("canvas.tl").getBoundingClientRect().top`, &top); top < 0 || top > 720*0.6 {
+					t.Errorf("after Run the timeline is not in view: %s", off)
+				}
+			}
+			windowShot(t, ctx, "exercise-after-run-1280x720")
+			js(t, ctx, `window.scrollTo(0, 0), true`, &ok)
+		}
 		var first float64
 		js(t, ctx, `window.labFirstEvent || -1`, &first)
 		firstEvents = append(firstEvents, first)

@@ -2,8 +2,6 @@ package web
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -73,12 +71,5 @@ func TestTimelineJumpFrames(t *testing.T) {
 		})
 	}
 	// What the window shows, not the whole page: the lane, scrolled to.
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(artifactsDir(), "screenshots", "timeline-jump-framed-1280x720.png")
-	if err := os.WriteFile(file, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	windowShot(t, ctx, "timeline-jump-framed-1280x720")
 }

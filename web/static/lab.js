@@ -410,6 +410,13 @@
           recent.prepend(li);
         }
         notice(mode === "submit" ? "Grading on every scenario and backend…" : "Running…");
+        // The run is drawn below the editor: bring its timeline into view
+        // unless it already is.
+        const canvas = $("canvas.tl", panel);
+        const r = canvas.getBoundingClientRect();
+        if (r.top > window.innerHeight * 0.6 || r.bottom < 0) {
+          panel.scrollIntoView({ block: "start", behavior: "smooth" });
+        }
       } catch (e) {
         notice(e.message, true);
         busy = false;
