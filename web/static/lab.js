@@ -412,9 +412,8 @@
         notice(mode === "submit" ? "Grading on every scenario and backend…" : "Running…");
         // The run is drawn below the editor: bring its timeline into view
         // unless it already is.
-        const canvas = $("canvas.tl", panel);
-        const r = canvas.getBoundingClientRect();
-        if (r.top > window.innerHeight * 0.6 || r.bottom < 0) {
+        const box = $("canvas.tl", panel).getBoundingClientRect();
+        if (box.top > window.innerHeight * 0.6 || box.bottom < 0) {
           panel.scrollIntoView({ block: "start", behavior: "smooth" });
         }
       } catch (e) {
