@@ -288,7 +288,7 @@
   // of its stderr (a panic's message lands there).
   function outputOf(x) {
     let h = "";
-    const block = (name, text) => `<details class="output" data-testid="output-${esc(name)}-${esc(x.track)}"><summary>${esc(name)}</summary><pre>${esc(text)}</pre></details>`;
+    const block = (name, text) => `<details class="output" data-testid="output-${esc(name)}-${esc(x.track)}"><summary>${esc(name)}</summary><pre tabindex="0" role="region" aria-label="${esc(name)}">${esc(text)}</pre></details>`;
     if (x.stdout) h += block("stdout", x.stdout);
     if (x.stderr) h += block("stderr", x.stderr + (x.stderr_tail ? "\n…\n" + x.stderr_tail : ""));
     return h;

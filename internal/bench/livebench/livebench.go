@@ -64,7 +64,7 @@ func MeasureViewerLag(ctx context.Context, viewers, messages, msgSize int, rate 
 		return LagResult{}, fmt.Errorf("livebench: measure viewer lag: %w", err)
 	}
 	s := live.NewStream("bench", false)
-	s.Send(live.HelloMsg("bench", "bench", "run", true))
+	s.Send(live.HelloMsg("bench", "bench", "run", true, nil))
 	var handlers sync.WaitGroup
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		handlers.Add(1)

@@ -186,6 +186,9 @@ function create(parent, opts) {
         go(),
         lightTheme,
         EditorView.editorAttributes.of({ "data-testid": "editor" }),
+        // A name for screen readers, and a tab stop axe can see on the
+        // scrolling content.
+        EditorView.contentAttributes.of({ "aria-label": "Your handler's code", tabindex: "0" }),
         problemLines,
       ],
     }),
