@@ -31,15 +31,10 @@ func (h Harness) Run(ctx context.Context, name string, start func()) error {
 }
 
 // Queue is [Loop.Queue] for the harness.
-func (h Harness) Queue(name string, fn func()) {
-	h.l.mustOnLoop("Queue")
-	h.l.queueTask(task{name: h.l.rec.Intern(name), ready: h.l.stamp(), key: h.key, fn: fn})
-}
+func (h Harness) Queue(name string, fn func()) { h.l.queueKeyed(h.key, name, fn) }
 
 // Post is [Loop.Post] for the harness.
-func (h Harness) Post(name string, fn func()) bool {
-	return h.l.post(task{name: h.l.rec.Intern(name), key: h.key, fn: fn})
-}
+func (h Harness) Post(name string, fn func()) bool { return h.l.postKeyed(h.key, name, fn) }
 
 // AfterFunc is [Loop.AfterFunc] for the harness.
 func (h Harness) AfterFunc(name string, d time.Duration, fn func()) *Timer {

@@ -409,9 +409,12 @@ func (l *Loop) Stop() {
 
 // Queue appends fn to the loop's FIFO of ready callbacks. It must be called
 // on the loop; other goroutines use [Loop.Post].
-func (l *Loop) Queue(name string, fn func()) {
+func (l *Loop) Queue(name string, fn func()) { l.queueKeyed(0, name, fn) }
+
+// queueKeyed is Queue for a callback that carries key (see [Harness]).
+func (l *Loop) queueKeyed(key int64, name string, fn func()) {
 	l.mustOnLoop("Queue")
-	l.queueTask(task{name: l.rec.Intern(name), ready: l.stamp(), fn: fn})
+	l.queueTask(task{name: l.rec.Intern(name), ready: l.stamp(), key: key, fn: fn})
 }
 
 func (l *Loop) queueTask(t task) { l.queue.push(t) }
@@ -420,8 +423,11 @@ func (l *Loop) queueTask(t task) { l.queue.push(t) }
 // callback named name. Wakeups coalesce: many posts between two loop
 // iterations cost one eventfd write. Post is safe for concurrent use and
 // reports false if the loop has stopped.
-func (l *Loop) Post(name string, fn func()) bool {
-	return l.post(task{name: l.rec.Intern(name), fn: fn})
+func (l *Loop) Post(name string, fn func()) bool { return l.postKeyed(0, name, fn) }
+
+// postKeyed is Post for a callback that carries key (see [Harness]).
+func (l *Loop) postKeyed(key int64, name string, fn func()) bool {
+	return l.post(task{name: l.rec.Intern(name), key: key, fn: fn})
 }
 
 func (l *Loop) post(t task) bool {

@@ -16,7 +16,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/asynclab/asynclab/engine"
-	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/grading"
@@ -324,15 +323,7 @@ func seedA11y(t *testing.T, store labs.Store) a11yWorld {
 		Late:    []labs.LateWindow{{Within: 24 * time.Hour, Credit: 80}},
 		Scoring: labs.ScoreBest, MaxSubmissions: 3, Feedback: labs.FeedbackAll, Created: now}))
 
-	// A callback that makes three syscalls.
-	tr := &trace.Trace{Version: trace.Version, Names: []string{"", "Connect (your handler)", "socket", "connect", "getsockopt"}}
-	tr.Events = append(tr.Events, trace.Event{Seq: 1, Time: 1000, Kind: trace.KindHandler, Phase: trace.PhaseBegin, Name: 1, Fd: -1})
-	for i := range 3 {
-		tr.Events = append(tr.Events, trace.Event{Seq: uint64(2 + i), Time: int64(2000 + 1000*i), Dur: 400, Kind: trace.KindSyscall, Name: trace.NameID(2 + i), Fd: 5})
-	}
-	tr.Events = append(tr.Events, trace.Event{Seq: 5, Time: 6000, Dur: 5000, Kind: trace.KindHandler, Phase: trace.PhaseEnd, Name: 1, Fd: -1})
-	var buf bytes.Buffer
-	must(trace.Encode(&buf, tr))
+	tr, buf := threeSyscalls(t)
 	track := grading.Track("listener", engine.Epoll)
 	code := string(exercise(t, "connect").Starter)
 

@@ -179,13 +179,7 @@ func windowShot(t *testing.T, ctx context.Context, name string) {
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
-	dir := filepath.Join(artifactsDir(), "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
+	saveShot(t, name, png)
 }
 
 // screenshot saves a full-page PNG of the tab as screenshots/<name>.png in
@@ -196,6 +190,12 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
+	saveShot(t, name, png)
+}
+
+// saveShot writes png as screenshots/<name>.png in the artifacts directory.
+func saveShot(t *testing.T, name string, png []byte) {
+	t.Helper()
 	dir := filepath.Join(artifactsDir(), "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)

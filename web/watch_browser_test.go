@@ -45,15 +45,8 @@ func TestBrowserWatchWithMe(t *testing.T) {
 	must(store.CreateCourse(ctx, &labs.Course{ID: "c-os", Name: "Operating Systems", Term: "Spring", TimeZone: "UTC", JoinCode: "OS", Created: now}, "u-ada"))
 	must(store.SetMember(ctx, labs.Member{Course: "c-os", User: "u-bob", Role: labs.CourseStudent, Joined: now}))
 
-	// Ada's run: a callback that makes three syscalls.
-	tr := &trace.Trace{Version: trace.Version, Names: []string{"", "Connect (your handler)", "socket", "connect", "getsockopt"}}
-	tr.Events = append(tr.Events, trace.Event{Seq: 1, Time: 1000, Kind: trace.KindHandler, Phase: trace.PhaseBegin, Name: 1, Fd: -1})
-	for i := range 3 {
-		tr.Events = append(tr.Events, trace.Event{Seq: uint64(2 + i), Time: int64(2000 + 1000*i), Dur: 400, Kind: trace.KindSyscall, Name: trace.NameID(2 + i), Fd: 5})
-	}
-	tr.Events = append(tr.Events, trace.Event{Seq: 5, Time: 6000, Dur: 5000, Kind: trace.KindHandler, Phase: trace.PhaseEnd, Name: 1, Fd: -1})
-	var buf bytes.Buffer
-	must(trace.Encode(&buf, tr))
+	// Ada's run.
+	tr, buf := threeSyscalls(t)
 	track := grading.Track("listener", engine.Epoll)
 	res, _ := json.Marshal(grading.Result{ID: "r", Exercise: "connect", Verdict: grading.Ran, Message: "ran",
 		Runs: []grading.RunSummary{{Scenario: "listener", Backend: engine.Epoll, Track: track, Events: len(tr.Events)}}})
@@ -121,4 +114,21 @@ func TestBrowserWatchWithMe(t *testing.T) {
 	if !strings.Contains(status, "The session has ended") {
 		t.Errorf("Bob's page says %q after the end", status)
 	}
+}
+
+// threeSyscalls is a stored run's trace: one callback that makes three
+// syscalls, and its encoding.
+func threeSyscalls(t *testing.T) (*trace.Trace, *bytes.Buffer) {
+	t.Helper()
+	tr := &trace.Trace{Version: trace.Version, Names: []string{"", "Connect (your handler)", "socket", "connect", "getsockopt"}}
+	tr.Events = append(tr.Events, trace.Event{Seq: 1, Time: 1000, Kind: trace.KindHandler, Phase: trace.PhaseBegin, Name: 1, Fd: -1})
+	for i := range 3 {
+		tr.Events = append(tr.Events, trace.Event{Seq: uint64(2 + i), Time: int64(2000 + 1000*i), Dur: 400, Kind: trace.KindSyscall, Name: trace.NameID(2 + i), Fd: 5})
+	}
+	tr.Events = append(tr.Events, trace.Event{Seq: 5, Time: 6000, Dur: 5000, Kind: trace.KindHandler, Phase: trace.PhaseEnd, Name: 1, Fd: -1})
+	var buf bytes.Buffer
+	if err := trace.Encode(&buf, tr); err != nil {
+		t.Fatal(err)
+	}
+	return tr, &buf
 }

@@ -1154,14 +1154,13 @@
 
     // _frameOn frames [t0, t1] with context: a span takes a fifth of the
     // view, so even a 10 µs call is wide enough to see and click; an
-    // instant keeps a view of at most 200 µs around it. The view never
-    // starts before the run did.
+    // instant keeps a view of at most 200 µs around it. (_changed keeps
+    // the view from starting before the run.)
     _frameOn(t0, t1) {
       const dur = t1 - t0;
       const span = dur > 0 ? Math.max(dur * 5, 2e3) : Math.min(Math.max(this.v1 - this.v0, 2e3), 200e3);
-      const v0 = Math.max(0, (t0 + t1) / 2 - span / 2);
-      this.v0 = v0;
-      this.v1 = v0 + span;
+      this.v0 = (t0 + t1) / 2 - span / 2;
+      this.v1 = this.v0 + span;
     }
 
     // _onScreen scrolls the page, if it must, so that the lane at canvas
