@@ -27,7 +27,9 @@ type Exercise struct {
 	Difficulty   string // "intro", "core" or "challenge"
 	Backends     []engine.Kind
 	Instructions string // Markdown
-	Predict      string // a question to answer before running, or ""
+	// Predict is the question the student answers before running, and
+	// how the run answers it; nil when the exercise has none.
+	Predict *Prediction
 
 	// Entry is the handler function the harness calls, and Signature its
 	// declaration, shown when a submission does not match it.

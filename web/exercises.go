@@ -82,7 +82,7 @@ func (s *Server) serveExercise(w http.ResponseWriter, r *http.Request) error {
 	if err := goldmark.Convert([]byte(ex.Instructions), &html); err != nil {
 		return fmt.Errorf("render instructions of %s: %w", ex.Slug, err)
 	}
-	v := templates.ExerciseView{ExerciseItem: item(ex), InstructionsHTML: html.String(), Predict: ex.Predict,
+	v := templates.ExerciseView{ExerciseItem: item(ex), InstructionsHTML: html.String(), Predict: ex.Predict.Question,
 		Starter: string(ex.Starter), Signature: ex.Signature, Imports: builder.EngineImports, Std: builder.SafeStd}
 	for _, sc := range ex.Scenarios {
 		v.Scenarios = append(v.Scenarios, templates.ScenarioItem{Name: sc.Name, Title: sc.Title})

@@ -51,9 +51,9 @@ func Exercise() *exercises.Exercise {
 		Difficulty:   "challenge",
 		Backends:     []engine.Kind{engine.Uring},
 		Instructions: instructions,
-		Predict: "The starter makes one io_uring_enter per op: 2000 for 1000 reads and 1000 NOPs. On a 32-entry ring, how few " +
+		Predict: &exercises.Prediction{Question: "The starter makes one io_uring_enter per op: 2000 for 1000 reads and 1000 NOPs. On a 32-entry ring, how few " +
 			"can a handler make? And the lab will measure ts, tk and tr in its sandbox and compute the seed's " +
-			"B* = 2(ts+tk)/(2(ts+tk) − tr): will a ring READ really beat a plain read(2) from that batch size on, or later?",
+			"B* = 2(ts+tk)/(2(ts+tk) − tr): will a ring READ really beat a plain read(2) from that batch size on, or later?"},
 		Entry:     "Batch",
 		Signature: "func Batch(l *engine.Loop, r *engine.Ring, fd int, offsets []int64, size int, nops int, done func(data [][]byte, err error))",
 		Child:     "github.com/asynclab/asynclab/exercises/batching/child",

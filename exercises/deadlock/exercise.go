@@ -36,8 +36,8 @@ func Exercise() *exercises.Exercise {
 		Difficulty:   "core",
 		Backends:     []engine.Kind{engine.Epoll, engine.Uring},
 		Instructions: instructions,
-		Predict: "Your callback calls lookup(user).Wait(), and the directory answers 30 ms later. " +
-			"What has to run for that future to resolve, and what is the loop doing at that moment?",
+		Predict: &exercises.Prediction{Question: "Your callback calls lookup(user).Wait(), and the directory answers 30 ms later. " +
+			"What has to run for that future to resolve, and what is the loop doing at that moment?"},
 		Entry:     "Greet",
 		Signature: "func Greet(l *engine.Loop, user string, lookup func(user string) *engine.Future[string], respond func(greeting string))",
 		Child:     "github.com/asynclab/asynclab/exercises/deadlock/child",
