@@ -517,5 +517,11 @@ func (ex *Exercise) Validate() error {
 	if !slices.IsSortedFunc(ex.Backends, func(a, b engine.Kind) int { return strings.Compare(string(a), string(b)) }) {
 		return fmt.Errorf("exercise %s: list backends as epoll, uring", ex.Slug)
 	}
+	if ex.Predict == nil {
+		return fmt.Errorf("exercise %s: every exercise asks for a prediction before the first run", ex.Slug)
+	}
+	if err := ex.Predict.Validate(); err != nil {
+		return fmt.Errorf("exercise %s: %w", ex.Slug, err)
+	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -99,45 +100,36 @@ func (p *Prediction) Validate() error {
 	return nil
 }
 
-// Parse reads a student's prediction from a form's fields: "number" for a
-// number, "choice" for a choice, and "share0", "share1"... for a
-// histogram. It says what is wrong in words a student can act on.
-func (p *Prediction) Parse(field func(name string) string) (Answer, error) {
+// Check checks a student's prediction a against p's form and returns it
+// cleaned (only the form's field kept). Its errors are in words a student
+// can act on.
+func (p *Prediction) Check(a Answer) (Answer, error) {
 	switch p.Form {
 	case PredictNumber:
-		s := strings.TrimSpace(field("number"))
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return Answer{}, fmt.Errorf("your prediction %q is not a number", s)
+		if a.Number == nil || math.IsNaN(*a.Number) || math.IsInf(*a.Number, 0) {
+			return Answer{}, errors.New("the prediction must be a number")
 		}
-		return Num(v), nil
+		return Num(*a.Number), nil
 	case PredictChoice:
-		c := field("choice")
-		for _, o := range p.Choices {
-			if c == o {
-				return Answer{Choice: c}, nil
-			}
+		if !slices.Contains(p.Choices, a.Choice) {
+			return Answer{}, errors.New("pick one of the choices")
 		}
-		return Answer{}, errors.New("pick one of the choices")
+		return Answer{Choice: a.Choice}, nil
 	case PredictHistogram:
-		shares := make([]float64, len(p.Choices))
+		if len(a.Shares) != len(p.Choices) {
+			return Answer{}, fmt.Errorf("give a share for each of the %d outcomes", len(p.Choices))
+		}
 		total := 0.0
-		for i := range p.Choices {
-			s := strings.TrimSpace(field("share" + strconv.Itoa(i)))
-			if s == "" {
-				continue
-			}
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil || v < 0 || v > 100 || math.IsNaN(v) {
+		for i, v := range a.Shares {
+			if v < 0 || v > 100 || math.IsNaN(v) {
 				return Answer{}, fmt.Errorf("the share for %q must be a percentage from 0 to 100", p.Choices[i])
 			}
-			shares[i] = v
 			total += v
 		}
 		if math.Abs(total-100) > 0.5 {
 			return Answer{}, fmt.Errorf("the shares add up to %g%%; they must add up to 100%%", total)
 		}
-		return Answer{Shares: shares}, nil
+		return Answer{Shares: slices.Clone(a.Shares)}, nil
 	}
 	return Answer{}, fmt.Errorf("prediction form %q is unknown", p.Form)
 }

@@ -139,6 +139,7 @@ func TestExercisesProveTheirGraders(t *testing.T) {
 					t.Errorf("reference: %s", describe(res))
 				}
 				checkObserved(t, res, obs)
+				checkPrediction(t, ex, res)
 			})
 			canFail := map[string]bool{}
 			t.Run("starter", func(t *testing.T) {
@@ -148,6 +149,7 @@ func TestExercisesProveTheirGraders(t *testing.T) {
 				if res.Verdict != grading.Failed {
 					t.Errorf("starter: %s", describe(res))
 				}
+				checkPrediction(t, ex, res)
 				t.Logf("the starter fails %v", failedChecks(res))
 				for _, id := range failedChecks(res) {
 					canFail[id] = true
@@ -193,6 +195,22 @@ func TestExercisesProveTheirGraders(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkPrediction checks that res puts the real answer next to the
+// student's prediction: the runs of the reference and of the starter
+// (which the question is usually about) show it, in the prediction's form.
+func checkPrediction(t *testing.T, ex *exercises.Exercise, res *grading.Result) {
+	t.Helper()
+	p := res.Prediction
+	if p == nil || p.Actual == nil || p.ActualText == "" || p.ActualText == "—" {
+		t.Errorf("the runs do not answer the prediction %q: %+v", ex.Predict.Question, p)
+		return
+	}
+	if _, err := ex.Predict.Check(*p.Actual); err != nil {
+		t.Errorf("the real answer %s is not in the prediction's form: %v", p.ActualText, err)
+	}
+	t.Logf("the prediction's real answer: %s (%s)", p.ActualText, p.Note)
 }
 
 // checkRefs checks that every check that points into a trace points at an

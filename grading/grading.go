@@ -91,6 +91,9 @@ type Submission struct {
 	Files     []builder.File
 	Backends  []engine.Kind // default: every backend the exercise declares
 	Scenarios []string      // default: every scenario
+	// Predicted is the student's answer to the exercise's prediction,
+	// checked against its form, or nil.
+	Predicted *exercises.Answer
 	// Observer, if set, is told what happens as it happens.
 	Observer Observer
 }
@@ -188,6 +191,9 @@ type Result struct {
 	Phases   []Phase           `json:"phases"`
 	Runs     []RunSummary      `json:"runs"`
 	Build    time.Duration     `json:"build_ns"`
+	// Prediction is the student's prediction next to the real answer; nil
+	// when the exercise asks for none or the handler never ran.
+	Prediction *Prediction `json:"prediction,omitempty"`
 
 	runs  []*exercises.Run
 	recs  []*spool // the raw trace of each of runs
@@ -444,6 +450,7 @@ func (g *Grader) run(ctx context.Context, sub Submission, judge func(context.Con
 				Msg: fmt.Sprintf("the harness cannot call your handler: it must be declared as %s", ex.Signature)}}
 			res.Message = res.Problems[0].Msg
 		}
+		res.Prediction = predict(ex, sub.Predicted, nil)
 		g.phase(res, sub, "done")
 		return res, nil
 	}
@@ -464,8 +471,10 @@ func (g *Grader) run(ctx context.Context, sub Submission, judge func(context.Con
 			res.Verdict, res.Message = InternalError, "the sandbox failed; this is not your fault, try again"
 			return res, err
 		}
+		res.Prediction = predict(ex, sub.Predicted, res.runs)
 		return res, nil
 	}
+	res.Prediction = predict(ex, sub.Predicted, res.runs)
 	if res.Verdict == "" {
 		res.Verdict, res.Message = Ran, fmt.Sprintf("ran %d time(s); submit to have it graded", len(runs))
 	}

@@ -54,6 +54,12 @@ type Run struct {
 	// it (see [Effective]). "" on every other run.
 	Regrades  string
 	Code      string   // the submitted handler source
+	// Prediction is the student's answer to the exercise's predict step,
+	// made before the run (JSON of an exercises.Answer), or "".
+	Prediction string
+	// Actual is the real answer the run gave (JSON of an exercises.Answer);
+	// "" until done, or when the run did not show it.
+	Actual string
 	Backends  []string // "epoll", "uring"
 	Scenarios []string // empty: every scenario
 
@@ -75,6 +81,7 @@ type Outcome struct {
 	Score    int
 	Max      int
 	Result   []byte // the grading.Result as JSON
+	Actual   string // the real answer to the exercise's prediction, JSON, or ""
 	Finished time.Time
 }
 

@@ -64,7 +64,7 @@ type WatchView struct {
 type ExerciseView struct {
 	ExerciseItem
 	InstructionsHTML string // rendered from the exercise's Markdown, trusted
-	Predict          string
+	Predict          *PredictView // nil: the exercise asks for no prediction
 	Starter          string
 	Signature        string
 	Scenarios        []ScenarioItem
@@ -72,6 +72,24 @@ type ExerciseView struct {
 	For              ForAssignment
 	Imports          []string // the packages a handler may import besides the standard library's
 	Std              []string // the part of the standard library it may import
+}
+
+// PredictView is an exercise's predict step: the question, the typed form
+// the answer takes, and the student's standing prediction with the real
+// answer of the latest run that carried it.
+type PredictView struct {
+	Question string
+	Form     string   // "number", "choice" or "histogram"
+	Unit     string   // number: what it counts
+	Choices  []string // choice and histogram: the outcomes
+	// Committed is the student's latest prediction as JSON ("" when none
+	// is committed), CommittedText the same in words.
+	Committed     string
+	CommittedText string
+	// ActualText is the real answer of the latest run that carried the
+	// prediction, and Note where it comes from; "" until one did.
+	ActualText string
+	Note       string
 }
 
 // ForAssignment is the assignment an exercise page submits for.
@@ -311,7 +329,10 @@ type SubmissionRow struct {
 	Credit                   int    // its late credit, in percent
 	Counted                  bool   // the one that counts for its exercise
 	Previous                 string // the student's submission of the exercise before it, for a comparison
-	Regrades                 []RegradeRun
+	// Predicted is the student's prediction committed before it, in words
+	// ("" when none), and Actual the real answer its run gave.
+	Predicted, Actual string
+	Regrades          []RegradeRun
 }
 
 // RegradeRun is one regrade of a submission.

@@ -216,9 +216,10 @@ func TestAccessibility(t *testing.T) {
 		{name: "assignment-staff", as: "ada", url: fixedURL("/assignments/a-1"), ready: present(`[data-testid="gradebook"]`)},
 		{name: "assignment-edit", as: "ada", url: fixedURL("/assignments/a-1/edit"), ready: present(`[data-testid="new-assignment"]`)},
 		{name: "dashboard", as: "ada", url: fixedURL("/assignments/a-1/dashboard"), ready: present(`[data-testid="dash-connect"]`)},
-		{name: "submissions", as: "ada", url: fixedURL("/assignments/a-1/students/u-bob"), ready: present(`[data-testid="submissions"]`)},
+		{name: "submissions", as: "ada", url: fixedURL("/assignments/a-1/students/u-bob"),
+			ready: present(`[data-testid="submissions"]`) + ` && document.querySelector('[data-testid="submissions"] [data-testid="prediction"]').textContent.includes("the run: EINPROGRESS")`},
 		{name: "regrade", as: "ada", url: fixedURL("/regrades/rg-1"), ready: present(`[data-testid="regrade-items"]`)},
-		{name: "replay", as: "ada", url: fixedURL("/runs/" + w.adaRun), ready: events(5) + ` && ` + present(`[data-testid="verdict"]`), then: stepOnce},
+		{name: "replay", as: "ada", url: fixedURL("/runs/" + w.adaRun), ready: events(5) + ` && ` + present(`[data-testid="verdict"]`) + ` && ` + present(`[data-testid="prediction-actual"]`), then: stepOnce},
 		{name: "compare", as: "ada", url: fixedURL("/compare?a=" + w.adaRun + "&b=" + w.adaRun2), ready: events(10), then: stepOnce},
 		{name: "watch-none", as: "ada", url: fixedURL("/courses/c-os/watch"), ready: present(`[data-testid="watch-none"]`)},
 		{name: "watch-presenter", as: "ada", url: fixedURL("/runs/" + w.adaRun), ready: present(`[data-testid="show-to"]`),
@@ -332,12 +333,21 @@ func seedA11y(t *testing.T, store labs.Store) a11yWorld {
 		id := labs.NewRunID(at)
 		res.ID, res.Exercise = id, "connect"
 		res.Runs = []grading.RunSummary{{Scenario: "listener", Backend: engine.Epoll, Track: track, Events: len(tr.Events), Answer: "connected"}}
+		// Every run carries a prediction and the real answer next to it.
+		p := exercise(t, "connect").Predict
+		predicted, actual := exercises.Answer{Choice: p.Choices[0]}, exercises.Answer{Choice: p.Choices[1], Note: "connect(2) returned EINPROGRESS"}
+		res.Prediction = &grading.Prediction{Question: p.Question, Form: p.Form, Choices: p.Choices, Predicted: &predicted,
+			PredictedText: p.Format(predicted), Actual: &actual, ActualText: p.Format(actual), Note: actual.Note}
 		b, err := json.Marshal(res)
 		must(err)
+		pb, err := json.Marshal(predicted)
+		must(err)
+		ab, err := json.Marshal(actual)
+		must(err)
 		must(store.CreateRun(ctx, &labs.Run{ID: id, Exercise: "connect", Mode: mode, Client: client, Assignment: assignment, Regrades: regrades,
-			Code: code, Backends: []string{"epoll"}, Created: at}))
+			Code: code, Backends: []string{"epoll"}, Prediction: string(pb), Created: at}))
 		must(store.StartRun(ctx, id, at))
-		must(store.FinishRun(ctx, id, labs.Outcome{Verdict: string(res.Verdict), Score: res.Score, Max: res.Max, Result: b, Finished: at},
+		must(store.FinishRun(ctx, id, labs.Outcome{Verdict: string(res.Verdict), Score: res.Score, Max: res.Max, Result: b, Actual: string(ab), Finished: at},
 			[]labs.Trace{{Track: track, Data: buf.Bytes()}}))
 		return id
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -22,6 +23,9 @@ type startRequest struct {
 	Scenario string   `json:"scenario"` // empty: every scenario
 	// Assignment is the assignment a submission is for; empty: none.
 	Assignment string `json:"assignment"`
+	// Prediction is the student's answer to the exercise's predict step,
+	// committed before this run; nil: none.
+	Prediction *exercises.Answer `json:"prediction"`
 }
 
 type startResponse struct {
@@ -68,6 +72,20 @@ func (s *Server) serveStartRun(w http.ResponseWriter, r *http.Request) error {
 		if !slices.Contains(run.Backends, b) {
 			run.Backends = append(run.Backends, b)
 		}
+	}
+	if req.Prediction != nil {
+		if ex.Predict == nil {
+			return errorf(KindInvalid, "This exercise asks for no prediction.")
+		}
+		a, err := ex.Predict.Check(*req.Prediction)
+		if err != nil {
+			return errorf(KindInvalid, "Your prediction: %s.", err)
+		}
+		b, err := json.Marshal(a)
+		if err != nil {
+			return fmt.Errorf("encode a prediction: %w", err)
+		}
+		run.Prediction = string(b)
 	}
 	if req.Scenario != "" {
 		if !slices.ContainsFunc(ex.Scenarios, func(sc exercises.Scenario) bool { return sc.Name == req.Scenario }) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/grading/builder"
+	"github.com/asynclab/asynclab/labs"
 	"github.com/asynclab/asynclab/templates"
 )
 
@@ -82,7 +84,7 @@ func (s *Server) serveExercise(w http.ResponseWriter, r *http.Request) error {
 	if err := goldmark.Convert([]byte(ex.Instructions), &html); err != nil {
 		return fmt.Errorf("render instructions of %s: %w", ex.Slug, err)
 	}
-	v := templates.ExerciseView{ExerciseItem: item(ex), InstructionsHTML: html.String(), Predict: ex.Predict.Question,
+	v := templates.ExerciseView{ExerciseItem: item(ex), InstructionsHTML: html.String(),
 		Starter: string(ex.Starter), Signature: ex.Signature, Imports: builder.EngineImports, Std: builder.SafeStd}
 	for _, sc := range ex.Scenarios {
 		v.Scenarios = append(v.Scenarios, templates.ScenarioItem{Name: sc.Name, Title: sc.Title})
@@ -93,6 +95,42 @@ func (s *Server) serveExercise(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("exercise %s: %w", ex.Slug, err)
 	}
 	v.Recent = runItems(recent)
+	v.Predict = predictView(ex, recent)
 	v.For = s.forAssignment(r, r.URL.Query().Get("assignment"), ex.Slug)
 	return render(w, r, templates.Exercise(v, s.hostStatus(), csrfToken(w, r)))
+}
+
+// predictView is ex's predict step as the page shows it, with the
+// prediction of the newest of recent (a client's runs, newest first) that
+// carried one: the student's standing prediction.
+func predictView(ex *exercises.Exercise, recent []*labs.Run) *templates.PredictView {
+	p := ex.Predict
+	if p == nil {
+		return nil
+	}
+	v := &templates.PredictView{Question: p.Question, Form: string(p.Form), Unit: p.Unit, Choices: p.Choices}
+	for _, run := range recent {
+		if run.Prediction == "" {
+			continue
+		}
+		predicted, ok := answerOf(run.Prediction)
+		if !ok {
+			break
+		}
+		v.Committed, v.CommittedText = run.Prediction, p.Format(predicted)
+		if actual, ok := answerOf(run.Actual); ok {
+			v.ActualText, v.Note = p.Format(actual), actual.Note
+		}
+		break
+	}
+	return v
+}
+
+// answerOf reads a stored prediction or real answer; ok is false when
+// there is none.
+func answerOf(s string) (a exercises.Answer, ok bool) {
+	if s == "" {
+		return a, false
+	}
+	return a, json.Unmarshal([]byte(s), &a) == nil
 }

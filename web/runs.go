@@ -437,6 +437,14 @@ func (x *runner) execute(ctx context.Context, g Grader, ex *exercises.Exercise, 
 	for _, b := range run.Backends {
 		sub.Backends = append(sub.Backends, engine.Kind(b))
 	}
+	if run.Prediction != "" {
+		var a exercises.Answer
+		if err := json.Unmarshal([]byte(run.Prediction), &a); err != nil {
+			log.Warn("the stored prediction is unreadable; grading without it", "err", err)
+		} else {
+			sub.Predicted = &a
+		}
+	}
 	grade := g.Grade
 	if run.Mode == labs.ModeRun {
 		grade = g.Run
@@ -477,6 +485,13 @@ func (x *runner) execute(ctx context.Context, g Grader, ex *exercises.Exercise, 
 		return
 	}
 	out := labs.Outcome{Verdict: string(res.Verdict), Score: res.Score, Max: res.Max, Result: data, Finished: x.now()}
+	if p := res.Prediction; p != nil && p.Actual != nil {
+		b, err := json.Marshal(p.Actual)
+		if err != nil {
+			log.Error("encode the prediction's answer", "err", err)
+		}
+		out.Actual = string(b)
+	}
 	// The outcome is stored even if the server is asked to stop now: it
 	// is cheap, and the alternative is grading the run again.
 	if err := x.store.FinishRun(context.WithoutCancel(ctx), run.ID, out, traces); err != nil {

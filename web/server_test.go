@@ -77,14 +77,27 @@ func (g *fakeGrader) Grade(ctx context.Context, sub grading.Submission) (*gradin
 	o.TrackEnd(track, &exercises.Run{}, sum)
 	phase("checking")
 	phase("done")
+	// The run's real answer to the prediction is its first choice, or 7.
+	var pred *grading.Prediction
+	if p := sub.Exercise.Predict; p != nil {
+		actual := exercises.Num(7)
+		if len(p.Choices) > 0 {
+			actual = exercises.Answer{Choice: p.Choices[0]}
+		}
+		actual.Note = "the fake grader's"
+		pred = &grading.Prediction{Question: p.Question, Form: p.Form, Actual: &actual, ActualText: p.Format(actual), Note: actual.Note}
+		if sub.Predicted != nil {
+			pred.Predicted, pred.PredictedText = sub.Predicted, p.Format(*sub.Predicted)
+		}
+	}
 	if n := int(g.failing.Load()); n > 0 {
 		checks := []grading.CheckResult{{ID: "c", Title: "a check", Points: 1, Max: 1, Passed: n < 2}, {ID: "d", Title: "a new check", Max: 1}}
 		return &grading.Result{ID: sub.ID, Phases: phases, Exercise: sub.Exercise.Slug, Verdict: grading.Failed, Message: "a check failed",
-			Score: 2 - n, Max: 2, Checks: checks, Runs: []grading.RunSummary{sum}}, nil
+			Score: 2 - n, Max: 2, Checks: checks, Runs: []grading.RunSummary{sum}, Prediction: pred}, nil
 	}
 	return &grading.Result{ID: sub.ID, Phases: phases, Exercise: sub.Exercise.Slug, Verdict: grading.Passed, Message: "every check passed", Score: 1, Max: 1,
 		Checks: []grading.CheckResult{{ID: "c", Title: "a check", Points: 1, Max: 1, Passed: true}},
-		Runs:   []grading.RunSummary{sum}}, nil
+		Runs:   []grading.RunSummary{sum}, Prediction: pred}, nil
 }
 
 func (g *fakeGrader) Run(ctx context.Context, sub grading.Submission) (*grading.Result, error) {

@@ -69,6 +69,7 @@ func (s *Server) serveSubmissions(w http.ResponseWriter, r *http.Request) error 
 		row := templates.SubmissionRow{Run: run.ID, Exercise: run.Exercise, Title: s.exerciseTitle(run.Exercise), At: st.when(run.Created),
 			Outcome: outcome(run), Credit: a.Credit(run.Created, due), Previous: previous[run.Exercise]}
 		previous[run.Exercise] = run.ID
+		row.Predicted, row.Actual = s.predictionText(run)
 		stand := stands[run.ID]
 		row.Counted = stand != nil && counted[stand.ID]
 		if v.Hidden {
@@ -97,4 +98,21 @@ func hiddenOutcome(run *labs.Run) string {
 	default:
 		return "not passed"
 	}
+}
+
+// predictionText is run's prediction and the real answer its run gave, in
+// words; both "" when the student made none.
+func (s *Server) predictionText(run *labs.Run) (predicted, actual string) {
+	ex, err := s.exercise(run.Exercise)
+	predictedA, ok := answerOf(run.Prediction)
+	if err != nil || ex.Predict == nil || !ok {
+		return "", ""
+	}
+	actual = "not known yet"
+	if a, ok := answerOf(run.Actual); ok {
+		actual = ex.Predict.Format(a)
+	} else if run.Status.Finished() {
+		actual = "not shown by the run"
+	}
+	return ex.Predict.Format(predictedA), actual
 }

@@ -51,14 +51,12 @@ func Exercise() *exercises.Exercise {
 		Difficulty:   "challenge",
 		Backends:     []engine.Kind{engine.Uring},
 		Instructions: instructions,
-		Predict: &exercises.Prediction{Question: "The starter makes one io_uring_enter per op: 2000 for 1000 reads and 1000 NOPs. On a 32-entry ring, how few " +
-			"can a handler make? And the lab will measure ts, tk and tr in its sandbox and compute the seed's " +
-			"B* = 2(ts+tk)/(2(ts+tk) − tr): will a ring READ really beat a plain read(2) from that batch size on, or later?"},
-		Entry:     "Batch",
-		Signature: "func Batch(l *engine.Loop, r *engine.Ring, fd int, offsets []int64, size int, nops int, done func(data [][]byte, err error))",
-		Child:     "github.com/asynclab/asynclab/exercises/batching/child",
-		Starter:   exercises.HandlerSource(files, "starter"),
-		Reference: exercises.HandlerSource(files, "reference"),
+		Predict:      prediction,
+		Entry:        "Batch",
+		Signature:    "func Batch(l *engine.Loop, r *engine.Ring, fd int, offsets []int64, size int, nops int, done func(data [][]byte, err error))",
+		Child:        "github.com/asynclab/asynclab/exercises/batching/child",
+		Starter:      exercises.HandlerSource(files, "starter"),
+		Reference:    exercises.HandlerSource(files, "reference"),
 		Variants: []exercises.Variant{
 			{Name: "batch_of_one", Mistake: "a batching loop whose batch size is one: one io_uring_enter per op again",
 				Source: exercises.HandlerSource(files, "batch_of_one"), Fails: []string{"batched-enters", "speed-up"}},
@@ -353,6 +351,24 @@ func noOpLost(r *exercises.Run) exercises.Outcome {
 	return exercises.Pass()
 }
 
+// countEnters returns the io_uring_enter calls of call w on the
+// handler's own rings (not the loop's, loopFd), the SQEs it prepared and
+// how many of them its enters submitted.
+func countEnters(r *exercises.Run, w window, loopFd int) (enters []*trace.Event, prepared int, submitted int64) {
+	for _, e := range in(r, w) {
+		switch {
+		case e.Kind == trace.KindSubmit:
+			prepared++
+		case e.Kind == trace.KindSyscall && e.Phase != trace.PhaseBegin && r.Trace.Name(e.Name) == "io_uring_enter" && int(e.Fd) != loopFd:
+			enters = append(enters, e)
+			if e.Res > 0 {
+				submitted += e.Res
+			}
+		}
+	}
+	return enters, prepared, submitted
+}
+
 func batchedEnters(r *exercises.Run) exercises.Outcome {
 	ws, o := windows(r)
 	if o != nil {
@@ -373,19 +389,7 @@ func batchedEnters(r *exercises.Run) exercises.Outcome {
 		if !w.finished {
 			return exercises.Fail(r, nil, "call %d never called done, so its io_uring_enter calls cannot be counted", w.i+1)
 		}
-		var enters []*trace.Event
-		prepared, submitted := 0, int64(0)
-		for _, e := range in(r, w) {
-			switch {
-			case e.Kind == trace.KindSubmit:
-				prepared++
-			case e.Kind == trace.KindSyscall && e.Phase != trace.PhaseBegin && r.Trace.Name(e.Name) == "io_uring_enter" && int(e.Fd) != loopFd:
-				enters = append(enters, e)
-				if e.Res > 0 {
-					submitted += e.Res
-				}
-			}
-		}
+		enters, prepared, submitted := countEnters(r, w, loopFd)
 		if len(enters) > bound {
 			return exercises.Fail(r, enters[bound], "call %d (%s) made %d io_uring_enter calls on a %d-entry ring; ceil(%d/%d) = %d enters carry every op (at most %d allowed)",
 				w.i+1, w.what(), len(enters), entries, ops, entries, need, bound)

@@ -64,7 +64,7 @@ func Exercise() *exercises.Exercise {
 		Difficulty:   "intro",
 		Backends:     []engine.Kind{engine.Epoll, engine.Uring},
 		Instructions: instructions,
-		Predict:      &exercises.Prediction{Question: "A non-blocking connect to a port where nothing listens: what does connect return, and when does your handler learn the connection was refused?"},
+		Predict:      prediction,
 		Entry:        "Connect",
 		Signature:    "func Connect(l *engine.Loop, addr sys.Sockaddr, deadline time.Duration, done func(fd int, err error))",
 		Child:        "github.com/asynclab/asynclab/exercises/connect/child",

@@ -43,14 +43,12 @@ func Exercise() *exercises.Exercise {
 		Difficulty:   "core",
 		Backends:     []engine.Kind{engine.Epoll, engine.Uring},
 		Instructions: instructions,
-		Predict: &exercises.Prediction{Question: "Four requests arrive together with 80, 40, 20 and 10 ms of CPU work, and the starter does each " +
-			"request's work in the callback that delivers it. How long does the 10 ms request wait before its " +
-			"work even starts, and which request is it waiting behind?"},
-		Entry:     "Serve",
-		Signature: "func Serve(l *engine.Loop, id, units int, work func(n int) uint64, respond func(result uint64))",
-		Child:     "github.com/asynclab/asynclab/exercises/headofline/child",
-		Starter:   exercises.HandlerSource(files, "starter"),
-		Reference: exercises.HandlerSource(files, "reference"),
+		Predict:      prediction,
+		Entry:        "Serve",
+		Signature:    "func Serve(l *engine.Loop, id, units int, work func(n int) uint64, respond func(result uint64))",
+		Child:        "github.com/asynclab/asynclab/exercises/headofline/child",
+		Starter:      exercises.HandlerSource(files, "starter"),
+		Reference:    exercises.HandlerSource(files, "reference"),
 		Variants: []exercises.Variant{
 			{Name: "shortest_first", Mistake: "runs the shortest queued request first, but each to completion",
 				Source: exercises.HandlerSource(files, "shortest_first"), Fails: []string{"no-head-of-line"}},

@@ -149,6 +149,7 @@ func testSubmissions(t *testing.T, s labs.Store) {
 	mk := func(id, client, assignment string, mode labs.RunMode, n int) {
 		r := newRun(id, client, "connect", mode, n)
 		r.Assignment = assignment
+		r.Prediction = `{"choice":"EINPROGRESS"}`
 		mustCreate(t, s, r)
 	}
 	mk("r3", "u-bob", "a-1", labs.ModeSubmit, 3)
@@ -168,8 +169,8 @@ func testSubmissions(t *testing.T, s labs.Store) {
 	if err != nil || !cmp.Equal(ids(all), []string{"r1", "r2", "r3"}) {
 		t.Errorf("Submissions(a-1) = %v, %v, want r1 r2 r3", ids(all), err)
 	}
-	if all[0].Assignment != "a-1" || all[0].Code != "" {
-		t.Errorf("Submissions(a-1)[0] = %+v, want the assignment and no code", all[0])
+	if all[0].Assignment != "a-1" || all[0].Code != "" || all[0].Prediction != `{"choice":"EINPROGRESS"}` {
+		t.Errorf("Submissions(a-1)[0] = %+v, want the assignment, the prediction and no code", all[0])
 	}
 	bob, err := s.Submissions(ctx, "a-1", "u-bob")
 	if err != nil || !cmp.Equal(ids(bob), []string{"r1", "r3"}) {

@@ -113,9 +113,10 @@ func testRoundTrip(t *testing.T, open func(*testing.T) labs.Store) {
 				ID: "20261125-225117-1a2b3c4d", Exercise: "connect", Mode: labs.ModeSubmit,
 				Client: "0123456789abcdef0123456789abcdef", Code: "package handler\n// ünïcode, 'quotes', \"and\" \x00 nul\n",
 				Backends: []string{"epoll", "uring"}, Scenarios: []string{"late-accept", "closed-port", "full-backlog"},
-				Created: t0,
+				Prediction: `{"number":140}`, Created: t0,
 			},
-			out: labs.Outcome{Verdict: "passed", Score: 7, Max: 10, Result: []byte(`{"verdict":"passed","checks":[]}`), Finished: at(9)},
+			out: labs.Outcome{Verdict: "passed", Score: 7, Max: 10, Result: []byte(`{"verdict":"passed","checks":[]}`),
+				Actual: `{"number":143.5,"note":"the 10 ms request waited 143.5 ms"}`, Finished: at(9)},
 		},
 		{
 			name: "empty lists and code",
@@ -152,8 +153,8 @@ func testRoundTrip(t *testing.T, open func(*testing.T) labs.Store) {
 			}
 
 			mustFinish(t, s, r.ID, tt.out)
-			want.Status, want.Verdict, want.Score, want.Max, want.Result, want.Finished =
-				labs.StatusDone, tt.out.Verdict, tt.out.Score, tt.out.Max, tt.out.Result, tt.out.Finished
+			want.Status, want.Verdict, want.Score, want.Max, want.Result, want.Actual, want.Finished =
+				labs.StatusDone, tt.out.Verdict, tt.out.Score, tt.out.Max, tt.out.Result, tt.out.Actual, tt.out.Finished
 			got := mustRun(t, s, r.ID)
 			if diff := cmp.Diff(&want, got, equateRuns); diff != "" {
 				t.Errorf("Run after FinishRun (-want +got):\n%s", diff)

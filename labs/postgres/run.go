@@ -15,9 +15,9 @@ import (
 // lightColumns leave out the code and the result, for lists.
 const (
 	runColumns = `id, exercise, mode, client, code, backends, scenarios, status,
-		verdict, reason, score, max_score, result, created, started, finished, assignment, regrades`
+		verdict, reason, score, max_score, result, created, started, finished, assignment, regrades, prediction, actual`
 	lightColumns = `id, exercise, mode, client, ''::bytea, backends, scenarios, status,
-		verdict, reason, score, max_score, NULL::bytea, created, started, finished, assignment, regrades`
+		verdict, reason, score, max_score, NULL::bytea, created, started, finished, assignment, regrades, prediction, actual`
 )
 
 // CreateRun stores r as queued and sets r.Status to match.
@@ -43,11 +43,11 @@ func (s *Store) createRun(ctx context.Context, r *labs.Run) error {
 		return fmt.Errorf("%w: only a submission for an assignment regrades one", labs.ErrInvalid)
 	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO runs
-		(id, exercise, mode, client, code, backends, scenarios, status, created, assignment, regrades)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		(id, exercise, mode, client, code, backends, scenarios, status, created, assignment, regrades, prediction)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (id) DO NOTHING`,
 		r.ID, r.Exercise, string(r.Mode), r.Client, []byte(r.Code), list(r.Backends), list(r.Scenarios),
-		string(labs.StatusQueued), nanos(r.Created), r.Assignment, r.Regrades)
+		string(labs.StatusQueued), nanos(r.Created), r.Assignment, r.Regrades, r.Prediction)
 	if err != nil {
 		return kind(err)
 	}
@@ -88,9 +88,9 @@ func (s *Store) FinishRun(ctx context.Context, id string, out labs.Outcome, trac
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := updateRun(ctx, tx, id, `UPDATE runs
-			SET status = 'done', verdict = $1, reason = '', score = $2, max_score = $3, result = $4, finished = $5
-			WHERE id = $6 AND status = 'running'`,
-			out.Verdict, out.Score, out.Max, out.Result, nanos(out.Finished), id)
+			SET status = 'done', verdict = $1, reason = '', score = $2, max_score = $3, result = $4, finished = $5, actual = $6
+			WHERE id = $7 AND status = 'running'`,
+			out.Verdict, out.Score, out.Max, out.Result, nanos(out.Finished), out.Actual, id)
 		if err != nil {
 			return err
 		}
@@ -332,7 +332,7 @@ func scanRun(row pgx.Row) (*labs.Run, error) {
 		created, started, finished *int64
 	)
 	err := row.Scan(&r.ID, &r.Exercise, &r.Mode, &r.Client, &code, &r.Backends, &r.Scenarios, &r.Status,
-		&r.Verdict, &r.Reason, &r.Score, &r.Max, &r.Result, &created, &started, &finished, &r.Assignment, &r.Regrades)
+		&r.Verdict, &r.Reason, &r.Score, &r.Max, &r.Result, &created, &started, &finished, &r.Assignment, &r.Regrades, &r.Prediction, &r.Actual)
 	if err != nil {
 		return nil, err
 	}

@@ -15,9 +15,9 @@ import (
 // lightColumns leave out the code and the result, for lists.
 const (
 	runColumns = `id, exercise, mode, client, code, backends, scenarios, status,
-		verdict, reason, score, max_score, result, created, started, finished, assignment, regrades`
+		verdict, reason, score, max_score, result, created, started, finished, assignment, regrades, prediction, actual`
 	lightColumns = `id, exercise, mode, client, '', backends, scenarios, status,
-		verdict, reason, score, max_score, NULL, created, started, finished, assignment, regrades`
+		verdict, reason, score, max_score, NULL, created, started, finished, assignment, regrades, prediction, actual`
 )
 
 // CreateRun stores r as queued and sets r.Status to match.
@@ -51,11 +51,11 @@ func (s *Store) createRun(ctx context.Context, r *labs.Run) error {
 		return err
 	}
 	res, err := s.write.ExecContext(ctx, `INSERT INTO runs
-		(id, exercise, mode, client, code, backends, scenarios, status, created, assignment, regrades)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(id, exercise, mode, client, code, backends, scenarios, status, created, assignment, regrades, prediction)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`,
 		r.ID, r.Exercise, string(r.Mode), r.Client, r.Code, backends, scenarios,
-		string(labs.StatusQueued), nanos(r.Created), r.Assignment, r.Regrades)
+		string(labs.StatusQueued), nanos(r.Created), r.Assignment, r.Regrades, r.Prediction)
 	if err != nil {
 		return err
 	}
@@ -98,9 +98,9 @@ func (s *Store) FinishRun(ctx context.Context, id string, out labs.Outcome, trac
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		err := updateRun(ctx, tx, id, `UPDATE runs
-			SET status = 'done', verdict = ?, reason = '', score = ?, max_score = ?, result = ?, finished = ?
+			SET status = 'done', verdict = ?, reason = '', score = ?, max_score = ?, result = ?, finished = ?, actual = ?
 			WHERE id = ? AND status = 'running'`,
-			out.Verdict, out.Score, out.Max, out.Result, nanos(out.Finished), id)
+			out.Verdict, out.Score, out.Max, out.Result, nanos(out.Finished), out.Actual, id)
 		if err != nil {
 			return err
 		}
@@ -342,7 +342,7 @@ func scanRun(row interface{ Scan(...any) error }) (*labs.Run, error) {
 		created, started, finished sql.NullInt64
 	)
 	err := row.Scan(&r.ID, &r.Exercise, &r.Mode, &r.Client, &r.Code, &backends, &scenarios, &r.Status,
-		&r.Verdict, &r.Reason, &r.Score, &r.Max, &r.Result, &created, &started, &finished, &r.Assignment, &r.Regrades)
+		&r.Verdict, &r.Reason, &r.Score, &r.Max, &r.Result, &created, &started, &finished, &r.Assignment, &r.Regrades, &r.Prediction, &r.Actual)
 	if err != nil {
 		return nil, err
 	}

@@ -221,6 +221,7 @@
       const score = r.checks && r.checks.length ? ` · ${r.score}/${r.max}` : "";
       let h = `<h2><span class="${r.verdict === "passed" ? "pass" : r.verdict === "ran" ? "muted" : "fail"}" data-testid="verdict">${esc(r.verdict)}</span>${esc(score)}</h2>`;
       h += `<p data-testid="message">${esc(r.message)}</p>`;
+      h += predictionOf(r.prediction);
       if (r.problems && r.problems.length) {
         h += `<h3>Compile problems</h3><ul class="problems" data-testid="problems">`;
         r.problems.forEach((p, i) => {
@@ -284,6 +285,98 @@
     }
   }
 
+  // predictionOf shows the student's prediction next to the real answer
+  // the run gave, or nothing when the exercise asks for none.
+  function predictionOf(p) {
+    if (!p) return "";
+    let h = `<div class="prediction" data-testid="prediction"><p><strong>Predict first:</strong> ${esc(p.question)}</p><dl>`;
+    h += `<dt>You predicted</dt><dd data-testid="prediction-predicted">${p.predicted_text ? esc(p.predicted_text) : "nothing: no prediction was committed before this run"}</dd>`;
+    h += `<dt>The run</dt><dd data-testid="prediction-actual">${p.actual_text ? esc(p.actual_text) : "not shown: the runs ended before the moment the question is about"}</dd>`;
+    h += `</dl>`;
+    if (p.note) h += `<p class="note" data-testid="prediction-note">${esc(p.note)}</p>`;
+    return h + `</div>`;
+  }
+
+  // predictStep drives the exercise page's predict step: the student
+  // commits a typed prediction, each run carries it, and the result puts
+  // the real answer next to it. It returns the committed answer's getter
+  // and what to do with a result's prediction.
+  function predictStep() {
+    const form = document.getElementById("predict");
+    if (!form) return { answer: () => null, show: () => {} };
+    const kind = form.dataset.form;
+    const status = form.querySelector(".predict-status");
+    const commit = form.querySelector('[data-testid="predict-commit"]');
+    const change = form.querySelector('[data-testid="predict-change"]');
+    const inputs = [...form.querySelectorAll("input")];
+    const shares = inputs.filter((i) => i.name.startsWith("share"));
+    let committed = null;
+    try { committed = form.dataset.committed ? JSON.parse(form.dataset.committed) : null; } catch (e) { committed = null; }
+    // read returns the form's answer, or throws a message for the student.
+    const read = () => {
+      if (kind === "number") {
+        const v = form.elements.number.value.trim();
+        if (v === "" || !Number.isFinite(Number(v))) throw new Error("Your prediction must be a number.");
+        return { number: Number(v) };
+      }
+      if (kind === "choice") {
+        const c = form.querySelector('input[name="choice"]:checked');
+        if (!c) throw new Error("Pick one of the choices.");
+        return { choice: c.value };
+      }
+      const v = shares.map((i) => Number(i.value || 0));
+      if (v.some((x) => !Number.isFinite(x) || x < 0 || x > 100)) throw new Error("Each share must be a percentage from 0 to 100.");
+      const total = v.reduce((a, b) => a + b, 0);
+      if (Math.abs(total - 100) > 0.5) throw new Error(`The shares add up to ${total}%; they must add up to 100%.`);
+      return { shares: v };
+    };
+    const fill = (a) => {
+      if (kind === "number" && a.number !== undefined) form.elements.number.value = String(a.number);
+      if (kind === "choice") inputs.forEach((i) => { i.checked = i.value === a.choice; });
+      if (kind === "histogram" && a.shares) shares.forEach((i, k) => { i.value = String(a.shares[k] || 0); });
+    };
+    const text = (a) => {
+      if (kind === "number") return String(a.number);
+      if (kind === "choice") return a.choice;
+      return shares.map((i, k) => `${i.closest("label").textContent.trim().replace(/^%\s*/, "")} ${a.shares[k]}%`).join(" · ");
+    };
+    const lock = (on) => {
+      inputs.forEach((i) => { i.disabled = on; });
+      commit.hidden = on;
+      change.hidden = !on;
+      form.classList.toggle("committed", on);
+    };
+    form.onsubmit = (e) => {
+      e.preventDefault();
+      try {
+        committed = read();
+      } catch (err) {
+        status.textContent = err.message;
+        return;
+      }
+      lock(true);
+      status.innerHTML = `You predicted <strong>${esc(text(committed))}</strong>. Run it: the real value will appear next to it.`;
+      change.focus();
+    };
+    change.onclick = () => {
+      committed = null;
+      lock(false);
+      status.textContent = "Change your prediction, then commit it again. Runs until then carry none.";
+      inputs[0].focus();
+    };
+    if (committed) {
+      fill(committed);
+      lock(true);
+    }
+    return {
+      answer: () => committed,
+      show: (p) => {
+        if (!p || !p.predicted_text) return;
+        status.innerHTML = `You predicted <strong>${esc(p.predicted_text)}</strong>. This run: <strong data-testid="predict-actual">${p.actual_text ? esc(p.actual_text) : "not shown"}</strong>${p.note ? " (" + esc(p.note) + ")" : ""}`;
+      },
+    };
+  }
+
   // outputOf shows what a run printed: its stdout, and the head and tail
   // of its stderr (a panic's message lands there).
   function outputOf(x) {
@@ -343,6 +436,7 @@
     const scenarios = [...document.querySelectorAll("#scenario option")].map((o) => o.value).filter((v) => v);
     const tl = makeTimeline(panel);
     window.labTimeline = tl;
+    const prediction = predictStep();
     let socket = null;
     let latest = null;
     const first = document.querySelector("#recent a");
@@ -352,6 +446,7 @@
       result: document.getElementById("result"),
       phases: document.getElementById("phases"),
       onResult: (r) => {
+        prediction.show(r.prediction);
         const lines = (r.problems || []).filter((p) => p.line > 0);
         editor.setProblems(lines.map((p) => ({ line: p.line, col: p.col, msg: p.msg })));
         if (lines.length) goToProblem(lines[0], false); // the first, in view, without taking the focus
@@ -387,6 +482,7 @@
       try { localStorage.setItem(draftKey, editor.getValue()); } catch (e) { /* full or off */ }
       const backend = document.getElementById("backend").value;
       const body = { code: editor.getValue(), mode };
+      if (prediction.answer()) body.prediction = prediction.answer();
       if (mode === "run") {
         body.backends = backend === "both" ? [] : [backend];
         body.scenario = document.getElementById("scenario").value;
