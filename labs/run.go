@@ -52,14 +52,14 @@ type Run struct {
 	// Regrades, on a submission staff made by grading a student's
 	// submission again, names that submission; once done it stands in for
 	// it (see [Effective]). "" on every other run.
-	Regrades  string
-	Code      string   // the submitted handler source
+	Regrades string
+	Code     string // the submitted handler source
 	// Prediction is the student's answer to the exercise's predict step,
 	// made before the run (JSON of an exercises.Answer), or "".
 	Prediction string
 	// Actual is the real answer the run gave (JSON of an exercises.Answer);
 	// "" until done, or when the run did not show it.
-	Actual string
+	Actual    string
 	Backends  []string // "epoll", "uring"
 	Scenarios []string // empty: every scenario
 

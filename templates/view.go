@@ -63,7 +63,7 @@ type WatchView struct {
 // ExerciseView is what the exercise page shows.
 type ExerciseView struct {
 	ExerciseItem
-	InstructionsHTML string // rendered from the exercise's Markdown, trusted
+	InstructionsHTML string       // rendered from the exercise's Markdown, trusted
 	Predict          *PredictView // nil: the exercise asks for no prediction
 	Starter          string
 	Signature        string
