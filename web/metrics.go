@@ -25,6 +25,7 @@ type metrics struct {
 	traceBytes prometheus.Counter       // trace bytes handlers wrote
 	traceCut   prometheus.Counter       // runs stopped at their exercise's trace cap
 	viewers    prometheus.Gauge         // websockets open
+	piped      prometheus.Counter       // replays piped from the store to one viewer
 	refused    prometheus.Counter       // connections closed at once for a cap
 	evicted    prometheus.Counter       // idle connections closed to make room
 }
@@ -51,12 +52,14 @@ func newMetrics(x *runner) *metrics {
 			Help: "Sandboxed runs stopped at their exercise's trace cap."}),
 		viewers: prometheus.NewGauge(prometheus.GaugeOpts{Name: "asynclab_live_viewers",
 			Help: "Websockets open to live or replayed runs."}),
+		piped: prometheus.NewCounter(prometheus.CounterOpts{Name: "asynclab_replays_piped_total",
+			Help: "Replays of recordings too large to share, read from the store for one viewer as it watches."}),
 		refused: prometheus.NewCounter(prometheus.CounterOpts{Name: "asynclab_connections_refused_total",
 			Help: "Connections closed at once: their address had too many open, or the server as many as it may and none idle."}),
 		evicted: prometheus.NewCounter(prometheus.CounterOpts{Name: "asynclab_connections_evicted_total",
 			Help: "Idle connections closed to make room for a new one at the server's cap."}),
 	}
-	m.reg.MustRegister(m.runs, m.wait, m.grade, m.build, m.sandbox, m.traceBytes, m.traceCut, m.viewers, m.refused, m.evicted,
+	m.reg.MustRegister(m.runs, m.wait, m.grade, m.build, m.sandbox, m.traceBytes, m.traceCut, m.viewers, m.piped, m.refused, m.evicted,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
 		&queueCollector{x: x}, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "asynclab_sandbox_slots_busy",
 			Help: "Sandboxes running handlers now, of asynclab_sandbox_slots."}, func() float64 {

@@ -35,15 +35,17 @@ const referenceClient = "reference"
 // finished there (or graded again after a restart) whatever happens to
 // the browser that asked for it.
 type runner struct {
-	store     labs.RunStore
-	queue     Queue
-	workers   map[queue.Lane]int
-	grader    func() Grader
-	hub       *live.Hub
-	relay     *relay // nil on a store owned by one process
-	exercises map[string]*exercises.Exercise
-	log       *slog.Logger
-	now       func() time.Time
+	store   labs.RunStore
+	queue   Queue
+	workers map[queue.Lane]int
+	grader  func() Grader
+	hub     *live.Hub
+	// replaySlots holds a token for each replay being piped from the store.
+	replaySlots chan struct{}
+	relay       *relay // nil on a store owned by one process
+	exercises   map[string]*exercises.Exercise
+	log         *slog.Logger
+	now         func() time.Time
 
 	ctx    context.Context // the server's life; runs outlive requests
 	cancel context.CancelFunc
@@ -73,7 +75,7 @@ func newRunner(cfg Config, log *slog.Logger) *runner {
 	x := &runner{store: cfg.Store, queue: cfg.Queue, workers: cfg.Workers,
 		hub: live.NewHub(10*time.Minute, 256<<20), exercises: make(map[string]*exercises.Exercise),
 		log: log, now: cfg.Now, active: make(map[string]bool), queued: make(map[string]*waitingRun),
-		took: make(map[queue.Lane]time.Duration)}
+		took: make(map[queue.Lane]time.Duration), replaySlots: make(chan struct{}, replaySlots)}
 	x.grader = func() Grader {
 		if cfg.Grader == nil {
 			return nil
@@ -538,7 +540,24 @@ func safeGrade(ctx context.Context, grade func(context.Context, grading.Submissi
 }
 
 // observer streams what grading reports as it happens.
-type observer struct{ s *live.Stream }
+type observer struct{ s messages }
+
+// messages is where an observer's messages go: a run's live stream, or the
+// pipe of one viewer's replay.
+type messages interface {
+	Send(live.Message)
+	AppendBatch(track string, b trace.Batch)
+}
+
+// pipeMessages sends to a replay's pipe, until its viewer goes.
+type pipeMessages struct {
+	ctx context.Context
+	p   *live.Pipe
+}
+
+func (m pipeMessages) Send(msg live.Message) { m.p.Send(m.ctx, msg) }
+
+func (m pipeMessages) AppendBatch(track string, b trace.Batch) { m.p.AppendBatch(m.ctx, track, b) }
 
 func (o observer) Phase(p grading.Phase) { o.s.Send(live.PhaseMsg(p.Name, p.At)) }
 
@@ -555,11 +574,67 @@ func (o observer) TrackEnd(track string, run *exercises.Run, sum grading.RunSumm
 	o.s.Send(live.TrackEndMsg(track, sum))
 }
 
-// stream returns the message stream of run id: the live one, or one
-// rebuilt from the recording. The build outlives the request that asked
-// for it, since other viewers share it.
-func (x *runner) stream(id string) (*live.Stream, error) {
-	return x.hub.Get(id, func() (*live.Stream, error) { return x.replay(x.ctx, id) })
+// stream returns what a viewer of run id is sent: the live stream, one
+// rebuilt from the recording and shared, or, for a recording over
+// shareLimit, a pipe that reads it from the store for this viewer alone.
+// The viewer calls release when it goes. A shared build outlives the
+// request that asked for it, since other viewers share it.
+func (x *runner) stream(ctx context.Context, id string) (src live.Source, release func(), err error) {
+	nothing := func() {}
+	if s := x.hub.Lookup(id); s != nil {
+		return s, nothing, nil
+	}
+	run, err := x.store.Run(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if run.Status == labs.StatusDone && recordedBytes(run) > shareLimit {
+		x.metrics.piped.Inc()
+		p := live.NewPipe(x.ctx, id, pipeWindow, func(ctx context.Context, p *live.Pipe) error {
+			select {
+			case x.replaySlots <- struct{}{}:
+			case <-ctx.Done():
+				return nil
+			}
+			defer func() { <-x.replaySlots }()
+			m := pipeMessages{ctx, p}
+			m.Send(x.hello(run, false))
+			return x.replayInto(ctx, m, run)
+		})
+		return p, p.Stop, nil
+	}
+	s, err := x.hub.Get(id, func() (*live.Stream, error) { return x.replay(x.ctx, id) })
+	return s, nothing, err
+}
+
+// shareLimit is the largest recording, in trace bytes over all its tracks,
+// whose replay the hub builds once and shares among its viewers (every
+// reference handler's is under 4 MB). A larger one is piped to each viewer
+// from the store, one track at a time, holding pipeWindow of messages;
+// replaySlots bounds how many such pipes read the store at once, so that
+// what replays hold is bounded by replaySlots times the largest track an
+// exercise's trace cap allows.
+const (
+	shareLimit  = 4 << 20
+	pipeWindow  = 1 << 20
+	replaySlots = 4
+)
+
+// recordedBytes is the size of run's recording, as its result says.
+func recordedBytes(run *labs.Run) int64 {
+	var res struct {
+		Runs []struct {
+			TraceBytes int64 `json:"trace_bytes"`
+		} `json:"runs"`
+	}
+	if json.Unmarshal(run.Result, &res) != nil {
+		return 0
+	}
+	var n int64
+	for _, r := range res.Runs {
+		n += r.TraceBytes
+	}
+	return n
 }
 
 // errWaiting is the replay of a run that is waiting to be graded again:
@@ -590,7 +665,7 @@ func (x *runner) replay(ctx context.Context, id string) (*live.Stream, error) {
 
 // replayInto sends the messages of finished run, from its recording, to s,
 // after s's hello: what the live run sent.
-func (x *runner) replayInto(ctx context.Context, s *live.Stream, run *labs.Run) error {
+func (x *runner) replayInto(ctx context.Context, s messages, run *labs.Run) error {
 	id := run.ID
 	if run.Status == labs.StatusInterrupted {
 		res := grading.Result{ID: id, Exercise: run.Exercise, Verdict: grading.InternalError,
@@ -614,6 +689,9 @@ func (x *runner) replayInto(ctx context.Context, s *live.Stream, run *labs.Run) 
 		phases = phases[1:]
 	}
 	for _, sum := range res.Runs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		o.TrackStart(sum.Track, sum.Scenario, sum.Backend)
 		// One track at a time: a replay holds one recording, not all.
 		data, err := x.store.Trace(ctx, id, sum.Track)

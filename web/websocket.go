@@ -25,7 +25,7 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) error {
 	if hidden, due := s.feedbackHidden(r, run); hidden {
 		opt.Rewrite = passFailOnly(due.UTC().Format("2006-01-02 15:04 UTC"))
 	}
-	st, err := s.runs.stream(id)
+	st, release, err := s.runs.stream(r.Context(), id)
 	if errors.Is(err, labs.ErrNotFound) {
 		return errorf(KindNotFound, "There is no run %q.", id)
 	}
@@ -35,6 +35,7 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("live %s: %w", id, err)
 	}
+	defer release()
 	s.runs.metrics.viewers.Inc()
 	defer s.runs.metrics.viewers.Dec()
 	return live.Serve(s.runs.ctx, w, r, st, opt)

@@ -48,6 +48,18 @@ func (h *Hub) Drop(s *Stream) {
 	}
 }
 
+// Lookup returns the stream the hub holds for run id, or nil when it holds
+// none, or only one being built or abandoned.
+func (h *Hub) Lookup(id string) *Stream {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.entries[id]
+	if !ok || !built(e) || e.s == nil || e.s.Abandoned() {
+		return nil
+	}
+	return e.s
+}
+
 // Get returns the stream of run id, building it with build if the hub
 // has none, or only an abandoned one. Concurrent callers for one id share
 // one build. A failed build is not kept.

@@ -102,8 +102,9 @@ type control struct {
 
 // Serve upgrades the request to a websocket and sends s from the seq in
 // the "after" query parameter (default 0) until the stream ends, the
-// client goes, or ctx is done. It never blocks an appender.
-func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, s *Stream, opt Options) error {
+// client goes, or ctx is done. It never blocks a Stream's appender; a
+// Pipe's producer waits for it by design.
+func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, s Source, opt Options) error {
 	opt = opt.withDefaults()
 	after := 0
 	if a := r.URL.Query().Get("after"); a != "" {
@@ -131,7 +132,7 @@ func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, s *Strea
 // messages, and a writer of the stream from where the client stands.
 type viewerConn struct {
 	conn *websocket.Conn
-	s    *Stream
+	s    Source
 	opt  Options
 	ctrl chan control
 	gone chan struct{} // closed when the reader stops
@@ -182,7 +183,7 @@ func (c *viewerConn) write(ctx context.Context, pos int) error {
 	// A client holding seqs of another numbering (a replay, a run graded
 	// again after a restart, or simply more than this stream has) starts
 	// over rather than miss or mix messages.
-	if pos > 0 && (c.s.replayed || pos > c.s.Len()) {
+	if pos > 0 && (c.s.Replayed() || pos > c.s.Len()) {
 		if err := c.send(ResetMsg().encode(0)); err != nil {
 			return nil
 		}
