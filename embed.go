@@ -10,6 +10,6 @@ import "embed"
 // against, and the exercise harnesses that run it in the sandbox. Test files come along because embed patterns cannot exclude
 // them; the go tool ignores them in a vendored module.
 //
-//go:embed go.mod go.sum engine/*.go engine/sys/*.go engine/trace/*.go engine/uring/*.go
-//go:embed exercises/kit/*.go exercises/*/child/*.go
+//go:embed go.mod go.sum engine/*.go engine/backend/*.go engine/sys/*.go engine/trace/*.go engine/uring/*.go
+//go:embed exercises/kit/*.go exercises/report/*.go exercises/*/child/*.go exercises/*/wire/*.go
 var Source embed.FS

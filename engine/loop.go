@@ -14,27 +14,20 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	backends "github.com/asynclab/asynclab/engine/backend"
 	"github.com/asynclab/asynclab/engine/sys"
 	"github.com/asynclab/asynclab/engine/trace"
 )
 
-// Kind names a loop backend.
-type Kind string
+// Kind names a loop backend (see package backend, which the lab's
+// server uses on any platform).
+type Kind = backends.Kind
 
 // The backends.
 const (
-	Epoll Kind = "epoll"
-	Uring Kind = "uring"
+	Epoll = backends.Epoll
+	Uring = backends.Uring
 )
-
-// Name is how the backend is shown to people: "epoll" or "io_uring". The
-// Kind itself ("uring") is the key in URLs, flags and track names.
-func (k Kind) Name() string {
-	if k == Uring {
-		return "io_uring"
-	}
-	return string(k)
-}
 
 // Trigger selects how the epoll backend registers interest.
 type Trigger uint8

@@ -13,10 +13,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/backend"
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/engine/trace"
-	"github.com/asynclab/asynclab/exercises/kit"
+	"github.com/asynclab/asynclab/exercises/report"
 )
 
 // Exercise is one exercise.
@@ -25,7 +25,7 @@ type Exercise struct {
 	Title        string
 	Topic        string // the section of the seed text it teaches
 	Difficulty   string // "intro", "core" or "challenge"
-	Backends     []engine.Kind
+	Backends     []backend.Kind
 	Instructions string // Markdown
 	// Predict is the question the student answers before running, and
 	// how the run answers it; nil when the exercise has none.
@@ -120,7 +120,7 @@ func (o *Observations) Get(k string) string {
 // observations and the harness's reports.
 type Run struct {
 	Scenario *Scenario
-	Backend  engine.Kind
+	Backend  backend.Kind
 	Box      *sandbox.Result
 	Trace    *trace.Trace
 	TraceErr error // the trace could not be decoded (it is untrusted input)
@@ -178,21 +178,21 @@ func (r *Run) ParseReports(tag int64) {
 		}
 		s := r.Trace.Name(e.Name)
 		switch {
-		case strings.HasPrefix(s, kit.ReportResult):
-			r.Answer = strings.TrimPrefix(s, kit.ReportResult)
+		case strings.HasPrefix(s, report.Result):
+			r.Answer = strings.TrimPrefix(s, report.Result)
 			r.AnswerEvent = e
-		case strings.HasPrefix(s, kit.ReportNever):
-			r.Never = strings.TrimPrefix(s, kit.ReportNever)
-		case strings.HasPrefix(s, kit.ReportHarness):
-			r.Harness = strings.TrimPrefix(s, kit.ReportHarness)
-		case strings.HasPrefix(s, kit.ReportError):
-			r.Error = strings.TrimPrefix(s, kit.ReportError)
-		case strings.HasPrefix(s, kit.ReportFDs):
-			n, list, _ := strings.Cut(strings.TrimPrefix(s, kit.ReportFDs), " ")
+		case strings.HasPrefix(s, report.Never):
+			r.Never = strings.TrimPrefix(s, report.Never)
+		case strings.HasPrefix(s, report.Harness):
+			r.Harness = strings.TrimPrefix(s, report.Harness)
+		case strings.HasPrefix(s, report.Error):
+			r.Error = strings.TrimPrefix(s, report.Error)
+		case strings.HasPrefix(s, report.FDs):
+			n, list, _ := strings.Cut(strings.TrimPrefix(s, report.FDs), " ")
 			r.FDs, _ = strconv.Atoi(n)
 			r.FDList = list
-		case strings.HasPrefix(s, kit.ReportValue):
-			k, v, ok := strings.Cut(strings.TrimPrefix(s, kit.ReportValue), "=")
+		case strings.HasPrefix(s, report.Value):
+			k, v, ok := strings.Cut(strings.TrimPrefix(s, report.Value), "=")
 			if f, err := strconv.ParseFloat(v, 64); ok && err == nil {
 				r.Values[k] = f
 			}
@@ -248,12 +248,12 @@ func (o Outcome) Passed() bool { return o.Status == StatusPassed }
 
 // Ref points at a moment in one run's trace.
 type Ref struct {
-	Scenario string      `json:"scenario"`
-	Backend  engine.Kind `json:"backend"`
-	Time     int64       `json:"time_ns"`
-	Seq      uint64      `json:"seq"`
-	Op       uint64      `json:"op,omitempty"`
-	Loop     uint16      `json:"loop"`
+	Scenario string       `json:"scenario"`
+	Backend  backend.Kind `json:"backend"`
+	Time     int64        `json:"time_ns"`
+	Seq      uint64       `json:"seq"`
+	Op       uint64       `json:"op,omitempty"`
+	Loop     uint16       `json:"loop"`
 }
 
 // Pass is a passing outcome.
@@ -514,7 +514,7 @@ func (ex *Exercise) Validate() error {
 	if len(ex.Scenarios) == 0 || len(ex.Backends) == 0 || ex.Entry == "" || ex.Child == "" {
 		return fmt.Errorf("exercise %s: needs scenarios, backends, an entry and a child", ex.Slug)
 	}
-	if !slices.IsSortedFunc(ex.Backends, func(a, b engine.Kind) int { return strings.Compare(string(a), string(b)) }) {
+	if !slices.IsSortedFunc(ex.Backends, func(a, b backend.Kind) int { return strings.Compare(string(a), string(b)) }) {
 		return fmt.Errorf("exercise %s: list backends as epoll, uring", ex.Slug)
 	}
 	if ex.Predict == nil {

@@ -18,11 +18,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/backend"
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
-	"github.com/asynclab/asynclab/exercises/kit"
+	"github.com/asynclab/asynclab/exercises/report"
 	"github.com/asynclab/asynclab/grading/builder"
 	"github.com/asynclab/asynclab/labs"
 )
@@ -89,8 +89,8 @@ type Submission struct {
 	ID        string // the result's id; default a new one (see [labs.NewRunID])
 	Exercise  *exercises.Exercise
 	Files     []builder.File
-	Backends  []engine.Kind // default: every backend the exercise declares
-	Scenarios []string      // default: every scenario
+	Backends  []backend.Kind // default: every backend the exercise declares
+	Scenarios []string       // default: every scenario
 	// Predicted is the student's answer to the exercise's prediction,
 	// checked against its form, or nil.
 	Predicted *exercises.Answer
@@ -106,7 +106,7 @@ type Observer interface {
 	Phase(p Phase)
 	// TrackStart is called as the sandboxed run of one scenario on one
 	// backend starts; track is "scenario-backend".
-	TrackStart(track, scenario string, backend engine.Kind)
+	TrackStart(track, scenario string, backend backend.Kind)
 	// TraceBatch is called with each frame of the track's trace, decoded,
 	// in order, while the handler runs.
 	TraceBatch(track string, b trace.Batch)
@@ -120,7 +120,7 @@ type Observer interface {
 }
 
 // Track names the run of one scenario on one backend.
-func Track(scenario string, backend engine.Kind) string { return scenario + "-" + string(backend) }
+func Track(scenario string, backend backend.Kind) string { return scenario + "-" + string(backend) }
 
 // Phase is a step of grading and when it started.
 type Phase struct {
@@ -146,7 +146,7 @@ type CheckResult struct {
 // RunSummary is one sandboxed run, for the result.
 type RunSummary struct {
 	Scenario   string          `json:"scenario"`
-	Backend    engine.Kind     `json:"backend"`
+	Backend    backend.Kind    `json:"backend"`
 	Verdict    sandbox.Verdict `json:"box_verdict"`
 	Reason     string          `json:"reason,omitempty"`
 	Answer     string          `json:"answer,omitempty"`
@@ -596,7 +596,7 @@ func (g *Grader) runOne(ctx context.Context, sub Submission, r *exercises.Run, b
 	if timeout <= 0 {
 		timeout = 3 * time.Second
 	}
-	args, _ := json.Marshal(kit.Args{Backend: r.Backend, Scenario: r.Scenario.Name, Params: r.Scenario.Params, Tag: tag, Timeout: timeout,
+	args, _ := json.Marshal(report.Args{Backend: r.Backend, Scenario: r.Scenario.Name, Params: r.Scenario.Params, Tag: tag, Timeout: timeout,
 		HandlerCPU: ex.MeasureHandlers})
 	limits := ex.Limits
 	if limits.Wall == 0 || limits.Wall < timeout+2*time.Second {

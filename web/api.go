@@ -9,7 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/backend"
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/labs"
@@ -66,7 +66,7 @@ func (s *Server) serveStartRun(w http.ResponseWriter, r *http.Request) error {
 		return errorf(KindInvalid, "A submission is graded on every scenario and backend; choose them only for a run.")
 	}
 	for _, b := range req.Backends {
-		if !slices.Contains(ex.Backends, engine.Kind(b)) {
+		if !slices.Contains(ex.Backends, backend.Kind(b)) {
 			return errorf(KindInvalid, "This exercise runs on %v, not %q.", ex.Backends, b)
 		}
 		if !slices.Contains(run.Backends, b) {

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/backend"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/grading"
@@ -437,7 +437,7 @@ func (x *runner) execute(ctx context.Context, g Grader, ex *exercises.Exercise, 
 	sub := grading.Submission{ID: run.ID, Exercise: ex, Scenarios: run.Scenarios, Observer: observer{s},
 		Files: []builder.File{{Name: "handler.go", Data: []byte(run.Code)}}}
 	for _, b := range run.Backends {
-		sub.Backends = append(sub.Backends, engine.Kind(b))
+		sub.Backends = append(sub.Backends, backend.Kind(b))
 	}
 	if run.Prediction != "" {
 		var a exercises.Answer
@@ -561,7 +561,7 @@ func (m pipeMessages) AppendBatch(track string, b trace.Batch) { m.p.AppendBatch
 
 func (o observer) Phase(p grading.Phase) { o.s.Send(live.PhaseMsg(p.Name, p.At)) }
 
-func (o observer) TrackStart(track, scenario string, backend engine.Kind) {
+func (o observer) TrackStart(track, scenario string, backend backend.Kind) {
 	o.s.Send(live.TrackMsg(track, scenario, string(backend)))
 }
 

@@ -16,13 +16,13 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/grading"
+	"github.com/asynclab/asynclab/internal/rlimit"
 	"github.com/asynclab/asynclab/labs"
 	"github.com/asynclab/asynclab/queue"
 	"github.com/asynclab/asynclab/templates"
@@ -112,9 +112,8 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxConns <= 0 {
 		c.MaxConns = 4096
-		var nofile syscall.Rlimit
-		if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &nofile); err == nil && nofile.Cur < 1<<30 {
-			c.MaxConns = max(256, int(nofile.Cur)*3/4)
+		if n, ok := rlimit.OpenFiles(); ok && n < 1<<30 {
+			c.MaxConns = max(256, int(n)*3/4)
 		}
 	}
 	return c

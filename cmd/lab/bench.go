@@ -53,15 +53,7 @@ func (c *benchCmd) run(ctx context.Context, m *Main) error {
 		return benchGrading(ctx, m, c.submissions, c.db)
 	}
 	c.opts.Progress = m.Stderr
-	rep, err := enginebench.Run(ctx, c.opts)
-	if err != nil {
-		return fmt.Errorf("bench engine: %w", err)
-	}
-	if err := rep.WriteTable(m.Stdout); err != nil {
-		return err
-	}
-	fmt.Fprintln(m.Stdout, "\ngnet and the C liburing sweep: cd bench && go run ./cmd/enginebench")
-	return nil
+	return benchEngine(ctx, m, c.opts)
 }
 
 // benchWeb doubles the viewers of one live run until the p99 lag from

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/backend"
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
@@ -134,7 +134,7 @@ func opText(op uint64) string {
 // (or --file) in every scenario, with a text timeline of each run.
 type runExerciseCmd struct {
 	exercise *exercises.Exercise
-	backends []engine.Kind
+	backends []backend.Kind
 	file     string
 	dataDir  string
 }
@@ -155,7 +155,7 @@ func (c *runExerciseCmd) run(ctx context.Context, m *Main) error {
 		return err
 	}
 	// Run only on the backends the exercise is meant for.
-	var backends []engine.Kind
+	var backends []backend.Kind
 	for _, k := range c.backends {
 		if slices.Contains(c.exercise.Backends, k) {
 			backends = append(backends, k)

@@ -22,7 +22,6 @@ import (
 	"syscall"
 
 	"github.com/asynclab/asynclab/engine/sandbox"
-	"github.com/asynclab/asynclab/internal/bench/enginebench"
 )
 
 func main() {
@@ -31,7 +30,7 @@ func main() {
 	if sandbox.IsInit() {
 		sandbox.InitMain()
 	}
-	if enginebench.ServeChild() {
+	if benchChild() {
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

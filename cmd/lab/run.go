@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"io"
-	"strings"
 
-	"github.com/asynclab/asynclab/engine"
-	"github.com/asynclab/asynclab/engine/demo"
+	"github.com/asynclab/asynclab/engine/backend"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises/catalog"
 )
@@ -16,12 +12,12 @@ import (
 // runCmd is `lab run EXERCISE`.
 type runCmd struct {
 	exercise string
-	backends []engine.Kind
+	backends []backend.Kind
 }
 
 func parseRun(args []string) (command, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	backend := fs.String("backend", "both", "epoll, uring or both")
+	which := fs.String("backend", "both", "epoll, uring or both")
 	file := fs.String("file", "", "your handler (default: the exercise's starter)")
 	dataDir := fs.String("data", "lab-data", "where builds, results and traces are kept")
 	pos, err := parseInterleaved(fs, args)
@@ -32,15 +28,15 @@ func parseRun(args []string) (command, error) {
 		return nil, fmt.Errorf("%w: run needs one exercise name, such as demo", errUsage)
 	}
 	c := &runCmd{exercise: pos[0]}
-	switch *backend {
+	switch *which {
 	case "epoll":
-		c.backends = []engine.Kind{engine.Epoll}
+		c.backends = []backend.Kind{backend.Epoll}
 	case "uring", "io_uring":
-		c.backends = []engine.Kind{engine.Uring}
+		c.backends = []backend.Kind{backend.Uring}
 	case "both":
-		c.backends = []engine.Kind{engine.Epoll, engine.Uring}
+		c.backends = []backend.Kind{backend.Epoll, backend.Uring}
 	default:
-		return nil, fmt.Errorf("%w: --backend must be epoll, uring or both, not %q", errUsage, *backend)
+		return nil, fmt.Errorf("%w: --backend must be epoll, uring or both, not %q", errUsage, *which)
 	}
 	if c.exercise == "demo" {
 		return c, nil
@@ -50,35 +46,6 @@ func parseRun(args []string) (command, error) {
 		return nil, fmt.Errorf("unknown exercise %q (available: %s)", c.exercise, slugs())
 	}
 	return &runExerciseCmd{exercise: ex, backends: c.backends, file: *file, dataDir: *dataDir}, nil
-}
-
-func (c *runCmd) run(ctx context.Context, m *Main) error {
-	fmt.Fprintf(m.Stdout, "demo: %d packets of %d bytes, %v apart, from a trusted peer over loopback TCP\n\n",
-		demo.Packets, demo.PacketSize, demo.Gap)
-	var sums []string
-	for _, k := range c.backends {
-		res, err := demo.Run(ctx, k)
-		if err != nil {
-			return err
-		}
-		writeRun(m.Stdout, res)
-		sums = append(sums, fmt.Sprintf("%s: %s", res.Backend.Name(), trace.Summarize(res.Trace)))
-	}
-	fmt.Fprintf(m.Stdout, "summary: %s\n", strings.Join(sums, " | "))
-	return nil
-}
-
-func writeRun(w io.Writer, res *demo.Result) {
-	title := map[engine.Kind]string{
-		engine.Epoll: "epoll (readiness): wake on each packet, read until EAGAIN",
-		engine.Uring: "io_uring (completion): one RECV with MSG_WAITALL for all 500 bytes",
-	}[res.Backend]
-	fmt.Fprintf(w, "== %s\n", title)
-	if res.Fallback != "" {
-		fmt.Fprintf(w, "   io_uring was asked for but is not usable here, so this ran on epoll: %s\n", res.Fallback)
-	}
-	trace.WriteText(w, res.Trace, trace.TextOptions{Kinds: timelineKinds})
-	fmt.Fprintf(w, "   received %d bytes\n\n", res.Received)
 }
 
 // timelineKinds are the kinds the terminal timeline shows. Counters are

@@ -13,12 +13,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/exercises/catalog"
 	"github.com/asynclab/asynclab/grading"
 	"github.com/asynclab/asynclab/grading/builder"
+	"github.com/asynclab/asynclab/internal/rlimit"
 	"github.com/asynclab/asynclab/labs"
 	"github.com/asynclab/asynclab/queue"
 	"github.com/asynclab/asynclab/web"
@@ -91,10 +90,9 @@ func (c *serveCmd) run(ctx context.Context, m *Main) error {
 	// The Go runtime raised the soft limit on open files to the hard one
 	// at start; each connection, websocket and box takes descriptors, and
 	// a class needs thousands.
-	var nofile unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &nofile); err == nil && nofile.Cur < minOpenFiles {
+	if n, ok := rlimit.OpenFiles(); ok && n < minOpenFiles {
 		m.Logger.Warn("the open files limit is low for a class: raise the hard limit (ulimit -Hn, LimitNOFILE=)",
-			"limit", nofile.Cur, "want", minOpenFiles)
+			"limit", n, "want", minOpenFiles)
 	}
 	lock, err := claimDataDir(m, c.dataDir)
 	if err != nil {

@@ -331,3 +331,8 @@ func eventEnd(e *Event) int64 {
 	}
 	return max(e.Time, e.Time+e.Dur)
 }
+
+// ErrnoName returns the symbolic name of a Linux errno, such as
+// "EINPROGRESS", or "" if it has none. Traces always come from Linux, so
+// the numbers are Linux's on any platform.
+func ErrnoName(errno int64) string { return errnoName(errno) }

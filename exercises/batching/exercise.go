@@ -10,10 +10,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/exercises/batching/wire"
+
+	"github.com/asynclab/asynclab/engine/backend"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
-	"github.com/asynclab/asynclab/exercises/batching/child"
 )
 
 //go:embed instructions.md
@@ -49,7 +50,7 @@ func Exercise() *exercises.Exercise {
 		Title:        "Syscall batching and the break-even batch size",
 		Topic:        "The Quest for Ultimate Performance: io_uring's SQ and CQ, batching, B* = 2(ts+tk)/(2(ts+tk) − tr)",
 		Difficulty:   "challenge",
-		Backends:     []engine.Kind{engine.Uring},
+		Backends:     []backend.Kind{backend.Uring},
 		Instructions: instructions,
 		Predict:      prediction,
 		Entry:        "Batch",
@@ -122,7 +123,7 @@ func ranTheNops(r *exercises.Run) string {
 		return ""
 	}
 	for _, w := range ws {
-		if _, timed := value(r, fmt.Sprintf(child.ValueCPU, w.i)); !timed {
+		if _, timed := value(r, fmt.Sprintf(wire.ValueCPU, w.i)); !timed {
 			continue
 		}
 		prepared := 0
@@ -167,21 +168,21 @@ func windows(r *exercises.Run) ([]window, *exercises.Outcome) {
 		o := exercises.NotEvaluated(r, "the run ended with %s, so the calls could not be counted", r.Error)
 		return nil, &o
 	}
-	n, ok := value(r, child.ValueCalls)
+	n, ok := value(r, wire.ValueCalls)
 	if !ok || n < 1 {
 		o := exercises.Fail(r, nil, "the harness never called the handler (%s)", answerOr(r))
 		return nil, &o
 	}
 	var ws []window
 	for i := 0; i < int(n); i++ {
-		s, ok := value(r, fmt.Sprintf(child.ValueStart, i))
+		s, ok := value(r, fmt.Sprintf(wire.ValueStart, i))
 		if !ok {
 			o := exercises.Fail(r, nil, "the handler was not called a %s time (%s)", ordinal(i+1), answerOr(r))
 			return nil, &o
 		}
-		e, done := value(r, fmt.Sprintf(child.ValueEnd, i))
-		reads, _ := value(r, fmt.Sprintf(child.ValueReads, i))
-		nops, _ := value(r, fmt.Sprintf(child.ValueNops, i))
+		e, done := value(r, fmt.Sprintf(wire.ValueEnd, i))
+		reads, _ := value(r, fmt.Sprintf(wire.ValueReads, i))
+		nops, _ := value(r, fmt.Sprintf(wire.ValueNops, i))
 		ws = append(ws, window{i: i, reads: int(reads), nops: int(nops), start: int64(s), end: int64(e), finished: done})
 	}
 	return ws, nil
@@ -278,14 +279,14 @@ func correctData(r *exercises.Run) exercises.Outcome {
 			return exercises.Fail(r, nil, "call %d (%s) never called done within a second", w.i+1, w.what())
 		}
 		at := eventAt(r, w.end)
-		if v, _ := value(r, fmt.Sprintf(child.ValueErr, w.i)); v == 1 {
+		if v, _ := value(r, fmt.Sprintf(wire.ValueErr, w.i)); v == 1 {
 			return exercises.Fail(r, at, "call %d called done with an error (%s)", w.i+1, answerOr(r))
 		}
-		if n, _ := value(r, fmt.Sprintf(child.ValueLen, w.i)); int(n) != reads {
+		if n, _ := value(r, fmt.Sprintf(wire.ValueLen, w.i)); int(n) != reads {
 			return exercises.Fail(r, at, "call %d handed done %d results for %d reads", w.i+1, int(n), reads)
 		}
-		bad, _ := value(r, fmt.Sprintf(child.ValueBad, w.i))
-		first, _ := value(r, fmt.Sprintf(child.ValueFirstBad, w.i))
+		bad, _ := value(r, fmt.Sprintf(wire.ValueBad, w.i))
+		first, _ := value(r, fmt.Sprintf(wire.ValueFirstBad, w.i))
 		if bad > 0 {
 			return exercises.Fail(r, at, "call %d: %d of %d reads handed back bytes that are not the file's (the first is read %d); a read that never ran leaves its buffer zero",
 				w.i+1, int(bad), reads, int(first))
@@ -378,7 +379,7 @@ func batchedEnters(r *exercises.Run) exercises.Outcome {
 		return *o
 	}
 	loopFd := -1
-	if v, ok := value(r, child.ValueLoopRingFd); ok {
+	if v, ok := value(r, wire.ValueLoopRingFd); ok {
 		loopFd = int(v)
 	}
 	entries := intParam(r, "ring")
@@ -433,13 +434,13 @@ func speedUp(r *exercises.Run) exercises.Outcome {
 		}
 	}
 	loopFd := -1
-	if v, ok := value(r, child.ValueLoopRingFd); ok {
+	if v, ok := value(r, wire.ValueLoopRingFd); ok {
 		loopFd = int(v)
 	}
 	var base, perEnter float64
 	for t := 0; ; t++ {
-		s, ok1 := value(r, fmt.Sprintf(child.ValueBaseStart, t))
-		e, ok2 := value(r, fmt.Sprintf(child.ValueBaseEnd, t))
+		s, ok1 := value(r, fmt.Sprintf(wire.ValueBaseStart, t))
+		e, ok2 := value(r, fmt.Sprintf(wire.ValueBaseEnd, t))
 		if !ok1 || !ok2 {
 			break
 		}
@@ -454,7 +455,7 @@ func speedUp(r *exercises.Run) exercises.Outcome {
 	var best float64
 	var bestLoop int
 	for _, w := range ws {
-		if _, timed := value(r, fmt.Sprintf(child.ValueCPU, w.i)); !timed {
+		if _, timed := value(r, fmt.Sprintf(wire.ValueCPU, w.i)); !timed {
 			continue
 		}
 		own := typical(enterDurs(r, w.start, w.end, loopFd))

@@ -3,8 +3,9 @@ package batching
 import (
 	"fmt"
 
+	"github.com/asynclab/asynclab/exercises/batching/wire"
+
 	"github.com/asynclab/asynclab/exercises"
-	"github.com/asynclab/asynclab/exercises/batching/child"
 )
 
 var prediction = &exercises.Prediction{
@@ -27,7 +28,7 @@ func firstCallEnters(runs []*exercises.Run) (exercises.Answer, bool) {
 			continue
 		}
 		loopFd := -1
-		if v, ok := value(r, child.ValueLoopRingFd); ok {
+		if v, ok := value(r, wire.ValueLoopRingFd); ok {
 			loopFd = int(v)
 		}
 		enters, _, _ := countEnters(r, ws[0], loopFd)

@@ -11,14 +11,14 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/asynclab/asynclab/exercises/connect/wire"
 
-	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/engine/backend"
+	"github.com/asynclab/asynclab/engine/linux"
 	"github.com/asynclab/asynclab/engine/sandbox"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
-	"github.com/asynclab/asynclab/exercises/connect/child"
-	"github.com/asynclab/asynclab/exercises/kit"
+	"github.com/asynclab/asynclab/exercises/report"
 )
 
 //go:embed instructions.md
@@ -62,7 +62,7 @@ func Exercise() *exercises.Exercise {
 		Title:        "Non-blocking connect",
 		Topic:        "The Devil in the Details: non-blocking connect (EINPROGRESS, writable, SO_ERROR)",
 		Difficulty:   "intro",
-		Backends:     []engine.Kind{engine.Epoll, engine.Uring},
+		Backends:     []backend.Kind{backend.Epoll, backend.Uring},
 		Instructions: instructions,
 		Predict:      prediction,
 		Entry:        "Connect",
@@ -143,47 +143,6 @@ func closedPeer(ctx context.Context, ns *sandbox.NetNS, _ map[string]string, _ *
 	return nil
 }
 
-// fullPeer listens with a backlog of 0 and fills the accept queue with
-// connections it never accepts, so the kernel drops the handler's SYN.
-func fullPeer(ctx context.Context, ns *sandbox.NetNS, _ map[string]string, obs *exercises.Observations) error {
-	var fds []int
-	defer func() {
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
-	}()
-	err := ns.Do(func() error {
-		lfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		fds = append(fds, lfd)
-		sa := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: 7000}
-		if err := unix.Bind(lfd, sa); err != nil {
-			return err
-		}
-		if err := unix.Listen(lfd, 0); err != nil {
-			return err
-		}
-		for i := 0; i < 4; i++ {
-			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				return err
-			}
-			fds = append(fds, fd)
-			unix.Connect(fd, sa)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("full-queue listener: %w", err)
-	}
-	time.Sleep(20 * time.Millisecond) // let the filler handshakes settle
-	ns.Ready()
-	<-ctx.Done()
-	return nil
-}
-
 var checks = []exercises.Check{
 	{ID: "outcome", Title: "The outcome is right in each scenario", Points: 30,
 		Hint: "EINPROGRESS means the handshake started. Wait until the socket is writable, then SO_ERROR tells you how it ended. With no answer by your deadline, report ETIMEDOUT.",
@@ -207,7 +166,7 @@ var checks = []exercises.Check{
 		Hint:    "A socket that became writable may have failed. Only SO_ERROR == 0 means connected.",
 		Reached: reported("connected"),
 		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
-			if r.Answer == "connected" && r.Obs.Get("probe") != child.Probe {
+			if r.Answer == "connected" && r.Obs.Get("probe") != wire.Probe {
 				return exercises.Fail(r, reportEvent(r), "the handler reported a connection, but the listener never received anything on it")
 			}
 			return exercises.Pass()
@@ -313,7 +272,7 @@ func deadlineHonoured(r *exercises.Run) exercises.Outcome {
 		return exercises.Pass()
 	}
 	took := time.Duration(e.Time - start)
-	late := max(timerLateness(r), runDelay(r, start, e.Time), time.Duration(r.Values[kit.ValueTimerLate]))
+	late := max(timerLateness(r), runDelay(r, start, e.Time), time.Duration(r.Values[report.ValueTimerLate]))
 	if took > deadline+late+slack {
 		return exercises.Fail(r, e, "answered %v after the connect started; the deadline is %v (allowing %v for this machine's load: late timers, waiting for a CPU)",
 			took.Round(time.Millisecond), deadline, late.Round(time.Millisecond))
@@ -373,7 +332,7 @@ func runDelay(r *exercises.Run, from, to int64) time.Duration {
 func uncancelledConnect(r *exercises.Run) *trace.Event {
 	end := int64(1<<63 - 1)
 	for i := range r.Trace.Events {
-		if e := &r.Trace.Events[i]; e.Kind == trace.KindTimer && e.Phase == trace.PhaseFire && r.ByHarness(e) && r.Trace.Name(e.Name) == kit.EndOfRun {
+		if e := &r.Trace.Events[i]; e.Kind == trace.KindTimer && e.Phase == trace.PhaseFire && r.ByHarness(e) && r.Trace.Name(e.Name) == report.EndOfRun {
 			end = e.Time
 			break
 		}
@@ -477,7 +436,7 @@ func spun(r *exercises.Run) *trace.Event {
 // fd not ready yet.
 func notReady(name string, res int64) bool {
 	switch {
-	case res == -int64(unix.EINPROGRESS), res == -int64(unix.EALREADY), res == -int64(unix.EAGAIN):
+	case res == -int64(linux.EINPROGRESS), res == -int64(linux.EALREADY), res == -int64(linux.EAGAIN):
 		return true
 	case res == 0:
 		return name == "poll" || name == "ppoll" || name == "epoll_wait" || name == "epoll_pwait" || name == "select"
@@ -499,7 +458,7 @@ func blockingConnect(r *exercises.Run) *trace.Event {
 		switch r.Trace.Name(e.Name) {
 		case "socket":
 			if e.Res >= 0 {
-				nonblock[int32(e.Res)] = e.Arg1&unix.SOCK_NONBLOCK != 0
+				nonblock[int32(e.Res)] = e.Arg1&linux.SOCK_NONBLOCK != 0
 			}
 		case "fcntl":
 			if e.Res >= 0 {
@@ -544,7 +503,7 @@ func waitsWritable(r *exercises.Run) exercises.Outcome {
 		}
 		name := r.Trace.Name(e.Name)
 		switch {
-		case e.Kind == trace.KindSyscall && name == "connect" && e.Res == -int64(unix.EINPROGRESS):
+		case e.Kind == trace.KindSyscall && name == "connect" && e.Res == -int64(linux.EINPROGRESS):
 			if _, ok := pending[e.Fd]; !ok {
 				pending[e.Fd] = e
 			}
@@ -553,22 +512,22 @@ func waitsWritable(r *exercises.Run) exercises.Outcome {
 			// outcome (0, EISCONN or the error). Polling is a way of
 			// waiting, and the outcome tells how the handshake ended
 			// without SO_ERROR.
-			if e.Res == -int64(unix.EALREADY) && polled == nil {
+			if e.Res == -int64(linux.EALREADY) && polled == nil {
 				polled = e
 			}
 			waited[e.Fd] = true
-			if e.Res != -int64(unix.EALREADY) {
+			if e.Res != -int64(linux.EALREADY) {
 				writable[e.Fd] = true
 			}
-		case e.Kind == trace.KindSyscall && name == "epoll_ctl" && e.Arg1&unix.EPOLLOUT != 0:
+		case e.Kind == trace.KindSyscall && name == "epoll_ctl" && e.Arg1&linux.EPOLLOUT != 0:
 			waited[e.Fd] = true
 		case e.Kind == trace.KindSubmit && (name == "POLL_ADD" || name == "CONNECT"):
 			waited[e.Fd] = true
-		case e.Kind == trace.KindReady && e.Arg0&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0:
+		case e.Kind == trace.KindReady && e.Arg0&(linux.EPOLLOUT|linux.EPOLLERR|linux.EPOLLHUP) != 0:
 			writable[e.Fd] = true
-		case e.Kind == trace.KindComplete && (name == "writable" || name == "CONNECT" || (name == "POLL_ADD" && e.Res > 0 && e.Res&(unix.POLLOUT|unix.POLLERR|unix.POLLHUP) != 0)):
+		case e.Kind == trace.KindComplete && (name == "writable" || name == "CONNECT" || (name == "POLL_ADD" && e.Res > 0 && e.Res&(linux.POLLOUT|linux.POLLERR|linux.POLLHUP) != 0)):
 			writable[e.Fd] = true
-		case e.Kind == trace.KindSyscall && name == "getsockopt" && e.Arg0 == unix.SO_ERROR:
+		case e.Kind == trace.KindSyscall && name == "getsockopt" && e.Arg0 == linux.SO_ERROR:
 			if pending[e.Fd] != nil && !writable[e.Fd] {
 				return exercises.Fail(r, e, "SO_ERROR was read on fd %d before the socket became writable: the handshake may still be running", e.Fd)
 			}
@@ -605,13 +564,13 @@ func pendingWhenReported(r *exercises.Run) *trace.Event {
 		}
 		name := r.Trace.Name(ev.Name)
 		switch {
-		case ev.Kind == trace.KindSyscall && name == "connect" && ev.Res == -int64(unix.EINPROGRESS):
+		case ev.Kind == trace.KindSyscall && name == "connect" && ev.Res == -int64(linux.EINPROGRESS):
 			if pending == nil {
 				pending = ev
 			}
 		case pending == nil || ev.Fd != pending.Fd:
-		case ev.Kind == trace.KindSyscall && name == "connect" && ev.Res != -int64(unix.EALREADY),
-			ev.Kind == trace.KindReady && ev.Arg0&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0,
+		case ev.Kind == trace.KindSyscall && name == "connect" && ev.Res != -int64(linux.EALREADY),
+			ev.Kind == trace.KindReady && ev.Arg0&(linux.EPOLLOUT|linux.EPOLLERR|linux.EPOLLHUP) != 0,
 			ev.Kind == trace.KindComplete && (name == "writable" || name == "CONNECT" || name == "POLL_ADD" || name == "SEND"):
 			return nil
 		}

@@ -3,9 +3,7 @@ package connect
 import (
 	"fmt"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/asynclab/asynclab/engine/sys"
+	"github.com/asynclab/asynclab/engine/linux"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
 )
@@ -42,16 +40,16 @@ func connectReturned(runs []*exercises.Run) (exercises.Answer, bool) {
 			switch e.Res {
 			case 0:
 				choice = predictConnected
-			case -int64(sys.EINPROGRESS):
+			case -linux.EINPROGRESS:
 				choice = predictInProgress
-			case -int64(sys.ECONNREFUSED):
+			case -linux.ECONNREFUSED:
 				choice = predictRefused
 			default:
 				return exercises.Answer{}, false
 			}
 			what := "0"
 			if e.Res < 0 {
-				what = unix.ErrnoName(unix.Errno(-e.Res))
+				what = trace.ErrnoName(-e.Res)
 			}
 			return exercises.Answer{Choice: choice, Note: fmt.Sprintf("connect(2) returned %s %.2f ms into %s", what, float64(e.Time)/1e6, r.Where())}, true
 		}

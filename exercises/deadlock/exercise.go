@@ -10,10 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/exercises/deadlock/wire"
+
+	"github.com/asynclab/asynclab/engine/backend"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
-	"github.com/asynclab/asynclab/exercises/deadlock/child"
 )
 
 //go:embed instructions.md
@@ -34,7 +35,7 @@ func Exercise() *exercises.Exercise {
 		Title:        "Deadlock from blocking in a callback, and async/await as the cure",
 		Topic:        "The Devil in the Details: blocking on a future inside a callback; async/await",
 		Difficulty:   "core",
-		Backends:     []engine.Kind{engine.Epoll, engine.Uring},
+		Backends:     []backend.Kind{backend.Epoll, backend.Uring},
 		Instructions: instructions,
 		Predict:      prediction,
 		Entry:        "Greet",
@@ -91,8 +92,8 @@ var checks = []exercises.Check{
 		Hint: "Respond once per request, with \"hello, \" and the name the lookup resolved with.",
 		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
 			n := len(strings.Split(r.Scenario.Params["users"], ","))
-			answered := int(r.Values[child.ValueAnswered])
-			switch want := child.Summary(n, n); {
+			answered := int(r.Values[wire.ValueAnswered])
+			switch want := wire.Summary(n, n); {
 			case r.Error != "":
 				return exercises.Fail(r, nil, "the run ended after %d of %d requests were answered: %s", answered, n, r.Error)
 			case r.Answer == "" && r.TraceCut():
@@ -101,8 +102,8 @@ var checks = []exercises.Check{
 				return exercises.Fail(r, nil, "%d of %d requests were answered (%s)", answered, n, r.Never)
 			case r.Answer != want:
 				return exercises.Fail(r, r.AnswerEvent, "%s", r.Answer)
-			case r.Values[child.ValueTwice] > 0:
-				return exercises.Fail(r, r.AnswerEvent, "respond was called %g more time(s) for a request already answered", r.Values[child.ValueTwice])
+			case r.Values[wire.ValueTwice] > 0:
+				return exercises.Fail(r, r.AnswerEvent, "respond was called %g more time(s) for a request already answered", r.Values[wire.ValueTwice])
 			}
 			return exercises.Pass()
 		})},
@@ -111,7 +112,7 @@ var checks = []exercises.Check{
 			"one coroutine (or one Then chain) per request, not one for all of them.",
 		Eval: exercises.EachRun(func(r *exercises.Run) exercises.Outcome {
 			need, _ := strconv.Atoi(r.Scenario.Params["overlap"])
-			peak := int(r.Values[child.ValueMaxInFlight])
+			peak := int(r.Values[wire.ValueMaxInFlight])
 			if peak >= need {
 				return exercises.Pass()
 			}
@@ -145,7 +146,7 @@ var checks = []exercises.Check{
 			if o, found := exercises.FailOnFinding(r, r.Findings, trace.LintOffLoop); found {
 				return o
 			}
-			if n := r.Values[child.ValueOffLoop]; n > 0 {
+			if n := r.Values[wire.ValueOffLoop]; n > 0 {
 				return exercises.Fail(r, nil, "respond was called %g time(s) off the loop's thread", n)
 			}
 			return exercises.Pass()

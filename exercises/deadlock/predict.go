@@ -3,9 +3,10 @@ package deadlock
 import (
 	"fmt"
 
+	"github.com/asynclab/asynclab/exercises/deadlock/wire"
+
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
-	"github.com/asynclab/asynclab/exercises/deadlock/child"
 )
 
 // The choices of the prediction: what a callback's Wait on a lookup that
@@ -36,7 +37,7 @@ func waitOutcome(runs []*exercises.Run) (exercises.Answer, bool) {
 					Note: fmt.Sprintf("the loop stopped in a wait %.1f ms into %s: %s", float64(e.Time)/1e6, r.Where(), r.Trace.Name(e.Name))}, true
 			}
 		}
-		if n := r.Values[child.ValueAnswered]; n > 0 && answered == "" {
+		if n := r.Values[wire.ValueAnswered]; n > 0 && answered == "" {
 			answered = fmt.Sprintf("%s answered %.0f requests and no wait stopped the loop", r.Where(), n)
 		}
 	}

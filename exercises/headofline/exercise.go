@@ -13,11 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/asynclab/asynclab/engine"
+	"github.com/asynclab/asynclab/exercises/headofline/wire"
+
+	"github.com/asynclab/asynclab/engine/backend"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises"
-	"github.com/asynclab/asynclab/exercises/headofline/child"
-	"github.com/asynclab/asynclab/exercises/kit"
+	"github.com/asynclab/asynclab/exercises/report"
 )
 
 //go:embed instructions.md
@@ -41,7 +42,7 @@ func Exercise() *exercises.Exercise {
 		Title:        "Head-of-line blocking in a cooperative loop",
 		Topic:        "The Devil in the Details: cooperative loops and head-of-line blocking",
 		Difficulty:   "core",
-		Backends:     []engine.Kind{engine.Epoll, engine.Uring},
+		Backends:     []backend.Kind{backend.Epoll, backend.Uring},
 		Instructions: instructions,
 		Predict:      prediction,
 		Entry:        "Serve",
@@ -68,11 +69,11 @@ func Exercise() *exercises.Exercise {
 		Scenarios: []exercises.Scenario{
 			{Name: "burst", Title: "requests of 80, 40, 20 and 10 units arrive together, then a small one every 15 ms",
 				Params: map[string]string{
-					child.ParamBurst:  "80,40,20,10",
-					child.ParamStream: "3,1,8,2,5,1,12,2,1,6,3,1,15,2,4,1,7,2,3,1",
-					child.ParamEvery:  "15ms",
-					child.ParamGiveUp: "2s",
-					"linger":          "50ms",
+					wire.ParamBurst:  "80,40,20,10",
+					wire.ParamStream: "3,1,8,2,5,1,12,2,1,6,3,1,15,2,4,1,7,2,3,1",
+					wire.ParamEvery:  "15ms",
+					wire.ParamGiveUp: "2s",
+					"linger":         "50ms",
 				},
 				Timeout: 10 * time.Second},
 			// The giant comes first and alone, so that a handler that runs a
@@ -81,11 +82,11 @@ func Exercise() *exercises.Exercise {
 			// arrive while it runs.
 			{Name: "giant", Title: "one request of 150 units, alone, then a small one every 10 ms",
 				Params: map[string]string{
-					child.ParamBurst:  "150",
-					child.ParamStream: "2,1,3,1,2,1,4,1,2,3,1,6,1,2,1,3,2,1,5,1,2,1,3,1,2,4,1,2,1",
-					child.ParamEvery:  "10ms",
-					child.ParamGiveUp: "2s",
-					"linger":          "50ms",
+					wire.ParamBurst:  "150",
+					wire.ParamStream: "2,1,3,1,2,1,4,1,2,3,1,6,1,2,1,3,2,1,5,1,2,1,3,1,2,4,1,2,1",
+					wire.ParamEvery:  "10ms",
+					wire.ParamGiveUp: "2s",
+					"linger":         "50ms",
 				},
 				Timeout: 10 * time.Second},
 		},
@@ -124,7 +125,7 @@ func responses(r *exercises.Run) exercises.Outcome {
 		return exercises.Fail(r, nil, "the program ended before every request was answered")
 	}
 	h := readHarness(r)
-	n := len(child.Units(r.Scenario.Params[child.ParamBurst])) + len(child.Units(r.Scenario.Params[child.ParamStream]))
+	n := len(wire.Units(r.Scenario.Params[wire.ParamBurst])) + len(wire.Units(r.Scenario.Params[wire.ParamStream]))
 	var missing []string
 	var first *trace.Event
 	for id := 1; id <= n; id++ {
@@ -132,13 +133,13 @@ func responses(r *exercises.Run) exercises.Outcome {
 			missing = append(missing, fmt.Sprintf("req %d", id))
 		}
 		for _, a := range h.answers[id] {
-			if a.Res != child.AnswerRight && (first == nil || a.Time < first.Time) {
+			if a.Res != wire.AnswerRight && (first == nil || a.Time < first.Time) {
 				first = a
 			}
 		}
 	}
 	if first != nil {
-		return exercises.Fail(r, first, "%s", strings.TrimPrefix(r.Trace.Name(first.Name), child.MarkAnswer))
+		return exercises.Fail(r, first, "%s", strings.TrimPrefix(r.Trace.Name(first.Name), wire.MarkAnswer))
 	}
 	if len(missing) > 0 {
 		return exercises.Fail(r, nil, "%d of %d requests never got a response: %s", len(missing), n, strings.Join(missing, ", "))
@@ -234,7 +235,7 @@ func noHeadOfLine(r *exercises.Run) exercises.Outcome {
 	o := exercises.Fail(r, s.begin,
 		"req %d (%s) arrived at %s and was waiting for its answer while %q held the loop from %s to %s, and %.0f units of other requests' work were done %s; "+
 			"a callback may do at most %d units while another request waits",
-		worstID, child.FormatUnits(worstOwned), ms(worstDue), s.name, ms(s.start), ms(s.end), worst, how, maxUnits)
+		worstID, wire.FormatUnits(worstOwned), ms(worstDue), s.name, ms(s.start), ms(s.end), worst, how, maxUnits)
 	o.Starved = s.offLoop() && s.starved()
 	return o
 }
@@ -282,7 +283,7 @@ func readHarness(r *exercises.Run) *harness {
 	}
 	tag := int64(0)
 	for _, e := range r.Trace.Events {
-		if e.Kind == trace.KindMark && e.Loop == kit.ReportLoop && e.Arg1 != 0 {
+		if e.Kind == trace.KindMark && e.Loop == report.Loop && e.Arg1 != 0 {
 			tag = e.Arg1
 			break
 		}
@@ -297,13 +298,13 @@ func readHarness(r *exercises.Run) *harness {
 		}
 		id := int(e.Arg0)
 		switch name := r.Trace.Name(e.Name); {
-		case strings.HasPrefix(name, child.MarkArrive):
+		case strings.HasPrefix(name, wire.MarkArrive):
 			h.arrive[id] = e
-		case strings.HasPrefix(name, child.MarkAnswer):
+		case strings.HasPrefix(name, wire.MarkAnswer):
 			h.answers[id] = append(h.answers[id], e)
-		case strings.HasPrefix(name, child.MarkWork), strings.HasPrefix(name, child.MarkWorkOff):
+		case strings.HasPrefix(name, wire.MarkWork), strings.HasPrefix(name, wire.MarkWorkOff):
 			h.work = append(h.work, workCall{id: id, units: int(e.Res), start: e.Time, end: e.Time + e.Dur,
-				onLoop: strings.HasPrefix(name, child.MarkWork)})
+				onLoop: strings.HasPrefix(name, wire.MarkWork)})
 		}
 	}
 	for _, as := range h.answers {

@@ -22,6 +22,7 @@ import (
 	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/engine/uring"
+	"github.com/asynclab/asynclab/exercises/report"
 )
 
 // TraceFD is the descriptor the sandbox reads the trace from.
@@ -41,50 +42,17 @@ const handlerCPUProcs = 64
 const gcMemoryLimit = 64 << 20
 
 // Args are the run's arguments, passed by the grader as JSON in argv[1].
-type Args struct {
-	Backend  engine.Kind       `json:"backend"`
-	Scenario string            `json:"scenario"`
-	Params   map[string]string `json:"params"`
-	Tag      int64             `json:"tag"`     // marks the harness's own reports
-	Timeout  time.Duration     `json:"timeout"` // how long the handler has to report
+type Args = report.Args
 
-	// HandlerCPU asks the loop to record, on each handler's end, the CPU
-	// time and the run-queue delay of the loop's thread during it (see
-	// engine.Config.HandlerCPU), for exercises that tell a callback that
-	// computed from one that blocked.
-	HandlerCPU bool `json:"handler_cpu"`
-}
-
-// Param returns a scenario parameter.
-func (a Args) Param(k string) string { return a.Params[k] }
-
-// Duration returns a scenario parameter parsed as a duration, or def.
-func (a Args) Duration(k string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(a.Params[k]); err == nil {
-		return d
-	}
-	return def
-}
-
-// Int returns a scenario parameter parsed as an integer, or def.
-func (a Args) Int(k string, def int) int {
-	if v, err := strconv.Atoi(a.Params[k]); err == nil {
-		return v
-	}
-	return def
-}
-
-// Report prefixes of the harness's tagged marks, read by the grader.
+// Report prefixes of the harness's tagged marks, read by the grader (see
+// package report).
 const (
-	ReportResult = "result " // what the handler answered
-	ReportError  = "error "  // how the run ended, if not cleanly
-	ReportFDs    = "fds "    // descriptors open after the run, beyond the harness's own
-	ReportNever  = "never "  // the handler never answered
-	ReportValue  = "value "  // a named value measured by the harness: "value name=123"
-	// ReportHarness says the run failed for a reason of the lab's own (the
-	// loop or the harness could not be set up), not the handler's: the
-	// grade is the lab's failure, never the student's.
-	ReportHarness = "harness-error "
+	ReportResult  = report.Result
+	ReportError   = report.Error
+	ReportFDs     = report.FDs
+	ReportNever   = report.Never
+	ReportValue   = report.Value
+	ReportHarness = report.Harness
 )
 
 // Env is what the harness gives a driver: the loop, the arguments and a way
@@ -100,10 +68,8 @@ type Env struct {
 	timers   *timerProbe // see WatchTimers
 }
 
-// ReportLoop is the loop id of the harness's own reports in the trace. They
-// have a recorder of their own, so that a handler flooding the loop's ring
-// can never crowd them out.
-const ReportLoop = 1
+// ReportLoop is the loop id of the harness's own reports in the trace.
+const ReportLoop = report.Loop
 
 // mark records one of the harness's reports.
 func (e *Env) mark(s string) {
@@ -126,7 +92,7 @@ func (e *Env) Report(format string, a ...any) {
 }
 
 // EndOfRun names the harness's timer that ends the run after the answer.
-const EndOfRun = "harness: end of run"
+const EndOfRun = report.EndOfRun
 
 // Harness schedules the harness's own callbacks on the loop. They carry
 // the run's tag, which the handler never sees, so the grader never charges
@@ -211,7 +177,7 @@ func MainWithSetup(setup func(e *Env) error, drive func(e *Env)) {
 		reports.Seal()
 		finish(0)
 	}
-	l := engine.New(engine.Config{Backend: a.Backend, Recorder: rec, StallLimit: a.Timeout,
+	l := engine.New(engine.Config{Backend: a.Backend, Trigger: trigger(a), Recorder: rec, StallLimit: a.Timeout,
 		HandlerCPU: a.HandlerCPU,
 		OnStall:    func(err *engine.StallError) { stuck(err) },
 		OnDeadlock: func(err *engine.DeadlockError) { stuck(err) }})

@@ -3,11 +3,13 @@ package kit
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/asynclab/asynclab/exercises/report"
 )
 
 // ValueTimerLate is the value, in nanoseconds, of how late the latest Go
 // timer of the harness's probe fired (see [Env.WatchTimers]).
-const ValueTimerLate = "go-timer-late-ns"
+const ValueTimerLate = report.ValueTimerLate
 
 // timerProbe measures how late this process's Go timers fire: a timer the
 // handler keeps on a goroutine of its own (time.AfterFunc, time.NewTimer)

@@ -19,6 +19,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/asynclab/asynclab/exercises/batching/wire"
+
 	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/uring"
 	"github.com/asynclab/asynclab/exercises/kit"
@@ -26,39 +28,6 @@ import (
 
 // Handler is the signature the student implements.
 type Handler = func(l *engine.Loop, r *engine.Ring, fd int, offsets []int64, size int, nops int, done func(data [][]byte, err error))
-
-// Names of the values the harness reports. Per-call values are formatted
-// with the call's index, from 0.
-const (
-	ValueCalls      = "calls"              // how many times the handler was called
-	ValueLoopRingFd = "loop_ring_fd"       // the loop's own ring, whose enters are not the handler's (-1: none)
-	ValueReads      = "call%d_reads"       // reads asked for in the call
-	ValueNops       = "call%d_nops"        // NOPs asked for in the call
-	ValueStart      = "call%d_start"       // ns since the run started, just before the call
-	ValueEnd        = "call%d_end"         // ns, when done was called; missing if it never was
-	ValueErr        = "call%d_err"         // 1 if done was called with an error
-	ValueLen        = "call%d_len"         // len(data) given to done
-	ValueBad        = "call%d_bad"         // reads whose bytes differ from the file
-	ValueFirstBad   = "call%d_first"       // index of the first wrong read, or -1
-	ValueCPU        = "call%d_cpu"         // a timed call's CPU time on the loop thread, ns
-	ValueBaseCPU    = "timed%d_base"       // the baseline's CPU time next to timed call %d, ns
-	ValueBaseStart  = "timed%d_base_start" // ns, when that baseline started
-	ValueBaseEnd    = "timed%d_base_end"   // ns, when it ended
-	ValueHandlerCPU = "handler_cpu"        // the fastest timed call, ns
-	ValueBaseline   = "baseline_cpu"       // the fastest baseline, ns
-	ValueSpeedup    = "speedup"            // baseline_cpu / handler_cpu
-	ValuePredicted  = "bstar_predicted"
-	ValueMeasured   = "bstar_measured" // smallest swept B whose ring READ beats ppoll+read; 0: none up to 64
-	ValueVsRead     = "bstar_vs_read"  // the same against a bare read(2)
-	ValueSyscall    = "ts_plus_tk_ns"  // read(2) of 1 byte from /dev/zero
-	ValueClassic    = "classic_ns"     // ppoll(2) + read(2): the classic op of the seed's model
-	ValueEnter      = "tk_ns"          // an io_uring_enter that submits and waits for nothing
-	ValueTs         = "ts_ns"          // the read's own work: ts_plus_tk - tk
-	ValueTr         = "tr_ns"          // per extra NOP in one batch: the slope of a NOP batch's time
-	ValueTrRead     = "tr_read_ns"     // per extra READ of /dev/zero in one batch
-	ValueFixedRead  = "a_read_ns"      // fixed cost of one batch of READs: one enter and its bookkeeping
-	ValueRingRead   = "ring_read_ns_b%d"
-)
 
 // SweepBatches are the batch sizes the harness sweeps.
 var SweepBatches = []int{1, 2, 4, 8, 16, 32, 64}
@@ -149,7 +118,7 @@ func (x *harness) setup(fileSize int) error {
 		return fmt.Errorf("open %s: %w", x.path, err)
 	}
 	x.fd = fd
-	x.e.Value(ValueLoopRingFd, float64(loopRingFd()))
+	x.e.Value(wire.ValueLoopRingFd, float64(loopRingFd()))
 	if x.base, err = x.newRing(x.entries); err != nil {
 		return err
 	}
@@ -229,9 +198,9 @@ func (x *harness) plan() {
 	for t := 0; t < x.timed; t++ {
 		call := func(next func()) { x.call(nil, x.nops, t, next) }
 		base := func(next func()) {
-			x.e.Value(fmt.Sprintf(ValueBaseStart, t), float64(x.l.Now()))
+			x.e.Value(fmt.Sprintf(wire.ValueBaseStart, t), float64(x.l.Now()))
 			x.baseCPU[t] = x.baseline(x.nops)
-			x.e.Value(fmt.Sprintf(ValueBaseEnd, t), float64(x.l.Now()))
+			x.e.Value(fmt.Sprintf(wire.ValueBaseEnd, t), float64(x.l.Now()))
 			next()
 		}
 		// Alternate the order, so neither side always runs on a cache
@@ -268,9 +237,9 @@ func (x *harness) run() {
 func (x *harness) call(offs []int64, nops int, timed int, next func()) {
 	i := x.calls
 	x.calls++
-	x.e.Value(ValueCalls, float64(x.calls))
-	x.e.Value(fmt.Sprintf(ValueReads, i), float64(len(offs)))
-	x.e.Value(fmt.Sprintf(ValueNops, i), float64(nops))
+	x.e.Value(wire.ValueCalls, float64(x.calls))
+	x.e.Value(fmt.Sprintf(wire.ValueReads, i), float64(len(offs)))
+	x.e.Value(fmt.Sprintf(wire.ValueNops, i), float64(nops))
 	if timed >= 0 {
 		x.handlerCPU[timed] = -1
 	}
@@ -306,7 +275,7 @@ func (x *harness) call(offs []int64, nops int, timed int, next func()) {
 
 // start calls the handler for call i and checks what it hands back.
 func (x *harness) start(r *engine.Ring, i int, offs []int64, nops, timed int, limit *engine.Timer, answered *bool, next func()) {
-	x.e.Value(fmt.Sprintf(ValueStart, i), float64(x.l.Now()))
+	x.e.Value(fmt.Sprintf(wire.ValueStart, i), float64(x.l.Now()))
 	start := threadCPU()
 	x.h(x.l, r, x.fd, offs, x.size, nops, func(data [][]byte, err error) {
 		cpu := threadCPU() - start
@@ -316,10 +285,10 @@ func (x *harness) start(r *engine.Ring, i int, offs []int64, nops, timed int, li
 		}
 		*answered = true
 		limit.Stop()
-		x.e.Value(fmt.Sprintf(ValueEnd, i), float64(end))
+		x.e.Value(fmt.Sprintf(wire.ValueEnd, i), float64(end))
 		if timed >= 0 {
 			x.handlerCPU[timed] = cpu
-			x.e.Value(fmt.Sprintf(ValueCPU, i), float64(cpu))
+			x.e.Value(fmt.Sprintf(wire.ValueCPU, i), float64(cpu))
 		}
 		x.verify(i, offs, data, err)
 		// next queues the next step: it runs from the loop, not from
@@ -331,10 +300,10 @@ func (x *harness) start(r *engine.Ring, i int, offs []int64, nops, timed int, li
 // verify compares what call i handed back with the file.
 func (x *harness) verify(i int, offs []int64, data [][]byte, err error) {
 	if err != nil {
-		x.e.Value(fmt.Sprintf(ValueErr, i), 1)
+		x.e.Value(fmt.Sprintf(wire.ValueErr, i), 1)
 		x.failed = append(x.failed, fmt.Sprintf("call %d: done(%v)", i+1, err))
 	}
-	x.e.Value(fmt.Sprintf(ValueLen, i), float64(len(data)))
+	x.e.Value(fmt.Sprintf(wire.ValueLen, i), float64(len(data)))
 	bad, first := 0, -1
 	for j, off := range offs {
 		want := x.content[off : off+int64(x.size)]
@@ -345,8 +314,8 @@ func (x *harness) verify(i int, offs []int64, data [][]byte, err error) {
 			}
 		}
 	}
-	x.e.Value(fmt.Sprintf(ValueBad, i), float64(bad))
-	x.e.Value(fmt.Sprintf(ValueFirstBad, i), float64(first))
+	x.e.Value(fmt.Sprintf(wire.ValueBad, i), float64(bad))
+	x.e.Value(fmt.Sprintf(wire.ValueFirstBad, i), float64(first))
 	if bad > 0 && err == nil {
 		x.failed = append(x.failed, fmt.Sprintf("call %d: %d of %d reads wrong", i+1, bad, len(offs)))
 	}
@@ -372,14 +341,14 @@ func (x *harness) baseline(nops int) int64 {
 func (x *harness) compare() {
 	h, b := minOf(x.handlerCPU), minOf(x.baseCPU)
 	for t, c := range x.baseCPU {
-		x.e.Value(fmt.Sprintf(ValueBaseCPU, t), float64(c))
+		x.e.Value(fmt.Sprintf(wire.ValueBaseCPU, t), float64(c))
 	}
 	if h <= 0 || b <= 0 {
 		return
 	}
-	x.e.Value(ValueHandlerCPU, float64(h))
-	x.e.Value(ValueBaseline, float64(b))
-	x.e.Value(ValueSpeedup, float64(b)/float64(h))
+	x.e.Value(wire.ValueHandlerCPU, float64(h))
+	x.e.Value(wire.ValueBaseline, float64(b))
+	x.e.Value(wire.ValueSpeedup, float64(b)/float64(h))
 	x.summary = append(x.summary, fmt.Sprintf("%d NOPs, CPU: yours %s, one per enter %s (%.1fx)",
 		x.nops, fmtNs(float64(h)), fmtNs(float64(b)), float64(b)/float64(h)))
 }
@@ -543,13 +512,13 @@ func (x *harness) reportSweep(s *sweep) {
 	trRead := math.Max((64*minF(s.read[64])-8*minF(s.read[8]))/56, 0)
 	aRead := math.Max(8*minF(s.read[8])-8*trRead, 0)
 	e := x.e
-	e.Value(ValueSyscall, tsk)
-	e.Value(ValueClassic, classic)
-	e.Value(ValueEnter, tk)
-	e.Value(ValueTs, ts)
-	e.Value(ValueTr, tr)
-	e.Value(ValueTrRead, trRead)
-	e.Value(ValueFixedRead, aRead)
+	e.Value(wire.ValueSyscall, tsk)
+	e.Value(wire.ValueClassic, classic)
+	e.Value(wire.ValueEnter, tk)
+	e.Value(wire.ValueTs, ts)
+	e.Value(wire.ValueTr, tr)
+	e.Value(wire.ValueTrRead, trRead)
+	e.Value(wire.ValueFixedRead, aRead)
 
 	predicted := math.Inf(1)
 	if d := 2*tsk - tr; d > 0 {
@@ -558,7 +527,7 @@ func (x *harness) reportSweep(s *sweep) {
 	measured, vsRead := 0, 0
 	for _, b := range SweepBatches {
 		c := minF(s.read[b])
-		e.Value(fmt.Sprintf(ValueRingRead, b), c)
+		e.Value(fmt.Sprintf(wire.ValueRingRead, b), c)
 		if measured == 0 && c <= classic {
 			measured = b
 		}
@@ -566,9 +535,9 @@ func (x *harness) reportSweep(s *sweep) {
 			vsRead = b
 		}
 	}
-	e.Value(ValuePredicted, finite(predicted))
-	e.Value(ValueMeasured, float64(measured))
-	e.Value(ValueVsRead, float64(vsRead))
+	e.Value(wire.ValuePredicted, finite(predicted))
+	e.Value(wire.ValueMeasured, float64(measured))
+	e.Value(wire.ValueVsRead, float64(vsRead))
 
 	// The answer is one trace name, at most 256 bytes: the rest is in the
 	// values.

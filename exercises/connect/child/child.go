@@ -5,16 +5,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/asynclab/asynclab/exercises/connect/wire"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/sys"
 	"github.com/asynclab/asynclab/exercises/kit"
 )
-
-// Probe is what the harness sends on a connection the handler reports, so
-// the trusted listener can tell a real connection from a claimed one.
-const Probe = "asynclab-probe"
 
 // Handler is the signature the student implements.
 type Handler = func(l *engine.Loop, addr sys.Sockaddr, deadline time.Duration, done func(fd int, err error))
@@ -57,7 +55,7 @@ func probe(e *kit.Env, fd int) {
 	var watch *engine.Watch
 	watch, err := h.OnWritable(fd, "harness: probe", func(uint32) {
 		watch.Stop()
-		s.Write(fd, []byte(Probe))
+		s.Write(fd, []byte(wire.Probe))
 		closeFD()
 	})
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/asynclab/asynclab/exercises/deadlock/wire"
+
 	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/sys"
 	"github.com/asynclab/asynclab/exercises/kit"
@@ -36,18 +38,6 @@ var Directory = map[string]string{
 
 // Greeting is the right answer to a request for user.
 func Greeting(user string) string { return "hello, " + Directory[user] }
-
-// The harness's measurements, reported with kit.Env.Value.
-const (
-	ValueAnswered    = "answered"         // requests answered so far
-	ValueMaxInFlight = "max-in-flight"    // most lookups started and not yet resolved at once
-	ValueTwice       = "answered-twice"   // respond calls for a request already answered
-	ValueOffLoop     = "respond-off-loop" // respond calls made off the loop's thread
-)
-
-// Summary is the harness's answer once every request was answered: the
-// run is right when it reads Summary(n, n).
-func Summary(correct, n int) string { return fmt.Sprintf("%d/%d greeted correctly", correct, n) }
 
 // maxValues bounds how often max-in-flight is reported, so that a handler
 // starting lookups without end cannot flood the harness's reports.
@@ -182,7 +172,7 @@ func (hs *harness) lookup(user string) *engine.Future[string] {
 	if hs.inFlight > hs.peak {
 		hs.peak = hs.inFlight
 		if hs.peak <= maxValues {
-			hs.e.Value(ValueMaxInFlight, float64(hs.peak))
+			hs.e.Value(wire.ValueMaxInFlight, float64(hs.peak))
 		}
 	}
 	return f
@@ -233,7 +223,7 @@ func (hs *harness) responder(i int, user string) func(string) {
 		if !hs.l.OnLoop() {
 			hs.offLoop.Add(1)
 			hs.e.Harness().Post("harness: answer posted back to the loop", func() {
-				hs.e.Value(ValueOffLoop, float64(hs.offLoop.Load()))
+				hs.e.Value(wire.ValueOffLoop, float64(hs.offLoop.Load()))
 				hs.answer(i, user, greeting, &done)
 			})
 			return
@@ -245,7 +235,7 @@ func (hs *harness) responder(i int, user string) func(string) {
 func (hs *harness) answer(i int, user, greeting string, done *bool) {
 	if *done {
 		hs.twice++
-		hs.e.Value(ValueTwice, float64(hs.twice))
+		hs.e.Value(wire.ValueTwice, float64(hs.twice))
 		return
 	}
 	*done = true
@@ -255,14 +245,14 @@ func (hs *harness) answer(i int, user, greeting string, done *bool) {
 	} else if hs.firstWrong == "" {
 		hs.firstWrong = fmt.Sprintf("request %d (%s) got %q, want %q", i+1, user, greeting, want)
 	}
-	hs.e.Value(ValueAnswered, float64(hs.answered))
+	hs.e.Value(wire.ValueAnswered, float64(hs.answered))
 	if hs.answered < len(hs.users) {
 		return
 	}
 	if hs.firstWrong != "" {
-		hs.e.Report("%s; first wrong: %s", Summary(hs.correct, len(hs.users)), hs.firstWrong)
+		hs.e.Report("%s; first wrong: %s", wire.Summary(hs.correct, len(hs.users)), hs.firstWrong)
 	} else {
-		hs.e.Report("%s", Summary(hs.correct, len(hs.users)))
+		hs.e.Report("%s", wire.Summary(hs.correct, len(hs.users)))
 	}
 	hs.svc.stop()
 }

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/asynclab/asynclab/exercises/headofline/wire"
+
 	"github.com/asynclab/asynclab/engine"
 	"github.com/asynclab/asynclab/engine/trace"
 	"github.com/asynclab/asynclab/exercises/kit"
@@ -20,66 +22,6 @@ import (
 
 // Handler is the signature the student implements.
 type Handler = func(l *engine.Loop, id, units int, work func(n int) uint64, respond func(result uint64))
-
-// The harness's own marks on the engine's loop, tagged with the run's tag
-// so that a handler cannot forge them. Arg0 is the request's id in each.
-const (
-	// MarkArrive is written when a request is delivered: Res is its units,
-	// Time the delivery and Dur how long the request had waited for it,
-	// so Time-Dur is the moment it arrived.
-	MarkArrive = "arrive: "
-	// MarkWork is written after each call of work that did some units on
-	// the loop's thread; MarkWorkOff after each unit done on another
-	// goroutine.
-	// Res is the units done, Time the call's start and Dur its length.
-	MarkWork    = "work: "
-	MarkWorkOff = "work off the loop: "
-	// MarkAnswer is written for each response: Res is an Answer code.
-	MarkAnswer = "answer: "
-)
-
-// The answer codes a MarkAnswer carries in Res.
-const (
-	AnswerRight      = 0 // the right result, once all the units were done
-	AnswerWrong      = 1 // a result that is not the work's
-	AnswerIncomplete = 2 // before all the units were done
-	AnswerAgain      = 3 // a second (or later) response to one request
-)
-
-// Scenario parameters: "burst" lists the units of the requests that arrive
-// together at the start; "stream" the units of those that follow, one
-// every "every", the first "every" after the start; "giveup" is how long
-// the harness waits with no request answered and no unit of work done
-// before it stops waiting. It counts from the latest answer or unit, not
-// from the start, so that a loaded machine, which slows every answer,
-// never cuts a working handler short (a round-robin handler answers
-// nothing until near its end, and a starved box may take seconds to get
-// there); a handler that stops working and answering is cut short as soon.
-const (
-	ParamBurst  = "burst"
-	ParamStream = "stream"
-	ParamEvery  = "every"
-	ParamGiveUp = "giveup"
-)
-
-// Units parses a comma-separated list of units, as the scenario gives it.
-func Units(s string) []int {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// FormatUnits writes n units: "1 unit", "80 units".
-func FormatUnits(n int) string {
-	if n == 1 {
-		return "1 unit"
-	}
-	return strconv.Itoa(n) + " units"
-}
 
 // request is one request and the state of its work. The work may be done
 // on any goroutine, so it is guarded; the answers are counted on the loop.
@@ -125,8 +67,8 @@ func (s *server) start() {
 	s.iters = calibrate(s.l)
 	s.e.Value("iterations_per_unit", float64(s.iters))
 
-	burst, stream := Units(a.Param(ParamBurst)), Units(a.Param(ParamStream))
-	every := a.Duration(ParamEvery, 15*time.Millisecond)
+	burst, stream := wire.Units(a.Param(wire.ParamBurst)), wire.Units(a.Param(wire.ParamStream))
+	every := a.Duration(wire.ParamEvery, 15*time.Millisecond)
 	now := s.l.Now()
 	for i, u := range append(burst, stream...) {
 		due := now
@@ -137,7 +79,7 @@ func (s *server) start() {
 		s.reqs = append(s.reqs, &request{id: id, units: u, due: due, state: seed(id)})
 	}
 	for _, r := range s.reqs {
-		name := fmt.Sprintf("req %d (%s)", r.id, FormatUnits(r.units))
+		name := fmt.Sprintf("req %d (%s)", r.id, wire.FormatUnits(r.units))
 		if r.due == now {
 			s.l.Queue(name, func() { s.deliver(r) })
 		} else {
@@ -170,7 +112,7 @@ func (s *server) madeProgress(now time.Duration) {
 // instance behind a callback that held the loop, waits again too. The
 // scenario's wall-clock Timeout still bounds the run.
 func (s *server) waitForAnswers() {
-	giveUp := s.e.Args.Duration(ParamGiveUp, 2*time.Second)
+	giveUp := s.e.Args.Duration(wire.ParamGiveUp, 2*time.Second)
 	due := time.Duration(s.progress.Load()) + giveUp
 	s.e.Harness().AfterFunc("harness: give up", max(due-s.l.Now(), 0), func() {
 		now := s.l.Now()
@@ -195,7 +137,7 @@ const maxLateWaits = 3
 // deliver hands r to the handler, in a callback of its own.
 func (s *server) deliver(r *request) {
 	now := s.l.Now()
-	s.mark(fmt.Sprintf("%sreq %d with %s of work", MarkArrive, r.id, FormatUnits(r.units)), r.id, int64(r.units), now, now-r.due)
+	s.mark(fmt.Sprintf("%sreq %d with %s of work", wire.MarkArrive, r.id, wire.FormatUnits(r.units)), r.id, int64(r.units), now, now-r.due)
 	s.arrived++
 	s.h(s.l, r.id, r.units, func(n int) uint64 { return s.work(r, n) }, func(v uint64) { s.respond(r, v) })
 }
@@ -216,7 +158,7 @@ func (s *server) work(r *request, n int) uint64 {
 		// box's CPU quota held off for 40 ms would seem to have done a
 		// share of them while the loop's thread sat through the same
 		// throttling, asleep in the Go scheduler, waiting for no one.
-		text := fmt.Sprintf("%sreq %d: 1 unit", MarkWorkOff, r.id)
+		text := fmt.Sprintf("%sreq %d: 1 unit", wire.MarkWorkOff, r.id)
 		for range n {
 			start := s.l.Now()
 			r.state = burn(r.state, s.iters)
@@ -234,7 +176,7 @@ func (s *server) work(r *request, n int) uint64 {
 	r.done += n
 	end := s.l.Now()
 	s.madeProgress(end)
-	s.mark(fmt.Sprintf("%sreq %d: %s", MarkWork, r.id, FormatUnits(n)), r.id, int64(n), start, end-start)
+	s.mark(fmt.Sprintf("%sreq %d: %s", wire.MarkWork, r.id, wire.FormatUnits(n)), r.id, int64(n), start, end-start)
 	return r.state
 }
 
@@ -252,23 +194,23 @@ func (s *server) respond(r *request, v uint64) {
 	state, done := r.state, r.done
 	r.mu.Unlock()
 	r.answers++
-	code, what := AnswerRight, "right"
+	code, what := wire.AnswerRight, "right"
 	switch {
 	case r.answers > 1:
-		code, what = AnswerAgain, fmt.Sprintf("answered again (response %d)", r.answers)
+		code, what = wire.AnswerAgain, fmt.Sprintf("answered again (response %d)", r.answers)
 		s.twice++
 	case done < r.units:
-		code, what = AnswerIncomplete, fmt.Sprintf("answered after only %d of its %d units of work", done, r.units)
+		code, what = wire.AnswerIncomplete, fmt.Sprintf("answered after only %d of its %d units of work", done, r.units)
 		s.wrong++
 	case v != state:
-		code, what = AnswerWrong, fmt.Sprintf("answered %#x, but its work came to %#x", v, state)
+		code, what = wire.AnswerWrong, fmt.Sprintf("answered %#x, but its work came to %#x", v, state)
 		s.wrong++
 	}
 	if r.answers == 1 {
 		s.answered++
 	}
 	now := s.l.Now()
-	s.mark(fmt.Sprintf("%sreq %d: %s", MarkAnswer, r.id, what), r.id, int64(code), now, 0)
+	s.mark(fmt.Sprintf("%sreq %d: %s", wire.MarkAnswer, r.id, what), r.id, int64(code), now, 0)
 	if s.arrived == len(s.reqs) && s.answered == len(s.reqs) {
 		s.finish()
 		return
