@@ -89,6 +89,7 @@ type Builder struct {
 	err  error
 
 	slots    chan struct{} // builds running now, at most Config.Parallel
+	bins     *binCache     // binaries of recent builds, by what they were built from
 	template string        // the prepared workspace: go.mod, go.sum, vendor/
 	cache    string        // the warm GOCACHE, read-only to every build
 	lab      string        // toolrun and its import config
@@ -145,7 +146,10 @@ type Result struct {
 	Problems []Problem     // compile errors in the student's files; empty on success
 	Log      string        // the compiler's output, with sandbox paths
 	Wall     time.Duration // the build's own, not counting its wait for a turn
-	work     *workDir      // nil once removed
+	// Cached says the binary is one an earlier build of the same files
+	// made: nothing was compiled or linked.
+	Cached bool
+	work   *workDir // nil once removed
 }
 
 // OK reports whether the build produced a binary.
@@ -172,12 +176,22 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Result, error) {
 	if err := b.Prepare(ctx); err != nil {
 		return nil, err
 	}
+	key := binKey(b.template, req)
+	built, err := b.bins.claim(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer built()
 	work, err := newWorkDir(filepath.Join(b.cfg.Dir, "work"))
 	if err != nil {
 		return nil, fmt.Errorf("build: workspace: %w", err)
 	}
 	res := &Result{work: work}
 	ws := filepath.Join(work.path, "ws")
+	if bin := filepath.Join(ws, "out", "prog"); os.MkdirAll(filepath.Dir(bin), 0o755) == nil && b.bins.get(key, bin) {
+		res.Binary, res.Cached = bin, true
+		return res, nil
+	}
 	if err := b.writeWorkspace(ws, req); err != nil {
 		res.Cleanup()
 		return nil, err
@@ -209,6 +223,7 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Result, error) {
 		return res, nil
 	}
 	res.Binary = filepath.Join(ws, "out", "prog")
+	b.bins.put(key, res.Binary)
 	return res, nil
 }
 
@@ -254,6 +269,9 @@ func (b *Builder) prepare(ctx context.Context) error {
 		return err
 	}
 	b.template, b.cache, b.lab = filepath.Join(root, "ws"), filepath.Join(root, "cache"), filepath.Join(root, "lab")
+	if b.bins, err = newBinCache(filepath.Join(b.cfg.Dir, "bins"), binCacheEntries); err != nil {
+		return err
+	}
 	if _, err := os.Stat(filepath.Join(root, "ready")); err == nil {
 		return nil
 	}

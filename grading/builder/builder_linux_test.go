@@ -281,7 +281,9 @@ func TestBuildsTakeTurns(t *testing.T) {
 	errs := make(chan error, 5)
 	for i := range 5 {
 		wg.Go(func() {
-			src := fmt.Sprintf("package handler\n\nimport \"github.com/asynclab/asynclab/engine\"\n\nfunc Handle(l *engine.Loop) { l.Queue(\"turn %d\", l.Stop) }\n", i)
+			// Sources no earlier build made, so that none comes from the
+			// binary cache.
+			src := fmt.Sprintf("package handler\n\nimport \"github.com/asynclab/asynclab/engine\"\n\nfunc Handle(l *engine.Loop) { l.Queue(\"turn %d %d\", l.Stop) }\n", i, time.Now().UnixNano())
 			res, err := b.Build(context.Background(), builder.Request{
 				Files:   []builder.File{{Name: "handler.go", Data: []byte(src)}},
 				Harness: []byte(harness),
@@ -305,5 +307,71 @@ func TestBuildsTakeTurns(t *testing.T) {
 	}
 	if m := mostRunning.Load(); m < 1 || m > 2 {
 		t.Errorf("%d builds ran at once; want at most Config.Parallel = 2", m)
+	}
+}
+
+// A handler built again is not compiled again: concurrent builds of the
+// same files wait for one build and share its binary, each build's own
+// link to it survives the others' cleanups, and a changed file or a
+// compile error is never served from the cache.
+func TestBuildCache(t *testing.T) {
+	b := newBuilder(t)
+	src := fmt.Sprintf("package handler\n\nimport \"github.com/asynclab/asynclab/engine\"\n\nfunc Handle(l *engine.Loop) { l.Queue(\"cached %d\", l.Stop) }\n", time.Now().UnixNano())
+	build := func(src string) *builder.Result {
+		t.Helper()
+		res, err := b.Build(context.Background(), builder.Request{
+			Files:   []builder.File{{Name: "handler.go", Data: []byte(src)}},
+			Harness: []byte(harness),
+			Policy:  builder.DefaultPolicy("handler"),
+		})
+		if err != nil {
+			t.Fatalf("Build: %v", err)
+		}
+		return res
+	}
+	runs := func(res *builder.Result) bool {
+		out, err := exec.Command(res.Binary).CombinedOutput()
+		return err == nil && strings.Contains(string(out), "done <nil>")
+	}
+	var wg sync.WaitGroup
+	results := make([]*builder.Result, 3)
+	for i := range results {
+		wg.Go(func() { results[i] = build(src) })
+	}
+	wg.Wait()
+	cached := 0
+	for _, res := range results {
+		if !res.OK() {
+			t.Fatalf("build failed: %v\n%s", res.Problems, res.Log)
+		}
+		if res.Cached {
+			cached++
+		}
+	}
+	if cached != 2 {
+		t.Errorf("%d of 3 builds of the same files came from the cache, want 2 (one compiles, the others wait for it)", cached)
+	}
+	results[0].Cleanup()
+	results[1].Cleanup()
+	if !runs(results[2]) {
+		t.Error("a cached binary does not run once the other builds' directories are gone")
+	}
+	results[2].Cleanup()
+	if again := build(src); !again.Cached || !runs(again) {
+		t.Errorf("a later build of the same files: cached %v", again.Cached)
+	} else {
+		again.Cleanup()
+	}
+
+	changed := build(strings.Replace(src, "cached", "changed", 1))
+	defer changed.Cleanup()
+	if changed.Cached || !runs(changed) {
+		t.Errorf("a changed handler came from the cache (%v) or does not run", changed.Cached)
+	}
+	broken := strings.Replace(src, "l.Stop", "l.Nope", 1)
+	for range 2 {
+		if res := build(broken); res.OK() || res.Cached || len(res.Problems) == 0 {
+			t.Errorf("a handler that does not compile: ok %v, cached %v, problems %v", res.OK(), res.Cached, res.Problems)
+		}
 	}
 }
