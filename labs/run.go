@@ -120,6 +120,9 @@ type RunStore interface {
 
 	// Run returns the run with id, everything included.
 	Run(ctx context.Context, id string) (*Run, error)
+	// RunStatus returns where the run with id is, and nothing else: what a
+	// follower polls while the run is graded elsewhere.
+	RunStatus(ctx context.Context, id string) (RunStatus, error)
 	// Traces returns every trace of a run, ordered by track.
 	Traces(ctx context.Context, id string) ([]Trace, error)
 	// Trace returns the data of one track of a run.

@@ -155,9 +155,9 @@ func (x *runner) follow(s *live.Stream, id string) {
 		case <-x.ctx.Done():
 			return
 		}
-		run, err := x.store.Run(x.ctx, id)
+		st, err := x.store.RunStatus(x.ctx, id)
 		switch {
-		case err != nil || !run.Status.Finished():
+		case err != nil || !st.Finished():
 			finishedSince = time.Time{}
 		case finishedSince.IsZero():
 			finishedSince = time.Now()
@@ -166,7 +166,11 @@ func (x *runner) follow(s *live.Stream, id string) {
 				x.abandon(s)
 				return
 			}
-			if err := x.replayInto(x.ctx, s, run); err != nil {
+			run, err := x.store.Run(x.ctx, id)
+			if err == nil {
+				err = x.replayInto(x.ctx, s, run)
+			}
+			if err != nil {
 				x.log.Warn("showing a run graded elsewhere", "run", id, "err", err)
 				s.Send(live.ErrorMsg("This run was graded, but its result could not be shown here; reload the page."))
 			}

@@ -146,13 +146,22 @@ func testRoundTrip(t *testing.T, open func(*testing.T) labs.Store) {
 				t.Errorf("Run after CreateRun (-want +got):\n%s", diff)
 			}
 
+			checkStatus := func(want labs.RunStatus) {
+				t.Helper()
+				if st, err := s.RunStatus(ctx, r.ID); err != nil || st != want {
+					t.Errorf("RunStatus = %q, %v; want %q", st, err, want)
+				}
+			}
+			checkStatus(labs.StatusQueued)
 			mustStart(t, s, r.ID, 1)
+			checkStatus(labs.StatusRunning)
 			want.Status, want.Started = labs.StatusRunning, at(1)
 			if diff := cmp.Diff(&want, mustRun(t, s, r.ID), equateRuns); diff != "" {
 				t.Errorf("Run after StartRun (-want +got):\n%s", diff)
 			}
 
 			mustFinish(t, s, r.ID, tt.out)
+			checkStatus(labs.StatusDone)
 			want.Status, want.Verdict, want.Score, want.Max, want.Result, want.Actual, want.Finished =
 				labs.StatusDone, tt.out.Verdict, tt.out.Score, tt.out.Max, tt.out.Result, tt.out.Actual, tt.out.Finished
 			got := mustRun(t, s, r.ID)
@@ -209,6 +218,7 @@ func testNotFound(t *testing.T, open func(*testing.T) labs.Store) {
 		call func() error
 	}{
 		{"Run", func() error { _, err := s.Run(ctx, "absent"); return err }},
+		{"RunStatus", func() error { _, err := s.RunStatus(ctx, "absent"); return err }},
 		{"Traces", func() error { _, err := s.Traces(ctx, "absent"); return err }},
 		{"Trace of an absent run", func() error { _, err := s.Trace(ctx, "absent", "a-epoll"); return err }},
 		{"Trace of an absent track", func() error { _, err := s.Trace(ctx, "here", "a-epoll"); return err }},

@@ -173,6 +173,19 @@ func (s *Store) Traces(ctx context.Context, id string) ([]labs.Trace, error) {
 	return traces, nil
 }
 
+// RunStatus returns where the run with id is.
+func (s *Store) RunStatus(ctx context.Context, id string) (labs.RunStatus, error) {
+	var st labs.RunStatus
+	err := s.pool.QueryRow(ctx, "SELECT status FROM runs WHERE id = $1", id).Scan(&st)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = labs.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("postgres: status of run %s: %w", id, kind(err))
+	}
+	return st, nil
+}
+
 // Trace returns the data of one track of a run.
 func (s *Store) Trace(ctx context.Context, id, track string) ([]byte, error) {
 	var data []byte

@@ -192,6 +192,19 @@ func (s *Store) traces(ctx context.Context, id string) ([]labs.Trace, error) {
 	return traces, rows.Err()
 }
 
+// RunStatus returns where the run with id is.
+func (s *Store) RunStatus(ctx context.Context, id string) (labs.RunStatus, error) {
+	var st labs.RunStatus
+	err := s.read.QueryRowContext(ctx, "SELECT status FROM runs WHERE id = ?", id).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = labs.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: status of run %s: %w", id, err)
+	}
+	return st, nil
+}
+
 // Trace returns the data of one track of a run.
 func (s *Store) Trace(ctx context.Context, id, track string) ([]byte, error) {
 	var data []byte
