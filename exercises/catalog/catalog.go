@@ -7,12 +7,14 @@ import (
 	"github.com/asynclab/asynclab/exercises/connect"
 	"github.com/asynclab/asynclab/exercises/deadlock"
 	"github.com/asynclab/asynclab/exercises/headofline"
+	"github.com/asynclab/asynclab/exercises/readiness"
 )
 
 // All returns every exercise, in the order a course would take them.
 func All() []*exercises.Exercise {
 	return []*exercises.Exercise{
 		connect.Exercise(),
+		readiness.Exercise(),
 		batching.Exercise(),
 		deadlock.Exercise(),
 		headofline.Exercise(),
