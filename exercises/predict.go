@@ -142,8 +142,12 @@ func (p *Prediction) Format(a Answer) string {
 			return "—"
 		}
 		s := strconv.FormatFloat(*a.Number, 'g', 4, 64)
-		if p.Unit != "" {
-			s += " " + p.Unit
+		unit := p.Unit
+		if *a.Number == 1 && len(unit) > 2 && strings.HasSuffix(unit, "s") {
+			unit = unit[:len(unit)-1] // "1 wakeup", not "1 wakeups"; "1 ms" stays
+		}
+		if unit != "" {
+			s += " " + unit
 		}
 		return s
 	case PredictChoice:
