@@ -23,8 +23,12 @@ type epollBackend struct {
 	pending []*Op // queued this turn, tried at the next flush
 	spare   []*Op // the other pending buffer, reused turn after turn
 	last    *Op   // the op queued most recently, for links
-	drains  []*Op // ops held by Drain until the ops before them complete
-	wakebuf [8]byte
+	qseq    uint64
+	// deferred are the ops held by a drain, in queue order, and draining
+	// the drained ops started and not yet complete (see drain_linux.go).
+	deferred []*Op
+	draining []*Op
+	wakebuf  [8]byte
 }
 
 // fdState is what the epoll backend tracks for one descriptor.
@@ -78,6 +82,8 @@ func (b *epollBackend) wake() {
 }
 
 func (b *epollBackend) queue(op *Op) {
+	b.qseq++
+	op.qseq = b.qseq
 	if prev := b.last; prev != nil && prev.order&(Link|HardLink) != 0 && prev.State() != OpDone && !prev.l.closed.Load() {
 		prev.next = op
 		op.held = true
@@ -110,7 +116,7 @@ func (b *epollBackend) cancel(op *Op) {
 		b.update(st)
 	}
 	b.pending = removeOp(b.pending, op)
-	b.drains = removeOp(b.drains, op)
+	b.deferred = removeOp(b.deferred, op)
 	b.finish(op, -int32(unix.ECANCELED))
 }
 
@@ -194,14 +200,17 @@ func (b *epollBackend) flush() error {
 // start makes an op's first attempt. Ops that would block are parked on
 // their fd until epoll reports it ready.
 func (b *epollBackend) start(op *Op) {
-	// Drain: wait until every earlier op has completed. The flag is read
-	// here, not when the op was created, because Order is set after that.
-	if op.order&Drain != 0 && !op.drainSeen {
+	// Drain: a drained op waits until every earlier op has completed, and
+	// the ops after it until it has. The flag is read here, not when the op
+	// was created, because Order is set after that.
+	if !op.drainSeen {
 		op.drainSeen = true
-		if b.l.inflight.len()-1 > len(b.drains) {
-			op.held = true
-			b.drains = append(b.drains, op)
+		if b.drainGate(op) {
+			b.deferOp(op)
 			return
+		}
+		if op.order&Drain != 0 {
+			b.draining = append(b.draining, op)
 		}
 	}
 	l := b.l
@@ -244,6 +253,8 @@ func (b *epollBackend) start(op *Op) {
 		b.finishAt(op, errnoRes(0, err), end)
 	case OpConnect:
 		b.tryConnect(op)
+	case OpAsyncCancel:
+		b.asyncCancel(op)
 	default:
 		b.attempt(op)
 	}
@@ -620,12 +631,10 @@ func (b *epollBackend) finishAt(op *Op, res int32, at int64) {
 			b.pending = append(b.pending, next)
 		}
 	}
-	if len(b.drains) > 0 && l.inflight.len() == len(b.drains) {
-		d := b.drains[0]
-		b.drains = b.drains[1:]
-		d.held = false
-		b.pending = append(b.pending, d)
+	if op.order&Drain != 0 {
+		b.draining = removeOp(b.draining, op)
 	}
+	b.releaseDeferred()
 }
 
 // armLinkTimeout bounds op with the LINK_TIMEOUT queued after it.

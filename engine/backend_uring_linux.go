@@ -18,13 +18,18 @@ import (
 // created during one turn of the loop are written to the SQ together and
 // submitted with one io_uring_enter, which is also the call that waits.
 type uringBackend struct {
-	l       *Loop
-	ring    *uring.Ring
-	wakefd  int
-	wakeOp  *Op
-	pending []*Op
-	cqes    []uring.CQE
-	busy    bool // the last reap found completions
+	l      *Loop
+	ring   *uring.Ring
+	wakefd int
+	wakeOp *Op
+	// wakePolling: the wake READ was retired around a drained op, so a
+	// blocked wait also looks for posts every wakePoll, until a wake READ
+	// armed after it has completed (see rearmWake).
+	wakePolling bool
+	retired     *Op // a wake READ retired before it reached the SQ
+	pending     []*Op
+	cqes        []uring.CQE
+	busy        bool // the last reap found completions
 
 	// Trace times that several events share, so that the clock is read once
 	// for them: the submits written to the SQ in one flush, and the CQEs one
@@ -188,16 +193,17 @@ func (b *uringBackend) flush() error {
 		for i, op := range ops {
 			if op.order&Drain != 0 {
 				// A drained op waits for every earlier SQE, and the wake
-				// READ never completes by itself: retire it first and arm
-				// a new one after the drained op.
+				// READ never completes by itself: retire it first. A new
+				// one is armed once the ring is idle (see rearmWake).
 				b.retireWake()
+			}
+			if op == b.retired {
+				b.retired = nil // retired before it reached the SQ
+				continue
 			}
 			if err := b.push(op); err != nil {
 				b.pending = append(ops[i:], b.pending...)
 				return err
-			}
-			if op.order&Drain != 0 {
-				b.armWake()
 			}
 		}
 	}
@@ -220,17 +226,26 @@ func (b *uringBackend) push(op *Op) error {
 	return nil
 }
 
-// retireWake cancels the armed wake READ. Posts made meanwhile are not
-// lost: the eventfd counts them until the next wake READ reads it.
+// retireWake makes the armed wake READ complete, and arms no other. Posts
+// made meanwhile are not lost: wait looks for them (see rearmWake).
 func (b *uringBackend) retireWake() {
 	old := b.wakeOp
 	if old == nil || old.State() == OpDone {
 		return
 	}
 	b.wakeOp = nil
-	c := &Op{l: b.l, kind: OpAsyncCancel, name: b.l.names.op(OpAsyncCancel), fd: -1, target: old.id}
-	c.id = b.l.inflight.add(c)
-	b.push(c)
+	b.wakePolling = true
+	if old.State() == OpQueued {
+		// Armed this turn and not in the SQ yet: it never will be.
+		old.state.Store(uint32(OpDone))
+		b.l.inflight.remove(old.id)
+		b.retired = old
+		return
+	}
+	// Complete it rather than cancel it: a cancel can find the READ too far
+	// along (EALREADY) and leave it waiting, and the drained op with it.
+	// The count it reads is a wakeup like any other.
+	b.wake()
 }
 
 func (b *uringBackend) prep(sqe *uring.SQE, op *Op) {
@@ -288,10 +303,17 @@ func (b *uringBackend) wait(timeout time.Duration) error {
 		inflight-- // the wake READ is the loop's own, not the handler's
 	}
 	l.counter(counterInflight, l.names.inflight, int64(inflight))
+	timeout = b.rearmWake(timeout)
 	if err := b.waitEnter(timeout); err != nil {
 		return err
 	}
-	return b.reap()
+	if err := b.reap(); err != nil {
+		return err
+	}
+	if b.wakePolling && l.wakeSent.Load() {
+		l.drainPosted()
+	}
+	return nil
 }
 
 // waitEnter submits the SQ and waits for at least one CQE, or until timeout
@@ -424,12 +446,17 @@ func (b *uringBackend) complete(c uring.CQE) {
 		l.inflight.remove(op.id)
 		op.state.Store(uint32(OpDone))
 		if c.Res == -int32(unix.ECANCELED) {
-			return // retired around a drained op; another one is armed
+			return
 		}
 		l.drainPosted()
+		if b.wakeOp == op {
+			b.wakePolling = false // a wake READ armed after a drain works
+		}
 		if !l.closed.Load() && b.wakeOp == op {
 			b.armWake()
 		}
+	case op.kind == OpAsyncCancel && op.answered:
+		b.completeAnswered(op, c)
 	case op.kind == OpAsyncCancel:
 		// The cancel's own CQE is only an annotation: the target's CQE
 		// decides the target's outcome.

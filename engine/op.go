@@ -127,6 +127,10 @@ type Op struct {
 	salen  uint32
 	ts     [2]int64 // __kernel_timespec for TIMEOUT and LINK_TIMEOUT
 	target uint64   // ASYNC_CANCEL's target op
+	// answered: an ASYNC_CANCEL from Loop.AsyncCancel, completed like any
+	// op with the cancel's own answer. The loop's own cancels (Op.Cancel,
+	// unwatch, the wake READ) only annotate the trace.
+	answered bool
 
 	cb       func(*Op)
 	thens    []func(int, error)
@@ -140,6 +144,7 @@ type Op struct {
 	held bool
 	// drainSeen: the epoll backend has looked at this op's Drain flag.
 	drainSeen bool
+	qseq      uint64 // epoll: the op's place in queue order, for Drain
 }
 
 // ID returns the op's id: its slot in the in-flight table and a generation,

@@ -4,9 +4,11 @@ package catalog
 import (
 	"github.com/asynclab/asynclab/exercises"
 	"github.com/asynclab/asynclab/exercises/batching"
+	"github.com/asynclab/asynclab/exercises/cancelrace"
 	"github.com/asynclab/asynclab/exercises/connect"
 	"github.com/asynclab/asynclab/exercises/deadlock"
 	"github.com/asynclab/asynclab/exercises/headofline"
+	"github.com/asynclab/asynclab/exercises/ordering"
 	"github.com/asynclab/asynclab/exercises/readiness"
 )
 
@@ -18,6 +20,8 @@ func All() []*exercises.Exercise {
 		batching.Exercise(),
 		deadlock.Exercise(),
 		headofline.Exercise(),
+		cancelrace.Exercise(),
+		ordering.Exercise(),
 	}
 }
 
