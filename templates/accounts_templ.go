@@ -541,7 +541,7 @@ func People(v PeopleView, st Status) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<table class=\"list\" data-testid=\"people\"><thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Since</th><th>Password</th><th></th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<table class=\"list\" data-testid=\"people\"><thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Since</th><th>Password</th><th><span class=\"visually-hidden\">Sign-in link</span></th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -84,9 +84,17 @@
       skip.onchange = () => tl.setSkipIdle(skip.checked);
       tl.setSkipIdle(skip.checked);
     }
-    $('[data-act="zoomin"]', box).onclick = () => { const v = tl.view(); const c = (v.start + v.end) / 2, h = (v.end - v.start) / 4; tl.setView(c - h, c + h); };
-    $('[data-act="zoomout"]', box).onclick = () => { const v = tl.view(); const c = (v.start + v.end) / 2, h = (v.end - v.start); tl.setView(c - h, c + h); };
+    // Idle stretches are collapsed unless the student turns it off.
+    const collapse = $('[data-act="collapse-idle"]', box);
+    if (collapse) {
+      collapse.onchange = () => tl.setCollapseIdle(collapse.checked);
+      tl.setCollapseIdle(collapse.checked);
+    }
+    $('[data-act="zoomin"]', box).onclick = () => tl.zoom(0.5);
+    $('[data-act="zoomout"]', box).onclick = () => tl.zoom(2);
     $('[data-act="fit"]', box).onclick = () => tl.fit();
+    const whole = $('[data-act="whole"]', box);
+    if (whole) whole.onclick = () => tl.wholeRun();
     scrub.oninput = () => tl.seek((Number(scrub.value) / 1000) * extent);
     return (state) => {
       play.textContent = state.playing ? "❚❚ Pause" : "▶ Play";
@@ -96,6 +104,7 @@
         if (speedSel.value.startsWith("run:")) applySpeed();
       }
       if (document.activeElement !== scrub) scrub.value = String(Math.round((state.cursor / extent) * 1000));
+      if (collapse) collapse.checked = state.collapseIdle;
       readout.textContent = `cursor ${fmtNs(state.cursor)} · view ${fmtNs(state.start)} – ${fmtNs(state.end)}`;
     };
   }
@@ -107,6 +116,7 @@
     let update = () => {};
     const tl = new Timeline($("canvas", box), {
       details: $(".details", box),
+      list: $(".tl-list", box),
       onChange: (s) => { update(s); if (onState) onState(s); },
     });
     update = bindControls(box, tl);

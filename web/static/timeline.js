@@ -1,12 +1,13 @@
 // timeline.js draws a run's trace as an animated timeline on a canvas.
 //
 // It is plain ES2020 with no build step: the server embeds and serves it as
-// /static/timeline.js (timeline.css styles the details it writes), and it
-// defines one global, window.Timeline. The data it takes is exactly what the
-// run's websocket sends (docs/live.md). The exercise, replay and compare
-// pages build their own controls and call this API:
+// /static/timeline.js (timeline.css styles the details and the list it
+// writes, and sets its dark palette), and it defines one global,
+// window.Timeline. The data it takes is exactly what the run's websocket
+// sends (docs/live.md). The exercise, replay and compare pages build their
+// own controls and call this API:
 //
-//   const tl = new Timeline(canvas, {details, onSelect, onChange, autoHeight});
+//   const tl = new Timeline(canvas, {details, list, onSelect, onChange, autoHeight, collapseIdle});
 //
 //   Data      setSchema({kinds, phases, lints}); addTrack(track, label);
 //             addEvents(track, firstName, names, events); addFindings(track, findings);
@@ -15,12 +16,16 @@
 //   Playback  play(); pause(); playing(); setSpeed(nsPerWallSecond); setSkipIdle(bool); seek(ns);
 //             stepForward(across); stepBack(across)  (false at either end; within the
 //             selected event's track unless across)
-//   View      setView(startNs, endNs); fit(); jumpTo(track, loop, seq)  (true if found);
-//             view() -> {start, end, cursor, selected, playing, speed, live, traceEnd}
+//   View      setView(startNs, endNs); fit(); wholeRun(); zoom(factor); jumpTo(track, loop, seq)
+//             (true if found); view() -> {start, end, cursor, selected, playing, speed, live,
+//             traceEnd, collapseIdle, gaps}
+//   Idle      setCollapseIdle(bool); gaps() -> [{start, end, label, x0, x1}];
+//             expandGap(ns)  (the gap holding ns; without ns, the one nearest the cursor)
+//   Text      setList(element)  (the event list's container; the list option does the same)
 //   Measure   stats() -> {frames, started, lastFrameMs, avgFrameMs, p95FrameMs,
 //             maxFrameMs, drawn}; resetStats()
 //   Layout    lanes() -> [{track, type, label, y, height, loop, fd}];
-//             timeToX(ns); xToTime(x); laneTop(track, type, key); destroy()
+//             timeToX(ns); xToTime(x); laneTop(track, type, key); palette(); destroy()
 //
 // onSelect(ev) gets the selected event as view().selected does; onChange(state)
 // gets view(), at most once per frame, when the view, cursor, selection or
@@ -39,9 +44,24 @@
 // its submit to its completion to the handler it woke: the selected one's
 // always, every visible one's when few enough to read.
 //
+// A run is mostly waiting in the kernel. With collapseIdle, every long
+// stretch where no visible track does anything is drawn as a narrow gap,
+// labelled "… 480 ms waiting in the kernel …", on a piecewise-linear time
+// axis (Axis below); a click on a gap, or x, expands it. fit() frames the
+// handler's own callbacks (not the harness's), and is the view data gets
+// until the view is moved; wholeRun() shows everything from time 0. The
+// view never shows time before the run started.
+//
 // Stepping visits every event but counter samples, in time order across
 // the tracks that are not collapsed. While the cursor is before the end,
-// what comes after it is dimmed, so playback unfolds the run.
+// what comes after it is dimmed, so playback unfolds the run. The list, if
+// the page gives it a container, is the same events as text: one track's,
+// in stepping order, in a listbox whose selection is the canvas's.
+//
+// Every key the canvas takes is listed in _onKey; the canvas's aria-label
+// names them. Colours come from C, which a page's --tl-* custom properties
+// override (timeline.css sets the dark theme's); meaning never rests on
+// hue alone: errors are hatched or crossed, findings are flags.
 //
 // Drawing is driven by requestAnimationFrame and happens only when something
 // changed. Each lane keeps its items in typed arrays sorted by start time,
@@ -76,24 +96,35 @@
   const FONT_BOLD = '600 12px system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
   const FONT_SMALL = '10px system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
 
-  const C = {
+  // C is the palette the canvas draws with. These are the light theme's
+  // colours; a page overrides any of them with a CSS custom property on
+  // the canvas or above it, named after the key: --tl-bg, --tl-lane-alt,
+  // --tl-error, ... (timeline.css sets the dark theme's under
+  // prefers-color-scheme: dark). They are read again when the scheme
+  // changes. Errors, calls that would block and findings never rely on
+  // hue alone: errors are cross-hatched and end in a cross, findings are
+  // flags with "!", would-block calls are plain.
+  const LIGHT = {
     bg: '#ffffff',
     laneAlt: '#fbfcfe',
     gutter: '#f8fafc',
     header: '#eef2f7',
     line: '#e2e8f0',
+    border: '#cbd5e1',
     grid: '#eef1f5',
     text: '#0f172a',
+    axisText: '#334155',
     muted: '#64748b',
     faint: '#94a3b8',
     cursor: '#2563eb',
+    onCursor: '#ffffff',
     syscall: '#64748b',
     blocked: '#d97706', // EAGAIN, EINPROGRESS, EINTR, EALREADY: control flow
     error: '#dc2626',
+    errorInk: 'rgba(69, 10, 10, 0.5)', // the hatching on an error
     ok: '#16a34a',
     kwait: '#e2e8f0',
     kwaitInk: '#94a3b8',
-    wait: 'rgba(245, 158, 11, 0.45)',
     wakeup: '#0d9488',
     submit: '#1d4ed8',
     mark: '#9333ea',
@@ -102,13 +133,41 @@
     lint: '#dc2626',
     harness: '#64748b', // the lab's harness's own callbacks
     cancel: '#475569',
+    cancelled: '#cbd5e1', // an op that was cancelled
+    tick: '#334155', // extra completions in the kernel lane
+    onBar: '#ffffff', // labels on handlers and calls
+    onOp: '#0f172a', // labels on ops in flight
+    boxBg: 'rgba(241, 245, 249, 0.95)', // behind labels on hatched bars
+    boxText: '#334155',
+    openText: '#7c2d12',
+    openInk: 'rgba(15, 23, 42, 0.35)',
+    waitBg: 'rgba(254, 243, 199, 0.9)',
+    waitInk: 'rgba(217, 119, 6, 0.75)',
     counterFill: 'rgba(37, 99, 235, 0.14)',
     counterLine: '#2563eb',
+    counterMin: 'rgba(37, 99, 235, 0.35)',
     dim: 'rgba(255, 255, 255, 0.8)',
     ended: '#f1f4f8',
+    endShade: 'rgba(100, 116, 139, 0.12)',
     flow: '#0f172a',
+    flowFaint: 'rgba(71, 85, 105, 0.45)',
     sel: '#0f172a',
+    selHalo: '#ffffff',
+    flash: '#f59e0b',
+    quiet: 'rgba(100, 116, 139, 0.8)',
+    quietSpan: 'rgba(100, 116, 139, 0.35)',
+    findingSpan: 'rgba(220, 38, 38, 0.55)',
+    findingLine: 'rgba(220, 38, 38, 0.5)',
+    band: 'rgba(71, 85, 105, 0.45)', // an fd's activity where it is dense
+    scrollbar: 'rgba(100, 116, 139, 0.35)',
+    tipBg: 'rgba(15, 23, 42, 0.94)',
+    tipTitle: '#ffffff',
+    tipText: '#cbd5e1',
+    gapBg: 'rgba(226, 232, 240, 0.9)', // a collapsed idle stretch
+    gapInk: '#64748b',
+    gapText: '#334155',
   };
+  const C = Object.assign({}, LIGHT);
   // Handlers: saturated colours that carry white text. No red or amber:
   // those mean errors and waiting.
   const HANDLER_COLORS = ['#2563eb', '#059669', '#7c3aed', '#0891b2', '#db2777', '#4d7c0f',
@@ -123,10 +182,9 @@
     phases: ['instant', 'begin', 'end', 'create', 'resolve', 'wait', 'fire', 'cancel'],
     lints: ['none', 'long-handler', 'head-of-line', 'deadlock', 'blocking-call', 'pending-connect', 'off-loop'],
   };
-  const INSTANT_COLORS = {
-    wakeup: C.wakeup, submit: C.submit, mark: C.mark, future: C.future, timer: C.timer, handler: C.muted,
-    ready: C.wakeup,
-  };
+  // The palette key of each kind of instant.
+  const INSTANT_COLORS = {wakeup: 'wakeup', submit: 'submit', mark: 'mark', future: 'future', timer: 'timer',
+    handler: 'muted', ready: 'wakeup'};
   const COUNTER_ORDER = ['runq', 'inflight', 'sq_pending', 'cq_ready'];
   const WAIT_CALLS = new Set(['epoll_wait', 'epoll_pwait', 'epoll_pwait2', 'io_uring_enter']);
   const CQE_F_MORE = 2;
@@ -363,8 +421,11 @@
   }
 
   // ---- Track: one sandboxed run ----
+  let trackSerial = 0;
+
   class Track {
     constructor(id, label, order) {
+      this.serial = ++trackSerial; // tells a track apart from the one a reset replaced
       this.id = id;
       this.label = label || id;
       this.order = order;
@@ -507,6 +568,114 @@
     }
   }
 
+  // ---- The time axis ----
+  //
+  // With idle collapsed, the axis is piecewise linear. Each collapsed gap
+  // [a, b], a stretch where nothing happens, takes a fixed width in
+  // pixels, gpx, whatever the zoom; the rest of the time shares the rest
+  // of the width at one scale, k pixels per ns. A time's position is
+  // d(t) = k * L(t) + gpx * G(t), where L(t) is the time before t outside
+  // the gaps and G(t) the number of gaps before t (a fraction inside one).
+  // An axis without gaps is linear: d(t) = k * t.
+  class Axis {
+    // a and b are the gaps' starts and ends, sorted and disjoint.
+    constructor(a, b, gpx) {
+      this.a = a;
+      this.b = b;
+      this.n = a.length;
+      this.gpx = gpx;
+      this.la = new Float64Array(this.n); // L(a[i])
+      let cut = 0;
+      for (let i = 0; i < this.n; i++) {
+        this.la[i] = a[i] - cut;
+        cut += b[i] - a[i];
+      }
+    }
+
+    // at returns the index of the last gap that starts at or before t, or -1.
+    at(t) {
+      let lo = 0;
+      let hi = this.n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.a[mid] <= t) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo - 1;
+    }
+
+    // inGap returns the index of the gap that holds t (ends excluded), or -1.
+    inGap(t) {
+      const i = this.at(t);
+      return i >= 0 && t > this.a[i] && t < this.b[i] ? i : -1;
+    }
+
+    L(t) {
+      const i = this.at(t);
+      if (i < 0) return t;
+      return t < this.b[i] ? this.la[i] : this.la[i] + (t - this.b[i]);
+    }
+
+    G(t) {
+      const i = this.at(t);
+      if (i < 0) return 0;
+      return t < this.b[i] ? i + (t - this.a[i]) / (this.b[i] - this.a[i]) : i + 1;
+    }
+
+    d(t, k) {
+      const i = this.at(t);
+      if (i < 0) return k * t;
+      if (t < this.b[i]) return k * this.la[i] + this.gpx * (i + (t - this.a[i]) / (this.b[i] - this.a[i]));
+      return k * (this.la[i] + t - this.b[i]) + this.gpx * (i + 1);
+    }
+
+    // inv is d's inverse: the time at position d.
+    inv(d, k) {
+      let lo = 0;
+      let hi = this.n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (k * this.la[mid] + this.gpx * mid <= d) lo = mid + 1;
+        else hi = mid;
+      }
+      const i = lo - 1;
+      if (i < 0) return d / k;
+      const da = k * this.la[i] + this.gpx * i;
+      if (d < da + this.gpx) return this.a[i] + ((d - da) / this.gpx) * (this.b[i] - this.a[i]);
+      return this.b[i] + (d - da - this.gpx) / k;
+    }
+
+    // scale returns the k at which [t0, t1] is w pixels wide: NaN if no
+    // scale can, when [t0, t1] lies inside one gap.
+    scale(t0, t1, w) {
+      const dl = this.L(t1) - this.L(t0);
+      const k = (w - this.gpx * (this.G(t1) - this.G(t0))) / dl;
+      return dl > 0 && k > 0 && isFinite(k) ? k : NaN;
+    }
+  }
+  const LINEAR = new Axis([], [], 0);
+
+  // Idle stretches: where no visible track does anything for at least
+  // IDLE_MIN. Of those, the ones that would take more than GAP_WORTH gap
+  // widths of a NOMINAL_W-pixel view of the whole run are collapsed, the
+  // longest first, at most MAX_GAPS; their width is GAP_PX, less when
+  // there are so many that they would take more than GAP_SHARE of the
+  // plot. What counts as doing something: a callback running, a call
+  // that is not a wait (epoll_wait, io_uring_enter) in progress, and any
+  // instant. A call or callback that never returned counts for its first
+  // IDLE_MIN only: what it waits for afterwards is idle too.
+  const IDLE_MIN = 1e6;
+  const NOMINAL_W = 1000;
+  const GAP_PX = 40;
+  const GAP_WORTH = 3;
+  const GAP_SHARE = 0.4;
+  const MAX_GAPS = 16;
+  // A view frames what it fits with FIT_MARGIN of its width either side.
+  const FIT_MARGIN = 0.03;
+  // The event list's rows are LIST_ROW pixels high (timeline.css agrees).
+  const LIST_ROW = 24;
+  let listSerial = 0;
+
   function loopLabel(loop) {
     return loop === 0 ? 'loop thread' : 'thread ' + loop;
   }
@@ -520,6 +689,7 @@
       this.canvas = canvas;
       this.ctx = canvas.getContext('2d');
       this.details = opts.details || null;
+      this.listEl = opts.list || null;
       this.onSelect = opts.onSelect || null;
       this.onChange = opts.onChange || null;
       this.autoHeight = !!opts.autoHeight;
@@ -536,6 +706,13 @@
       this.v1 = 1e6;
       this.scrollY = 0;
       this.autoFit = true; // fit the data as it arrives, until the user moves the view
+      this._fitAll = false; // what a fit frames: the whole run, or the handler's activity
+      this._fitPending = false; // data came since the last fit: fit again before the view is read
+      this.collapseIdle = !!opts.collapseIdle;
+      this._expanded = []; // [a, b] of each idle stretch the user expanded
+      this._expVer = 0;
+      this._idle = null; // the idle stretches, for the data they were found in
+      this._axisCache = null;
       this.live = false;
       this.cursor = 0;
       this.cursorEnd = true; // the cursor sits at the end: nothing is dimmed
@@ -560,8 +737,21 @@
 
       this._listen();
       this._resize();
-      this._patterns();
+      this._readTheme();
       this._renderDetails();
+      this._buildList();
+      this._invalidate();
+    }
+
+    // _readTheme takes the palette from the light theme and the page's
+    // --tl-* custom properties, and remakes the patterns drawn with it.
+    _readTheme() {
+      const cs = getComputedStyle(this.canvas);
+      for (const key of Object.keys(LIGHT)) {
+        const v = cs.getPropertyValue('--tl-' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).trim();
+        C[key] = v || LIGHT[key];
+      }
+      this._patterns();
       this._invalidate();
     }
 
@@ -647,7 +837,7 @@
         tr.layoutDirty = false;
         this._layoutDirty = true;
       }
-      if (this.autoFit) this._fitNow();
+      if (this.autoFit) this._fitPending = true;
       this._changed();
     }
 
@@ -918,6 +1108,9 @@
       this.cursor = 0;
       this.cursorEnd = true;
       this.autoFit = true;
+      this._fitAll = false;
+      this._expanded = [];
+      this._expVer++;
       this.scrollY = 0;
       this.v0 = 0;
       this.v1 = 1e6;
@@ -948,8 +1141,8 @@
       if (this.live) {
         this.autoFit = true;
         this.cursorEnd = true;
-        this._fitNow();
       }
+      if (this.autoFit) this._fitPending = true;
       this._changed();
     }
 
@@ -1153,14 +1346,23 @@
     }
 
     // _frameOn frames [t0, t1] with context: a span takes a fifth of the
-    // view, so even a 10 µs call is wide enough to see and click; an
-    // instant keeps a view of at most 200 µs around it. (_changed keeps
-    // the view from starting before the run.)
+    // view, so even a 10 µs call is wide enough to see and click, and at
+    // least 2 µs of time is in view; an instant keeps a view of at most
+    // 200 µs around it. A span inside a collapsed gap keeps the zoom. (_changed
+    // keeps the view from starting before the run.)
     _frameOn(t0, t1) {
-      const dur = t1 - t0;
-      const span = dur > 0 ? Math.max(dur * 5, 2e3) : Math.min(Math.max(this.v1 - this.v0, 2e3), 200e3);
-      this.v0 = (t0 + t1) / 2 - span / 2;
-      this.v1 = this.v0 + span;
+      const m = this._map();
+      const ax = this._axisNow();
+      const W = m.W;
+      let k;
+      if (t1 > t0) {
+        k = ax.scale(t0, t1, W / 5);
+        if (!(k > 0)) k = m.k;
+        k = Math.min(k, W / 2e3);
+      } else {
+        k = W / Math.min(Math.max(W / m.k, 2e3), 200e3);
+      }
+      this._viewAt(ax, k, (ax.d(t0, k) + ax.d(t1, k)) / 2 - W / 2);
     }
 
     // _onScreen scrolls the page, if it must, so that the lane at canvas
@@ -1193,6 +1395,7 @@
     }
 
     view() {
+      this._applyFit();
       return {
         start: this.v0,
         end: this.v1,
@@ -1202,57 +1405,401 @@
         speed: this.speed,
         live: this.live,
         traceEnd: this.traceEnd(),
+        collapseIdle: this.collapseIdle,
+        gaps: this.gaps(),
       };
     }
 
+    // fit frames the handler's activity: from the first of its callbacks
+    // (not the harness's) to where the last one ended, on the tracks that
+    // are not collapsed, and keeps it framed as data arrives until the
+    // view is moved. A callback or call that never returned runs to the
+    // end of its track; with idle collapsed, what it waited for is idle,
+    // so the frame ends where it got stuck. Live, the frame reaches the
+    // latest event. With no callback of the handler's, the frame is every
+    // event; with no event, the whole run.
     fit() {
       this.autoFit = true;
+      this._fitAll = false;
       this._fitNow();
       this._changed();
     }
 
+    // wholeRun shows the run from its start to its end, and keeps it so as
+    // data arrives until the view is moved.
+    wholeRun() {
+      this.autoFit = true;
+      this._fitAll = true;
+      this._fitNow();
+      this._changed();
+    }
+
+    // zoom zooms around the middle of the view, or x if given: factor < 1
+    // zooms in.
+    zoom(factor, x) {
+      this._zoom(+factor || 1, x);
+    }
+
+    _applyFit() {
+      if (!this._fitPending) return;
+      this._fitPending = false;
+      if (this.autoFit) this._fitNow();
+    }
+
     _fitNow() {
+      this._fitPending = false;
       const end = this.traceEnd();
       if (end <= 0) {
         this.v0 = 0;
         this.v1 = 1e6;
         return;
       }
-      this.v0 = 0;
-      this.v1 = end * 1.02;
-    }
-
-    // _keepVisible scrolls the view, keeping its span, so that t is inside
-    // it with margin (a fraction of the span) on either side.
-    _keepVisible(t, margin) {
-      const span = this.v1 - this.v0;
-      if (t < this.v0 + span * margin) {
-        this.v0 = t - span * margin;
-        this.v1 = this.v0 + span;
-      } else if (t > this.v1 - span * margin) {
-        this.v1 = t + span * margin;
-        this.v0 = this.v1 - span;
+      if (this._fitAll) {
+        this._frameSpan(0, end, 0, 0.02 / 1.02);
+        return;
       }
+      let span = this._ownSpan(this.collapseIdle);
+      if (!span) {
+        const runs = this._idleNow().runs;
+        span = runs.length ? [runs[0][0], runs[runs.length - 1][1]] : [0, end];
+      }
+      if (this.live) span[1] = Math.max(span[1], end);
+      this._frameSpan(span[0], span[1], FIT_MARGIN, FIT_MARGIN);
+      // A margin that would cut a collapsed gap shows all of it: "… 2 ms
+      // before the first event …" is whole or not there.
+      const ax = this._axisNow();
+      if (!ax.n) return;
+      const i = ax.inGap(this.v0);
+      const j = ax.inGap(this.v1);
+      if (i < 0 && j < 0) return;
+      this._frameSpan(i < 0 ? span[0] : ax.a[i], j < 0 ? span[1] : ax.b[j], i < 0 ? FIT_MARGIN : 0, j < 0 ? FIT_MARGIN : 0);
     }
 
+    // _frameSpan sets the view so that [a, b] fills it but for the margins
+    // left and right (fractions of its width), never before the run.
+    _frameSpan(a, b, left, right) {
+      const W = this._plotW();
+      const ax = this._axisNow();
+      const w = W * (1 - left - right);
+      let k = b > a ? ax.scale(a, b, w) : NaN;
+      if (!(k > 0)) k = w / Math.max(b - a, 2e3);
+      k = Math.min(k, w / 2e3);
+      this._viewAt(ax, k, Math.max(0, ax.d(a, k) - W * left));
+    }
+
+    // _ownSpan returns [first, last] of the handler's callbacks on the
+    // tracks that are not collapsed, or null. One that never returned
+    // counts to the end of its track or, when cut, a little past the call
+    // it is stuck in: a fifth of the span of the others (at most IDLE_MIN,
+    // all of it with no other), so that the stuck call shows.
+    _ownSpan(cut) {
+      let a = Infinity;
+      let b = -Infinity;
+      const stuck = []; // [where it got stuck, the end of its track]
+      for (const tr of this.tracks) {
+        if (tr.collapsed) continue;
+        for (const d of tr.loops.values()) {
+          const hs = d.handlers;
+          for (let p = 0; p < hs.n; p++) {
+            if (tr.arg1[hs.ref[p]] !== 0) continue; // the harness's
+            const st = hs.start[p];
+            if (st < a) a = st;
+            let en = hs.end[p];
+            if (en === Infinity) {
+              const ss = d.syscalls;
+              if (cut) {
+                stuck.push([Math.max(st, ss.n ? ss.start[ss.n - 1] : st), Math.max(st, tr.end)]);
+                continue;
+              }
+              en = Math.max(st, tr.end);
+            }
+            if (en > b) b = en;
+          }
+        }
+      }
+      if (a === Infinity) return null;
+      const head = b > a ? Math.min(IDLE_MIN, (b - a) / 5) : IDLE_MIN;
+      for (const [at, end] of stuck) b = Math.max(b, Math.min(at + head, end));
+      return [a, b];
+    }
+
+    // _keepVisible scrolls the view, keeping its scale, so that t is
+    // inside it with margin (a fraction of its width) on either side.
+    _keepVisible(t, margin) {
+      const m = this._map();
+      const x = m.ax.d(t, m.k) - m.d0;
+      if (x < m.W * margin) this._viewAt(m.ax, m.k, m.d0 + x - m.W * margin);
+      else if (x > m.W * (1 - margin)) this._viewAt(m.ax, m.k, m.d0 + x - m.W * (1 - margin));
+    }
+
+    // _zoom scales the view by factor (< 1 zooms in), keeping the time
+    // at canvas x (the middle if undefined) where it is.
     _zoom(factor, atX) {
-      const span = this.v1 - this.v0;
+      const m = this._map();
       const end = Math.max(this.traceEnd(), 1e6);
-      const ns = Math.min(Math.max(span * factor, 20), end * 8);
-      const plotW = this._plotW();
-      const fx = atX === undefined ? 0.5 : Math.min(1, Math.max(0, (atX - GUTTER) / plotW));
-      const t = this.v0 + span * fx;
-      this.v0 = t - ns * fx;
-      this.v1 = this.v0 + ns;
+      const k = Math.min(Math.max(m.k / factor, m.W / (end * 8)), m.W / 20);
+      const x = atX === undefined ? m.W / 2 : Math.min(m.W, Math.max(0, atX - GUTTER));
+      const t = m.ax.inv(m.d0 + x, m.k);
+      this._viewAt(m.ax, k, m.ax.d(t, k) - x);
       this.autoFit = false;
       this._changed();
     }
 
-    _pan(dt) {
-      this.v0 += dt;
-      this.v1 += dt;
+    // _pan moves the view by dx pixels.
+    _pan(dx) {
+      const m = this._map();
+      this._viewAt(m.ax, m.k, m.d0 + dx);
       this.autoFit = false;
       this._changed();
+    }
+
+    // ---- Idle stretches and the time axis ----
+
+    // setCollapseIdle collapses the long idle stretches (on) or shows time
+    // linearly (off). Turning it on collapses again any the user expanded.
+    // The view keeps its start and end.
+    setCollapseIdle(on) {
+      on = !!on;
+      if (on === this.collapseIdle) return;
+      this.collapseIdle = on;
+      this._expanded = [];
+      this._expVer++;
+      if (this.autoFit) this._fitNow();
+      this._changed();
+    }
+
+    // gaps lists the idle stretches collapsed now, in time order:
+    // [{start, end, label, x0, x1}], x0 and x1 their edges on the canvas.
+    gaps() {
+      const ax = this._axisNow();
+      if (!ax.n) return [];
+      const X = this._xOf(this._map());
+      return ax.gaps.map((g) => ({start: g.a, end: g.b, label: g.label, x0: X(g.a), x1: X(g.b)}));
+    }
+
+    // expandGap shows the idle stretch that holds time t (or, with no t,
+    // the collapsed one nearest the cursor on the canvas) linearly, keeping
+    // the view's start and end. It reports whether there was one.
+    expandGap(t) {
+      const ax = this._axisNow();
+      if (!ax.n) return false;
+      let i = t === undefined ? -1 : ax.at(+t);
+      if (i >= 0 && +t > ax.b[i]) i = -1;
+      if (t === undefined) {
+        const m = this._map();
+        const at = this.cursorEnd ? m.d0 + m.W / 2 : m.ax.d(this.cursor, m.k);
+        let best = Infinity;
+        for (let j = 0; j < ax.n; j++) {
+          const a = ax.d(ax.a[j], m.k);
+          const b = ax.d(ax.b[j], m.k);
+          const dd = at < a ? a - at : at > b ? at - b : 0;
+          if (dd < best) {
+            best = dd;
+            i = j;
+          }
+        }
+      }
+      if (i < 0) return false;
+      this._expanded.push([ax.a[i], ax.b[i]]);
+      this._expVer++;
+      if (this.hover && this.hover.gap) this.hover = null;
+      this.autoFit = false;
+      this._changed();
+      return true;
+    }
+
+    // _idleNow returns the idle stretches of the data as it is, found again
+    // when it changed (live, at most every 250 ms): {runs, idle, gaps}, runs
+    // the stretches of activity as [start, end], idle every stretch without
+    // any, gaps the ones to collapse.
+    _idleNow() {
+      let key = '';
+      for (const tr of this.tracks) key += tr.serial + ':' + tr.n + ':' + tr.findings.length + (tr.collapsed ? 'c|' : '|');
+      const c = this._idle;
+      if (c && c.key === key) return c;
+      const now = performance.now();
+      if (c && this.live && now - c.at < 250) return c;
+      this._idle = this._findIdle();
+      this._idle.key = key;
+      this._idle.at = now;
+      return this._idle;
+    }
+
+    _findIdle() {
+      const S = [];
+      const E = [];
+      let end = 0;
+      // sweep adds the items of s that count as activity, end(p) returning
+      // where item p's activity ends (NaN: it does not count), merged when
+      // less than IDLE_MIN apart.
+      const sweep = (s, endOf) => {
+        let a = NaN;
+        let b = NaN;
+        for (let p = 0; p < s.n; p++) {
+          const e = endOf(p);
+          if (e !== e) continue;
+          const st = s.start[p];
+          if (a === a && st <= b + IDLE_MIN) {
+            if (e > b) b = e;
+            continue;
+          }
+          if (a === a) {
+            S.push(a);
+            E.push(b);
+          }
+          a = st;
+          b = Math.max(st, e);
+        }
+        if (a === a) {
+          S.push(a);
+          E.push(b);
+        }
+      };
+      const K = this.K;
+      for (const tr of this.tracks) {
+        if (tr.collapsed || !tr.n) continue;
+        if (tr.end > end) end = tr.end;
+        for (const d of tr.loops.values()) {
+          const hs = d.handlers;
+          const head = (t) => Math.min(t + IDLE_MIN, Math.max(t, tr.end));
+          sweep(hs, (p) => (hs.end[p] === Infinity ? head(hs.start[p]) : hs.end[p]));
+          const ss = d.syscalls;
+          sweep(ss, (p) => {
+            const i = ss.ref[p];
+            if (this._closedBegin(tr, i) || tr.info(tr.name[i]).wait) return NaN;
+            return ss.end[p] === Infinity ? head(ss.start[p]) : ss.end[p];
+          });
+          sweep(d.instants, (p) => d.instants.start[p]);
+          for (const m of d.marks) {
+            S.push(m.time);
+            E.push(m.time);
+          }
+        }
+        if (tr.kernel) sweep(tr.kernel.ticks, (p) => tr.kernel.ticks.start[p]);
+        for (const d of tr.fds.values()) {
+          const it = d.items;
+          sweep(it, (p) => (tr.kind[it.ref[p]] === K.syscall ? NaN : it.start[p]));
+        }
+      }
+      const order = S.map((_, i) => i).sort((x, y) => S[x] - S[y]);
+      const runs = [];
+      for (const i of order) {
+        const last = runs[runs.length - 1];
+        if (last && S[i] <= last[1] + IDLE_MIN) {
+          if (E[i] > last[1]) last[1] = E[i];
+        } else {
+          runs.push([S[i], E[i]]);
+        }
+      }
+      const idle = [];
+      let prev = 0;
+      for (const [a, b] of runs) {
+        if (a - prev >= IDLE_MIN) idle.push({a: prev, b: a});
+        prev = Math.max(prev, b);
+      }
+      if (runs.length && end - prev >= IDLE_MIN) idle.push({a: prev, b: end});
+      // Collapse the longest first, while each would take GAP_WORTH gap
+      // widths of the view that collapsing the ones before it leaves.
+      const gaps = [];
+      let rest = end;
+      for (const g of [...idle].sort((x, y) => (y.b - y.a) - (x.b - x.a))) {
+        if (gaps.length >= MAX_GAPS) break;
+        const k = (NOMINAL_W - gaps.length * GAP_PX) / rest;
+        if ((g.b - g.a) * k < GAP_WORTH * GAP_PX) break;
+        gaps.push(g);
+        rest -= g.b - g.a;
+      }
+      gaps.sort((x, y) => x.a - y.a);
+      for (const g of gaps) g.label = this._idleLabel(g.a, g.b);
+      return {runs, idle, gaps};
+    }
+
+    // _idleLabel says what happens in the idle stretch [a, b]: "480 ms
+    // waiting in the kernel", "1.5 s stuck in connect()", or, where some
+    // runs wait and others are stuck, "480 ms waiting in the kernel,
+    // connect() stuck".
+    _idleLabel(a, b) {
+      const mid = (a + b) / 2;
+      let call = '';
+      let handler = '';
+      let waiting = false;
+      for (const tr of this.tracks) {
+        if (tr.collapsed) continue;
+        for (const d of tr.loops.values()) {
+          d.syscalls.visit(mid, mid, (p) => {
+            const i = d.syscalls.ref[p];
+            if (this._openCall(tr, i) && !tr.info(tr.name[i]).wait) call = call || tr.nameOf(tr.name[i]);
+            else waiting = true;
+          });
+          d.handlers.visit(mid, mid, (p) => {
+            if (d.handlers.end[p] === Infinity) handler = handler || tr.nameOf(tr.name[d.handlers.ref[p]]);
+          });
+        }
+        if (tr.kernel) tr.kernel.ops.visit(mid, mid, () => (waiting = true));
+      }
+      const dur = fmtDur(b - a);
+      if (waiting && call) return dur + ' waiting in the kernel, ' + call + '() stuck';
+      if (waiting && handler) return dur + ' waiting in the kernel, ' + handler + ' still running';
+      if (call) return dur + ' stuck in ' + call + '()';
+      if (handler) return dur + ' in ' + handler + ', still running';
+      if (waiting) return dur + ' waiting in the kernel';
+      if (a === 0) return dur + ' before the first event';
+      return dur + ' with no events';
+    }
+
+    // _axisNow returns the time axis in effect: the gaps collapsed, but for
+    // the ones the user expanded, or the linear axis.
+    _axisNow() {
+      if (!this.collapseIdle) return LINEAR;
+      const idle = this._idleNow();
+      const W = this._plotW();
+      const c = this._axisCache;
+      if (c && c.idle === idle && c.W === W && c.exp === this._expVer) return c.axis;
+      const gaps = idle.gaps.filter((g) => !this._expanded.some(([a, b]) => a < g.b && b > g.a));
+      const gpx = gaps.length ? Math.min(GAP_PX, (GAP_SHARE * W) / gaps.length) : 0;
+      const axis = gaps.length ? new Axis(Float64Array.from(gaps, (g) => g.a), Float64Array.from(gaps, (g) => g.b), gpx) : LINEAR;
+      axis.gaps = gaps;
+      this._axisCache = {idle, W, exp: this._expVer, axis};
+      return axis;
+    }
+
+    // _map returns how the view maps time to canvas x: x = GUTTER +
+    // ax.d(t, k) - d0, W the plot's width. A view that lies inside one gap
+    // is drawn linear.
+    _map() {
+      this._applyFit();
+      const W = this._plotW();
+      let ax = this._axisNow();
+      let k = ax.n ? ax.scale(this.v0, this.v1, W) : NaN;
+      if (!(k > 0)) {
+        ax = LINEAR;
+        k = W / (this.v1 - this.v0);
+      }
+      return {ax, k, d0: ax.d(this.v0, k), W};
+    }
+
+    // _xOf returns the function from time to canvas x of map m.
+    _xOf(m) {
+      const k = m.k;
+      if (!m.ax.n) {
+        const v0 = this.v0;
+        return (t) => GUTTER + (t - v0) * k;
+      }
+      const ax = m.ax;
+      const d0 = m.d0 - GUTTER;
+      return (t) => ax.d(t, k) - d0;
+    }
+
+    // _viewAt sets the view to start at position d0 of axis ax at scale k.
+    _viewAt(ax, k, d0) {
+      const W = this._plotW();
+      if (!ax.n) {
+        this.v0 = d0 / k;
+        this.v1 = this.v0 + W / k;
+        return;
+      }
+      this.v0 = ax.inv(d0, k);
+      this.v1 = ax.inv(d0 + W, k);
     }
 
     _scroll(dy) {
@@ -1307,11 +1854,13 @@
 
     // timeToX returns the canvas x (CSS pixels) of time t in the current view.
     timeToX(t) {
-      return GUTTER + (t - this.v0) * this._plotW() / (this.v1 - this.v0);
+      return this._xOf(this._map())(t);
     }
 
+    // xToTime is timeToX's inverse.
     xToTime(x) {
-      return this.v0 + (x - GUTTER) * (this.v1 - this.v0) / this._plotW();
+      const m = this._map();
+      return m.ax.inv(m.d0 + x - GUTTER, m.k);
     }
 
     // laneTop returns the canvas y (CSS pixels) of a lane's top, or -1.
@@ -1329,6 +1878,8 @@
 
     destroy() {
       if (this._ro) this._ro.disconnect();
+      if (this._mq) this._mq.removeEventListener('change', this._mqFn);
+      if (this._list) this._list.root.textContent = '';
       for (const [t, fn, o] of this._handlers) this.canvas.removeEventListener(t, fn, o);
       if (this._raf) cancelAnimationFrame(this._raf);
       this._raf = 0;
@@ -1336,9 +1887,10 @@
 
     // ---- Selection ----
 
-    _select(sel) {
+    _select(sel, fromList) {
       this.sel = sel;
       this._renderDetails();
+      this._syncList(fromList);
       const info = this._selInfo();
       if (info && this.onSelect) {
         try {
@@ -1572,6 +2124,306 @@
       return d ? d.marks.find((m) => m.idx === idx) : null;
     }
 
+    // ---- The event list ----
+    //
+    // The list is the timeline as text: the events of one track in the
+    // order stepping visits them, one row each, in a listbox. Its
+    // selection is the canvas's: selecting a row selects the event on the
+    // canvas (and brings it into view there), and selecting on the canvas
+    // selects its row. Only the rows in sight are in the document; each
+    // says its place in the whole list (aria-posinset, aria-setsize).
+
+    // palette returns the colours the canvas draws with now, by name.
+    palette() {
+      return Object.assign({}, C);
+    }
+
+    // setList makes el the event list's container (null: no list).
+    setList(el) {
+      if (this._list) this._list.root.textContent = '';
+      this._list = null;
+      this.listEl = el || null;
+      this._buildList();
+    }
+
+    _buildList() {
+      const root = this.listEl;
+      if (!root) return;
+      const doc = root.ownerDocument;
+      const el = (tag, cls, parent) => {
+        const n = doc.createElement(tag);
+        if (cls) n.className = cls;
+        if (parent) parent.appendChild(n);
+        return n;
+      };
+      root.textContent = '';
+      root.classList.add('tl-list');
+      const id = 'tl' + (++listSerial);
+      const head = el('div', 'tl-list-head', root);
+      const label = el('label', 'tl-list-pick', head);
+      label.appendChild(doc.createTextNode('Events of '));
+      const track = el('select', 'tl-list-track', label);
+      track.setAttribute('data-testid', 'event-list-track');
+      const count = el('span', 'tl-list-count', head);
+      const scroll = el('div', 'tl-list-scroll', root);
+      const box = el('div', 'tl-list-box', scroll);
+      box.id = id + '-box';
+      box.setAttribute('role', 'listbox');
+      box.setAttribute('tabindex', '0');
+      box.setAttribute('data-testid', 'event-list');
+      const status = el('p', 'tl-list-status', root);
+      status.setAttribute('role', 'status');
+      status.setAttribute('data-testid', 'event-list-status');
+      this._list = {root, id, label, track, count, scroll, box, status, tr: null, active: -1, n: -1, tracks: '', raf: 0};
+      track.addEventListener('change', () => {
+        const tr = this.tracks.find((x) => String(x.serial) === track.value);
+        if (!tr) return;
+        this._list.tr = tr;
+        this._list.picked = true;
+        this._list.active = this.sel && this.sel.tr === tr ? this._listPos(tr, this._selIdx()) : -1;
+        this._list.scroll.scrollTop = 0;
+        this._renderList(true);
+      });
+      box.addEventListener('keydown', (ev) => this._onListKey(ev));
+      box.addEventListener('click', (ev) => {
+        const row = ev.target.closest('[role="option"]');
+        if (!row) return;
+        box.focus({preventScroll: true});
+        this._listGo(Number(row.dataset.pos), false);
+      });
+      scroll.addEventListener('scroll', () => {
+        const l = this._list;
+        if (l.raf) return;
+        l.raf = requestAnimationFrame(() => {
+          l.raf = 0;
+          this._renderList(false);
+        });
+      });
+      this._renderList(true);
+    }
+
+    // _selIdx returns the event the selection stands for, or -1: a finding
+    // stands for its lint event, if it has one.
+    _selIdx() {
+      const s = this.sel;
+      if (!s) return -1;
+      return s.mark ? s.mark.idx : s.idx;
+    }
+
+    // _listPos returns event idx's row in tr's list, or -1.
+    _listPos(tr, idx) {
+      if (idx < 0 || tr.kind[idx] === this.K.counter) return -1;
+      const t = tr.time[idx];
+      let lo = 0;
+      let hi = tr.nsteps;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (tr.time[tr.steps[mid]] < t) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let p = lo; p < tr.nsteps && tr.time[tr.steps[p]] === t; p++) if (tr.steps[p] === idx) return p;
+      return -1;
+    }
+
+    // _syncList shows the selection in the list: its track, its row, in
+    // sight. A selection made on the canvas is also said aloud, politely.
+    _syncList(fromList) {
+      const l = this._list;
+      if (!l) return;
+      const s = this.sel;
+      if (s && s.tr !== l.tr && this.tracks.includes(s.tr)) {
+        l.tr = s.tr;
+        l.picked = true;
+        l.scroll.scrollTop = 0;
+      }
+      l.active = s && s.tr === l.tr ? this._listPos(l.tr, this._selIdx()) : -1;
+      this._renderList(true);
+      if (!fromList) l.status.textContent = s ? 'Selected: ' + this._rowText(s.tr, s.mark ? -1 : s.idx, s.mark).join(', ') : '';
+    }
+
+    // _rowText describes event idx of tr (or a finding) in a few short
+    // parts: time, thread, what, and a note (error, would block, harness).
+    _rowText(tr, idx, mark) {
+      if (mark) return [fmtTime(mark.time), loopLabel(mark.idx >= 0 ? tr.loop[mark.idx] : (mark.finding ? mark.finding.loop | 0 : 0)), 'finding ' + mark.code, mark.message];
+      const K = this.K;
+      const kind = tr.kind[idx];
+      const name = tr.nameOf(tr.name[idx]);
+      const kindName = this.schema.kinds[kind] || 'event';
+      const phase = this.schema.phases[tr.phase[idx]] || '';
+      const fd = tr.fd[idx] >= 0 ? 'fd ' + tr.fd[idx] : '';
+      const res = tr.res[idx];
+      let what;
+      let note = '';
+      if (kind === K.handler) {
+        const b = phase === 'end' ? tr.pair[idx] : idx;
+        what = (phase === 'begin' ? 'callback ' + name + ' begins' : phase === 'end' ? 'callback ' + name + ' ends' : 'callback ' + name);
+        if (b >= 0 && tr.arg1[b] !== 0) note = "the harness's";
+        if (phase === 'begin' && tr.pair[idx] >= 0) what += ', runs ' + fmtDur(tr.time[tr.pair[idx]] - tr.time[idx]);
+        if (phase === 'begin' && tr.pair[idx] < 0) note = note ? note + ', never returned' : 'never returned';
+      } else if (kind === K.syscall) {
+        const call = name + '(' + fd + ')';
+        if (phase === 'begin') {
+          what = call + ' begins';
+          if (tr.pair[idx] < 0) note = 'never returned';
+        } else {
+          what = call + ' = ' + res + (res < 0 ? ' ' + errnoName(res) : '') + ', ' + fmtDur(tr.dur[idx]);
+        }
+      } else if (kind === K.ready) {
+        what = 'ready: ' + fd + ' ' + epollEvents(tr.arg0[idx]);
+        if (tr.arg0[idx] & EPOLL_TROUBLE) note = 'error';
+      } else if (kind === K.lint) {
+        what = 'finding ' + this._lintName(tr.arg0[idx]) + (name ? ': ' + name : '');
+        note = this._quiet(this._lintName(tr.arg0[idx])) ? 'not graded' : 'finding';
+      } else {
+        what = kindName + (phase && phase !== 'instant' ? ' ' + phase : '') + (name ? ' ' + name : '') + (fd ? ' on ' + fd : '');
+        if ((kind === K.complete || kind === K.cancel) && res !== 0) what += ': ' + res + (res < 0 ? ' ' + errnoName(res) : '');
+        if (kind === K.wakeup) what += ': ' + res + ' event' + (res === 1 ? '' : 's');
+      }
+      if (!note && res < 0 && (kind === K.syscall || kind === K.complete)) note = FLOW_ERRNOS.has(-res) ? 'would block' : 'error';
+      return [fmtTime(tr.time[idx]), loopLabel(tr.loop[idx]), what, note].filter((x) => x);
+    }
+
+    // _renderList draws the rows in sight, and the active one; reveal
+    // scrolls the active row into sight first.
+    _renderList(reveal) {
+      const l = this._list;
+      if (!l) return;
+      const doc = l.root.ownerDocument;
+      // The track picker follows the tracks.
+      const key = this.tracks.map((t) => t.serial + ':' + t.label).join('|');
+      if (key !== l.tracks) {
+        l.tracks = key;
+        l.track.textContent = '';
+        for (const t of this.tracks) {
+          const o = doc.createElement('option');
+          o.value = String(t.serial);
+          o.textContent = t.label;
+          l.track.appendChild(o);
+        }
+      }
+      // Until the student picks a track or selects an event, the list
+      // shows the first track, as the tracks are sorted when they come.
+      if (!l.picked && !this.sel && this.tracks.length) l.tr = this.tracks[0];
+      if (!l.tr || !this.tracks.includes(l.tr)) {
+        // A track reset keeps its place in the list; else the first.
+        const same = l.tr && this.trackById.get(l.tr.id);
+        l.tr = same || this.tracks[0] || null;
+        if (!same) l.picked = false;
+        l.active = -1;
+      }
+      const tr = l.tr;
+      const n = tr ? tr.nsteps : 0;
+      l.n = n;
+      if (tr) l.track.value = String(tr.serial);
+      l.label.hidden = !tr;
+      l.count.textContent = tr ? fmtInt(n) + (n === 1 ? ' event' : ' events') : 'Events: none yet';
+      l.box.setAttribute('aria-label', tr ? 'Events of ' + tr.label + ', in time order' : 'Events');
+      l.box.style.height = Math.max(1, n) * LIST_ROW + 'px';
+      if (reveal && l.active >= 0) {
+        const top = l.active * LIST_ROW;
+        const h = l.scroll.clientHeight || LIST_ROW * 10;
+        if (top < l.scroll.scrollTop) l.scroll.scrollTop = top;
+        else if (top + LIST_ROW > l.scroll.scrollTop + h) l.scroll.scrollTop = top + LIST_ROW - h;
+      }
+      const h = l.scroll.clientHeight || LIST_ROW * 10;
+      const first = Math.max(0, Math.floor(l.scroll.scrollTop / LIST_ROW) - 4);
+      const last = Math.min(n - 1, Math.ceil((l.scroll.scrollTop + h) / LIST_ROW) + 4);
+      const rows = [];
+      for (let p = first; p <= last; p++) rows.push(p);
+      if (l.active >= 0 && l.active < n && (l.active < first || l.active > last)) rows.push(l.active);
+      l.box.textContent = '';
+      for (const p of rows) {
+        const idx = tr.steps[p];
+        const row = doc.createElement('div');
+        row.setAttribute('role', 'option');
+        row.id = l.id + '-ev-' + p;
+        row.dataset.pos = String(p);
+        row.dataset.seq = String(tr.seq[idx]);
+        row.dataset.loop = String(tr.loop[idx]);
+        row.setAttribute('aria-posinset', String(p + 1));
+        row.setAttribute('aria-setsize', String(n));
+        row.setAttribute('aria-selected', p === l.active ? 'true' : 'false');
+        row.className = 'tl-row';
+        row.style.top = p * LIST_ROW + 'px';
+        const parts = this._rowText(tr, idx);
+        const note = parts.length > 3 ? parts[3] : '';
+        const cells = [['tl-row-time', parts[0]], ['tl-row-thread', parts[1]], ['tl-row-what', parts[2]]];
+        if (note) cells.push(['tl-row-note tl-note-' + note.replace(/[^a-z]+/g, '-'), note]);
+        for (const [cls, text] of cells) {
+          const c = doc.createElement('span');
+          c.className = cls;
+          c.textContent = text;
+          row.appendChild(c);
+        }
+        l.box.appendChild(row);
+      }
+      if (l.active >= 0) l.box.setAttribute('aria-activedescendant', l.id + '-ev-' + l.active);
+      else l.box.removeAttribute('aria-activedescendant');
+    }
+
+    // _onListKey moves the selection through the list.
+    _onListKey(ev) {
+      const l = this._list;
+      if (!l.tr || ev.altKey || ev.metaKey || ev.ctrlKey) return;
+      const n = l.tr.nsteps;
+      const page = Math.max(1, Math.floor((l.scroll.clientHeight || LIST_ROW * 10) / LIST_ROW) - 1);
+      const at = l.active;
+      let to;
+      switch (ev.key) {
+        case 'ArrowDown':
+          to = at < 0 ? 0 : at + 1;
+          break;
+        case 'ArrowUp':
+          to = at < 0 ? 0 : at - 1;
+          break;
+        case 'PageDown':
+          to = at < 0 ? 0 : at + page;
+          break;
+        case 'PageUp':
+          to = at < 0 ? 0 : at - page;
+          break;
+        case 'Home':
+          to = 0;
+          break;
+        case 'End':
+          to = n - 1;
+          break;
+        case 'Enter':
+          if (at >= 0) this._listGo(at, true);
+          ev.preventDefault();
+          return;
+        default:
+          return;
+      }
+      ev.preventDefault();
+      if (n) this._listGo(Math.max(0, Math.min(n - 1, to)), false);
+    }
+
+    // _listGo selects row p of the list on the canvas: brought into view,
+    // or, when frame, framed with context and flashed.
+    _listGo(p, frame) {
+      const tr = this._list.tr;
+      const idx = tr.steps[p];
+      this._playing = false;
+      this.autoFit = false;
+      this.cursor = tr.time[idx];
+      this.cursorEnd = false;
+      if (tr.collapsed) {
+        tr.collapsed = false;
+        this._layoutDirty = true;
+      }
+      if (frame) {
+        this._frameOn(...this._extent(tr, idx));
+        this.flash = {tr, idx, until: performance.now() + 1600};
+      } else {
+        this._keepVisible(tr.time[idx], 0.1);
+      }
+      this._select({tr, idx}, true);
+      this._stepFrom = 'sel';
+      this._revealLane(tr, idx);
+      this._changed();
+    }
+
     // ---- Frames ----
 
     _changed() {
@@ -1581,12 +2433,18 @@
     }
 
     // _clampStart keeps the view from showing time before the run started,
-    // keeping its span: whatever moved it (a fit, a jump, a zoom, a pan).
+    // keeping its span (on a linear axis) or its scale: whatever moved it
+    // (a fit, a jump, a zoom, a pan).
     _clampStart() {
-      if (this.v0 < 0) {
-        this.v1 -= this.v0;
-        this.v0 = 0;
+      if (this.v0 >= 0) return;
+      const ax = this._axisNow();
+      const k = ax.n ? ax.scale(this.v0, this.v1, this._plotW()) : NaN;
+      if (k > 0) {
+        this._viewAt(ax, k, 0);
+        return;
       }
+      this.v1 -= this.v0;
+      this.v0 = 0;
     }
 
     _invalidate() {
@@ -1596,6 +2454,7 @@
 
     _frame(now) {
       this._raf = 0;
+      this._applyFit();
       if (this._playing) {
         if (this._lastTick) {
           const dt = Math.min(0.25, (now - this._lastTick) / 1000);
@@ -1607,19 +2466,20 @@
             if (next - this.cursor > this.speed) this.cursor = next - this.speed / 10;
           }
           this.cursor += dt * this.speed;
+          // A collapsed gap is crossed in a tenth of a second of playing.
+          const ax = this._axisNow();
+          const g = ax.n ? ax.inGap(this.cursor) : -1;
+          if (g >= 0) this.cursor = Math.max(this.cursor, ax.b[g] - this.speed / 10);
           if (this.cursor >= end) {
             this.cursor = end;
             this.cursorEnd = true;
             this._playing = false;
           }
-          const span = this.v1 - this.v0;
-          if (this.cursor > this.v0 + span * 0.85) {
-            this.v0 = this.cursor - span * 0.85;
-            this.v1 = this.v0 + span;
-          } else if (this.cursor < this.v0) {
-            this.v0 = this.cursor - span * 0.05;
-            this.v1 = this.v0 + span;
-          }
+          // The view follows: the cursor stays at most 85% of the way across.
+          const m = this._map();
+          const x = m.ax.d(this.cursor, m.k) - m.d0;
+          if (x > m.W * 0.85) this._viewAt(m.ax, m.k, m.d0 + x - m.W * 0.85);
+          else if (x < 0) this._viewAt(m.ax, m.k, m.d0 + x - m.W * 0.05);
           this._clampStart();
         }
         this._lastTick = now;
@@ -1641,6 +2501,11 @@
         this._sumMs += ms;
         if (ms > this._maxMs) this._maxMs = ms;
         this._durs[this._ndurs++ % this._durs.length] = ms;
+      }
+      // The list follows the data: new events, tracks added or reset.
+      const l = this._list;
+      if (l && ((l.tr !== (this.tracks[0] || null) && !l.picked && !this.sel) || (l.tr && l.n !== l.tr.nsteps) || l.tracks !== this.tracks.map((t) => t.serial + ':' + t.label).join('|'))) {
+        this._renderList(false);
       }
       if (this._stateChanged) {
         this._stateChanged = false;
@@ -1760,8 +2625,9 @@
         return this.ctx.createPattern(c, 'repeat');
       };
       this.hatchKernel = mk(C.kwait, C.kwaitInk);
-      this.hatchOpen = mk(null, 'rgba(15, 23, 42, 0.35)');
-      this.hatchWait = mk('rgba(254, 243, 199, 0.9)', 'rgba(217, 119, 6, 0.75)');
+      this.hatchOpen = mk(null, C.openInk);
+      this.hatchWait = mk(C.waitBg, C.waitInk);
+      this.hatchError = mk(null, C.errorInk);
     }
 
     // _textW returns the width of s in the current font, cached.
@@ -1820,12 +2686,14 @@
         return;
       }
 
-      const t0 = this.v0;
-      const t1 = this.v1;
-      const plotW = this._plotW();
-      const k = plotW / (t1 - t0);
-      this._k = k;
-      const ticks = this._ticks(t0, t1, plotW);
+      // The map from time to x, for every draw of this frame.
+      const m = this._map();
+      const X = this._xOf(m);
+      this._m = m;
+      this._X = X;
+      this._lo = m.ax.inv(m.d0 - 2, m.k);
+      this._hi = m.ax.inv(m.d0 + m.W + 2, m.k);
+      const ticks = this._ticks(m);
 
       // Pass 1: lane backgrounds and labels, then the grid.
       let lanes = 0;
@@ -1849,7 +2717,7 @@
         ctx.fillStyle = alt ? C.laneAlt : C.bg;
         alt = !alt;
         ctx.fillRect(GUTTER, y, W - GUTTER, l.h);
-        const ex = GUTTER + (l.tr.end - t0) * k;
+        const ex = X(l.tr.end);
         if (l.tr.n && ex < W) {
           ctx.fillStyle = C.ended;
           ctx.fillRect(Math.max(GUTTER, ex), y, W - Math.max(GUTTER, ex), l.h);
@@ -1859,7 +2727,7 @@
       ctx.lineWidth = 1;
       ctx.beginPath();
       for (const t of ticks.values) {
-        const x = Math.round(GUTTER + (t - t0) * k) + 0.5;
+        const x = Math.round(X(t)) + 0.5;
         ctx.moveTo(x, AXIS_H);
         ctx.lineTo(x, H);
       }
@@ -1887,9 +2755,11 @@
         }
       }
       this._drawFlows(visible);
+      const below = visible.find(([l, y]) => l.type !== 'header' && y >= AXIS_H);
+      this._drawGaps(this._gapsInView(), AXIS_H, H, (below ? below[1] : AXIS_H) + 8);
       // The future, after the cursor, is dimmed, but for the selected
       // event: the cursor sits at its start.
-      const cx = GUTTER + (this.cursor - t0) * k;
+      const cx = X(this.cursor);
       if (!this.cursorEnd && cx < W) {
         ctx.fillStyle = C.dim;
         const x = Math.max(GUTTER, cx);
@@ -1939,41 +2809,108 @@
       ds.events = String(this.eventCount());
     }
 
-    _ticks(t0, t1, plotW) {
-      const span = t1 - t0;
-      const target = span / Math.max(2, plotW / 110);
+    // _ticks returns the axis's ticks for map m: a step of about 110 px
+    // of time outside the gaps, the times of the ticks outside the gaps
+    // (values) and of the minor ones (five per step), and how to label one.
+    _ticks(m) {
+      const t0 = this.v0;
+      const t1 = this.v1;
+      const target = 110 / m.k;
       const p = Math.pow(10, Math.floor(Math.log10(target)));
       let step = p;
-      for (const m of [1, 2, 5, 10]) {
-        if (p * m >= target) {
-          step = p * m;
+      for (const f of [1, 2, 5, 10]) {
+        if (p * f >= target) {
+          step = p * f;
           break;
         }
       }
       step = Math.max(step, 1);
+      // The linear stretches of the view, between the gaps in it.
+      const segs = [];
+      let a = t0;
+      const ax = m.ax;
+      for (let i = Math.max(0, ax.at(t0)); i < ax.n && ax.a[i] < t1; i++) {
+        if (ax.b[i] <= t0) continue;
+        if (ax.a[i] > a) segs.push([a, ax.a[i]]);
+        a = Math.max(a, ax.b[i]);
+      }
+      if (a < t1) segs.push([a, t1]);
       // The unit follows the size of the times shown ("90.6 ms", not
-      // "90600 µs"); the decimals follow the step.
-      const mag = Math.max(Math.abs(t0), Math.abs(t1), step);
-      const unit = mag < 1e3 ? 1 : mag < 1e6 ? 1e3 : mag < 1e9 ? 1e6 : 1e9;
-      const uname = unit === 1 ? 'ns' : unit === 1e3 ? 'µs' : unit === 1e6 ? 'ms' : 's';
-      const dec = Math.min(6, Math.max(0, Math.ceil(-Math.log10(step / unit) - 1e-9)));
+      // "90600 µs"), in each stretch; the decimals follow the step.
       const values = [];
-      for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) values.push(t);
-      const label = (t) => {
-        const v = t / unit;
-        return (Math.abs(v) < 1e-9 ? 0 : v).toFixed(dec) + ' ' + uname;
-      };
-      return {values, step, label};
+      const labels = [];
+      for (const [x, y] of segs) {
+        const mag = Math.max(step, Math.abs(x), Math.abs(y));
+        const unit = mag < 1e3 ? 1 : mag < 1e6 ? 1e3 : mag < 1e9 ? 1e6 : 1e9;
+        const uname = unit === 1 ? 'ns' : unit === 1e3 ? 'µs' : unit === 1e6 ? 'ms' : 's';
+        const dec = Math.min(6, Math.max(0, Math.ceil(-Math.log10(step / unit) - 1e-9)));
+        for (let t = Math.ceil(x / step) * step; t <= y; t += step) {
+          const v = t / unit;
+          values.push(t);
+          labels.push((Math.abs(v) < 1e-9 ? 0 : v).toFixed(dec) + ' ' + uname);
+        }
+      }
+      const minor = [];
+      for (const [x, y] of segs) for (let t = Math.ceil(x / (step / 5)) * (step / 5); t <= y; t += step / 5) minor.push(t);
+      return {values, labels, minor, step};
+    }
+
+    // _gapsInView returns the collapsed gaps the view shows: [{g, x0, x1}].
+    _gapsInView() {
+      const m = this._m;
+      const ax = m.ax;
+      const out = [];
+      if (!ax.n) return out;
+      const X = this._X;
+      for (let i = 0; i < ax.n; i++) {
+        if (ax.b[i] <= this.v0 || ax.a[i] >= this.v1) continue;
+        out.push({g: ax.gaps[i], i, x0: X(ax.a[i]), x1: X(ax.b[i])});
+      }
+      return out;
+    }
+
+    // _drawGaps draws each collapsed gap in view over the lanes: a band
+    // with broken edges, labelled along its length "… 480 ms waiting in
+    // the kernel …".
+    _drawGaps(gaps, top, bottom, labelY) {
+      const ctx = this.ctx;
+      for (const {g, x0, x1} of gaps) {
+        const w = x1 - x0;
+        ctx.fillStyle = C.gapBg;
+        ctx.fillRect(x0, top, w, bottom - top);
+        // The edges zigzag: the axis is broken here.
+        ctx.strokeStyle = C.gapInk;
+        ctx.lineWidth = 1;
+        ctx.beginPath();
+        for (const ex of [x0 + 2.5, x1 - 2.5]) {
+          ctx.moveTo(ex, top);
+          for (let yy = top, n = 0; yy < bottom; yy += 6, n++) ctx.lineTo(ex + (n % 2 ? -2 : 2), yy + 6);
+        }
+        ctx.stroke();
+        if (w < 14) continue;
+        // The label, read bottom to top, from the top of the lanes.
+        const text = '… ' + g.label + ' …';
+        ctx.save();
+        ctx.font = FONT;
+        ctx.fillStyle = C.gapText;
+        ctx.translate((x0 + x1) / 2, labelY);
+        ctx.rotate(Math.PI / 2);
+        ctx.textBaseline = 'middle';
+        ctx.fillText(text, 0, 0);
+        ctx.restore();
+        this._drawn++;
+      }
     }
 
     _drawAxis(ticks, cx) {
       const ctx = this.ctx;
       const W = this.W;
-      ctx.fillStyle = '#ffffff';
+      const X = this._X;
+      ctx.fillStyle = C.bg;
       ctx.fillRect(0, 0, W, AXIS_H);
       ctx.fillStyle = C.gutter;
       ctx.fillRect(0, 0, GUTTER, AXIS_H);
-      ctx.strokeStyle = '#cbd5e1';
+      ctx.strokeStyle = C.border;
       ctx.lineWidth = 1;
       ctx.beginPath();
       ctx.moveTo(0, AXIS_H - 0.5);
@@ -1985,36 +2922,77 @@
       ctx.beginPath();
       ctx.rect(GUTTER, 0, W - GUTTER, AXIS_H);
       ctx.clip();
-      const k = this._k;
       ctx.strokeStyle = C.faint;
       ctx.beginPath();
-      // Minor ticks: five per step.
-      const minor = ticks.step / 5;
-      for (let t = Math.ceil(this.v0 / minor) * minor; t <= this.v1; t += minor) {
-        const x = Math.round(GUTTER + (t - this.v0) * k) + 0.5;
+      for (const t of ticks.minor) {
+        const x = Math.round(X(t)) + 0.5;
         ctx.moveTo(x, AXIS_H - 4);
         ctx.lineTo(x, AXIS_H);
       }
       ctx.stroke();
+      // The gaps: their length where the time would be, where it fits
+      // between its neighbours' (taken holds the labels drawn so far).
+      const gaps = this._gapsInView();
+      const taken = [];
+      const free = (a, b) => !taken.some(([c, d]) => c < b + 4 && d > a - 4);
+      ctx.font = FONT_SMALL;
+      for (let n = 0; n < gaps.length; n++) {
+        const {g, x0, x1} = gaps[n];
+        ctx.fillStyle = C.gapBg;
+        ctx.fillRect(x0, 0, x1 - x0, AXIS_H);
+        const text = fmtDur(g.b - g.a);
+        const tw = this._textW(text);
+        const tx = (x0 + x1) / 2 - tw / 2;
+        const next = n + 1 < gaps.length ? gaps[n + 1].x0 : Infinity;
+        if (tw < x1 - x0 + 24 && free(tx - 2, tx + tw + 2) && tx + tw + 2 < next) {
+          ctx.fillRect(tx - 2, 5, tw + 4, 16);
+          ctx.fillStyle = C.gapText;
+          ctx.fillText(text, tx, 13);
+          taken.push([tx - 2, tx + tw + 2]);
+        }
+        taken.push([x0, x1]);
+        ctx.strokeStyle = C.gapInk;
+        ctx.beginPath();
+        ctx.moveTo(x0 + 2.5, AXIS_H);
+        ctx.lineTo(x0 + 6.5, AXIS_H - 10);
+        ctx.moveTo(x1 - 6.5, AXIS_H);
+        ctx.lineTo(x1 - 2.5, AXIS_H - 10);
+        ctx.stroke();
+      }
       ctx.strokeStyle = C.muted;
       ctx.beginPath();
       ctx.font = FONT;
-      ctx.fillStyle = '#334155';
+      ctx.fillStyle = C.axisText;
       ctx.textBaseline = 'middle';
-      for (const t of ticks.values) {
-        const x = Math.round(GUTTER + (t - this.v0) * k) + 0.5;
+      // The time each gap ends, which starts the stretch after it, where
+      // it fits before the next gap.
+      for (let n = 0; n < gaps.length; n++) {
+        const {g, x1} = gaps[n];
+        const text = fmtTime(g.b);
+        const w = this._textW(text);
+        const next = n + 1 < gaps.length ? gaps[n + 1].x0 : W - 2;
+        if (x1 + 16 + w > next - 4 || !free(x1 + 14, x1 + 14 + w)) continue;
+        const x = Math.round(x1) + 0.5;
         ctx.moveTo(x, AXIS_H - 10);
         ctx.lineTo(x, AXIS_H);
-        const text = ticks.label(t);
-        if (x + 4 + this._textW(text) < W - 2) ctx.fillText(text, x + 4, 13);
+        ctx.fillText(text, x + 14, 13);
+        taken.push([x, x + 16 + w]);
+      }
+      for (let n = 0; n < ticks.values.length; n++) {
+        const x = Math.round(X(ticks.values[n])) + 0.5;
+        ctx.moveTo(x, AXIS_H - 10);
+        ctx.lineTo(x, AXIS_H);
+        const text = ticks.labels[n];
+        const x1 = x + 4 + this._textW(text);
+        if (x1 < W - 2 && free(x, x1)) ctx.fillText(text, x + 4, 13);
       }
       ctx.stroke();
       // The end of the run.
       const end = this.traceEnd();
       if (end > 0) {
-        const ex = GUTTER + (end - this.v0) * k;
+        const ex = X(end);
         if (ex > GUTTER && ex < W) {
-          ctx.fillStyle = 'rgba(100, 116, 139, 0.12)';
+          ctx.fillStyle = C.endShade;
           ctx.fillRect(ex, 0, W - ex, AXIS_H);
         }
       }
@@ -2028,14 +3006,16 @@
         ctx.fillStyle = C.cursor;
         this._roundRect(lx, AXIS_H - 16, tw, 14, 3);
         ctx.fill();
-        ctx.fillStyle = '#ffffff';
+        ctx.fillStyle = C.onCursor;
         ctx.fillText(label, lx + 5, AXIS_H - 9);
       }
       ctx.restore();
       // The gutter: what the view spans, and the playback state.
       ctx.font = FONT_SMALL;
       ctx.fillStyle = C.muted;
-      ctx.fillText('view ' + fmtDur(this.v1 - this.v0), 10, 12);
+      const ng = gaps.length;
+      const shown = this.v1 - this.v0 - gaps.reduce((n, {g}) => n + Math.min(g.b, this.v1) - Math.max(g.a, this.v0), 0);
+      ctx.fillText(ng ? 'view ' + fmtDur(shown) + ' + ' + ng + (ng > 1 ? ' idle gaps' : ' idle gap') : 'view ' + fmtDur(this.v1 - this.v0), 10, 12);
       let state = this._playing ? '▶ playing ×' + this._speedLabel() : this.live ? '● live' : '';
       if (!state && !this.cursorEnd) state = 'cursor ' + fmtTime(this.cursor);
       if (state) {
@@ -2064,7 +3044,7 @@
       const tr = l.tr;
       ctx.fillStyle = C.header;
       ctx.fillRect(0, y, this.W, HEADER_H);
-      ctx.strokeStyle = '#cbd5e1';
+      ctx.strokeStyle = C.border;
       ctx.lineWidth = 1;
       ctx.beginPath();
       ctx.moveTo(0, y + 0.5);
@@ -2099,7 +3079,12 @@
         [6, 'syscall', (x, cy) => { ctx.fillStyle = C.syscall; ctx.fillRect(x, cy - 3, 12, 6); }],
         [2, 'in the kernel', (x, cy) => { ctx.fillStyle = this.hatchKernel; ctx.fillRect(x, cy - 4, 12, 8); }],
         [3, 'would block', (x, cy) => { ctx.fillStyle = C.blocked; ctx.fillRect(x, cy - 3, 12, 6); }],
-        [4, 'error', (x, cy) => { ctx.fillStyle = C.error; ctx.fillRect(x, cy - 3, 12, 6); }],
+        [4, 'error', (x, cy) => {
+          ctx.fillStyle = C.error;
+          ctx.fillRect(x, cy - 4, 12, 8);
+          ctx.fillStyle = this.hatchError;
+          ctx.fillRect(x, cy - 4, 12, 8);
+        }],
         [5, 'finding', (x, cy) => this._flag(x + 6, cy - 5)],
         [7, 'never returned', (x, cy) => {
           ctx.fillStyle = C.blocked;
@@ -2185,7 +3170,7 @@
       const ctx = this.ctx;
       const h = Math.max(24, viewH * viewH / this.contentH);
       const y = AXIS_H + (viewH - h) * this.scrollY / (this.contentH - viewH);
-      ctx.fillStyle = 'rgba(100, 116, 139, 0.35)';
+      ctx.fillStyle = C.scrollbar;
       this._roundRect(this.W - 7, y + 2, 5, h - 4, 2.5);
       ctx.fill();
     }
@@ -2300,12 +3285,10 @@
 
     _drawLoop(tr, d, y) {
       const ctx = this.ctx;
-      const t0 = this.v0;
-      const k = this._k;
       const W = this.W;
-      const X = (t) => GUTTER + (t - t0) * k;
-      const lo = this.v0 - 2 / k;
-      const hi = this.v1 + 2 / k;
+      const X = this._X;
+      const lo = this._lo;
+      const hi = this._hi;
       const clampX = (x) => (x < GUTTER - 10 ? GUTTER - 10 : x > W + 10 ? W + 10 : x);
 
       // Ready -> begin: how long a ready handler waited for the loop.
@@ -2357,7 +3340,7 @@
           ctx.fillStyle = this.hatchOpen;
           ctx.fillRect(a, y + L_HAND, b - a, L_HAND_H);
         }
-        if (b - a > 18) this._label(inf.name, a, b, ty, '#ffffff');
+        if (b - a > 18) this._label(inf.name, a, b, ty, C.onBar);
         this._drawn++;
       });
       this._aggFlush();
@@ -2395,12 +3378,16 @@
           ctx.strokeRect(a + 0.5, y + L_SYS + 0.5, b - a - 1, L_SYS_H - 1);
           if (b - a > 40) {
             const text = b - a > 190 ? inf.name + ' · waiting in the kernel' : inf.name;
-            this._labelBox(text, a, b, sy, '#334155');
+            this._labelBox(text, a, b, sy, C.boxText);
           }
         } else {
           ctx.fillStyle = color;
           ctx.fillRect(a, y + L_SYS, b - a, L_SYS_H);
-          if (b - a > 24) this._label(res < 0 ? inf.name + ' ' + errnoName(res) : inf.name, a, b, sy, '#ffffff');
+          if (color === C.error && b - a >= 4) {
+            ctx.fillStyle = this.hatchError;
+            ctx.fillRect(a, y + L_SYS, b - a, L_SYS_H);
+          }
+          if (b - a > 24) this._label(res < 0 ? inf.name + ' ' + errnoName(res) : inf.name, a, b, sy, C.onBar);
         }
         this._drawn++;
       });
@@ -2419,18 +3406,18 @@
         if (m.wait > 0) {
           const x1 = X(m.time + m.wait);
           if (x1 >= GUTTER && x <= W) {
-            ctx.fillStyle = quiet ? 'rgba(100, 116, 139, 0.35)' : 'rgba(220, 38, 38, 0.55)';
+            ctx.fillStyle = quiet ? C.quietSpan : C.findingSpan;
             ctx.fillRect(clampX(x), y + L_MARK, clampX(x1) - clampX(x), quiet ? 2 : 3);
           }
         }
         if (x < GUTTER - 8 || x > W + 8) continue;
         if (quiet) {
-          ctx.fillStyle = 'rgba(100, 116, 139, 0.8)';
+          ctx.fillStyle = C.quiet;
           ctx.fillRect(Math.round(x) - 1, y + L_MARK, 2, 8);
           this._drawn++;
           continue;
         }
-        ctx.strokeStyle = 'rgba(220, 38, 38, 0.5)';
+        ctx.strokeStyle = C.findingLine;
         ctx.lineWidth = 1;
         ctx.setLineDash([3, 2]);
         ctx.beginPath();
@@ -2457,8 +3444,8 @@
       ctx.fillStyle = C.error;
       ctx.fillRect(b - 2, top, 2, h);
       const text = this._inCall(tr, i);
-      if (b - a > this._textW(text) + 10) this._labelBox(text, a, b, ty, '#7c2d12');
-      else if (b - a > 24) this._label(text, a, b, ty, '#ffffff');
+      if (b - a > this._textW(text) + 10) this._labelBox(text, a, b, ty, C.openText);
+      else if (b - a > 24) this._label(text, a, b, ty, C.onBar);
       this._drawn++;
     }
 
@@ -2474,9 +3461,23 @@
       ctx.lineTo(x - 6, y + 8);
       ctx.closePath();
       ctx.fill();
-      ctx.fillStyle = '#ffffff';
+      ctx.fillStyle = C.onBar;
       ctx.fillRect(x - 0.75, y + 1.5, 1.5, 4.5);
       ctx.fillRect(x - 0.75, y + 7, 1.5, 1.5);
+    }
+
+    // _cross draws an x of half-size r at (x, y): a failure, whatever the
+    // colours look like.
+    _cross(x, y, r, color) {
+      const ctx = this.ctx;
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 2.2;
+      ctx.beginPath();
+      ctx.moveTo(x - r, y - r);
+      ctx.lineTo(x + r, y + r);
+      ctx.moveTo(x + r, y - r);
+      ctx.lineTo(x - r, y + r);
+      ctx.stroke();
     }
 
     // _labelBox draws a label with a light backdrop, for hatched bars.
@@ -2486,7 +3487,7 @@
       const room = Math.min(x1, this.W - RIGHT_PAD) - lx0 - 3;
       const w = this._textW(s);
       if (room < w) return;
-      ctx.fillStyle = 'rgba(241, 245, 249, 0.95)';
+      ctx.fillStyle = C.boxBg;
       ctx.fillRect(lx0 - 2, y - 6, w + 4, 11);
       ctx.fillStyle = color;
       ctx.fillText(s, lx0, y);
@@ -2496,8 +3497,7 @@
       const ctx = this.ctx;
       const K = this.K;
       const P = this.P;
-      const t0 = this.v0;
-      const k = this._k;
+      const X = this._X;
       // One mark of a kind per 2 pixels: more would draw over each other.
       // Where they are that dense, each is a one-pixel tick.
       const lastCol = this._lastCol || (this._lastCol = new Float64Array(64));
@@ -2510,7 +3510,7 @@
       runB.fill(-1e9);
       const tick = (kind) => {
         if (runB[kind] < runA[kind]) return;
-        ctx.fillStyle = INSTANT_COLORS[this.schema.kinds[kind]] || C.muted;
+        ctx.fillStyle = C[INSTANT_COLORS[this.schema.kinds[kind]]] || C.muted;
         const a = runA[kind];
         const w = runB[kind] - a + 1;
         if (kind === K.wakeup) ctx.fillRect(a, y, w, h);
@@ -2520,7 +3520,7 @@
       };
       s.visit(lo, hi, (p) => {
         const i = s.ref[p];
-        const x = GUTTER + (s.start[p] - t0) * k;
+        const x = X(s.start[p]);
         const col = Math.round(x);
         const kind = tr.kind[i] & 63;
         if (dense) {
@@ -2606,13 +3606,11 @@
 
     _drawKernel(tr, d, y) {
       const ctx = this.ctx;
-      const t0 = this.v0;
-      const k = this._k;
       const W = this.W;
-      const X = (t) => GUTTER + (t - t0) * k;
+      const X = this._X;
       const clampX = (x) => (x < GUTTER - 10 ? GUTTER - 10 : x > W + 10 ? W + 10 : x);
-      const lo = this.v0 - 2 / k;
-      const hi = this.v1 + 2 / k;
+      const lo = this._lo;
+      const hi = this._hi;
       const ops = d.ops;
       const endT = tr.end;
       const rowH = KROW_H - 4;
@@ -2635,7 +3633,7 @@
         this._runFlush(row);
         const a = clampX(x0);
         const b = Math.max(clampX(x1), a + 1);
-        ctx.fillStyle = res === -125 ? '#cbd5e1' : inf.opColor;
+        ctx.fillStyle = res === -125 ? C.cancelled : inf.opColor;
         ctx.fillRect(a, ry, b - a, rowH);
         if (open) {
           ctx.fillStyle = this.hatchOpen;
@@ -2649,7 +3647,7 @@
           let text = inf.name;
           if (res < 0) text += ' → ' + errnoName(res);
           else if (open) text += ' (in flight)';
-          this._label(text, a, b - (res < 0 ? 3 : 0), ry + rowH / 2 + 0.5, '#0f172a');
+          this._label(text, a, b - (res < 0 ? 3 : 0), ry + rowH / 2 + 0.5, C.onOp);
         }
         this._drawn++;
       });
@@ -2671,7 +3669,7 @@
           ctx.lineTo(x - 4, ry + rowH);
           ctx.stroke();
         } else {
-          ctx.fillStyle = '#334155';
+          ctx.fillStyle = C.tick;
           ctx.fillRect(Math.round(x) - 1, ry + 2, 2, rowH - 4);
         }
       });
@@ -2680,14 +3678,12 @@
 
     _drawFd(tr, d, y) {
       const ctx = this.ctx;
-      const t0 = this.v0;
-      const k = this._k;
       const W = this.W;
       const K = this.K;
-      const X = (t) => GUTTER + (t - t0) * k;
+      const X = this._X;
       const clampX = (x) => (x < GUTTER - 10 ? GUTTER - 10 : x > W + 10 ? W + 10 : x);
-      const lo = this.v0 - 2 / k;
-      const hi = this.v1 + 2 / k;
+      const lo = this._lo;
+      const hi = this._hi;
       const endT = tr.end;
       // Ops waiting on this fd, faint, behind.
       this._runsStart(1);
@@ -2731,6 +3727,10 @@
           const b = Math.max(clampX(x1), a + 2);
           ctx.fillStyle = color || (inf.wait ? C.kwaitInk : C.syscall);
           ctx.fillRect(a, cy - 4, b - a, 8);
+          if (color === C.error && b - a >= 4) {
+            ctx.fillStyle = this.hatchError;
+            ctx.fillRect(a, cy - 4, b - a, 8);
+          }
         } else if (kind === K.submit) {
           ctx.fillStyle = C.submit;
           ctx.beginPath();
@@ -2740,12 +3740,24 @@
           ctx.closePath();
           ctx.fill();
         } else if (kind === K.ready) {
-          // What epoll_wait said of this fd: a tick, red on EPOLLERR or
-          // EPOLLHUP.
-          ctx.fillStyle = tr.arg0[i] & EPOLL_TROUBLE ? C.error : C.wakeup;
-          ctx.fillRect(Math.round(x0) - 1, y + 3, 2, FD_H - 6);
+          // What epoll_wait said of this fd: a tick; on EPOLLERR or
+          // EPOLLHUP a red one under a cross.
+          const trouble = tr.arg0[i] & EPOLL_TROUBLE;
+          ctx.fillStyle = trouble ? C.error : C.wakeup;
+          ctx.fillRect(Math.round(x0) - 1, y + (trouble ? 8 : 3), 2, FD_H - (trouble ? 11 : 6));
+          if (trouble) this._cross(x0, y + 5, 3, C.error);
+        } else if (bad && color === C.error) {
+          // A completion that failed: a cross, not a dot.
+          this._cross(x0, cy + 1, 3.5, C.error);
+        } else if (bad) {
+          // One that would block: a ring.
+          ctx.strokeStyle = color;
+          ctx.lineWidth = 2;
+          ctx.beginPath();
+          ctx.arc(x0, cy + 1, 3, 0, Math.PI * 2);
+          ctx.stroke();
         } else {
-          ctx.fillStyle = color || (isZeroOp(tr.op[i]) ? C.wakeup : C.ok);
+          ctx.fillStyle = isZeroOp(tr.op[i]) ? C.wakeup : C.ok;
           ctx.beginPath();
           ctx.arc(x0, cy + 1, 3.5, 0, Math.PI * 2);
           ctx.fill();
@@ -2760,8 +3772,7 @@
     _drawFdTicks(tr, d, y, lo, hi) {
       const ctx = this.ctx;
       const K = this.K;
-      const t0 = this.v0;
-      const k = this._k;
+      const X = this._X;
       const cy = y + FD_H / 2;
       let a = -1e9;
       let b = -1e9;
@@ -2772,14 +3783,14 @@
       };
       const fails = [];
       const open = []; // calls that have not returned: drawn over the bands
-      ctx.fillStyle = 'rgba(71, 85, 105, 0.45)';
+      ctx.fillStyle = C.band;
       d.items.visit(lo, hi, (p) => {
         const i = d.items.ref[p];
         if (tr.kind[i] === K.syscall && tr.phase[i] === this.P.begin) {
           if (tr.pair[i] < 0) open.push(p);
           return;
         }
-        const c = Math.floor((d.items.start[p] - t0) * k);
+        const c = Math.floor(X(d.items.start[p]) - GUTTER);
         if (c > b + 3) {
           band();
           a = c;
@@ -2817,7 +3828,6 @@
       if (open.length) {
         const W = this.W;
         const clampX = (x) => (x < GUTTER - 10 ? GUTTER - 10 : x > W + 10 ? W + 10 : x);
-        const X = (t) => GUTTER + (t - t0) * k;
         ctx.font = FONT_SMALL;
         for (const p of open) {
           const st = d.items.start[p];
@@ -2831,14 +3841,13 @@
       const ctx = this.ctx;
       const s = d.s;
       if (s.n === 0) return;
-      const t0 = this.v0;
-      const k = this._k;
+      const X = this._X;
       const base = y + COUNTER_H - 4;
       const scale = (COUNTER_H - 9) / Math.max(1, d.max);
       let p = Math.max(0, s.lowerBound(this.v0) - 1);
       const hi = Math.min(s.n, s.upperBound(this.v1) + 1);
-      const endX = Math.min(this.W + 2, GUTTER + (tr.end - t0) * k);
-      const xOf = (q) => Math.max(GUTTER - 2, GUTTER + (s.start[q] - t0) * k);
+      const endX = Math.min(this.W + 2, X(tr.end));
+      const xOf = (q) => Math.max(GUTTER - 2, X(s.start[q]));
       const yOf = (q) => base - tr.res[s.ref[q]] * scale;
       if (hi - p > this._plotW() / 2) {
         this._drawCounterEnvelope(tr, d, p, hi, base, scale, endX);
@@ -2901,8 +3910,7 @@
     _drawCounterEnvelope(tr, d, p, hi, base, scale, endX) {
       const ctx = this.ctx;
       const s = d.s;
-      const t0 = this.v0;
-      const k = this._k;
+      const X = this._X;
       const n = Math.ceil(this.W - GUTTER) + 2;
       if (!this._cmax || this._cmax.length < n) {
         this._cmax = new Float64Array(n);
@@ -2912,7 +3920,7 @@
       const mn = this._cmin;
       mx.fill(-1, 0, n);
       mn.fill(Infinity, 0, n);
-      const colOf = (t) => Math.floor((t - t0) * k);
+      const colOf = (t) => Math.floor(X(t) - GUTTER);
       const lastCol = Math.min(n - 1, Math.floor(endX - GUTTER));
       for (let q = p; q < hi; q++) {
         const v = tr.res[s.ref[q]];
@@ -2953,8 +3961,8 @@
           ctx.stroke();
         }
       };
-      shape(mx, C.counterFill, 'rgba(37, 99, 235, 0.7)');
-      shape(mn, 'rgba(37, 99, 235, 0.35)', null);
+      shape(mx, C.counterFill, C.counterLine);
+      shape(mn, C.counterMin, null);
       this._drawn += 2;
     }
 
@@ -2965,7 +3973,7 @@
       const ky = laneY.get(tr.id + ':k');
       const ly = laneY.get(tr.id + ':l' + rec.loop);
       if (ky === undefined && ly === undefined) return null;
-      const X = (t) => GUTTER + (t - this.v0) * this._k;
+      const X = this._X;
       const pts = [];
       const barY = ky === undefined ? undefined : ky + KPAD + rec.row * KROW_H + KROW_H / 2 - 1;
       if (ly !== undefined && barY !== undefined) {
@@ -2982,7 +3990,7 @@
       for (const [l, y] of visible) laneY.set(l.tr.id + ':' + l.key, y);
       const ctx = this.ctx;
       const arrow = (x0, y0, x1, y1, strong) => {
-        ctx.strokeStyle = strong ? C.flow : 'rgba(71, 85, 105, 0.45)';
+        ctx.strokeStyle = strong ? C.flow : C.flowFaint;
         ctx.fillStyle = ctx.strokeStyle;
         ctx.lineWidth = strong ? 1.5 : 1;
         const dy = y1 - y0;
@@ -3012,12 +4020,13 @@
         const a = ops.lowerBound(this.v0);
         const b = ops.upperBound(this.v1);
         if (b - a === 0 || b - a > 40) continue;
-        const minGap = (this.v1 - this.v0) / this._plotW() * 6;
+        const X = this._X;
         let last = -Infinity;
         let crowded = false;
         for (let p = a; p < b; p++) {
-          if (ops.start[p] - last < minGap) crowded = true;
-          last = ops.start[p];
+          const x = X(ops.start[p]);
+          if (x - last < 6) crowded = true;
+          last = x;
         }
         if (crowded) continue;
         for (let p = a; p < b; p++) {
@@ -3037,7 +4046,7 @@
     _itemRect(tr, idx, visible) {
       const K = this.K;
       const P = this.P;
-      const X = (t) => GUTTER + (t - this.v0) * this._k;
+      const X = this._xOf(this._map());
       const kind = tr.kind[idx];
       const lane = this._laneTypeOf(tr, idx);
       let ly;
@@ -3079,13 +4088,13 @@
           let ly;
           for (const [l, y] of visible) if (l.tr === s.tr && l.key === 'l' + s.loop) ly = y;
           if (ly !== undefined) {
-            const x = GUTTER + (s.mark.time - this.v0) * this._k;
+            const x = this._X(s.mark.time);
             box({x0: x - 7, x1: x + 7, y: ly + L_MARK - 1, h: 15}, C.sel, 2, 1);
           }
         } else {
           const r = this._itemRect(s.tr, s.idx, visible);
           if (r) {
-            box(r, '#ffffff', 3, 2.5);
+            box(r, C.selHalo, 3, 2.5);
             box(r, C.sel, 1.5, 2.5);
           }
         }
@@ -3097,7 +4106,7 @@
           const left = Math.max(0, (f.until - performance.now()) / 1600);
           const pulse = 0.5 + 0.5 * Math.sin((1 - left) * Math.PI * 6);
           ctx.globalAlpha = left * (0.35 + 0.65 * pulse);
-          box(r, '#f59e0b', 4, 5);
+          box(r, C.flash, 4, 5);
           ctx.globalAlpha = 1;
         }
       }
@@ -3140,13 +4149,13 @@
       if (y + hgt > this.H - 4) y = pt.y - hgt - 8;
       x = Math.max(4, x);
       y = Math.max(4, y);
-      ctx.fillStyle = 'rgba(15, 23, 42, 0.94)';
+      ctx.fillStyle = C.tipBg;
       this._roundRect(x, y, w, hgt, 5);
       ctx.fill();
       let ty = y + 13;
       for (const [t, bold] of out) {
         ctx.font = bold ? FONT_BOLD : FONT;
-        ctx.fillStyle = bold ? '#ffffff' : '#cbd5e1';
+        ctx.fillStyle = bold ? C.tipTitle : C.tipText;
         ctx.fillText(t, x + 8, ty);
         ty += 16;
       }
@@ -3156,6 +4165,11 @@
     // _describe returns the hover text of a hit: a title, then details.
     _describe(h) {
       const tr = h.tr;
+      if (h.gap) {
+        const g = h.gap;
+        return [g.label, 'from ' + fmtTime(g.a) + ' to ' + fmtTime(g.b) + ': collapsed, as nothing ran',
+          'click, or press x, to show it in full'];
+      }
       if (h.mark) {
         const m = h.mark;
         const out = [(this._quiet(m.code) ? 'note (not graded): ' : 'finding: ') + m.code + ' at ' + fmtTime(m.time)];
@@ -3260,22 +4274,29 @@
       const tr = lane.tr;
       if (lane.type === 'header') return {tr, header: true};
       if (x < GUTTER) return null;
+      const m = this._map();
+      const X = this._xOf(m);
+      // A collapsed gap is one thing to click: it expands.
+      for (let i = 0; i < m.ax.n; i++) {
+        if (x >= X(m.ax.a[i]) && x <= X(m.ax.b[i])) return {gap: m.ax.gaps[i], tr};
+      }
       const ly = cy - lane.y;
-      const t = this.xToTime(x);
-      const tol = 5 / this._k;
-      // nearest returns the item of s nearest to t within tol, preferring
-      // the shortest one that contains t.
+      const t = m.ax.inv(m.d0 + x - GUTTER, m.k);
+      const tA = m.ax.inv(m.d0 + x - 5 - GUTTER, m.k);
+      const tB = m.ax.inv(m.d0 + x + 5 - GUTTER, m.k);
+      // nearest returns the item of s nearest to x within 5 px, preferring
+      // the shortest one that contains it.
       const nearest = (s, filter) => {
         let best = -1;
         let bestD = Infinity;
         let bestLen = Infinity;
         let count = 0;
-        s.visit(t - tol, t + tol, (p) => {
+        s.visit(tA, tB, (p) => {
           if (filter && !filter(p)) return;
-          const a = s.start[p];
-          const b = s.end[p] === Infinity ? tr.end : s.end[p];
-          const d = t < a ? a - t : t > b ? t - b : 0;
-          if (d > tol) return;
+          const a = X(s.start[p]);
+          const b = X(s.end[p] === Infinity ? tr.end : s.end[p]);
+          const d = x < a ? a - x : x > b ? x - b : 0;
+          if (d > 5) return;
           count++;
           const len = b - a;
           if (d < bestD || (d === bestD && len < bestLen)) {
@@ -3291,12 +4312,12 @@
           const d = lane.d;
           if (ly < L_HAND + 8) {
             let bm = null;
-            let bd = 8 / this._k;
-            for (const m of d.marks) {
-              const dd = Math.abs(m.time - t);
+            let bd = 8;
+            for (const mk of d.marks) {
+              const dd = Math.abs(X(mk.time) - x);
               if (dd <= bd) {
                 bd = dd;
-                bm = m;
+                bm = mk;
               }
             }
             if (bm) return {tr, mark: bm, loop: d.loop};
@@ -3354,10 +4375,10 @@
       const c = this.canvas;
       if (!c.hasAttribute('tabindex')) c.tabIndex = 0;
       if (!c.hasAttribute('aria-label')) {
-        c.setAttribute('aria-label', 'Trace timeline: arrows pan, + and - zoom, comma and period step, space plays');
+        c.setAttribute('aria-label', 'Trace timeline: arrows pan, + and - zoom, comma and period step, space plays, ' +
+          'f fits your code, 0 shows the whole run, x expands an idle gap, g collapses idle time, c folds a track, Enter goes to the list of events');
       }
       c.style.touchAction = 'none';
-      c.style.outline = c.style.outline || 'none';
       this._handlers = [];
       const on = (type, fn, o) => {
         const f = fn.bind(this);
@@ -3372,6 +4393,12 @@
       on('pointerleave', this._onLeave);
       on('keydown', this._onKey);
       on('dblclick', this._onDblClick);
+      // The palette follows the page's colour scheme.
+      if (window.matchMedia) {
+        this._mq = window.matchMedia('(prefers-color-scheme: dark)');
+        this._mqFn = () => this._readTheme();
+        this._mq.addEventListener('change', this._mqFn);
+      }
       if (typeof ResizeObserver !== 'undefined') {
         this._ro = new ResizeObserver(() => this._resize());
         this._ro.observe(c);
@@ -3397,7 +4424,7 @@
       }
       if (ev.shiftKey || Math.abs(dx) > Math.abs(dy)) {
         const d = ev.shiftKey && Math.abs(dx) < Math.abs(dy) ? dy : dx;
-        this._pan(d * (this.v1 - this.v0) / this._plotW());
+        this._pan(d);
         return;
       }
       this._zoom(Math.exp(dy * (ev.ctrlKey ? 0.01 : 0.0025)), p.x);
@@ -3405,7 +4432,7 @@
 
     _onDown(ev) {
       if (ev.button !== 0) return;
-      this.canvas.focus({preventScroll: true});
+      this.canvas.focus({preventScroll: true, focusVisible: false}); // a click needs no ring
       const p = this._pos(ev);
       try {
         this.canvas.setPointerCapture(ev.pointerId);
@@ -3413,7 +4440,7 @@
         // A synthetic event has no active pointer to capture.
       }
       this._drag = {
-        x: p.x, y: p.y, v0: this.v0, v1: this.v1, sy: this.scrollY, moved: false,
+        x: p.x, y: p.y, m: this._map(), sy: this.scrollY, moved: false,
         scrub: p.y < AXIS_H && p.x > GUTTER, // dragging on the axis scrubs the cursor
       };
       if (this._drag.scrub) this.seek(this.xToTime(p.x));
@@ -3432,10 +4459,7 @@
         const dy = p.y - d.y;
         if (!d.moved && Math.abs(dx) + Math.abs(dy) < 4) return;
         d.moved = true;
-        const span = d.v1 - d.v0;
-        const dt = -dx * span / this._plotW();
-        this.v0 = d.v0 + dt;
-        this.v1 = d.v1 + dt;
+        this._viewAt(d.m.ax, d.m.k, d.m.d0 - dx);
         this.autoFit = false;
         const max = Math.max(0, this.contentH - (this.H - AXIS_H));
         this.scrollY = Math.min(max, Math.max(0, d.sy - dy));
@@ -3444,7 +4468,7 @@
       }
       const h = this._hit(p.x, p.y);
       const same = (a, b) => a === b || (a && b && a.tr === b.tr && a.idx === b.idx && a.mark === b.mark &&
-        !!a.wait === !!b.wait && a.header === b.header);
+        !!a.wait === !!b.wait && a.header === b.header && a.gap === b.gap);
       if (!same(h, this.hover)) {
         this.hover = h && !h.header ? h : null;
         this.canvas.style.cursor = h ? 'pointer' : p.y < AXIS_H && p.x > GUTTER ? 'col-resize' : 'default';
@@ -3472,6 +4496,10 @@
         this._changed();
         return;
       }
+      if (h && h.gap) {
+        this.expandGap((h.gap.a + h.gap.b) / 2);
+        return;
+      }
       if (!h) {
         if (this.sel) this._select(null);
         return;
@@ -3497,7 +4525,7 @@
     _onDblClick(ev) {
       const p = this._pos(ev);
       const h = this._hit(p.x, p.y);
-      if (!h || h.header || h.mark) return;
+      if (!h || h.header || h.mark || h.gap) return;
       const r = this._itemRect(h.tr, h.idx, this.layout.map((l) => [l, AXIS_H + l.y - this.scrollY]));
       if (!r) return;
       const a = this.xToTime(r.x0);
@@ -3509,7 +4537,7 @@
     _onKey(ev) {
       // Shortcuts with a modifier belong to the browser (Ctrl + zooms the page).
       if (ev.altKey || ev.metaKey || ev.ctrlKey) return;
-      const span = this.v1 - this.v0;
+      const W = this._plotW();
       const big = ev.shiftKey ? 0.5 : 0.15;
       const zoomAt = () => {
         const cx = this.timeToX(this.cursor);
@@ -3528,11 +4556,11 @@
           break;
         case 'ArrowLeft':
         case 'a':
-          this._pan(-span * big);
+          this._pan(-W * big);
           break;
         case 'ArrowRight':
         case 'd':
-          this._pan(span * big);
+          this._pan(W * big);
           break;
         case 'ArrowUp':
           this._scroll(-40);
@@ -3559,27 +4587,51 @@
           if (this._playing) this.pause();
           else this.play();
           break;
-        case 'Home':
+        case 'Home': {
           this.seek(0);
-          this.v0 = -span * 0.02;
-          this.v1 = this.v0 + span;
+          const m = this._map();
+          this._viewAt(m.ax, m.k, -W * 0.02);
+          this._changed();
           break;
+        }
         case 'End': {
           const end = this.traceEnd();
           this.cursorEnd = true;
           this.cursor = end;
-          this.v1 = end + span * 0.02;
-          this.v0 = this.v1 - span;
+          const m = this._map();
+          this._viewAt(m.ax, m.k, m.ax.d(end, m.k) - W * 0.98);
           if (this.live) this.autoFit = true;
           this._changed();
           break;
         }
         case 'f':
-        case 'F':
           this.fit();
           break;
+        case 'F':
+        case '0':
+          this.wholeRun();
+          break;
+        case 'x':
+          this.expandGap();
+          break;
+        case 'g':
+          this.setCollapseIdle(!this.collapseIdle);
+          break;
+        case 'c': {
+          // As a click on its header: the selected event's track, or the first.
+          const tr = this.sel ? this.sel.tr : this.tracks[0];
+          if (!tr) return;
+          tr.collapsed = !tr.collapsed;
+          this._layoutDirty = true;
+          this._changed();
+          break;
+        }
         case 'Escape':
           if (this.sel) this._select(null);
+          break;
+        case 'Enter':
+          if (!this._list) return;
+          this._list.box.focus();
           break;
         default:
           return;
