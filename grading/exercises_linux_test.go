@@ -123,7 +123,7 @@ func firstLines(s string, n int) string {
 // handler of the exercise's corpus (written from the instructions alone by
 // someone who never saw the checks) is judged as its header says.
 func TestExercisesProveTheirGraders(t *testing.T) {
-	for _, ex := range catalog.All() {
+	for _, ex := range append(catalog.All(), catalog.Pending()...) {
 		t.Run(ex.Slug, func(t *testing.T) {
 			if err := ex.Validate(); err != nil {
 				t.Fatal(err)
